@@ -1,0 +1,51 @@
+# The two commands: `make run` (install, migrate, demo data, serve) and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install assets translations db lint typecheck bench clean
+
+run: install assets translations db
+	$(BIN)/kiosk serve --host $(HOST) --port $(PORT)
+
+test: install assets translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# htmx comes from the npm registry, pinned in package.json and package-lock.json, and is served
+# from static/vendor: the kiosk never loads a script from a CDN.
+assets: static/vendor/htmx.min.js
+
+static/vendor/htmx.min.js: package.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+translations: install
+	$(BIN)/pybabel compile -d kiosk/translations
+
+db: install
+	$(BIN)/kiosk demo
+
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o kiosk/translations/messages.pot .
+	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations
+
+bench: install
+	$(BIN)/python bench/search.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,115 @@
+"""JSON API under /api/v1, described by `openapi.json` beside this file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from ..domain import catalog
+from ..models import LEVELS, Procedure
+from ..web import db
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+def error(status: int, code: str, message: str) -> tuple[Response, int]:
+    """The one error shape: `{"error": {"code", "message"}}`, the message in Vietnamese."""
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def _summary(p: Procedure) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "name": p.name,
+        "field": p.field,
+        "level": p.level,
+        "agency": p.agency,
+        "online_level": p.online_level,
+        "any_desk": p.any_desk,
+    }
+
+
+def _detail(p: Procedure, today: dt.date) -> dict[str, Any]:
+    channels = []
+    for cf in catalog.fees_on(p, today):
+        ch = cf.channel
+        channels.append(
+            {
+                "kind": ch.kind,
+                "processing_days": float(ch.processing_days),
+                "time_note": ch.time_note,
+                "fees": [
+                    {
+                        "amount_vnd": f.amount_vnd,
+                        "description": f.description,
+                        "valid_from": f.valid_from.isoformat() if f.valid_from else None,
+                        "valid_to": f.valid_to.isoformat() if f.valid_to else None,
+                    }
+                    for f in ch.fees
+                ],
+                "current_fee_vnd": cf.fees[0][0] if cf.fees else None,
+                "online_saving_vnd": cf.saving_vnd,
+            }
+        )
+    return {
+        **_summary(p),
+        "version": p.version,
+        "applicants": p.applicants,
+        "result": p.result,
+        "legal_basis": p.legal_basis,
+        "conditions": p.conditions,
+        "steps": p.steps,
+        "source": p.source,
+        "channels": channels,
+        "documents": [
+            {
+                "name": d.name,
+                "originals": d.originals,
+                "copies": d.copies,
+                "form": d.form,
+                "case": d.case,
+            }
+            for d in p.documents
+        ],
+    }
+
+
+@bp.get("/procedures")
+def list_procedures() -> Any:
+    q = request.args.get("q", "")
+    if len(q) > 200:
+        return error(400, "bad_request", "Từ khóa tìm kiếm quá dài (tối đa 200 ký tự).")
+    level = request.args.get("level") or None
+    if level is not None and level not in LEVELS:
+        return error(400, "bad_request", "Cấp thực hiện (level) chỉ nhận 'tinh' hoặc 'xa'.")
+    try:
+        limit = min(max(int(request.args.get("limit", 30)), 1), 100)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        return error(400, "bad_request", "limit và offset phải là số nguyên.")
+    result = catalog.search(
+        db(), q, field=request.args.get("field") or None, level=level, limit=limit, offset=offset
+    )
+    return {"total": result.total, "items": [_summary(p) for p in result.items]}
+
+
+@bp.get("/procedures/<code>")
+def get_procedure(code: str) -> Any:
+    proc = catalog.get_procedure(db(), code)
+    if proc is None:
+        return error(404, "not_found", f"Không tìm thấy thủ tục có mã {code}.")
+    return _detail(proc, dt.date.today())
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    doc = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    doc["servers"] = [{"url": request.host_url.rstrip("/") + "/api/v1"}]
+    return current_app.response_class(
+        json.dumps(doc, ensure_ascii=False, indent=1), mimetype="application/json"
+    )

@@ -1,0 +1,103 @@
+"""The `kiosk` command: init-db, demo, import-catalog, serve (and Flask's own commands)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+from sqlalchemy.orm import Session, sessionmaker
+
+from .domain.catalog_import import CatalogFormatError, import_catalog
+from .storage import migrate
+
+DEMO_CATALOG = Path(__file__).parent / "data" / "demo_catalog.json"
+
+
+def _session() -> Session:
+    factory: sessionmaker[Session] = current_app.extensions["kiosk.sessionmaker"]
+    return factory()
+
+
+def register(app: Flask) -> None:
+    """Attach the project's commands to `app.cli`."""
+
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create or migrate the database to the latest schema."""
+        migrate(current_app.config["DATABASE_URL"])
+        click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {_safe_url()}")
+
+    @app.cli.command("import-catalog")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_catalog_cmd(file: Path) -> None:
+        """Import procedures from a JSON or CSV FILE: all of it, or nothing if a row is bad."""
+        _import(file)
+
+    @app.cli.command("demo")
+    def demo() -> None:
+        """Migrate, then load the demo catalog (safe to run again: it updates in place)."""
+        migrate(current_app.config["DATABASE_URL"])
+        _import(DEMO_CATALOG)
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=8000, show_default=True, type=int)
+    @click.option("--workers", default=2, show_default=True, type=int)
+    @click.option(
+        "--worker-class",
+        default="gevent",
+        show_default=True,
+        help="gevent holds hundreds of long-lived connections (Server-Sent Events) per worker.",
+    )
+    def serve(host: str, port: int, workers: int, worker_class: str) -> None:
+        """Run the app under gunicorn."""
+        args = [
+            sys.executable, "-m", "gunicorn",
+            "--bind", f"{host}:{port}",
+            "--workers", str(workers),
+            "--worker-class", worker_class,
+            "--worker-connections", "1000",
+            "--timeout", "60",
+            "--graceful-timeout", "10",
+            "--access-logfile", "-",
+            "kiosk:create_app()",
+        ]  # fmt: skip
+        env = dict(os.environ)
+        env.setdefault("KIOSK_INSTANCE_PATH", current_app.instance_path)
+        click.echo(f"Đang phục vụ tại http://{host}:{port} ({workers} worker {worker_class})")
+        os.execve(sys.executable, args, env)
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+
+
+def _import(file: Path) -> None:
+    session = _session()
+    try:
+        report = import_catalog(session, file.read_bytes(), file.name)
+    except CatalogFormatError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    finally:
+        session.close()
+    if not report.ok:
+        for err in report.errors:
+            click.echo(f"{file}: {err}", err=True)
+        raise click.ClickException(
+            f"{len(report.errors)} lỗi: không nhập thủ tục nào. Sửa các dòng trên rồi chạy lại."
+        )
+    click.echo(f"Đã nhập {report.created} thủ tục mới, cập nhật {report.updated} thủ tục.")
+
+
+def main() -> None:
+    from . import create_app
+
+    FlaskGroup(create_app=create_app, add_version_option=False, load_dotenv=False)(
+        prog_name="kiosk"
+    )

@@ -1,0 +1,71 @@
+"""Configuration: defaults here, then `instance/config.py`, then `KIOSK_*` environment variables.
+
+`DATABASE_URL` (no prefix, as hosting platforms set it) picks the database; without it the
+embedded default is an SQLite file in the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+#: Every setting, its default and what it is for. The README's settings table is checked
+#: against this registry by the tests, so a new setting cannot go undocumented.
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "ENV": ("development", "`production` refuses to start without a SECRET_KEY"),
+    "SECRET_KEY": (None, "signs sessions and CSRF tokens; required in production"),
+    "DATABASE_URL": (None, "SQLAlchemy URL; empty means SQLite at instance/kiosk.db"),
+    "SITE_CODE": ("000.00.01.H29", "the receiving agency's identifier code (Circular 01/2018)"),
+    "SITE_NAME": (
+        "Trung tâm Phục vụ hành chính công tỉnh Gia Lai",
+        "the center's name shown on screens and slips",
+    ),
+    "PUBLIC_URL": (None, "base URL that citizens' phones can reach, used in QR codes"),
+    "IDLE_SECONDS": (90, "the kiosk returns home after this many seconds without a touch"),
+    "DEFAULT_LOCALE": ("vi", "language of every screen unless the user switches"),
+    "SEARCH_LIMIT": (30, "most results a search returns to a screen"),
+    "SQLITE_BUSY_TIMEOUT_MS": (5000, "how long SQLite waits for a lock before failing"),
+}
+
+
+def defaults() -> dict[str, Any]:
+    """The default configuration mapping."""
+    return {name: value for name, (value, _help) in SETTINGS.items()}
+
+
+def database_url(config: dict[str, Any], instance_path: str) -> str:
+    """The SQLAlchemy URL: `DATABASE_URL` from config or environment, else the embedded SQLite."""
+    url = config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return str(url)
+    return "sqlite:///" + str(Path(instance_path) / "kiosk.db")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run; the message says what to set."""
+
+
+def ensure_secret_key(config: dict[str, Any], instance_path: str) -> None:
+    """Fill SECRET_KEY: required in production, generated once and kept in the instance folder
+    in development so sessions survive a restart."""
+    if config.get("SECRET_KEY"):
+        return
+    if config.get("ENV") == "production":
+        raise ConfigError(
+            "KIOSK_SECRET_KEY is not set. In production the secret key must come from the "
+            "environment or instance/config.py, for example: "
+            "export KIOSK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    key_file = Path(instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    config["SECRET_KEY"] = key_file.read_text().strip()

@@ -1,0 +1,127 @@
+"""Tables. Vietnamese terms are in the docstrings; column names are English."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .storage import Base
+
+#: Levels of the executing authority (*cấp thực hiện*) since the two-tier reform of 2025-07-01.
+LEVELS = {"tinh": "Cấp tỉnh", "xa": "Cấp xã"}
+#: Online levels (*mức độ dịch vụ công trực tuyến*); the portal's 4 and 3.
+ONLINE_LEVELS = {"toan_trinh": "Toàn trình", "mot_phan": "Một phần"}
+#: Channels (*cách thức thực hiện*); the portal's KENH 1, 2, 3.
+CHANNELS = {"truc_tiep": "Trực tiếp", "truc_tuyen": "Trực tuyến", "buu_chinh": "Bưu chính"}
+
+
+class Procedure(Base):
+    """*Thủ tục hành chính* as published in the national database."""
+
+    __tablename__ = "procedure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    version: Mapped[str] = mapped_column(String(32), default="")
+    name: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(String(255), index=True)
+    level: Mapped[str] = mapped_column(String(8), index=True)
+    agency: Mapped[str] = mapped_column(Text, default="")
+    online_level: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    any_desk: Mapped[bool] = mapped_column(Boolean, default=False)
+    applicants: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    steps: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    #: Folded (lower case, no diacritics, đ→d) name padded with spaces, for word-prefix matching.
+    search_name: Mapped[str] = mapped_column(Text, default="")
+    #: Folded name, code, field and agency.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    channels: Mapped[list[Channel]] = relationship(
+        back_populates="procedure", cascade="all, delete-orphan", order_by="Channel.position"
+    )
+    documents: Mapped[list[RequiredDocument]] = relationship(
+        back_populates="procedure",
+        cascade="all, delete-orphan",
+        order_by="RequiredDocument.position",
+    )
+
+
+class Channel(Base):
+    """One *cách thức thực hiện*: in person, online or by post, with its time and fees."""
+
+    __tablename__ = "procedure_channel"
+    __table_args__ = (UniqueConstraint("procedure_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: *Thời hạn giải quyết* in working days; 0 means the same day (*trong ngày*).
+    processing_days: Mapped[Decimal] = mapped_column(Numeric(6, 1))
+    time_note: Mapped[str] = mapped_column(Text, default="")
+
+    procedure: Mapped[Procedure] = relationship(back_populates="channels")
+    fees: Mapped[list[Fee]] = relationship(
+        back_populates="channel", cascade="all, delete-orphan", order_by="Fee.position"
+    )
+
+
+class Fee(Base):
+    """*Phí, lệ phí* of a channel, in whole VND, optionally valid only for a period."""
+
+    __tablename__ = "procedure_fee"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("procedure_channel.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    amount_vnd: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+    channel: Mapped[Channel] = relationship(back_populates="fees")
+
+    def applies_on(self, day: dt.date) -> bool:
+        """Whether this fee is in force on `day`."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class RequiredDocument(Base):
+    """One paper of *thành phần hồ sơ*: how many originals and copies, and its form template."""
+
+    __tablename__ = "procedure_document"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(Text)
+    originals: Mapped[int] = mapped_column(Integer, default=1)
+    copies: Mapped[int] = mapped_column(Integer, default=0)
+    form: Mapped[str] = mapped_column(String(255), default="")
+    #: The case (*trường hợp*) this paper belongs to, empty when it applies to every case.
+    case: Mapped[str] = mapped_column(Text, default="")
+
+    procedure: Mapped[Procedure] = relationship(back_populates="documents")

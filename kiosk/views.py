@@ -1,0 +1,92 @@
+"""The kiosk surface: what a citizen does by touch. Views read input, call the domain, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, request, url_for
+from flask import Response as FlaskResponse
+
+from .domain import catalog
+from .models import LEVELS
+from .qr import qr_svg
+from .web import db, render
+
+bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+
+
+def _level_arg() -> str | None:
+    level = request.args.get("level") or None
+    return level if level in LEVELS else None
+
+
+@bp.get("/")
+def home() -> FlaskResponse:
+    return render("kiosk/home.html", levels=LEVELS)
+
+
+@bp.get("/search")
+def search() -> FlaskResponse:
+    q = request.args.get("q", "")[:200]
+    field = request.args.get("field") or None
+    level = _level_arg()
+    result = catalog.search(
+        db(), q, field=field, level=level, limit=int(current_app.config["SEARCH_LIMIT"])
+    )
+    return render(
+        "kiosk/search.html",
+        block="results",
+        q=q,
+        field=field,
+        level=level,
+        result=result,
+        levels=LEVELS,
+    )
+
+
+@bp.get("/fields")
+def fields() -> FlaskResponse:
+    level = _level_arg()
+    return render(
+        "kiosk/fields.html", fields=catalog.fields(db(), level), level=level, levels=LEVELS
+    )
+
+
+@bp.get("/procedures/<code>")
+def procedure(code: str) -> FlaskResponse:
+    proc = catalog.get_procedure(db(), code)
+    if proc is None:
+        abort(404)
+    path = url_for("kiosk.procedure", code=code)
+    public = current_app.config.get("PUBLIC_URL")
+    phone_url = (
+        public.rstrip("/") + path
+        if public
+        else url_for("kiosk.procedure", code=code, _external=True)
+    )
+    return render(
+        "kiosk/procedure.html",
+        proc=proc,
+        channels=catalog.fees_on(proc, dt.date.today()),
+        phone_url=phone_url,
+        qr=qr_svg(phone_url),
+        levels=LEVELS,
+    )
+
+
+@bp.app_errorhandler(404)
+def not_found(_exc: Exception) -> tuple[FlaskResponse, int]:
+    if request.path.startswith("/api/"):
+        from .api import error
+
+        return error(404, "not_found", "Không tìm thấy địa chỉ này.")
+    return render("kiosk/error.html", code=404), 404
+
+
+@bp.app_errorhandler(500)
+def server_error(_exc: Exception) -> tuple[FlaskResponse, int]:
+    if request.path.startswith("/api/"):
+        from .api import error
+
+        return error(500, "server_error", "Hệ thống đang gặp sự cố, vui lòng thử lại sau.")
+    return render("kiosk/error.html", code=500), 500

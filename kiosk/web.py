@@ -1,0 +1,52 @@
+"""Glue shared by every surface: the request's database session and page-or-fragment rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, g, make_response, render_template, request
+from jinja2_fragments.flask import render_block
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def db() -> Session:
+    """The request's session, opened on first use and closed when the request ends."""
+    if "db" not in g:
+        factory: sessionmaker[Session] = current_app.extensions["kiosk.sessionmaker"]
+        g.db = factory()
+    session: Session = g.db
+    return session
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    session: Session | None = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+def is_htmx_fragment(target: str) -> bool:
+    """Whether this request is htmx asking for the element `target` only.
+
+    Decided on HX-Request and HX-Target together, never on HX-Boosted: a boosted navigation
+    wants the whole page.
+    """
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == target
+        and request.headers.get("HX-Boosted") != "true"
+    )
+
+
+def render(template: str, block: str | None = None, **context: Any) -> Response:
+    """The whole page, or only `block` when htmx targets the element of the same id."""
+    if block and is_htmx_fragment(block):
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    resp = make_response(body)
+    resp.headers["Vary"] = "HX-Request, HX-Target"
+    return resp
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,56 @@
+// Kiosk behaviour: on-screen keyboard, return home when idle, errors as a toast.
+// Served from this machine; runs under a CSP without inline scripts or eval.
+(function () {
+  "use strict";
+  var body = document.body;
+
+  // ---- idle reset: back to the home screen, with everything typed cleared
+  var idleSeconds = parseInt(body.dataset.idleSeconds || "0", 10);
+  var homeUrl = body.dataset.homeUrl || "/";
+  var timer = null;
+  function goHome() {
+    document.querySelectorAll("input[type=search], input[type=text]").forEach(function (el) { el.value = ""; });
+    var here = window.location.pathname + window.location.search;
+    if (here !== homeUrl) { window.location.replace(homeUrl); }
+    else { window.scrollTo(0, 0); armIdle(); }
+  }
+  function armIdle() {
+    if (!idleSeconds) { return; }
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(goHome, idleSeconds * 1000);
+  }
+  ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (ev) {
+    document.addEventListener(ev, armIdle, { passive: true, capture: true });
+  });
+  armIdle();
+
+  // ---- on-screen keyboard
+  document.addEventListener("click", function (ev) {
+    var key = ev.target.closest && ev.target.closest(".kb-key");
+    if (!key) { return; }
+    var board = key.closest(".keyboard");
+    var input = document.getElementById(board.dataset.keyboardFor);
+    if (!input) { return; }
+    var k = key.dataset.key;
+    if (k === "backspace") { input.value = input.value.slice(0, -1); }
+    else if (k === "clear") { input.value = ""; }
+    else if (k === "space") { if (input.value && !/ $/.test(input.value)) { input.value += " "; } }
+    else { input.value += k; }
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // ---- htmx: plain Vietnamese when the server or the link fails
+  function toast(message) {
+    var el = document.getElementById("toast");
+    if (!el) { return; }
+    el.textContent = message;
+    el.hidden = false;
+    setTimeout(function () { el.hidden = true; }, 5000);
+  }
+  document.addEventListener("htmx:responseError", function () { toast(body.dataset.offlineMessage); });
+  document.addEventListener("htmx:sendError", function () { toast(body.dataset.offlineMessage); });
+  document.addEventListener("htmx:configRequest", function (ev) {
+    var token = document.querySelector("meta[name=csrf-token]");
+    if (token) { ev.detail.headers["X-CSRFToken"] = token.content; }
+  });
+})();
