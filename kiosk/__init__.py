@@ -86,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             # Only the kiosk resets itself; an agent's or officer's screen must not.
             "idle_seconds": int(app.config["IDLE_SECONDS"]) if kiosk else 0,
             "home_url": url_for("kiosk.home" if kiosk else f"{request.blueprint}.index"),
+            "reset_url": url_for("kiosk.reset"),
         }
 
     @app.get("/healthz")

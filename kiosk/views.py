@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask import Response as FlaskResponse
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .domain import catalog
 from .models import LEVELS
@@ -23,6 +24,13 @@ def _level_arg() -> str | None:
 @bp.get("/")
 def home() -> FlaskResponse:
     return render("kiosk/home.html", levels=LEVELS)
+
+
+@bp.get("/reset")
+def reset() -> WerkzeugResponse:
+    """Idle reset: forget this citizen's language and choices, back to the home screen."""
+    session.clear()
+    return redirect(url_for("kiosk.home"))
 
 
 @bp.get("/search")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from ..models import CHANNELS, LEVELS, ONLINE_LEVELS, Channel, Fee, Procedure, RequiredDocument
 from .text import fold
 
+_WHOLE = re.compile(r"^-?(\d+|\d{1,3}([.,\s]\d{3})+)$")
 CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{2,31}$")
 CSV_COLUMNS = [
     "code", "version", "name", "field", "level", "agency", "online_level", "any_desk",
@@ -247,12 +248,15 @@ def _int(value: Any, what: str, problems: list[str]) -> int:
         return 0
     if isinstance(value, int):
         n = value
+    elif isinstance(value, float) and value.is_integer():
+        n = int(value)
     else:
-        s = str(value).strip().replace(".", "").replace(",", "").replace(" ", "")
-        if not s.lstrip("-").isdigit():
-            problems.append(f"{what} phải là số nguyên, không phải {value!r}")
+        # "10000", "10.000", "10,000" and "10 000" are whole VND; "1.5" or "2.000đ" are not.
+        s = str(value).strip()
+        if isinstance(value, float) or not _WHOLE.match(s):
+            problems.append(f"{what} phải là số nguyên (đồng), không phải {value!r}")
             return 0
-        n = int(s)
+        n = int(re.sub(r"[.,\s]", "", s))
     if n < 0:
         problems.append(f"{what} không được âm")
     return n

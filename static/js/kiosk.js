@@ -7,11 +7,14 @@
   // ---- idle reset: back to the home screen, with everything typed cleared
   var idleSeconds = parseInt(body.dataset.idleSeconds || "0", 10);
   var homeUrl = body.dataset.homeUrl || "/";
+  var resetUrl = body.dataset.resetUrl || homeUrl;
   var timer = null;
   function goHome() {
     document.querySelectorAll("input[type=search], input[type=text]").forEach(function (el) { el.value = ""; });
     var here = window.location.pathname + window.location.search;
-    if (here !== homeUrl) { window.location.replace(homeUrl); }
+    var english = document.documentElement.lang !== "vi";
+    // The reset URL also forgets the language, so the next citizen starts in Vietnamese.
+    if (here !== homeUrl || english) { window.location.replace(resetUrl); }
     else { window.scrollTo(0, 0); armIdle(); }
   }
   function armIdle() {

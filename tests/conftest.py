@@ -1,0 +1,127 @@
+"""Fixtures: an app on a fresh database of each engine, its client and CLI runner.
+
+Integration tests take the `app` fixture and run twice: on SQLite and on PostgreSQL
+(`KIOSK_TEST_PG_URL`, by default the local server's `test` database, in which each test
+session creates and drops its own database). Without a server the PostgreSQL runs are skipped,
+except under CI=true, where they fail: CI must never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from kiosk import create_app
+from kiosk.cli import DEMO_CATALOG
+from kiosk.domain.catalog_import import import_catalog
+from kiosk.storage import migrate
+
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_URL = os.environ.get("KIOSK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail under CI where nothing may be skipped."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: this must run, not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of its own for this test session, dropped at the end."""
+    admin_url = make_url(PG_URL)
+    name = f"kiosk_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "no server"
+        unavailable(f"PostgreSQL unreachable at {admin_url.render_as_string()}: {exc}")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        if names:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each engine."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kiosk.db'}"
+        migrate(url)
+        return url
+    url: str = request.getfixturevalue("pg_database")
+    _empty_pg(url)
+    return url
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": "test-secret",
+            "PUBLIC_URL": "http://kiosk.test",
+        }
+    )
+    yield app
+    app.extensions["kiosk.engine"].dispose()
+
+
+@pytest.fixture
+def demo_app(app: Flask) -> Flask:
+    """The app with the demo catalog loaded."""
+    with app.app_context():
+        session = app.extensions["kiosk.sessionmaker"]()
+        report = import_catalog(session, DEMO_CATALOG.read_bytes(), DEMO_CATALOG.name)
+        session.close()
+    assert report.ok, report.errors
+    return app
+
+
+@pytest.fixture
+def client(demo_app: Flask) -> FlaskClient:
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(demo_app: Flask):  # type: ignore[no-untyped-def]
+    s = demo_app.extensions["kiosk.sessionmaker"]()
+    yield s
+    s.close()

@@ -1,0 +1,68 @@
+"""Configuration: layers, secrets, database URLs, SQLite settings, documented settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from kiosk import create_app
+from kiosk.config import SETTINGS, ConfigError, database_url
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def test_production_without_secret_refuses_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIOSK_ENV", "production")
+    monkeypatch.delenv("KIOSK_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="KIOSK_SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    a = create_app({"INSTANCE_PATH": str(tmp_path)})
+    b = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert a.config["SECRET_KEY"] == b.config["SECRET_KEY"]
+    assert len(a.config["SECRET_KEY"]) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_layers_env_over_instance_file_over_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "config.py").write_text("IDLE_SECONDS = 30\nSITE_NAME = 'Bộ phận một cửa xã A'\n")
+    monkeypatch.setenv("KIOSK_IDLE_SECONDS", "45")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["IDLE_SECONDS"] == 45
+    assert app.config["SITE_NAME"] == "Bộ phận một cửa xã A"
+
+
+def test_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert database_url({}, "/srv/inst") == "sqlite:////srv/inst/kiosk.db"
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db/kiosk")
+    assert database_url({}, "/x") == "postgresql+psycopg://u:p@db/kiosk"
+    assert database_url({"DATABASE_URL": "postgresql://h/k"}, "/x") == "postgresql+psycopg://h/k"
+
+
+def test_sqlite_runs_in_wal_with_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    with app.extensions["kiosk.engine"].connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path}/kiosk.db"
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = README.read_text(encoding="utf-8")
+    for name in SETTINGS:
+        env = "DATABASE_URL" if name == "DATABASE_URL" else f"KIOSK_{name}"
+        assert re.search(rf"`{env}`", readme), f"README does not document {env}"
