@@ -65,6 +65,24 @@ class Procedure(Base):
         cascade="all, delete-orphan",
         order_by="RequiredDocument.position",
     )
+    words: Mapped[list[ProcedureWord]] = relationship(cascade="all, delete-orphan")
+
+
+class ProcedureWord(Base):
+    """One folded word of a procedure's name, code, field or agency: the search index.
+
+    Prefix look-ups are range scans on the primary key, on SQLite and PostgreSQL alike; the
+    column uses the byte-order "C" collation on PostgreSQL so the ranges mean the same there.
+    """
+
+    __tablename__ = "procedure_word"
+
+    word: Mapped[str] = mapped_column(
+        String(64).with_variant(String(64, collation="C"), "postgresql"), primary_key=True
+    )
+    procedure_id: Mapped[int] = mapped_column(
+        ForeignKey("procedure.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Channel(Base):
