@@ -25,12 +25,16 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# htmx comes from the npm registry, pinned in package.json and package-lock.json, and is served
-# from static/vendor: the kiosk never loads a script from a CDN.
-assets: static/vendor/htmx.min.js
+# htmx and the DejaVu fonts come from the npm registry, pinned in package.json and
+# package-lock.json: htmx is served from static/vendor (never from a CDN), and printers/ draws
+# Vietnamese with DejaVu Sans from node_modules/dejavu-fonts-ttf.
+assets: node_modules/.installed static/vendor/htmx.min.js
 
-static/vendor/htmx.min.js: package.json
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 
@@ -44,8 +48,9 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o kiosk/translations/messages.pot .
 	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations
 
-bench: install
+bench: install assets
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/printing.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache .mypy_cache .ruff_cache

@@ -71,6 +71,47 @@ def register(app: Flask) -> None:
         click.echo(f"Đang phục vụ tại http://{host}:{port} ({workers} worker {worker_class})")
         os.execve(sys.executable, args, env)
 
+    @app.cli.group("printer")
+    def printer() -> None:
+        """Thermal printers: test pages and previews."""
+
+    @printer.command("test")
+    @click.argument("url")
+    @click.option("--profile", default="TM-T20II", show_default=True, help="python-escpos profile")
+    @click.option("--width", type=click.Choice(["384", "576"]), default=None,
+                  help="dots; by default the profile's, else 576")  # fmt: skip
+    def printer_test(url: str, profile: str, width: str | None) -> None:
+        """Print a page with every Vietnamese letter, upper and lower case, to URL."""
+        from printers import layouts, to_escpos
+        from printers.transports import PrinterUnavailable, open_transport
+
+        dots = int(width) if width else _profile_width(profile)
+        try:
+            transport = open_transport(url)
+            transport.send(to_escpos(layouts.test_page(dots, profile), profile))
+        except (ValueError, PrinterUnavailable) as exc:
+            raise click.ClickException(f"Không in được: {exc}") from exc
+        click.echo(f"Đã gửi trang in thử tới {url} ({profile}, {dots} điểm).")
+
+    @printer.command("preview")
+    @click.argument("kind", type=click.Choice(["ticket", "receipt", "fee", "apology"]))
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--width", type=click.Choice(["384", "576"]), default="576", show_default=True)
+    def printer_preview(kind: str, out: Path, width: str) -> None:
+        """Write a PNG preview of a ticket, receipt, fee slip or apology notice."""
+        from .printing import sample_job
+
+        job = sample_job(kind, int(width), current_app.config["SITE_NAME"])
+        job.preview().save(out)
+        click.echo(f"Đã ghi {out} ({width} điểm).")
+
+
+def _profile_width(profile: str) -> int:
+    from escpos.capabilities import get_profile
+
+    pixels = get_profile(profile).profile_data.get("media", {}).get("width", {}).get("pixels")
+    return 384 if isinstance(pixels, int) and pixels <= 384 else 576
+
 
 def _safe_url() -> str:
     from sqlalchemy.engine import make_url

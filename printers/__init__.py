@@ -1,0 +1,18 @@
+"""Printing for the one-stop center: Vietnamese layouts drawn as raster, sent as ESC/POS.
+
+Self-contained: it takes plain data and returns or sends bytes, and imports nothing from
+`kiosk`. Thermal printers' code pages do not carry Vietnamese reliably, so every line is drawn
+with a font that covers Vietnamese (DejaVu Sans) into an image at the printer's width (384 dots
+for 58 mm, 576 for 80 mm) and sent with `GS v 0`; QR codes go natively with `GS ( k` where the
+printer's profile supports it.
+
+    from printers import layouts, encode
+    job = layouts.ticket(layouts.TicketData(...), width=576)
+    data = encode.to_escpos(job, profile="TM-T20II")
+    job.preview().save("ticket.png")
+"""
+
+from .encode import to_escpos
+from .layouts import ApologyData, FeeData, Job, ReceiptData, TicketData
+
+__all__ = ["ApologyData", "FeeData", "Job", "ReceiptData", "TicketData", "to_escpos"]
