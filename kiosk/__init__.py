@@ -39,6 +39,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     cfg.ensure_secret_key(app.config, app.instance_path)
     app.config["DATABASE_URL"] = cfg.database_url(app.config, app.instance_path)
+    if not app.config.get("PRINTER_URL"):
+        app.config["PRINTER_URL"] = f"virtual://{Path(app.instance_path) / 'prints'}"
     app.config.update(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,

@@ -105,6 +105,27 @@ def register(app: Flask) -> None:
         job.preview().save(out)
         click.echo(f"Đã ghi {out} ({width} điểm).")
 
+    @app.cli.command("spooler")
+    @click.option("--once", is_flag=True, help="deliver what is due, then exit")
+    @click.option("--interval", default=1.0, show_default=True, help="seconds between passes")
+    def spooler(once: bool, interval: float) -> None:
+        """Deliver stored print jobs to their printers, retrying until they print."""
+        import time
+
+        from .domain.spooler import deliver_due
+
+        session = _session()
+        try:
+            while True:
+                printed = deliver_due(session)
+                if printed:
+                    click.echo(f"Đã in {printed} phiếu.")
+                if once:
+                    break
+                time.sleep(interval)
+        finally:
+            session.close()
+
 
 def _profile_width(profile: str) -> int:
     from escpos.capabilities import get_profile

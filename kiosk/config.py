@@ -27,6 +27,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "DEFAULT_LOCALE": ("vi", "language of every screen unless the user switches"),
     "SEARCH_LIMIT": (30, "most results a search returns to a screen"),
     "SQLITE_BUSY_TIMEOUT_MS": (5000, "how long SQLite waits for a lock before failing"),
+    "PRINTER_URL": (None, "default printer; empty means virtual://INSTANCE/prints"),
+    "PRINTER_PROFILE": ("TM-T20II", "python-escpos profile of the default printer"),
 }
 
 

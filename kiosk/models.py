@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -143,3 +144,40 @@ class RequiredDocument(Base):
     case: Mapped[str] = mapped_column(Text, default="")
 
     procedure: Mapped[Procedure] = relationship(back_populates="documents")
+
+
+class PrintJob(Base):
+    """One print-out waiting for, or delivered to, a printer (the spooler's queue).
+
+    The bytes are stored whole, so a job cut off mid-way is sent again whole; the id is a
+    random UUID so jobs stay unique when a site syncs upstream. Times are naive UTC, compared
+    the same way on SQLite and PostgreSQL.
+    """
+
+    __tablename__ = "print_job"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    printer_url: Mapped[str] = mapped_column(String(255), index=True)
+    profile: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    #: pending, sending (claimed by a worker until `claimed_until`), done
+    state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    printed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+
+
+class PrinterState(Base):
+    """What the spooler last learnt of a printer: online, offline, paper out, cover open."""
+
+    __tablename__ = "printer_state"
+
+    url: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="unknown")
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
