@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kiosk import create_app
 from kiosk.domain import spooler
-from kiosk.models import PrintJob, PrinterState
+from kiosk.models import PrinterState, PrintJob
 
 from .test_printers import FakePrinter, ticket_bytes
 
