@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from urllib.parse import SplitResult
 
 
@@ -38,6 +39,14 @@ def decode_status(printer: int | None, cause: int | None, paper: int | None) -> 
     if printer & 0x08:
         return Status.OFFLINE
     return Status.ONLINE
+
+
+def query_status(exchange: Callable[[bytes], int | None]) -> Status:
+    """Ask the three `DLE EOT` questions through `exchange` (send a request, return the reply
+    byte or None) and decode the answers."""
+    return decode_status(
+        *(exchange(r) for r in (DLE_EOT_PRINTER, DLE_EOT_OFFLINE_CAUSE, DLE_EOT_PAPER))
+    )
 
 
 class Transport(ABC):

@@ -6,15 +6,7 @@ import importlib.util
 from typing import Any
 from urllib.parse import parse_qs
 
-from .base import (
-    DLE_EOT_OFFLINE_CAUSE,
-    DLE_EOT_PAPER,
-    DLE_EOT_PRINTER,
-    PrinterUnavailable,
-    Status,
-    Transport,
-    decode_status,
-)
+from .base import PrinterUnavailable, Status, Transport, query_status
 
 
 class SerialTransport(Transport):
@@ -50,11 +42,12 @@ class SerialTransport(Transport):
             return Status.UNKNOWN
         try:
             with self._open() as port:
-                answers = []
-                for request in (DLE_EOT_PRINTER, DLE_EOT_OFFLINE_CAUSE, DLE_EOT_PAPER):
+
+                def exchange(request: bytes) -> int | None:
                     port.write(request)
                     reply = port.read(1)
-                    answers.append(reply[0] if reply else None)
+                    return reply[0] if reply else None
+
+                return query_status(exchange)
         except OSError:
             return Status.OFFLINE
-        return decode_status(*answers)

@@ -5,15 +5,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import parse_qs
 
-from .base import (
-    DLE_EOT_OFFLINE_CAUSE,
-    DLE_EOT_PAPER,
-    DLE_EOT_PRINTER,
-    PrinterUnavailable,
-    Status,
-    Transport,
-    decode_status,
-)
+from .base import PrinterUnavailable, Status, Transport, query_status
 
 
 class TcpTransport(Transport):
@@ -43,14 +35,15 @@ class TcpTransport(Transport):
         try:
             with socket.create_connection(self.address, timeout=self.timeout) as sock:
                 sock.settimeout(min(self.timeout, 2.0))
-                answers = []
-                for request in (DLE_EOT_PRINTER, DLE_EOT_OFFLINE_CAUSE, DLE_EOT_PAPER):
+
+                def exchange(request: bytes) -> int | None:
                     sock.sendall(request)
                     try:
                         reply = sock.recv(1)
                     except TimeoutError:
-                        reply = b""
-                    answers.append(reply[0] if reply else None)
+                        return None
+                    return reply[0] if reply else None
+
+                return query_status(exchange)
         except OSError:
             return Status.OFFLINE
-        return decode_status(*answers)
