@@ -52,8 +52,8 @@ class Job:
         return out
 
 
-def qr_image(code: QR, width: int) -> Image.Image:
-    """`code` drawn as raster, centered on a strip as wide as the paper."""
+def qr_image(code: QR, width: int, align: str = "center") -> Image.Image:
+    """`code` drawn as raster on a strip as wide as the paper, placed left, center or right."""
     qr = qrcode.QRCode(
         error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=code.module, border=2
     )
@@ -63,7 +63,8 @@ def qr_image(code: QR, width: int) -> Image.Image:
     if img.width > width:
         img = img.resize((width, width), Image.Resampling.NEAREST)
     strip = Image.new("1", (width, img.height), 1)
-    strip.paste(img, ((width - img.width) // 2, 0))
+    x = {"left": 0, "center": (width - img.width) // 2, "right": width - img.width}[align]
+    strip.paste(img, (x, 0))
     return strip
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import qrcode
 from PIL import Image
+
+from .layouts import QR, qr_image
 
 
 class UnreadableJob(ValueError):
@@ -25,17 +26,6 @@ class ReadBack:
     qr_payloads: list[str] = field(default_factory=list)
     rasters: int = 0
     cuts: int = 0
-
-
-def _native_qr(data: bytes, module: int, width: int, align: int) -> Image.Image:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=module, border=2)
-    qr.add_data(data.decode("utf-8"))
-    qr.make(fit=True)
-    img = qr.make_image().get_image().convert("1")
-    strip = Image.new("1", (width, img.height), 1)
-    x = {0: 0, 1: (width - img.width) // 2, 2: width - img.width}.get(align, 0)
-    strip.paste(img, (max(0, x), 0))
-    return strip
 
 
 def read_escpos(data: bytes, width: int | None = None) -> ReadBack:
@@ -108,7 +98,9 @@ def read_escpos(data: bytes, width: int | None = None) -> ReadBack:
         elif kind == "feed" and isinstance(obj, int):
             strips.append(Image.new("1", (paper, obj), 1))
         elif kind == "qr" and isinstance(obj, tuple):
-            strips.append(_native_qr(obj[0], obj[1], paper, obj[2]))
+            # Drawn as the printer draws it from GS ( k: the same modules, the same alignment.
+            code = QR(obj[0].decode("utf-8"), obj[1])
+            strips.append(qr_image(code, paper, ("left", "center", "right")[obj[2] % 3]))
     out = Image.new("1", (paper, max(1, sum(s.height for s in strips))), 1)
     y = 0
     for s in strips:

@@ -7,7 +7,6 @@ catalog. Screenshots are kept in tests/artifacts/.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,18 +17,12 @@ from typing import Any
 
 import pytest
 
-from .conftest import ARTIFACTS, unavailable
+from .conftest import ARTIFACTS, free_port, unavailable
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 IDLE = 4
 KIOSK = str(Path(sys.executable).with_name("kiosk"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "KIOSK_INSTANCE_PATH": str(inst), "KIOSK_IDLE_SECONDS": str(IDLE)}
     env.pop("DATABASE_URL", None)
     subprocess.run([KIOSK, "demo"], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     log = (inst / "server.log").open("w")
     proc = subprocess.Popen(
         [KIOSK, "serve", "--port", str(port), "--workers", "1"], env=env, stdout=log, stderr=log

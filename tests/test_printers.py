@@ -24,6 +24,8 @@ from printers.transports import PrinterUnavailable, Status, open_transport
 from printers.transports.base import decode_status
 from printers.words import vnd_in_words
 
+from .conftest import free_port
+
 NOW = dt.datetime(2026, 11, 22, 9, 41)
 PROFILES = {576: "TM-T20II", 384: "POS-5890"}  # native QR / raster QR
 
@@ -261,10 +263,7 @@ def test_tcp_times_out_on_a_stalled_printer(printer: FakePrinter) -> None:
 
 
 def test_unplugged_then_plugged_back_prints_once_whole() -> None:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     transport = open_transport(f"tcp://127.0.0.1:{port}?timeout=1")
     data = ticket_bytes()
     assert transport.status() == Status.OFFLINE

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 import time
 
@@ -15,13 +14,8 @@ from kiosk import create_app
 from kiosk.domain import spooler
 from kiosk.models import PrinterState, PrintJob
 
+from .conftest import free_port
 from .test_printers import FakePrinter, ticket_bytes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def new_session(app: Flask) -> Session:

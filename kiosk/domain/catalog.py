@@ -186,16 +186,15 @@ class ChannelFees:
 def fees_on(procedure: Procedure, day: dt.date) -> list[ChannelFees]:
     """Per channel, the fees that apply on `day` and the saving against the in-person fee."""
 
-    def current(ch: Channel) -> list[tuple[int, str]]:
-        return [(f.amount_vnd, f.description) for f in ch.fees if f.applies_on(day)]
-
-    in_person = next((ch for ch in procedure.channels if ch.kind == "truc_tiep"), None)
-    base = current(in_person)[0][0] if in_person and current(in_person) else None
+    current = {
+        ch.kind: [(f.amount_vnd, f.description) for f in ch.fees if f.applies_on(day)]
+        for ch in procedure.channels
+    }
+    in_person = current.get("truc_tiep")
+    base = in_person[0][0] if in_person else None
     out = []
     for ch in procedure.channels:
-        fees = current(ch)
-        saving = 0
-        if base is not None and fees and ch.kind != "truc_tiep":
-            saving = max(0, base - fees[0][0])
+        fees = current[ch.kind]
+        saving = max(0, base - fees[0][0]) if base is not None and fees else 0
         out.append(ChannelFees(channel=ch, fees=fees, saving_vnd=saving))
     return out
