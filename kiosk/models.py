@@ -7,14 +7,18 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    Column,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     Numeric,
     String,
+    Table,
     Text,
+    Time,
     UniqueConstraint,
     func,
 )
@@ -181,3 +185,203 @@ class PrinterState(Base):
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     checked_at: Mapped[dt.datetime] = mapped_column(DateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+#: Roles (*vai trò*), from the least to the most trusted. What each may do is decided in
+#: `domain/identity.py`, not in templates.
+ROLES = ("agent", "supervisor", "officer", "processor", "manager", "admin")
+
+
+class User(Base):
+    """A staff account: a counter officer (*cán bộ một cửa*), a manager, an admin, an agent."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class ApiToken(Base):
+    """A bearer token for another system acting as `user`. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed sign-in, kept to slow down password guessing."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
+
+
+class Service(Base):
+    """A queue service (*dịch vụ/lĩnh vực lấy số*): procedures grouped under one ticket letter.
+
+    `fields` lists the catalog fields whose procedures take a number here, one per line; a
+    service with none takes every procedure no other service claims.
+    """
+
+    __tablename__ = "queue_service"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255), default="")
+    prefix: Mapped[str] = mapped_column(String(1), unique=True)
+    opens_at: Mapped[dt.time | None] = mapped_column(Time(), nullable=True)
+    closes_at: Mapped[dt.time | None] = mapped_column(Time(), nullable=True)
+    fields: Mapped[str] = mapped_column(Text, default="")
+    #: Used for the wait estimate until enough tickets of the day have been served.
+    default_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def field_list(self) -> list[str]:
+        return [f.strip() for f in self.fields.splitlines() if f.strip()]
+
+
+counter_service = Table(
+    "counter_service",
+    Base.metadata,
+    Column("counter_id", ForeignKey("queue_counter.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("queue_service.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Counter(Base):
+    """A counter (*quầy*), staffed by one officer, serving a set of services."""
+
+    __tablename__ = "queue_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    #: The printer at this counter (receipts), empty for the default printer.
+    printer_url: Mapped[str] = mapped_column(String(255), default="")
+    printer_profile: Mapped[str] = mapped_column(String(64), default="")
+
+    services: Mapped[list[Service]] = relationship(
+        secondary=counter_service, order_by="Service.position"
+    )
+    officer: Mapped[User | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        return self.name or f"Quầy {self.number}"
+
+
+class KioskStation(Base):
+    """A kiosk machine and the printer beside it."""
+
+    __tablename__ = "kiosk_station"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    printer_url: Mapped[str] = mapped_column(String(255), default="")
+    printer_profile: Mapped[str] = mapped_column(String(64), default="")
+
+
+class TicketSequence(Base):
+    """The last number issued for a service on a local day; one row, locked per issue."""
+
+    __tablename__ = "ticket_sequence"
+
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("queue_service.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+#: Ticket states (*trạng thái số*).
+TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "transferred")
+
+
+class Ticket(Base):
+    """A queue ticket (*số thứ tự*). A transfer ends this ticket as `transferred` and opens a
+    new one with the same number in the target queue, keeping its place by `queued_at`."""
+
+    __tablename__ = "queue_ticket"
+    __table_args__ = (
+        UniqueConstraint("service_id", "day", "seq", "leg", name="uq_ticket_number"),
+        Index("ix_ticket_queue", "state", "service_id", "priority", "queued_at"),
+        Index("ix_ticket_counter", "counter_id", "state"),
+        Index("ix_ticket_day_called", "day", "called_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("queue_service.id"))
+    day: Mapped[dt.date] = mapped_column(Date())
+    seq: Mapped[int] = mapped_column(Integer)
+    #: 0 for the ticket as issued, 1, 2 ... for each transfer.
+    leg: Mapped[int] = mapped_column(Integer, default=0)
+    number: Mapped[str] = mapped_column(String(8))
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    procedure_code: Mapped[str] = mapped_column(String(32), default="")
+    target_counter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("queue_counter.id", ondelete="SET NULL"), nullable=True
+    )
+    counter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("queue_counter.id", ondelete="SET NULL"), nullable=True
+    )
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    transferred_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("queue_ticket.id"), nullable=True
+    )
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    queued_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    called_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+    #: What the issuing screen estimated, kept to measure the estimate against reality.
+    estimated_wait_minutes: Mapped[int] = mapped_column(Integer, default=0)
+
+    service: Mapped[Service] = relationship(foreign_keys=[service_id])
+    counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
+
+
+class QueueEvent(Base):
+    """The queue's event log: displays and counters follow it over Server-Sent Events.
+
+    Ids increase in commit order (writers serialise on a lock before appending), so a reader
+    that has seen id N has seen everything before N.
+    """
+
+    __tablename__ = "queue_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime())
+    kind: Mapped[str] = mapped_column(String(16))
+    service_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    counter_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")

@@ -20,12 +20,9 @@ from sqlalchemy.orm import Session
 from printers.transports import PrinterUnavailable, Status, Transport, open_transport
 
 from ..models import PrinterState, PrintJob
+from .clock import utcnow
 
 LEASE = dt.timedelta(seconds=60)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def backoff(attempts: int) -> dt.timedelta:

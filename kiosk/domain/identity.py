@@ -1,0 +1,156 @@
+"""Staff accounts, sign-in with a brake on guessing, API tokens, and what each role may do.
+
+Roles are checked here, in the domain, so a view that forgets a check still cannot act: every
+domain function that changes the queue takes the acting user and calls `require`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import ROLES, ApiToken, LoginFailure, User
+from .clock import utcnow
+
+_hasher = PasswordHasher()
+
+#: What each role may do. A role has its own rights and none of another's unless listed.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "agent": frozenset(),
+    "supervisor": frozenset(),
+    "officer": frozenset({"counter.work"}),
+    "processor": frozenset(),
+    "manager": frozenset({"counter.work", "queue.configure", "printers.manage"}),
+    "admin": frozenset({"counter.work", "queue.configure", "printers.manage", "users.manage"}),
+}
+
+#: Sign-in brake: this many failures for one account within the window lock it for the window.
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+MIN_PASSWORD = 8
+
+
+class IdentityError(ValueError):
+    """A request about accounts that cannot be carried out; the message is for the user."""
+
+
+class Forbidden(PermissionError):
+    """The acting user's role does not allow this."""
+
+
+def require(user: User | None, permission: str) -> User:
+    """`user` if its role grants `permission`, else Forbidden (with a Vietnamese message)."""
+    if user is None or not user.active:
+        raise Forbidden("Vui lòng đăng nhập.")
+    if permission not in PERMISSIONS.get(user.role, frozenset()):
+        raise Forbidden("Tài khoản của bạn không có quyền thực hiện việc này.")
+    return user
+
+
+def can(user: User | None, permission: str) -> bool:
+    return user is not None and user.active and permission in PERMISSIONS.get(user.role, ())
+
+
+def create_user(
+    session: Session, username: str, password: str, role: str, full_name: str = ""
+) -> User:
+    """A new account with an argon2 hash of `password`; IdentityError when it cannot be."""
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise IdentityError("Tên đăng nhập phải có 1–64 ký tự và không có khoảng trắng.")
+    if role not in ROLES:
+        raise IdentityError(f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(ROLES)}.")
+    if len(password) < MIN_PASSWORD:
+        raise IdentityError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.")
+    user = User(
+        username=username,
+        full_name=full_name.strip() or username,
+        role=role,
+        password_hash=_hasher.hash(password),
+        active=True,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise IdentityError(f"Tên đăng nhập {username} đã có người dùng.") from exc
+    return user
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    remote_addr: str = "",
+    now: dt.datetime | None = None,
+) -> User:
+    """The account if the password is right; IdentityError otherwise, or while locked.
+
+    After MAX_FAILURES wrong passwords within FAILURE_WINDOW the account refuses every try,
+    the right one included, until the window has passed.
+    """
+    now = now or utcnow()
+    username = username.strip()
+    since = now - FAILURE_WINDOW
+    failures = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == username, LoginFailure.at > since)
+    )
+    if (failures or 0) >= MAX_FAILURES:
+        raise IdentityError(
+            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
+        )
+    user = session.scalar(select(User).where(User.username == username))
+    ok = False
+    if user is not None and user.active:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        # Spend the same time on an unknown name, so timing does not reveal which names exist.
+        _hasher.hash(password)
+    if not ok or user is None:
+        session.add(LoginFailure(username=username[:64], remote_addr=remote_addr[:64], at=now))
+        session.commit()
+        raise IdentityError("Tên đăng nhập hoặc mật khẩu không đúng.")
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    session.commit()
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, username: str) -> str:
+    """A new API token for `username`, returned once; only its digest is kept."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise IdentityError(f"Không có tài khoản {username}. Tạo bằng: kiosk users create.")
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), created_at=utcnow()))
+    session.commit()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active account behind a bearer token, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
+    if row is None or not row.user.active:
+        return None
+    return row.user

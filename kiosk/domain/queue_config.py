@@ -1,0 +1,217 @@
+"""Setting up the floor: services, counters and kiosk stations, by the center's manager."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Counter, KioskStation, Service, User
+from .identity import require
+
+CODE = re.compile(r"^[A-Z0-9_-]{1,16}$")
+
+
+class ConfigInvalid(ValueError):
+    """Bad settings; `errors` maps a field to its message in Vietnamese."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass
+class ServiceForm:
+    code: str
+    name: str
+    prefix: str
+    name_en: str = ""
+    opens_at: str = ""
+    closes_at: str = ""
+    fields: str = ""
+    default_minutes: str = "10"
+    position: str = "0"
+    active: bool = True
+
+
+def _time(value: str, label: str, errors: dict[str, str], key: str) -> dt.time | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        errors[key] = f"{label} phải có dạng giờ:phút, ví dụ 07:30."
+        return None
+
+
+def save_service(
+    session: Session, user: User, form: ServiceForm, service_id: int | None = None
+) -> Service:
+    """Create or update a service; ConfigInvalid lists every mistake at once."""
+    require(user, "queue.configure")
+    errors: dict[str, str] = {}
+    code = form.code.strip().upper()
+    prefix = form.prefix.strip().upper()
+    if not CODE.match(code):
+        errors["code"] = "Mã dịch vụ gồm 1–16 chữ cái không dấu, chữ số, - hoặc _."
+    if len(prefix) != 1 or not ("A" <= prefix <= "Z"):
+        errors["prefix"] = "Chữ cái đầu số là một chữ cái từ A đến Z."
+    if not form.name.strip():
+        errors["name"] = "Nhập tên dịch vụ."
+    opens = _time(form.opens_at, "Giờ mở", errors, "opens_at")
+    closes = _time(form.closes_at, "Giờ đóng", errors, "closes_at")
+    if opens and closes and closes <= opens:
+        errors["closes_at"] = "Giờ đóng phải sau giờ mở."
+    try:
+        minutes = int(form.default_minutes)
+        if not 1 <= minutes <= 240:
+            raise ValueError
+    except ValueError:
+        errors["default_minutes"] = "Thời gian phục vụ ước tính là số phút từ 1 đến 240."
+        minutes = 10
+    try:
+        position = int(form.position or 0)
+    except ValueError:
+        errors["position"] = "Thứ tự hiển thị là một số nguyên."
+        position = 0
+    for other in session.scalars(select(Service).where(Service.id != (service_id or 0))):
+        if other.code == code:
+            errors["code"] = f"Mã {code} đã dùng cho {other.name}."
+        if other.prefix == prefix:
+            errors["prefix"] = f"Chữ {prefix} đã dùng cho {other.name}."
+    if errors:
+        raise ConfigInvalid(errors)
+    svc = session.get(Service, service_id) if service_id else None
+    if svc is None:
+        svc = Service()
+        session.add(svc)
+    svc.code, svc.prefix, svc.name = code, prefix, form.name.strip()
+    svc.name_en = form.name_en.strip()
+    svc.opens_at, svc.closes_at = opens, closes
+    svc.fields = "\n".join(f.strip() for f in form.fields.splitlines() if f.strip())
+    svc.default_minutes, svc.position, svc.active = minutes, position, form.active
+    session.commit()
+    return svc
+
+
+def save_counter(
+    session: Session,
+    user: User,
+    *,
+    number: str,
+    name: str,
+    service_ids: list[int],
+    printer_url: str = "",
+    printer_profile: str = "",
+    active: bool = True,
+    counter_id: int | None = None,
+) -> Counter:
+    """Create or update a counter and the services it serves."""
+    require(user, "queue.configure")
+    errors: dict[str, str] = {}
+    try:
+        num = int(number)
+        if not 1 <= num <= 999:
+            raise ValueError
+    except ValueError:
+        errors["number"] = "Số quầy là số nguyên từ 1 đến 999."
+        num = 0
+    if num and session.scalar(
+        select(Counter).where(Counter.number == num, Counter.id != (counter_id or 0))
+    ):
+        errors["number"] = f"Đã có quầy số {num}."
+    chosen = list(session.scalars(select(Service).where(Service.id.in_(service_ids))))
+    if not chosen:
+        errors["services"] = "Chọn ít nhất một dịch vụ cho quầy."
+    printer_url = printer_url.strip()
+    if printer_url:
+        from printers.transports import open_transport
+
+        try:
+            open_transport(printer_url)
+        except ValueError as exc:
+            errors["printer_url"] = f"Địa chỉ máy in không hợp lệ: {exc}"
+    if errors:
+        raise ConfigInvalid(errors)
+    counter = session.get(Counter, counter_id) if counter_id else None
+    if counter is None:
+        counter = Counter()
+        session.add(counter)
+    counter.number, counter.name, counter.active = num, name.strip(), active
+    counter.services = chosen
+    counter.printer_url, counter.printer_profile = printer_url, printer_profile.strip()
+    session.commit()
+    return counter
+
+
+def save_station(
+    session: Session, user: User, code: str, name: str, printer_url: str, printer_profile: str
+) -> KioskStation:
+    """Register a kiosk machine and the printer beside it."""
+    require(user, "printers.manage")
+    code = code.strip().upper()
+    if not CODE.match(code):
+        raise ConfigInvalid({"code": "Mã kiosk gồm 1–16 chữ cái không dấu, chữ số, - hoặc _."})
+    if printer_url.strip():
+        from printers.transports import open_transport
+
+        try:
+            open_transport(printer_url.strip())
+        except ValueError as exc:
+            raise ConfigInvalid({"printer_url": f"Địa chỉ máy in không hợp lệ: {exc}"}) from exc
+    station = session.scalar(select(KioskStation).where(KioskStation.code == code))
+    if station is None:
+        station = KioskStation(code=code)
+        session.add(station)
+    station.name = name.strip()
+    station.printer_url = printer_url.strip()
+    station.printer_profile = printer_profile.strip()
+    session.commit()
+    return station
+
+
+#: The demo floor: four services and five counters, as a provincial center might set them up.
+DEMO_SERVICES = [
+    ("HOTICH", "A", "Hộ tịch, chứng thực, lý lịch tư pháp", "Civil status, certification",
+     "Hộ tịch\nChứng thực\nLý lịch tư pháp", 8),
+    ("CUTRU", "B", "Cư trú, căn cước, xuất nhập cảnh", "Residence, ID cards, immigration",
+     "Đăng ký, quản lý cư trú\nCấp, quản lý căn cước\nQuản lý xuất nhập cảnh", 12),
+    ("GIAOTHONG", "C", "Giao thông, giấy phép lái xe", "Vehicles and driving licences",
+     "Đăng ký, quản lý phương tiện giao thông cơ giới đường bộ\n"
+     "Sát hạch, cấp giấy phép lái xe\n"
+     "Nộp phạt vi phạm hành chính trong lĩnh vực giao thông", 10),
+    ("CHUNG", "D", "Tiếp nhận chung các lĩnh vực khác", "Other procedures", "", 15),
+]  # fmt: skip
+DEMO_COUNTERS = [(1, ["HOTICH"]), (2, ["HOTICH", "CHUNG"]), (3, ["CUTRU"]),
+                 (4, ["CUTRU", "GIAOTHONG"]), (5, ["GIAOTHONG", "CHUNG"])]  # fmt: skip
+
+
+def load_demo_floor(session: Session) -> int:
+    """Create the demo services and counters that are missing; returns how many were added."""
+    added = 0
+    by_code = {s.code: s for s in session.scalars(select(Service))}
+    for pos, (code, prefix, name, name_en, fields, minutes) in enumerate(DEMO_SERVICES):
+        if code in by_code:
+            continue
+        svc = Service(
+            code=code, prefix=prefix, name=name, name_en=name_en, fields=fields,
+            opens_at=dt.time(7, 30), closes_at=dt.time(17, 0), default_minutes=minutes,
+            position=pos, active=True,
+        )  # fmt: skip
+        session.add(svc)
+        by_code[code] = svc
+        added += 1
+    numbers = set(session.scalars(select(Counter.number)))
+    for number, codes in DEMO_COUNTERS:
+        if number in numbers:
+            continue
+        session.add(
+            Counter(number=number, name=f"Quầy {number}", services=[by_code[c] for c in codes])
+        )
+        added += 1
+    session.commit()
+    return added
