@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import config as cfg
@@ -44,6 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        # CSRF tokens live as long as the session: a counter screen stays open all day.
+        WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
     )
@@ -54,17 +58,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kiosk.engine"] = engine
     app.extensions["kiosk.sessionmaker"] = make_sessionmaker(engine)
     web.init_app(app)
+    csrf = CSRFProtect(app)
     Babel(app, locale_selector=_select_locale)
     _register_filters(app)
 
     from agent_portal import bp as agent_bp
 
     from .api import bp as api_bp
+    from .office import bp as office_bp
+    from .queue_views import public as public_bp
     from .views import bp as kiosk_bp
 
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(agent_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(office_bp)
+    app.register_blueprint(public_bp)
+    # The API authenticates by bearer token; cookie-authenticated writes check X-CSRFToken
+    # themselves (kiosk/auth.py).
+    csrf.exempt(api_bp)
 
     @app.get("/")
     def index() -> WerkzeugResponse:
@@ -83,12 +95,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def surface_globals() -> dict[str, Any]:
         kiosk = request.blueprint in (None, "kiosk")
+        user = None
+        if request.blueprint in ("office", "agent"):
+            from .auth import current_user
+
+            user = current_user()
         return {
             "current_locale": str(get_locale() or app.config["DEFAULT_LOCALE"]),
             # Only the kiosk resets itself; an agent's or officer's screen must not.
             "idle_seconds": int(app.config["IDLE_SECONDS"]) if kiosk else 0,
             "home_url": url_for("kiosk.home" if kiosk else f"{request.blueprint}.index"),
             "reset_url": url_for("kiosk.reset"),
+            "staff": user,
         }
 
     @app.get("/healthz")

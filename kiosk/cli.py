@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session, sessionmaker
 
 from .domain.catalog_import import CatalogFormatError, import_catalog
+from .models import ROLES
 from .storage import migrate
 
 DEMO_CATALOG = Path(__file__).parent / "data" / "demo_catalog.json"
@@ -39,9 +40,70 @@ def register(app: Flask) -> None:
 
     @app.cli.command("demo")
     def demo() -> None:
-        """Migrate, then load the demo catalog (safe to run again: it updates in place)."""
+        """Migrate, then load the demo catalog, services, counters and accounts (safe to run
+        again: it updates in place and adds only what is missing)."""
+        from .domain.queue_config import load_demo_floor
+
         migrate(current_app.config["DATABASE_URL"])
         _import(DEMO_CATALOG)
+        session = _session()
+        try:
+            added = load_demo_floor(session)
+            click.echo(f"Đã thêm {added} dịch vụ và quầy mẫu.")
+            _demo_accounts(session)
+        finally:
+            session.close()
+
+    @app.cli.group("users")
+    def users() -> None:
+        """Staff accounts."""
+
+    @users.command("create")
+    @click.argument("name")
+    @click.option(
+        "--role",
+        required=True,
+        type=click.Choice(list(ROLES)),
+        help="officer: works a counter; manager: also configures; admin: everything",
+    )
+    @click.option("--full-name", default="", help="the name shown on screens")
+    def users_create(name: str, role: str, full_name: str) -> None:
+        """Create the account NAME; the password is read from standard input."""
+        from .domain.identity import IdentityError, create_user
+
+        if sys.stdin.isatty():
+            password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        session = _session()
+        try:
+            user = create_user(session, name, password, role, full_name)
+        except IdentityError as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            session.close()
+        click.echo(f"Đã tạo tài khoản {user.username} ({user.role}).")
+
+    @app.cli.group("tokens")
+    def tokens() -> None:
+        """API tokens for other systems."""
+
+    @tokens.command("create")
+    @click.argument("name")
+    def tokens_create(name: str) -> None:
+        """Make an API token acting as account NAME; the token is the last line printed."""
+        from .domain.identity import IdentityError, create_token
+
+        session = _session()
+        try:
+            token = create_token(session, name)
+        except IdentityError as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            session.close()
+        click.echo(f"Mã truy cập API cho {name} (chỉ hiện một lần, gửi kèm "
+                   "'Authorization: Bearer <mã>'):")  # fmt: skip
+        click.echo(token)
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
@@ -85,7 +147,9 @@ def register(app: Flask) -> None:
         from printers import layouts, to_escpos
         from printers.transports import PrinterUnavailable, open_transport
 
-        dots = int(width) if width else _profile_width(profile)
+        from .printing import profile_width
+
+        dots = int(width) if width else profile_width(profile)
         try:
             transport = open_transport(url)
             transport.send(to_escpos(layouts.test_page(dots, profile), profile))
@@ -127,11 +191,26 @@ def register(app: Flask) -> None:
             session.close()
 
 
-def _profile_width(profile: str) -> int:
-    from escpos.capabilities import get_profile
+#: Demo accounts, created by `kiosk demo` outside production only, documented in the README.
+DEMO_ACCOUNTS = [
+    ("canbo", "canbo-demo-2026", "officer", "Nguyễn Thị Hoa"),
+    ("quanly", "quanly-demo-2026", "manager", "Trần Văn Minh"),
+]
 
-    pixels = get_profile(profile).profile_data.get("media", {}).get("width", {}).get("pixels")
-    return 384 if isinstance(pixels, int) and pixels <= 384 else 576
+
+def _demo_accounts(session: Session) -> None:
+    from sqlalchemy import select
+
+    from .domain.identity import create_user
+    from .models import User
+
+    if current_app.config.get("ENV") == "production":
+        click.echo("Môi trường production: không tạo tài khoản mẫu.")
+        return
+    for name, password, role, full_name in DEMO_ACCOUNTS:
+        if session.scalar(select(User).where(User.username == name)) is None:
+            create_user(session, name, password, role, full_name)
+            click.echo(f"Tài khoản mẫu: {name} / {password} ({role}).")
 
 
 def _safe_url() -> str:

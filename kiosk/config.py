@@ -29,6 +29,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SQLITE_BUSY_TIMEOUT_MS": (5000, "how long SQLite waits for a lock before failing"),
     "PRINTER_URL": (None, "default printer; empty means virtual://INSTANCE/prints"),
     "PRINTER_PROFILE": ("TM-T20II", "python-escpos profile of the default printer"),
+    "SITE_TZ": ("Asia/Ho_Chi_Minh", "the center's time zone: its day, hours and ticket numbering"),
+    "QUEUE_ENFORCE_HOURS": (
+        False,
+        "refuse tickets outside a service's hours; otherwise issue them and count the wait "
+        "from opening",
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask import Response as FlaskResponse
@@ -79,6 +80,7 @@ def procedure(code: str) -> FlaskResponse:
         phone_url=phone_url,
         qr=qr_svg(phone_url),
         levels=LEVELS,
+        take_key=uuid.uuid4().hex,
     )
 
 

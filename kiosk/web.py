@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import Session, sessionmaker
+
+from .events import Hub
 
 
 def db() -> Session:
@@ -46,6 +50,25 @@ def render(template: str, block: str | None = None, **context: Any) -> Response:
     resp = make_response(body)
     resp.headers["Vary"] = "HX-Request, HX-Target"
     return resp
+
+
+def hub() -> Hub:
+    """This worker's event hub (started on first use)."""
+    found: Hub | None = current_app.extensions.get("kiosk.hub")
+    if found is None:
+        found = Hub(current_app.extensions["kiosk.sessionmaker"])
+        current_app.extensions["kiosk.hub"] = found
+    return found
+
+
+def site_tz() -> dt.tzinfo:
+    return ZoneInfo(str(current_app.config["SITE_TZ"]))
+
+
+def public_url(path: str) -> str:
+    """An address citizens' phones can open: PUBLIC_URL when set, else this request's host."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return str(base).rstrip("/") + path
 
 
 def init_app(app: Flask) -> None:

@@ -113,3 +113,6 @@ def openapi() -> Response:
     return current_app.response_class(
         json.dumps(doc, ensure_ascii=False, indent=1), mimetype="application/json"
     )
+
+
+from . import queue as _queue  # noqa: E402,F401 - registers the queue endpoints on `bp`

@@ -50,7 +50,20 @@
     el.hidden = false;
     setTimeout(function () { el.hidden = true; }, 5000);
   }
-  document.addEventListener("htmx:responseError", function () { toast(body.dataset.offlineMessage); });
+  document.addEventListener("htmx:responseError", function (ev) {
+    // A refusal explained by the server (plain text) is shown as it is.
+    var xhr = ev.detail && ev.detail.xhr;
+    var type = xhr && xhr.getResponseHeader("Content-Type") || "";
+    toast(type.indexOf("text/plain") === 0 && xhr.responseText ? xhr.responseText : body.dataset.offlineMessage);
+  });
+
+  // ---- a form marked data-once submits once: a double tap must not send it twice
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-once")) { return; }
+    if (form.dataset.sent) { ev.preventDefault(); return; }
+    form.dataset.sent = "1";
+  }, true);
   document.addEventListener("htmx:sendError", function () { toast(body.dataset.offlineMessage); });
   document.addEventListener("htmx:configRequest", function (ev) {
     var token = document.querySelector("meta[name=csrf-token]");

@@ -1,0 +1,226 @@
+"""Queue endpoints of the JSON API: tickets, services, counters, counter actions, events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, request, url_for
+from flask_wtf.csrf import CSRFError
+
+from .. import auth
+from ..domain import queue
+from ..domain.identity import Forbidden
+from ..events import Filter, stream
+from ..models import Counter, Service, Ticket, User
+from ..web import db, hub, public_url, site_tz
+from . import bp, error
+
+
+def iso(at: dt.datetime | None) -> str | None:
+    return at.isoformat(timespec="seconds") + "Z" if at else None
+
+
+def ticket_json(info: queue.TicketInfo) -> dict[str, Any]:
+    t = info.ticket
+    counter = t.counter
+    return {
+        "number": t.number,
+        "token": t.token,
+        "service": t.service.code,
+        "service_name": t.service.name,
+        "priority": t.priority,
+        "state": t.state,
+        "position": info.position,
+        "people_ahead": info.ahead,
+        "estimated_wait_minutes": info.estimated_wait_minutes,
+        "issued_at": iso(t.issued_at),
+        "called_at": iso(t.called_at),
+        "counter": (
+            {"id": counter.id, "number": counter.number, "name": counter.label}
+            if counter is not None and t.state in ("called", "serving", "done")
+            else None
+        ),
+        "url": public_url(url_for("public.ticket", token=t.token)),
+    }
+
+
+def service_json(s: Service) -> dict[str, Any]:
+    return {
+        "code": s.code,
+        "name": s.name,
+        "name_en": s.name_en,
+        "prefix": s.prefix,
+        "opens_at": s.opens_at.strftime("%H:%M") if s.opens_at else None,
+        "closes_at": s.closes_at.strftime("%H:%M") if s.closes_at else None,
+    }
+
+
+def counter_json(c: Counter) -> dict[str, Any]:
+    current = queue.current_ticket(db(), c)
+    return {
+        "id": c.id,
+        "number": c.number,
+        "name": c.label,
+        "services": [s.code for s in c.services],
+        "paused": c.paused,
+        "staffed": c.officer_id is not None,
+        "current": (
+            {"number": current.number, "state": current.state, "token": None} if current else None
+        ),
+    }
+
+
+def _body() -> dict[str, Any] | None:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
+@bp.post("/tickets")
+def create_ticket() -> Any:
+    body = _body()
+    if body is None:
+        return error(400, "bad_request", 'Nội dung phải là JSON, ví dụ {"service": "HOTICH"}.')
+    service = body.get("service")
+    priority = body.get("priority", False)
+    key = body.get("idempotency_key")
+    if not isinstance(service, str) or not service.strip():
+        return error(400, "bad_request", "Thiếu mã dịch vụ (service).")
+    if not isinstance(priority, bool):
+        return error(400, "bad_request", "priority phải là true hoặc false.")
+    if key is not None and not isinstance(key, str):
+        return error(400, "bad_request", "idempotency_key phải là chuỗi.")
+    try:
+        info = queue.issue_ticket(
+            db(),
+            service,
+            priority=priority,
+            idempotency_key=key,
+            enforce_hours=bool(current_app.config["QUEUE_ENFORCE_HOURS"]),
+            tz=site_tz(),
+        )
+    except queue.QueueError as exc:
+        return error(exc.status, exc.code, str(exc))
+    hub().poke()
+    return ticket_json(info), 201 if info.created else 200
+
+
+@bp.get("/tickets/<token>")
+def get_ticket(token: str) -> Any:
+    ticket = queue.find_ticket(db(), token)
+    if ticket is None:
+        return error(404, "not_found", "Không tìm thấy số thứ tự này.")
+    return ticket_json(queue.ticket_info(db(), ticket, tz=site_tz()))
+
+
+@bp.get("/services")
+def list_services() -> Any:
+    return {"items": [service_json(s) for s in queue.services(db())]}
+
+
+@bp.get("/counters")
+def list_counters() -> Any:
+    return {"items": [counter_json(c) for c in queue.counters(db())]}
+
+
+def _acting_user() -> User | Any:
+    """The officer behind this request, or an error response."""
+    try:
+        auth.check_api_csrf()
+    except CSRFError:
+        return error(400, "csrf", "Thiếu hoặc sai mã chống giả mạo (X-CSRFToken).")
+    user = auth.current_user()
+    if user is None:
+        return error(401, "unauthorized", "Cần đăng nhập hoặc gửi Authorization: Bearer <mã>.")
+    return user
+
+
+def _if_current(body: dict[str, Any]) -> int | None:
+    value = body.get("if_current")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _counter_action(counter_id: int, act: Callable[[User, dict[str, Any]], Ticket | None]) -> Any:
+    user = _acting_user()
+    if not isinstance(user, User):
+        return user
+    body = _body() or {}
+    try:
+        ticket = act(user, body)
+    except Forbidden as exc:
+        return error(403, "forbidden", str(exc))
+    except queue.QueueError as exc:
+        return error(exc.status, exc.code, str(exc))
+    hub().poke()
+    if ticket is None:
+        return error(404, "queue_empty", "Không còn ai đang chờ ở quầy này.")
+    return ticket_json(queue.ticket_info(db(), ticket, tz=site_tz()))
+
+
+@bp.post("/counters/<int:counter_id>/call-next")
+def counter_call_next(counter_id: int) -> Any:
+    return _counter_action(
+        counter_id,
+        lambda u, b: queue.call_next(db(), counter_id, u, if_current=_if_current(b), tz=site_tz()),
+    )
+
+
+@bp.post("/counters/<int:counter_id>/recall")
+def counter_recall(counter_id: int) -> Any:
+    return _counter_action(
+        counter_id, lambda u, b: queue.recall(db(), counter_id, u, if_current=_if_current(b))
+    )
+
+
+@bp.post("/counters/<int:counter_id>/no-show")
+def counter_no_show(counter_id: int) -> Any:
+    return _counter_action(
+        counter_id, lambda u, b: queue.no_show(db(), counter_id, u, if_current=_if_current(b))
+    )
+
+
+@bp.post("/counters/<int:counter_id>/start")
+def counter_start(counter_id: int) -> Any:
+    return _counter_action(
+        counter_id, lambda u, b: queue.start(db(), counter_id, u, if_current=_if_current(b))
+    )
+
+
+@bp.post("/counters/<int:counter_id>/finish")
+def counter_finish(counter_id: int) -> Any:
+    return _counter_action(
+        counter_id, lambda u, b: queue.finish(db(), counter_id, u, if_current=_if_current(b))
+    )
+
+
+@bp.post("/counters/<int:counter_id>/transfer")
+def counter_transfer(counter_id: int) -> Any:
+    def act(user: User, body: dict[str, Any]) -> Ticket:
+        service = body.get("service")
+        to_counter = body.get("counter")
+        if service is not None and not isinstance(service, str):
+            raise queue.QueueError("bad_request", "service phải là mã dịch vụ.", 400)
+        if to_counter is not None and (
+            not isinstance(to_counter, int) or isinstance(to_counter, bool)
+        ):
+            raise queue.QueueError("bad_request", "counter phải là id của quầy.", 400)
+        return queue.transfer(
+            db(), counter_id, user, service_code=service, to_counter_id=to_counter,
+            if_current=_if_current(body),
+        )  # fmt: skip
+
+    return _counter_action(counter_id, act)
+
+
+@bp.get("/queue/events")
+def queue_events() -> Response:
+    flt = Filter.parse(request.args.get("counters"), request.args.get("services"))
+    raw = request.headers.get("Last-Event-ID") or request.args.get("after")
+    after = int(raw) if raw and raw.strip().isdigit() else None
+    factory = current_app.extensions["kiosk.sessionmaker"]
+    body = stream(hub(), factory, flt, after)
+    resp = Response(body, mimetype="text/event-stream")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Accel-Buffering"] = "no"
+    return resp

@@ -1,0 +1,97 @@
+"""Who is asking: a signed-in staff member (session cookie) or another system (bearer token).
+
+CSRF: every form and htmx request under the staff surfaces carries the session's token
+(Flask-WTF checks it). The JSON API is exempt for bearer tokens, which a browser never sends
+by itself; a browser session using the API must send the token in X-CSRFToken.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+from urllib.parse import urlencode
+
+from flask import g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFError, validate_csrf
+
+from .domain.identity import can, user_for_token
+from .models import User
+from .web import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bearer_token() -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return None
+
+
+def current_user() -> User | None:
+    """The acting account for this request, or None."""
+    if "user" in g:
+        return cast(User | None, g.user)
+    user: User | None = None
+    token = bearer_token()
+    if token is not None:
+        user = user_for_token(db(), token)
+    elif (uid := session.get("user_id")) is not None:
+        user = db().get(User, uid)
+        if user is not None and (not user.active or session.get("pw") != user.password_hash[-16:]):
+            # Deactivated, or the password changed since this session signed in.
+            session.clear()
+            user = None
+    g.user = user
+    return user
+
+
+def sign_in(user: User) -> None:
+    """Start a fresh session for `user` (a new session id: no fixation)."""
+    lang = session.get("lang")
+    session.clear()
+    session["user_id"] = user.id
+    session["pw"] = user.password_hash[-16:]
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    g.user = user
+
+
+def sign_out() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    g.user = None
+
+
+def check_api_csrf() -> None:
+    """For a cookie-authenticated API write: the CSRF token must come in X-CSRFToken."""
+    if bearer_token() is None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+
+
+def staff_required(permission: str) -> Callable[[F], F]:
+    """Pages for staff: sign in first; then the role must grant `permission`."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                target = request.full_path.rstrip("?")
+                return redirect(url_for("office.login") + "?" + urlencode({"next": target}))
+            if not can(user, permission):
+                from flask import abort
+
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+__all__ = ["CSRFError", "current_user", "sign_in", "sign_out", "staff_required"]

@@ -1,0 +1,277 @@
+"""Server-Sent Events over the queue's event log, for displays and counter screens.
+
+Each worker process runs one `Hub`: a single background reader that follows `queue_event`
+(a short poll, woken at once by commits made in the same process) and hands new events to
+every open stream of that process. Five hundred displays cost one query per poll, not five
+hundred.
+
+A stream starts from `Last-Event-ID` (sent by the browser when it reconnects, or `after` in
+the query): it first reads what it missed from the database, then follows the hub. So a display
+cut off for a minute gets every call it missed, in order, and carries on. Events older than
+`ANNOUNCE_WINDOW` are marked `replay`: the display updates its screen with them but does not
+speak them again. A stream without a starting point begins with a `snapshot` of the true state.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from .domain import queue
+from .domain.clock import VIETNAM, local, local_day, utcnow
+from .models import Counter, QueueEvent, Service
+
+log = logging.getLogger(__name__)
+
+ANNOUNCE_WINDOW = dt.timedelta(seconds=10)
+HEARTBEAT_SECONDS = 15.0
+CACHE = 5000
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What one display shows: some counters, some services, or everything."""
+
+    counter_ids: frozenset[int] = frozenset()
+    service_codes: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, counters: str | None, services: str | None) -> Filter:
+        ids = frozenset(int(c) for c in (counters or "").split(",") if c.strip().isdigit())
+        codes = frozenset(c.strip().upper() for c in (services or "").split(",") if c.strip())
+        return cls(ids, codes)
+
+    def resolve(self, session: Session) -> tuple[list[Counter], list[Service]]:
+        """The counters and services this filter covers."""
+        all_counters = queue.counters(session)
+        shown = [c for c in all_counters if not self.counter_ids or c.id in self.counter_ids]
+        svcs = queue.services(session)
+        if self.service_codes:
+            svcs = [s for s in svcs if s.code in self.service_codes]
+            if not self.counter_ids:
+                wanted = {s.id for s in svcs}
+                shown = [c for c in shown if any(s.id in wanted for s in c.services)]
+        elif self.counter_ids:
+            served = {s.id for c in shown for s in c.services}
+            svcs = [s for s in svcs if s.id in served]
+        return shown, svcs
+
+
+@dataclass
+class Scope:
+    counter_ids: set[int] = field(default_factory=set)
+    service_codes: set[str] = field(default_factory=set)
+
+    def admits(self, event: dict[str, Any]) -> bool:
+        service = event.get("service")
+        if service is not None and service not in self.service_codes:
+            return False
+        counter = event.get("counter_id")
+        return counter is None or counter in self.counter_ids
+
+
+def _event_dict(ev: QueueEvent) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ev.data or "{}")
+    data.update(id=ev.id, kind=ev.kind, at=ev.at.isoformat() + "Z")
+    return data
+
+
+def _waiting(session: Session, service_ids: list[int], now: dt.datetime) -> dict[str, Any]:
+    codes = {s.id: s.code for s in queue.services(session, active_only=False)}
+    summary = queue.waiting_by_service(session, service_ids, local_day(now, VIETNAM))
+    return {
+        codes[sid]: {"count": w.count, "priority": w.priority, "next": w.next}
+        for sid, w in summary.items()
+        if sid in codes
+    }
+
+
+def enrich(session: Session, events: list[QueueEvent]) -> list[dict[str, Any]]:
+    """Events as sent: each carries the current waiting list of its service."""
+    out = [_event_dict(e) for e in events]
+    service_ids = sorted({e.service_id for e in events if e.service_id is not None})
+    if service_ids:
+        waiting = _waiting(session, service_ids, utcnow())
+        for ev in out:
+            if ev.get("service") in waiting:
+                ev["waiting"] = {ev["service"]: waiting[ev["service"]]}
+    return out
+
+
+def snapshot(session: Session, flt: Filter, tz: dt.tzinfo = VIETNAM) -> dict[str, Any]:
+    """The true state for a display: each counter's current call, who waits, the last calls."""
+    now = utcnow()
+    last_id = queue.last_event_id(session)
+    counters, services = flt.resolve(session)
+    day = local_day(now, tz)
+    current = []
+    for c in counters:
+        t = queue.current_ticket(session, c)
+        current.append(
+            {
+                "counter_id": c.id,
+                "counter_number": c.number,
+                "counter_name": c.label,
+                "number": t.number if t else None,
+                "state": t.state if t else None,
+                "paused": c.paused,
+                "staffed": c.officer_id is not None,
+            }
+        )
+    calls = queue.recent_calls(session, day, [c.id for c in counters])
+    names = {c.id: c.label for c in counters}
+    return {
+        "id": last_id,
+        "kind": "snapshot",
+        "at": now.isoformat() + "Z",
+        "counters": current,
+        "services": [{"code": s.code, "name": s.name, "prefix": s.prefix} for s in services],
+        "waiting": _waiting(session, [s.id for s in services], now),
+        "calls": [
+            {
+                "number": t.number,
+                "counter_id": t.counter_id,
+                "counter_name": names.get(t.counter_id or 0, ""),
+                "at": local(t.called_at, tz).strftime("%H:%M") if t.called_at else "",
+            }
+            for t in calls
+        ],
+    }
+
+
+def scope_for(session: Session, flt: Filter) -> Scope:
+    counters, services = flt.resolve(session)
+    return Scope({c.id for c in counters}, {s.code for s in services})
+
+
+class Hub:
+    """The one event reader of a worker process."""
+
+    def __init__(self, factory: sessionmaker[Session], interval: float = 0.1) -> None:
+        self.factory = factory
+        self.interval = interval
+        self.cond = threading.Condition()
+        self.poke_event = threading.Event()
+        self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=CACHE)
+        self.last_id = -1
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="queue-hub", daemon=True)
+                self._thread.start()
+        with self.cond:
+            self.cond.wait_for(lambda: self.last_id >= 0, timeout=5)
+
+    def poke(self) -> None:
+        """A commit in this process: read the log now rather than at the next poll."""
+        self.poke_event.set()
+
+    def _run(self) -> None:
+        session = self.factory()
+        try:
+            last = queue.last_event_id(session)
+            session.rollback()
+            with self.cond:
+                self.last_id = last
+                self.cond.notify_all()
+            while True:
+                try:
+                    events = queue.events_after(session, self.last_id)
+                    batch = enrich(session, events) if events else []
+                    session.rollback()
+                except Exception:  # noqa: BLE001 - a dropped database link: retry, keep going
+                    log.exception("queue hub: reading the event log failed; retrying")
+                    session.close()
+                    session = self.factory()
+                    self.poke_event.wait(1.0)
+                    continue
+                if batch:
+                    with self.cond:
+                        self.recent.extend(batch)
+                        self.last_id = batch[-1]["id"]
+                        self.cond.notify_all()
+                    continue
+                self.poke_event.wait(self.interval)
+                self.poke_event.clear()
+        finally:
+            session.close()
+
+    def wait_after(self, after: int, timeout: float) -> list[dict[str, Any]] | None:
+        """Events after `after` from the cache, waiting up to `timeout` for one; None when the
+        cache no longer reaches back that far (read the database instead)."""
+        with self.cond:
+            self.cond.wait_for(lambda: self.last_id > after, timeout=timeout)
+            if self.last_id <= after:
+                return []
+            if not self.recent or self.recent[0]["id"] > after + 1:
+                oldest = self.recent[0]["id"] if self.recent else None
+                if oldest is None or oldest > after + 1:
+                    return None
+            return [e for e in self.recent if e["id"] > after]
+
+
+def sse(event: dict[str, Any], name: str | None = None) -> str:
+    lines = [f"id: {event['id']}"]
+    if name:
+        lines.append(f"event: {name}")
+    lines.append("data: " + json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+    return "\n".join(lines) + "\n\n"
+
+
+def stream(
+    hub: Hub, factory: sessionmaker[Session], flt: Filter, after: int | None
+) -> Iterator[str]:
+    """The text/event-stream body for one display."""
+    hub.start()
+    session = factory()
+    try:
+        scope = scope_for(session, flt)
+        yield "retry: 2000\n\n"
+        if after is None:
+            snap = snapshot(session, flt)
+            after = int(snap["id"])
+            yield sse(snap, "snapshot")
+        else:
+            # Catch up from the database: everything after what the display last saw.
+            while after < hub.last_id:
+                missed = queue.events_after(session, after)
+                if not missed:
+                    break
+                for ev in enrich(session, missed):
+                    after = ev["id"]
+                    if scope.admits(ev):
+                        yield sse(_mark(ev))
+        session.rollback()
+    finally:
+        session.close()
+    while True:
+        batch = hub.wait_after(after, HEARTBEAT_SECONDS)
+        if batch is None:
+            session = factory()
+            try:
+                batch = enrich(session, queue.events_after(session, after))
+            finally:
+                session.close()
+        if not batch:
+            yield ": keep-alive\n\n"
+            continue
+        for ev in batch:
+            after = ev["id"]
+            if scope.admits(ev):
+                yield sse(_mark(ev))
+
+
+def _mark(ev: dict[str, Any]) -> dict[str, Any]:
+    at = dt.datetime.fromisoformat(ev["at"].rstrip("Z"))
+    return {**ev, "replay": utcnow() - at > ANNOUNCE_WINDOW}

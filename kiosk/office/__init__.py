@@ -1,0 +1,82 @@
+"""The office surface (/office): sign-in, counters, displays, and the manager's set-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..auth import current_user, sign_in, sign_out, staff_required
+from ..domain import queue
+from ..domain.identity import Forbidden, IdentityError, authenticate, can
+from ..web import db
+
+bp = Blueprint("office", __name__, url_prefix="/office")
+
+
+@bp.app_context_processor
+def office_globals() -> dict[str, Any]:
+    return {"current_user": current_user, "can": lambda p: can(current_user(), p)}
+
+
+@bp.errorhandler(Forbidden)
+def forbidden(exc: Forbidden) -> tuple[str, int]:
+    return render_template("office/message.html", title="Không có quyền", message=str(exc)), 403
+
+
+@bp.errorhandler(403)
+def forbidden_page(_exc: Exception) -> tuple[str, int]:
+    return (
+        render_template(
+            "office/message.html",
+            title="Không có quyền",
+            message="Tài khoản của bạn không có quyền mở trang này.",
+        ),
+        403,
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("office.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = ""
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "")[:64]
+        try:
+            user = authenticate(
+                db(), username, request.form.get("password", "")[:256], request.remote_addr or ""
+            )
+        except IdentityError as exc:
+            error = str(exc)
+        else:
+            sign_in(user)
+            return redirect(_safe_next(request.args.get("next")))
+    status = 401 if error else 200
+    return render_template("office/login.html", error=error, username=username), status
+
+
+@bp.post("/logout")
+def logout() -> WerkzeugResponse:
+    sign_out()
+    return redirect(url_for("office.login"))
+
+
+@bp.get("/")
+@staff_required("counter.work")
+def index() -> str:
+    return render_template(
+        "office/index.html",
+        counters=queue.counters(db()),
+        services=queue.services(db()),
+        speech=current_app.extensions.get("kiosk.speech_ok"),
+    )
+
+
+from . import counter, display, setup  # noqa: E402,F401 - register their routes on `bp`

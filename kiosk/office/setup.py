@@ -1,0 +1,166 @@
+"""The manager's set-up: services, counters, kiosk stations and printers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, get_flashed_messages, redirect, request, url_for
+from sqlalchemy import select
+
+from ..auth import current_user, staff_required
+from ..domain import queue, spooler
+from ..domain.queue_config import (
+    ConfigInvalid,
+    ServiceForm,
+    save_counter,
+    save_service,
+    save_station,
+)
+from ..models import KioskStation, PrinterState, PrintJob, Service, User
+from ..web import db, render
+from . import bp
+
+
+def _user() -> User:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+@bp.route("/services", methods=["GET", "POST"])
+@staff_required("queue.configure")
+def services() -> Any:
+    errors: dict[str, str] = {}
+    form: dict[str, Any] = {}
+    edit_id = request.args.get("edit", type=int)
+    if request.method == "POST":
+        form = request.form.to_dict()
+        sid = request.form.get("id", type=int)
+        try:
+            svc = save_service(
+                db(),
+                _user(),
+                ServiceForm(
+                    code=form.get("code", ""),
+                    name=form.get("name", ""),
+                    prefix=form.get("prefix", ""),
+                    name_en=form.get("name_en", ""),
+                    opens_at=form.get("opens_at", ""),
+                    closes_at=form.get("closes_at", ""),
+                    fields=form.get("fields", ""),
+                    default_minutes=form.get("default_minutes", "10"),
+                    position=form.get("position", "0"),
+                    active=form.get("active") == "on",
+                ),
+                sid,
+            )
+        except ConfigInvalid as exc:
+            errors = exc.errors
+            edit_id = sid
+        else:
+            flash(f"Đã lưu dịch vụ {svc.code}.", "ok")
+            return redirect(url_for("office.services"))
+    editing = db().get(Service, edit_id) if edit_id else None
+    return render(
+        "office/services.html",
+        services=queue.services(db(), active_only=False),
+        editing=editing,
+        form=form,
+        errors=errors,
+        messages=get_flashed_messages(with_categories=True),
+    ), (400 if errors else 200)
+
+
+@bp.route("/setup/counters", methods=["GET", "POST"])
+@staff_required("queue.configure")
+def counters() -> Any:
+    errors: dict[str, str] = {}
+    form: dict[str, Any] = {}
+    edit_id = request.args.get("edit", type=int)
+    if request.method == "POST":
+        form = request.form.to_dict()
+        cid = request.form.get("id", type=int)
+        try:
+            counter = save_counter(
+                db(),
+                _user(),
+                number=form.get("number", ""),
+                name=form.get("name", ""),
+                service_ids=[int(v) for v in request.form.getlist("services") if v.isdigit()],
+                printer_url=form.get("printer_url", ""),
+                printer_profile=form.get("printer_profile", ""),
+                active=form.get("active") == "on",
+                counter_id=cid,
+            )
+        except ConfigInvalid as exc:
+            errors = exc.errors
+            edit_id = cid
+        else:
+            flash(f"Đã lưu {counter.label}.", "ok")
+            return redirect(url_for("office.counters"))
+    editing = queue.get_counter(db(), edit_id) if edit_id else None
+    return render(
+        "office/counters.html",
+        counters=queue.counters(db(), active_only=False),
+        services=queue.services(db(), active_only=False),
+        editing=editing,
+        form=form,
+        errors=errors,
+        messages=get_flashed_messages(with_categories=True),
+    ), (400 if errors else 200)
+
+
+@bp.route("/printers", methods=["GET", "POST"])
+@staff_required("counter.work")
+def printers() -> Any:
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            station = save_station(
+                db(),
+                _user(),
+                request.form.get("code", ""),
+                request.form.get("name", ""),
+                request.form.get("printer_url", ""),
+                request.form.get("printer_profile", ""),
+            )
+        except ConfigInvalid as exc:
+            errors = exc.errors
+        else:
+            flash(f"Đã lưu kiosk {station.code}.", "ok")
+            return redirect(url_for("office.printers"))
+    session = db()
+    from flask import current_app
+
+    default_url = current_app.config["PRINTER_URL"]
+    urls = {default_url}
+    urls |= {c.printer_url for c in queue.counters(session, active_only=False) if c.printer_url}
+    stations = list(session.scalars(select(KioskStation).order_by(KioskStation.code)))
+    urls |= {s.printer_url for s in stations if s.printer_url}
+    states = {p.url: p for p in session.scalars(select(PrinterState))}
+    urls |= set(states)
+    jobs = list(session.scalars(select(PrintJob).order_by(PrintJob.created_at.desc()).limit(30)))
+    waiting = {url: len(spooler.pending(session, url)) for url in urls}
+    return render(
+        "office/printers.html",
+        printers=sorted(urls),
+        default_url=default_url,
+        states=states,
+        waiting=waiting,
+        jobs=jobs,
+        stations=stations,
+        counters=queue.counters(session, active_only=False),
+        errors=errors,
+        messages=get_flashed_messages(with_categories=True),
+    ), (400 if errors else 200)
+
+
+@bp.post("/printers/jobs/<job_id>/reprint")
+@staff_required("counter.work")
+def reprint(job_id: str) -> Any:
+    job = spooler.reprint(db(), job_id[:36])
+    if job is None:
+        flash("Không tìm thấy lệnh in này.", "error")
+    else:
+        flash(f"Đã gửi in lại: {job.title or job.kind}.", "ok")
+    return redirect(url_for("office.printers"))

@@ -1,0 +1,144 @@
+"""Spoken calls for the displays, made on this machine: a chime, then Vietnamese speech.
+
+Speech comes from eSpeak NG (its library and voice data ship in the `espeakng-loader` wheel,
+so nothing is fetched at run time and no cloud service is involved). The number is read letter
+by letter and digit by digit, as callers do in a hall ("A, không, một, năm"), which is easier
+to catch than "A mười lăm" over noise. The chime is synthesised here too: two soft tones.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import io
+import logging
+import math
+import re
+import struct
+import threading
+import wave
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+RATE = 22050
+NUMBER = re.compile(r"^[A-Z][0-9]{3,4}$")
+DIGITS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
+#: How Vietnamese callers name the letters.
+LETTERS = {
+    "A": "a", "B": "bê", "C": "xê", "D": "dê", "E": "e", "F": "ép", "G": "giê", "H": "hát",
+    "I": "i", "J": "gi", "K": "ca", "L": "e lờ", "M": "em mờ", "N": "en nờ", "O": "o",
+    "P": "pê", "Q": "quy", "R": "e rờ", "S": "ét xì", "T": "tê", "U": "u", "V": "vê",
+    "W": "vê kép", "X": "ích xì", "Y": "i dài", "Z": "dét",
+}  # fmt: skip
+
+
+def announcement_text(number: str, counter_number: int) -> str:
+    """What the display shows: "Mời công dân có số A015 đến quầy số 3"."""
+    return f"Mời công dân có số {number} đến quầy số {counter_number}"
+
+
+def spoken_text(number: str, counter_number: int) -> str:
+    """What the voice says, with the number spelt out for the ear."""
+    letter, digits = number[0], number[1:]
+    said = ", ".join([LETTERS.get(letter, letter)] + [DIGITS[int(d)] for d in digits])
+    return f"Mời công dân có số, {said}, đến quầy số {counter_number}."
+
+
+class _Espeak:
+    """The eSpeak NG library through ctypes; one synthesis at a time (it is not reentrant)."""
+
+    def __init__(self) -> None:
+        import espeakng_loader
+
+        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        self.lib.espeak_Initialize.restype = ctypes.c_int
+        # AUDIO_OUTPUT_SYNCHRONOUS = 2: samples come to our callback before Synth returns.
+        rate = self.lib.espeak_Initialize(2, 0, espeakng_loader.get_data_path().encode(), 0)
+        if rate <= 0:
+            raise OSError("eSpeak NG did not start")
+        self.rate = rate
+        self.chunks: list[bytes] = []
+        callback_type = ctypes.CFUNCTYPE(
+            ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+        )
+        self._callback = callback_type(self._collect)
+        self.lib.espeak_SetSynthCallback(self._callback)
+        if self.lib.espeak_SetVoiceByName(b"vi") != 0:
+            raise OSError("eSpeak NG has no Vietnamese voice")
+        self.lib.espeak_SetParameter(1, 150, 0)  # espeakRATE: words per minute, unhurried
+        self.lock = threading.Lock()
+
+    def _collect(self, wav: Any, count: int, _events: Any) -> int:
+        if wav and count > 0:
+            self.chunks.append(ctypes.string_at(wav, count * 2))
+        return 0
+
+    def pcm(self, text: str) -> bytes:
+        data = text.encode("utf-8") + b"\0"
+        with self.lock:
+            self.chunks = []
+            # espeakCHARS_UTF8 = 1; POS_CHARACTER = 1
+            err = self.lib.espeak_Synth(data, len(data), 0, 1, 0, 1, None, None)
+            if err != 0:
+                raise OSError(f"eSpeak NG error {err}")
+            return b"".join(self.chunks)
+
+
+@functools.cache
+def _engine() -> _Espeak | None:
+    try:
+        return _Espeak()
+    except (ImportError, OSError) as exc:
+        log.warning("Vietnamese speech unavailable, displays will chime only: %s", exc)
+        return None
+
+
+def speech_available() -> bool:
+    return _engine() is not None
+
+
+def _tone(freq: float, seconds: float, rate: int, volume: float = 0.35) -> bytes:
+    n = int(seconds * rate)
+    out = bytearray()
+    for i in range(n):
+        # A bell-like tone: quick attack, exponential decay, a soft octave above.
+        t = i / rate
+        env = min(1.0, t / 0.01) * math.exp(-3.5 * t)
+        s = math.sin(2 * math.pi * freq * t) + 0.3 * math.sin(4 * math.pi * freq * t)
+        out += struct.pack("<h", int(32767 * volume * env * s / 1.3))
+    return bytes(out)
+
+
+@functools.cache
+def chime_pcm(rate: int = RATE) -> bytes:
+    """Ding-dong: E6 then C6, 0.6 s each."""
+    return _tone(1318.5, 0.6, rate) + _tone(1046.5, 0.9, rate)
+
+
+def _silence(seconds: float, rate: int) -> bytes:
+    return b"\0\0" * int(seconds * rate)
+
+
+def _wav(pcm: bytes, rate: int) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+    return buf.getvalue()
+
+
+@functools.lru_cache(maxsize=512)
+def announcement_wav(number: str, counter_number: int) -> bytes:
+    """A WAV file: the chime, a breath, then the call in Vietnamese (the chime alone when no
+    speech engine could start). ValueError for anything that is not a ticket number."""
+    if not NUMBER.match(number) or not 0 < counter_number < 1000:
+        raise ValueError("not a ticket number and counter")
+    engine = _engine()
+    rate = engine.rate if engine else RATE
+    pcm = chime_pcm(rate) + _silence(0.25, rate)
+    if engine is not None:
+        pcm += engine.pcm(spoken_text(number, counter_number)) + _silence(0.3, rate)
+    return _wav(pcm, rate)
