@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from flask import g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms.validators import ValidationError
 
 from .domain.identity import can, user_for_token
 from .models import User
@@ -70,7 +71,10 @@ def sign_out() -> None:
 def check_api_csrf() -> None:
     """For a cookie-authenticated API write: the CSRF token must come in X-CSRFToken."""
     if bearer_token() is None and request.method not in ("GET", "HEAD", "OPTIONS"):
-        validate_csrf(request.headers.get("X-CSRFToken", ""))
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except ValidationError as exc:
+            raise CSRFError(str(exc)) from exc
 
 
 def staff_required(permission: str) -> Callable[[F], F]:

@@ -115,8 +115,10 @@ def register(app: Flask) -> None:
         show_default=True,
         help="gevent holds hundreds of long-lived connections (Server-Sent Events) per worker.",
     )
-    def serve(host: str, port: int, workers: int, worker_class: str) -> None:
-        """Run the app under gunicorn."""
+    @click.option("--spooler/--no-spooler", default=True, show_default=True,
+                  help="also run the print spooler, which stops with the server")  # fmt: skip
+    def serve(host: str, port: int, workers: int, worker_class: str, spooler: bool) -> None:
+        """Run the app under gunicorn, with the print spooler beside it."""
         args = [
             sys.executable, "-m", "gunicorn",
             "--bind", f"{host}:{port}",
@@ -130,6 +132,8 @@ def register(app: Flask) -> None:
         ]  # fmt: skip
         env = dict(os.environ)
         env.setdefault("KIOSK_INSTANCE_PATH", current_app.instance_path)
+        if spooler:
+            _start_spooler(env)
         click.echo(f"Đang phục vụ tại http://{host}:{port} ({workers} worker {worker_class})")
         os.execve(sys.executable, args, env)
 
@@ -171,7 +175,7 @@ def register(app: Flask) -> None:
 
     @app.cli.command("spooler")
     @click.option("--once", is_flag=True, help="deliver what is due, then exit")
-    @click.option("--interval", default=1.0, show_default=True, help="seconds between passes")
+    @click.option("--interval", default=0.5, show_default=True, help="seconds between passes")
     def spooler(once: bool, interval: float) -> None:
         """Deliver stored print jobs to their printers, retrying until they print."""
         import time
@@ -181,7 +185,15 @@ def register(app: Flask) -> None:
         session = _session()
         try:
             while True:
-                printed = deliver_due(session)
+                try:
+                    printed = deliver_due(session)
+                except Exception as exc:  # noqa: BLE001 - a lost database link: try again
+                    if once:
+                        raise
+                    click.echo(f"Bộ đệm in: lỗi {exc!r}, thử lại sau 5 giây.", err=True)
+                    session.rollback()
+                    time.sleep(5)
+                    continue
                 if printed:
                     click.echo(f"Đã in {printed} phiếu.")
                 if once:
@@ -189,6 +201,24 @@ def register(app: Flask) -> None:
                 time.sleep(interval)
         finally:
             session.close()
+
+
+def _start_spooler(env: dict[str, str]) -> None:
+    """`kiosk spooler` as a child that the kernel stops when the server (this process, once
+    it has become gunicorn) exits, so no spooler outlives its server."""
+    import ctypes
+    import signal
+    import subprocess
+
+    def die_with_parent() -> None:
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    subprocess.Popen(
+        [sys.executable, "-c", "from kiosk.cli import main; main()", "spooler"],
+        env=env,
+        preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+    )
 
 
 #: Demo accounts, created by `kiosk demo` outside production only, documented in the README.

@@ -127,6 +127,7 @@ def ticket_screen(token: str) -> Any:
         qr=qr_svg(link),
         printer_trouble=printer_trouble,
         issued=local(ticket.issued_at, site_tz()),
+        closed=not queue.is_open(ticket.service, utcnow(), site_tz()),
     )
 
 
@@ -142,6 +143,7 @@ def ticket(token: str) -> Any:
         info=info,
         ticket=found,
         issued=local(found.issued_at, site_tz()),
+        closed=not queue.is_open(found.service, utcnow(), site_tz()),
     )
 
 

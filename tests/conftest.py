@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,6 +40,46 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+KIOSK = str(Path(sys.executable).with_name("kiosk"))
+
+
+@contextmanager
+def running_server(
+    instance: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`kiosk demo` then `kiosk serve` (gunicorn) on a free loopback port; yields its base URL.
+
+    `env` may set DATABASE_URL; without it the server uses SQLite in `instance`.
+    """
+    full = {**os.environ, "KIOSK_INSTANCE_PATH": str(instance), **(env or {})}
+    if not (env or {}).get("DATABASE_URL"):
+        full.pop("DATABASE_URL", None)
+    subprocess.run([KIOSK, "demo"], env=full, check=True, capture_output=True)
+    port = free_port()
+    log_path = instance / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [KIOSK, "serve", "--port", str(port), "--workers", str(workers)],
+            env=full,
+            stdout=log,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail("the server did not start: " + log_path.read_text())
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(15)
 
 
 def unavailable(reason: str) -> None:

@@ -6,18 +6,14 @@ catalog. Screenshots are kept in tests/artifacts/.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import ARTIFACTS, free_port, unavailable
+from .conftest import ARTIFACTS, running_server, unavailable
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -28,28 +24,8 @@ KIOSK = str(Path(sys.executable).with_name("kiosk"))
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     inst = tmp_path_factory.mktemp("instance")
-    env = {**os.environ, "KIOSK_INSTANCE_PATH": str(inst), "KIOSK_IDLE_SECONDS": str(IDLE)}
-    env.pop("DATABASE_URL", None)
-    subprocess.run([KIOSK, "demo"], env=env, check=True, capture_output=True)
-    port = free_port()
-    log = (inst / "server.log").open("w")
-    proc = subprocess.Popen(
-        [KIOSK, "serve", "--port", str(port), "--workers", "1"], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.terminate()
-        pytest.fail("the server did not start: " + (inst / "server.log").read_text())
-    yield base
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    with running_server(inst, env={"KIOSK_IDLE_SECONDS": str(IDLE)}) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

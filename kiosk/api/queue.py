@@ -126,13 +126,13 @@ def list_counters() -> Any:
 
 def _acting_user() -> User | Any:
     """The officer behind this request, or an error response."""
+    user = auth.current_user()
+    if user is None:
+        return error(401, "unauthorized", "Cần đăng nhập hoặc gửi Authorization: Bearer <mã>.")
     try:
         auth.check_api_csrf()
     except CSRFError:
         return error(400, "csrf", "Thiếu hoặc sai mã chống giả mạo (X-CSRFToken).")
-    user = auth.current_user()
-    if user is None:
-        return error(401, "unauthorized", "Cần đăng nhập hoặc gửi Authorization: Bearer <mã>.")
     return user
 
 

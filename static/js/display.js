@@ -14,8 +14,9 @@
 
   function tick() {
     var d = new Date();
-    $("clock").textContent = d.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" }) +
-      " · " + d.toLocaleDateString("vi-VN");
+    var tz = body.dataset.tz || undefined;
+    $("clock").textContent = d.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: tz }) +
+      " · " + d.toLocaleDateString("vi-VN", { timeZone: tz });
   }
   tick(); setInterval(tick, 10000);
 
