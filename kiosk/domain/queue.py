@@ -374,6 +374,7 @@ def issue_ticket(
 ) -> TicketInfo:
     """Issue the next number of a service, or return the ticket already issued for the same
     idempotency key (a double tap or a retried request), with `created` False."""
+    clock_given = now is not None
     now = now or utcnow()
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 64:
@@ -392,6 +393,10 @@ def issue_ticket(
     day = local_day(now, tz)
     try:
         seq = _next_number(session, svc.id, day)
+        if not clock_given:
+            # Read the clock again now that this service's number lock is held, so that the
+            # call order (by time of issue) is the order of the numbers.
+            now = utcnow()
         ticket = Ticket(
             token=secrets.token_urlsafe(24),
             idempotency_key=key,
