@@ -7,6 +7,7 @@ catalog. Screenshots are kept in tests/artifacts/.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ def browser() -> Iterator[Any]:
             args=[
                 "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                # As a hall TV is started: it speaks without anyone touching it first.
+                "--autoplay-policy=no-user-gesture-required",
             ],
         )  # fmt: skip
         yield b
@@ -134,3 +137,70 @@ def test_landscape_tv_layout_fits(browser: Any, server: str) -> None:
     )
     assert min(heights) >= 64
     context.close()
+
+
+def test_a_centers_floor_kiosk_counter_and_tv(browser: Any, server: str) -> None:
+    from playwright.sync_api import expect
+
+    """Three windows like a center's floor: the kiosk issues, the counter calls, the TV shows
+    and announces the call within a second; two calls in the same second are announced one
+    after the other, never over each other."""
+    tv_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    kiosk_ctx = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    staff_ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        tv = tv_ctx.new_page()
+        tv.goto(server + "/office/display")
+        kiosk = kiosk_ctx.new_page()
+        numbers = []
+        for _ in range(3):
+            kiosk.goto(server + "/kiosk/queue")
+            kiosk.locator('button[value="HOTICH"]').tap()
+            kiosk.wait_for_selector('[data-testid="ticket-number"]')
+            numbers.append(kiosk.inner_text('[data-testid="ticket-number"]'))
+        assert kiosk.get_by_text("Trước ông/bà còn 2 người").count() == 1
+        shot(kiosk, "20-kiosk-ticket")
+        assert numbers[0][0] == "A" and len(set(numbers)) == 3
+
+        counter1 = staff_ctx.new_page()
+        counter1.goto(server + "/office/counters/1")
+        counter1.fill("input[name=username]", "canbo")
+        counter1.fill("input[name=password]", "canbo-demo-2026")
+        counter1.click("button[type=submit]")
+        counter1.wait_for_selector("#panel")
+        counter2 = staff_ctx.new_page()
+        counter2.goto(server + "/office/counters/2")
+        counter2.wait_for_selector("#panel")
+
+        started = time.monotonic()
+        counter1.keyboard.press("n")
+        # The page's CSP allows no eval, so wait with locators, not JavaScript strings.
+        expect(tv.locator("#now-number")).to_have_text(numbers[0], timeout=1000)
+        shown_after = time.monotonic() - started
+        assert shown_after < 1.0
+        counter1.wait_for_selector(f'[data-testid="current-number"]:text("{numbers[0]}")')
+        shot(counter1, "21-counter-called")
+        shot(tv, "22-tv-announcing")
+        assert tv.locator("#history li").first.inner_text().startswith(numbers[0])
+
+        # Two counters call within the same second: both are queued, neither cuts the other.
+        counter1.keyboard.press("n")
+        counter2.keyboard.press("n")
+        expect(tv.locator("#announce-log li")).to_have_count(3, timeout=20_000)
+        log = tv.eval_on_selector_all("#announce-log li", "els => els.map(e => e.textContent)")
+        starts = [int(entry.split()[-1]) for entry in log]
+        min_highlight = int(tv.get_attribute("body", "data-min-highlight") or "0") * 1000
+        assert starts[2] - starts[1] >= min_highlight
+        assert {entry.split()[0] for entry in log[1:]} == {numbers[1], numbers[2]}
+        history = tv.locator("#history li .h-counter").all_inner_texts()
+        assert set(history[:2]) == {"Quầy 1", "Quầy 2"}
+        shot(tv, "23-tv-two-calls")
+
+        # A display that reloads shows the same calls and announces none of them again.
+        tv.reload()
+        tv.wait_for_timeout(1500)
+        assert tv.get_attribute("body", "data-announcements") == "0"
+        assert len(tv.locator("#history li").all()) == 3
+    finally:
+        for ctx in (tv_ctx, kiosk_ctx, staff_ctx):
+            ctx.close()
