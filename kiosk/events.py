@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 ANNOUNCE_WINDOW = dt.timedelta(seconds=10)
 HEARTBEAT_SECONDS = 15.0
+#: Further behind than this, a display gets a snapshot rather than every event it missed.
+MAX_REPLAY = 500
+PREFILL = 1000
 CACHE = 5000
 
 
@@ -155,7 +158,7 @@ def scope_for(session: Session, flt: Filter) -> Scope:
 class Hub:
     """The one event reader of a worker process."""
 
-    def __init__(self, factory: sessionmaker[Session], interval: float = 0.1) -> None:
+    def __init__(self, factory: sessionmaker[Session], interval: float = 0.05) -> None:
         self.factory = factory
         self.interval = interval
         self.cond = threading.Condition()
@@ -164,6 +167,9 @@ class Hub:
         self.last_id = -1
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        #: Streams reading the database (a snapshot, a long catch-up) take turns, so a crowd of
+        #: displays reconnecting at once cannot take every connection from the kiosk's pages.
+        self.db_gate = threading.BoundedSemaphore(4)
 
     def start(self) -> None:
         with self._start_lock:
@@ -181,9 +187,13 @@ class Hub:
         session = self.factory()
         try:
             last = queue.last_event_id(session)
+            # Remember the recent past too, so that displays reconnecting after a restart
+            # catch up from memory rather than each from the database.
+            recent = enrich(session, queue.events_after(session, max(0, last - PREFILL), PREFILL))
             session.rollback()
             with self.cond:
-                self.last_id = last
+                self.recent.extend(recent)
+                self.last_id = recent[-1]["id"] if recent else last
                 self.cond.notify_all()
             while True:
                 try:
@@ -218,7 +228,13 @@ class Hub:
                 oldest = self.recent[0]["id"] if self.recent else None
                 if oldest is None or oldest > after + 1:
                     return None
-            return [e for e in self.recent if e["id"] > after]
+            newer: list[dict[str, Any]] = []
+            for ev in reversed(self.recent):  # ids increase: walk back only as far as needed
+                if ev["id"] <= after:
+                    break
+                newer.append(ev)
+            newer.reverse()
+            return newer
 
 
 def sse(event: dict[str, Any], name: str | None = None) -> str:
@@ -229,49 +245,76 @@ def sse(event: dict[str, Any], name: str | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def frame(ev: dict[str, Any]) -> str:
+    """The event as an SSE message, `replay` set by its age now. Encoded once per event and
+    kind of age, not once per display: five hundred displays share the same text."""
+    at = ev.get("_at")
+    if at is None:
+        at = ev["_at"] = dt.datetime.fromisoformat(ev["at"].rstrip("Z"))
+    replay = utcnow() - at > ANNOUNCE_WINDOW
+    key = "_replay" if replay else "_live"
+    text = ev.get(key)
+    if text is None:
+        body = {k: v for k, v in ev.items() if not k.startswith("_")}
+        body["replay"] = replay
+        text = ev[key] = sse(body)
+    return str(text)
+
+
 def stream(
     hub: Hub, factory: sessionmaker[Session], flt: Filter, after: int | None
 ) -> Iterator[str]:
-    """The text/event-stream body for one display."""
+    """The text/event-stream body for one display.
+
+    A display further behind than MAX_REPLAY events gets a fresh snapshot instead of the whole
+    backlog: the true state (each counter's call, the queue, the last calls) at less cost.
+    """
     hub.start()
-    session = factory()
-    try:
-        scope = scope_for(session, flt)
-        yield "retry: 2000\n\n"
-        if after is None:
-            snap = snapshot(session, flt)
-            after = int(snap["id"])
-            yield sse(snap, "snapshot")
-        else:
-            # Catch up from the database: everything after what the display last saw.
-            while after < hub.last_id:
-                missed = queue.events_after(session, after)
-                if not missed:
-                    break
-                for ev in enrich(session, missed):
-                    after = ev["id"]
-                    if scope.admits(ev):
-                        yield sse(_mark(ev))
-        session.rollback()
-    finally:
-        session.close()
+    yield "retry: 2000\n\n"
+    cached = hub.wait_after(after, 0) if after is not None else None
+    if after is not None and cached is None and hub.last_id - after > MAX_REPLAY:
+        after = None
+    pending: list[str] = []
+    with hub.db_gate:
+        session = factory()
+        try:
+            scope = scope_for(session, flt)
+            if after is None:
+                snap = snapshot(session, flt)
+                after = int(snap["id"])
+                pending.append(sse(snap, "snapshot"))
+            elif cached is not None:
+                # From the hub's memory: no database work when many displays reconnect at
+                # once (after a restart, say).
+                pending = [frame(ev) for ev in cached if scope.admits(ev)]
+                after = cached[-1]["id"] if cached else after
+            else:
+                # Further back than the hub remembers: read what was missed from the database.
+                while after < hub.last_id:
+                    missed = queue.events_after(session, after)
+                    if not missed:
+                        break
+                    for ev in enrich(session, missed):
+                        after = ev["id"]
+                        if scope.admits(ev):
+                            pending.append(frame(ev))
+            session.rollback()
+        finally:
+            session.close()
+    yield from pending
     while True:
         batch = hub.wait_after(after, HEARTBEAT_SECONDS)
         if batch is None:
-            session = factory()
-            try:
-                batch = enrich(session, queue.events_after(session, after))
-            finally:
-                session.close()
+            with hub.db_gate:
+                session = factory()
+                try:
+                    batch = enrich(session, queue.events_after(session, after))
+                finally:
+                    session.close()
         if not batch:
             yield ": keep-alive\n\n"
             continue
         for ev in batch:
             after = ev["id"]
             if scope.admits(ev):
-                yield sse(_mark(ev))
-
-
-def _mark(ev: dict[str, Any]) -> dict[str, Any]:
-    at = dt.datetime.fromisoformat(ev["at"].rstrip("Z"))
-    return {**ev, "replay": utcnow() - at > ANNOUNCE_WINDOW}
+                yield frame(ev)

@@ -32,11 +32,13 @@ import functools
 import json
 import math
 import secrets
+import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -198,11 +200,46 @@ def open_counters(session: Session, svc: Service) -> int:
     return max(1, staffed or len(rows))
 
 
+#: Minutes per person ahead, per database and service, kept RATE_TTL seconds: it moves
+#: slowly, and reading it for every ticket would cost two queries. A counter action in this
+#: process forgets it at once.
+RATE_TTL = 10.0
+_rates: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def minutes_per_person(session: Session, svc: Service, now: dt.datetime) -> float:
+    """Rolling service time ÷ open counters for the service."""
+    cache = _rates.setdefault(_engine(session), {})
+    hit = cache.get(svc.id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    rate = rolling_service_minutes(session, svc, now) / open_counters(session, svc)
+    cache[svc.id] = (time.monotonic() + RATE_TTL, rate)
+    return rate
+
+
+def _forget_rates(session: Session) -> None:
+    _rates.pop(_engine(session), None)
+
+
 def estimate_minutes(
     session: Session, svc: Service, ahead: int, now: dt.datetime, tz: dt.tzinfo = VIETNAM
 ) -> int:
     """People ahead × rolling service time ÷ open counters, plus the time until opening."""
-    wait = ahead * rolling_service_minutes(session, svc, now) / open_counters(session, svc)
+    return _estimate(svc, ahead, minutes_per_person(session, svc, now), now, tz)
+
+
+def _estimate(
+    svc: Service, ahead: int, minutes_per_person: float, now: dt.datetime, tz: dt.tzinfo
+) -> int:
+    wait = ahead * minutes_per_person
     here = local(now, tz)
     if svc.opens_at and here.time() < svc.opens_at:
         opening = here.replace(
@@ -312,8 +349,6 @@ def _emit(
     one at a time from here on, so ids become visible in order and a reader that resumes after
     id N can never miss a smaller id committed later. SQLite has one writer at a time anyway.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK})
     payload: dict[str, Any] = dict(data)
     if ticket is not None:
         payload.update(
@@ -327,28 +362,39 @@ def _emit(
         payload.update(
             counter_id=counter.id, counter_number=counter.number, counter_name=counter.label
         )
-    session.add(
-        QueueEvent(
-            at=now,
-            kind=kind,
-            service_id=ticket.service_id if ticket else None,
-            counter_id=counter.id if counter else None,
-            ticket_id=ticket.id if ticket else None,
-            data=json.dumps(payload, ensure_ascii=False),
-        )
-    )
+    values = {
+        "at": now,
+        "kind": kind,
+        "service_id": ticket.service_id if ticket else None,
+        "counter_id": counter.id if counter else None,
+        "ticket_id": ticket.id if ticket else None,
+        "data": json.dumps(payload, ensure_ascii=False),
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        # The lock and the insert in one statement: the id is drawn once the lock is held.
+        session.execute(_PG_EMIT, {**values, "k": EVENT_LOCK})
+    else:
+        session.execute(insert(QueueEvent).values(**values))
+
+
+_PG_EMIT = text(
+    "INSERT INTO queue_event (at, kind, service_id, counter_id, ticket_id, data) "
+    "SELECT :at, :kind, :service_id, :counter_id, :ticket_id, :data "
+    "FROM (SELECT pg_advisory_xact_lock(:k)) AS held"
+)
 
 
 def _next_number(session: Session, service_id: int, day: dt.date) -> int:
+    """The next number of a service for the day, in one statement (an upsert, on both
+    engines) that also locks the row until the transaction ends."""
     dialect = session.get_bind().dialect.name
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TicketSequence)
-    session.execute(
-        ins.values(service_id=service_id, day=day, last_number=0).on_conflict_do_nothing()
-    )
     number = session.scalar(
-        update(TicketSequence)
-        .where(TicketSequence.service_id == service_id, TicketSequence.day == day)
-        .values(last_number=TicketSequence.last_number + 1)
+        ins.values(service_id=service_id, day=day, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["service_id", "day"],
+            set_={"last_number": TicketSequence.__table__.c.last_number + 1},
+        )
         .returning(TicketSequence.last_number)
     )
     assert number is not None
@@ -379,10 +425,8 @@ def issue_ticket(
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 64:
         raise QueueError("bad_idempotency_key", "Khóa chống trùng quá dài (tối đa 64 ký tự).", 400)
-    if key is not None:
-        existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == key))
-        if existing is not None:
-            return ticket_info(session, existing, now, tz)
+    # A repeated key is caught by the unique index when the ticket is inserted (one query
+    # fewer for every new ticket); the transaction, number included, is then rolled back.
     svc = service_by_code(session, service_code)
     if enforce_hours and not is_open(svc, now, tz):
         raise QueueError(
@@ -391,12 +435,20 @@ def issue_ticket(
             "Vui lòng quay lại trong giờ làm việc.",
         )
     day = local_day(now, tz)
+    # Read before the number lock is taken, to hold it as briefly as possible.
+    rate = minutes_per_person(session, svc, now)
     try:
         seq = _next_number(session, svc.id, day)
         if not clock_given:
             # Read the clock again now that this service's number lock is held, so that the
             # call order (by time of issue) is the order of the numbers.
             now = utcnow()
+        # Issued last, the new ticket comes after everyone waiting in its class (and, without
+        # priority, after every priority ticket).
+        waiting = select(func.count()).select_from(Ticket).where(_waiting(svc.id, day))
+        if priority:
+            waiting = waiting.where(Ticket.priority.is_(True))
+        ahead = int(session.scalar(waiting) or 0)
         ticket = Ticket(
             token=secrets.token_urlsafe(24),
             idempotency_key=key,
@@ -411,11 +463,10 @@ def issue_ticket(
             procedure_code=procedure_code[:32],
             issued_at=now,
             queued_at=now,
+            estimated_wait_minutes=_estimate(svc, ahead, rate, now, tz),
         )
         session.add(ticket)
         session.flush()
-        ahead = people_ahead(session, ticket)
-        ticket.estimated_wait_minutes = estimate_minutes(session, svc, ahead, now, tz)
         _emit(session, "issued", now, ticket)
         session.commit()
     except IntegrityError:
@@ -435,6 +486,7 @@ def _hhmm(t: dt.time | None) -> str:
 def _lock_counter(session: Session, counter_id: int, user: User) -> Counter:
     """Lock the counter's row for this transaction: one action per counter at a time."""
     require(user, "counter.work")
+    _forget_rates(session)
     took = session.execute(
         update(Counter)
         .where(Counter.id == counter_id, Counter.active.is_(True))

@@ -31,5 +31,7 @@
     }
   }
   var source = new EventSource(p.dataset.eventsUrl);
-  source.onmessage = function () { if (!pending) { pending = setTimeout(refresh, 500); } };
+  function later() { if (!pending) { pending = setTimeout(refresh, 500); } }
+  source.onmessage = later;
+  source.addEventListener("snapshot", later);
 })();

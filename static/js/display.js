@@ -116,6 +116,9 @@
       body.dataset.after = String(ev.id);
       handle(ev);
     };
+    // Too far behind to replay (a long outage): the server sends the true state instead,
+    // and the page simply reloads from it, announcing nothing old.
+    source.addEventListener("snapshot", function () { window.location.reload(); });
     source.onopen = function () { $("offline").hidden = true; };
     source.onerror = function () {
       $("offline").hidden = false;
