@@ -51,6 +51,8 @@ messages: install
 bench: install assets
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/printing.py
+	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/queue_wait.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache .mypy_cache .ruff_cache

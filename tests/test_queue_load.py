@@ -40,9 +40,9 @@ def test_concurrent_tickets_and_calls_through_gunicorn(db_url: str, tmp_path: Pa
 
             full = {**os.environ, "KIOSK_INSTANCE_PATH": str(tmp_path), **env}
             made = subprocess.run(
-                [KIOSK, "tokens", "create", "canbo"], env=full, capture_output=True, text=True,
-                check=True,
-            )  # fmt: skip
+                [KIOSK, "tokens", "create", "canbo"], env=full, capture_output=True, text=True
+            )
+            assert made.returncode == 0, made.stdout + made.stderr
             auth = {"Authorization": "Bearer " + made.stdout.strip().splitlines()[-1]}
             counters = {c["number"]: c["id"] for c in http.get("/api/v1/counters").json()["items"]}
             both = threading.Barrier(2)
