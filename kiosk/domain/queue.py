@@ -32,6 +32,7 @@ import functools
 import json
 import math
 import secrets
+import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -58,6 +59,9 @@ from .identity import require
 ROLLING = 20
 MIN_SAMPLES = 3
 ACTIVE = ("called", "serving")
+#: Issuing in this process, one at a time (see `issue_ticket`). Under gevent this lock is
+#: gevent's, so waiting for it lets the worker's other requests run.
+_ISSUING = threading.Lock()
 #: Key of the PostgreSQL advisory lock that orders event ids by commit.
 EVENT_LOCK = 7_270_001
 
@@ -437,44 +441,51 @@ def issue_ticket(
     day = local_day(now, tz)
     # Read before the number lock is taken, to hold it as briefly as possible.
     rate = minutes_per_person(session, svc, now)
-    try:
-        seq = _next_number(session, svc.id, day)
-        if not clock_given:
-            # Read the clock again now that this service's number lock is held, so that the
-            # call order (by time of issue) is the order of the numbers.
-            now = utcnow()
-        # Issued last, the new ticket comes after everyone waiting in its class (and, without
-        # priority, after every priority ticket).
-        waiting = select(func.count()).select_from(Ticket).where(_waiting(svc.id, day))
-        if priority:
-            waiting = waiting.where(Ticket.priority.is_(True))
-        ahead = int(session.scalar(waiting) or 0)
-        ticket = Ticket(
-            token=secrets.token_urlsafe(24),
-            idempotency_key=key,
-            service_id=svc.id,
-            service=svc,
-            day=day,
-            seq=seq,
-            leg=0,
-            number=format_number(svc.prefix, seq),
-            priority=bool(priority),
-            state="waiting",
-            procedure_code=procedure_code[:32],
-            issued_at=now,
-            queued_at=now,
-            estimated_wait_minutes=_estimate(svc, ahead, rate, now, tz),
-        )
-        session.add(ticket)
-        session.flush()
-        _emit(session, "issued", now, ticket)
-        session.commit()
-    except IntegrityError:
-        # The same key raced in from another request and won: answer its ticket.
-        session.rollback()
+    # One issue at a time per process: the others wait here, holding no database connection
+    # or row lock, rather than queueing on the row lock while its holder waits for its turn to
+    # run again (a convoy that halved throughput under gevent workers).
+    with _ISSUING:
+        try:
+            seq = _next_number(session, svc.id, day)
+            if not clock_given:
+                # Read the clock again now that this service's number lock is held, so that
+                # the call order (by time of issue) is the order of the numbers.
+                now = utcnow()
+            # Issued last, the new ticket comes after everyone waiting in its class (and,
+            # without priority, after every priority ticket).
+            waiting = select(func.count()).select_from(Ticket).where(_waiting(svc.id, day))
+            if priority:
+                waiting = waiting.where(Ticket.priority.is_(True))
+            ahead = int(session.scalar(waiting) or 0)
+            ticket = Ticket(
+                token=secrets.token_urlsafe(24),
+                idempotency_key=key,
+                service_id=svc.id,
+                service=svc,
+                day=day,
+                seq=seq,
+                leg=0,
+                number=format_number(svc.prefix, seq),
+                priority=bool(priority),
+                state="waiting",
+                procedure_code=procedure_code[:32],
+                issued_at=now,
+                queued_at=now,
+                estimated_wait_minutes=_estimate(svc, ahead, rate, now, tz),
+            )
+            session.add(ticket)
+            session.flush()
+            _emit(session, "issued", now, ticket)
+            session.commit()
+            duplicate = False
+        except IntegrityError:
+            session.rollback()
+            duplicate = True
+    if duplicate:
+        # The same key was used before (a double tap, a retry): answer that ticket.
         existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == key))
         if key is None or existing is None:
-            raise
+            raise QueueError("conflict", "Không cấp được số, vui lòng thử lại.", 409)
         return ticket_info(session, existing, now, tz)
     return TicketInfo(ticket, ahead, ticket.estimated_wait_minutes, True, svc.opens_at)
 
