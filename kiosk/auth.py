@@ -8,6 +8,7 @@ by itself; a browser session using the API must send the token in X-CSRFToken.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
@@ -40,7 +41,7 @@ def current_user() -> User | None:
         user = user_for_token(db(), token)
     elif (uid := session.get("user_id")) is not None:
         user = db().get(User, uid)
-        if user is not None and (not user.active or session.get("pw") != user.password_hash[-16:]):
+        if user is not None and (not user.active or session.get("pw") != _fingerprint(user)):
             # Deactivated, or the password changed since this session signed in.
             session.clear()
             user = None
@@ -48,12 +49,18 @@ def current_user() -> User | None:
     return user
 
 
+def _fingerprint(user: User) -> str:
+    """Changes when the password does; reveals nothing of the hash (the cookie is signed,
+    not encrypted)."""
+    return hashlib.sha256(b"session:" + user.password_hash.encode()).hexdigest()[:16]
+
+
 def sign_in(user: User) -> None:
-    """Start a fresh session for `user` (a new session id: no fixation)."""
+    """Start a fresh session for `user`, keeping nothing of the one before but the language."""
     lang = session.get("lang")
     session.clear()
     session["user_id"] = user.id
-    session["pw"] = user.password_hash[-16:]
+    session["pw"] = _fingerprint(user)
     if lang:
         session["lang"] = lang
     session.permanent = True
