@@ -6,7 +6,17 @@ import logging
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import select
 
 from printers import to_escpos
@@ -35,7 +45,7 @@ def take_number() -> Any:
         "kiosk/queue.html",
         services=[(s, waiting[s.id].count, queue.is_open(s, now, tz)) for s in services],
         key=uuid.uuid4().hex,
-        error=request.args.get("error", "")[:200],
+        errors=get_flashed_messages(category_filter=["error"]),
     )
 
 
@@ -81,7 +91,9 @@ def issue() -> Any:
             tz=site_tz(),
         )
     except queue.QueueError as exc:
-        return redirect(url_for("kiosk.take_number", error=str(exc)))
+        message = str(exc) if code else "Chưa có quầy nhận thủ tục này. Vui lòng chọn dịch vụ."
+        flash(message, "error")
+        return redirect(url_for("kiosk.take_number"))
     hub().poke()
     if info.created:
         _print_ticket(info)

@@ -481,3 +481,14 @@ def test_spoken_text_reads_the_number_for_the_ear() -> None:
     assert announcement_text("A015", 3) == "Mời công dân có số A015 đến quầy số 3"
     assert spoken_text("A015", 3) == "Mời công dân có số, a, không, một, năm, đến quầy số 3."
     assert "bê" in spoken_text("B102", 12)
+
+
+def test_kiosk_refusal_is_shown_in_plain_words(api: FlaskClient) -> None:
+    token = csrf(api, "/kiosk/queue")
+    r = api.post("/kiosk/queue", data={"csrf_token": token, "service": "KHONGCO", "key": "z"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/kiosk/queue")
+    page = api.get("/kiosk/queue").get_data(as_text=True)
+    assert "Không có dịch vụ mã KHONGCO" in page
+    # Not carried in the address: nobody can put words on the kiosk's screen with a link.
+    forged = api.get("/kiosk/queue?error=KHONGCO").get_data(as_text=True)
+    assert "alert-error" not in forged
