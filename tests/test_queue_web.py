@@ -492,3 +492,33 @@ def test_kiosk_refusal_is_shown_in_plain_words(api: FlaskClient) -> None:
     # Not carried in the address: nobody can put words on the kiosk's screen with a link.
     forged = api.get("/kiosk/queue?error=KHONGCO").get_data(as_text=True)
     assert "alert-error" not in forged
+
+
+def test_a_kiosk_prints_on_the_printer_assigned_to_it(
+    api: FlaskClient, db_session: Session, tmp_path: Any
+) -> None:
+    sign_in(api, "quanly", "mat-khau-dai-2")
+    token = csrf(api, "/office/printers")
+    bad = api.post("/office/printers",
+                   data={"csrf_token": token, "code": "K1", "printer_url": "ftp://x"})  # fmt: skip
+    assert bad.status_code == 400 and "máy in không hợp lệ" in bad.get_data(as_text=True)
+    url = f"virtual://{tmp_path / 'k1'}"
+    form = {"csrf_token": token, "code": "k1", "name": "Sảnh", "printer_url": url,
+            "printer_profile": "POS-5890"}  # fmt: skip
+    ok = api.post("/office/printers", data=form)
+    assert ok.status_code == 302
+    api.post("/office/logout", data={"csrf_token": csrf(api, "/office/")})
+    assert api.get("/kiosk/station/NOPE").status_code == 404
+    assert api.get("/kiosk/station/K1").status_code == 302
+    token = csrf(api, "/kiosk/queue")
+    api.post("/kiosk/queue", data={"csrf_token": token, "service": "HOTICH", "key": "s1"})
+    job = db_session.scalar(select(PrintJob))
+    assert job is not None and job.printer_url == url and job.profile == "POS-5890"
+    # The office shows the printer and its waiting job, and can print it again.
+    sign_in(api, "canbo", "mat-khau-dai-1")
+    page = api.get("/office/printers").get_data(as_text=True)
+    assert url in page and "Số A001" in page
+    again = api.post(f"/office/printers/jobs/{job.id}/reprint",
+                     data={"csrf_token": csrf(api, "/office/printers")})  # fmt: skip
+    assert again.status_code == 302
+    assert db_session.scalar(select(func.count()).select_from(PrintJob)) == 2

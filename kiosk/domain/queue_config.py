@@ -128,13 +128,7 @@ def save_counter(
     if not chosen:
         errors["services"] = "Chọn ít nhất một dịch vụ cho quầy."
     printer_url = printer_url.strip()
-    if printer_url:
-        from printers.transports import open_transport
-
-        try:
-            open_transport(printer_url)
-        except ValueError as exc:
-            errors["printer_url"] = f"Địa chỉ máy in không hợp lệ: {exc}"
+    _check_printer(printer_url, errors)
     if errors:
         raise ConfigInvalid(errors)
     counter = session.get(Counter, counter_id) if counter_id else None
@@ -148,6 +142,18 @@ def save_counter(
     return counter
 
 
+def _check_printer(url: str, errors: dict[str, str]) -> None:
+    """A printer address the transports understand (tcp://, usb://, ...), or empty."""
+    if not url:
+        return
+    from printers.transports import open_transport
+
+    try:
+        open_transport(url)
+    except ValueError as exc:
+        errors["printer_url"] = f"Địa chỉ máy in không hợp lệ: {exc}"
+
+
 def save_station(
     session: Session, user: User, code: str, name: str, printer_url: str, printer_profile: str
 ) -> KioskStation:
@@ -156,13 +162,10 @@ def save_station(
     code = code.strip().upper()
     if not CODE.match(code):
         raise ConfigInvalid({"code": "Mã kiosk gồm 1–16 chữ cái không dấu, chữ số, - hoặc _."})
-    if printer_url.strip():
-        from printers.transports import open_transport
-
-        try:
-            open_transport(printer_url.strip())
-        except ValueError as exc:
-            raise ConfigInvalid({"printer_url": f"Địa chỉ máy in không hợp lệ: {exc}"}) from exc
+    errors: dict[str, str] = {}
+    _check_printer(printer_url.strip(), errors)
+    if errors:
+        raise ConfigInvalid(errors)
     station = session.scalar(select(KioskStation).where(KioskStation.code == code))
     if station is None:
         station = KioskStation(code=code)
