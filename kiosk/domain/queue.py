@@ -243,14 +243,17 @@ def estimate_minutes(
 def _estimate(
     svc: Service, ahead: int, minutes_per_person: float, now: dt.datetime, tz: dt.tzinfo
 ) -> int:
-    wait = ahead * minutes_per_person
+    return math.ceil(ahead * minutes_per_person + _minutes_until_open(svc, now, tz))
+
+
+def _minutes_until_open(svc: Service, now: dt.datetime, tz: dt.tzinfo) -> float:
     here = local(now, tz)
     if svc.opens_at and here.time() < svc.opens_at:
         opening = here.replace(
             hour=svc.opens_at.hour, minute=svc.opens_at.minute, second=0, microsecond=0
         )
-        wait += (opening - here).total_seconds() / 60
-    return math.ceil(wait)
+        return (opening - here).total_seconds() / 60
+    return 0.0
 
 
 def ticket_info(
@@ -461,7 +464,7 @@ def issue_ticket(
             if postgres:
                 ticket, ahead = _issue_pg(
                     session, svc, day, key, bool(priority), procedure_code[:32],
-                    now if clock_given else None,
+                    now if clock_given else None, rate, tz,
                 )  # fmt: skip
                 raise _Issued
             seq = _next_number(session, svc.id, day)
@@ -501,15 +504,6 @@ def issue_ticket(
         except IntegrityError:
             session.rollback()
             duplicate = True
-    if postgres and not duplicate:
-        # Out of the lock: the estimate, stored for measuring it against the real wait.
-        ticket.estimated_wait_minutes = _estimate(svc, ahead, rate, ticket.issued_at, tz)
-        session.execute(
-            update(Ticket)
-            .where(Ticket.id == ticket.id)
-            .values(estimated_wait_minutes=ticket.estimated_wait_minutes)
-        )
-        session.commit()
     if duplicate:
         # The same key was used before (a double tap, a retry): answer that ticket.
         existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == key))
@@ -546,14 +540,22 @@ _PG_ISSUE = text(
 )
 _PG_ISSUED_EVENT = text(
     """
+    WITH ahead AS (
+        SELECT count(*) AS n FROM queue_ticket
+        WHERE state = 'waiting' AND service_id = :service_id AND day = :day
+          AND id <> :ticket_id AND (priority OR NOT :priority)
+    ), estimate AS (
+        UPDATE queue_ticket
+        SET estimated_wait_minutes =
+            CAST(ceil((SELECT n FROM ahead) * CAST(:rate AS float8) + CAST(:until_open AS float8))
+                 AS integer)
+        WHERE id = :ticket_id
+        RETURNING estimated_wait_minutes
+    )
     INSERT INTO queue_event (at, kind, service_id, counter_id, ticket_id, data)
     SELECT :at, :kind, :service_id, :counter_id, :ticket_id, :data
     FROM (SELECT pg_advisory_xact_lock(:k)) AS held
-    RETURNING (
-        SELECT count(*) FROM queue_ticket
-        WHERE state = 'waiting' AND service_id = :service_id AND day = :day
-          AND id <> :ticket_id AND (priority OR NOT :priority)
-    )
+    RETURNING (SELECT n FROM ahead), (SELECT estimated_wait_minutes FROM estimate)
     """
 )
 
@@ -566,10 +568,13 @@ def _issue_pg(
     priority: bool,
     procedure_code: str,
     now: dt.datetime | None,
+    rate: float,
+    tz: dt.tzinfo,
 ) -> tuple[Ticket, int]:
     """Issue on PostgreSQL holding the service's number row for three round trips, not five:
     the number and the ticket in one statement (its time read once the row is locked), then
-    the event with the people ahead, then the commit."""
+    the event with the people ahead and the estimate (as `_estimate` computes it), then the
+    commit."""
     token = secrets.token_urlsafe(24)
     row = session.execute(
         _PG_ISSUE,
@@ -586,12 +591,15 @@ def _issue_pg(
         estimated_wait_minutes=0, recalls=0,
     )  # fmt: skip
     values = _event_values("issued", row.issued_at, ticket)
-    ahead = session.scalar(
+    ahead, ticket.estimated_wait_minutes = session.execute(
         _PG_ISSUED_EVENT,
-        {**values, "k": EVENT_LOCK, "day": day, "priority": priority},
-    )
+        {
+            **values, "k": EVENT_LOCK, "day": day, "priority": priority, "rate": rate,
+            "until_open": _minutes_until_open(svc, row.issued_at, tz),
+        },
+    ).one()  # fmt: skip
     session.commit()
-    return ticket, int(ahead or 0)
+    return ticket, int(ahead)
 
 
 def _hhmm(t: dt.time | None) -> str:
