@@ -225,9 +225,7 @@ class Hub:
             if self.last_id <= after:
                 return []
             if not self.recent or self.recent[0]["id"] > after + 1:
-                oldest = self.recent[0]["id"] if self.recent else None
-                if oldest is None or oldest > after + 1:
-                    return None
+                return None
             newer: list[dict[str, Any]] = []
             for ev in reversed(self.recent):  # ids increase: walk back only as far as needed
                 if ev["id"] <= after:

@@ -522,3 +522,16 @@ def test_a_kiosk_prints_on_the_printer_assigned_to_it(
                      data={"csrf_token": csrf(api, "/office/printers")})  # fmt: skip
     assert again.status_code == 302
     assert db_session.scalar(select(func.count()).select_from(PrintJob)) == 2
+
+
+def test_a_display_too_far_behind_gets_the_state_not_the_backlog(
+    api: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "PREFILL", 1)
+    monkeypatch.setattr(events, "MAX_REPLAY", 2)
+    for _ in range(5):
+        post(api, "/api/v1/tickets", {"service": "HOTICH"})
+    far = read_events(api.get("/api/v1/queue/events?after=0", buffered=False), 1)
+    assert far[0][0] == "snapshot" and far[0][1]["waiting"]["HOTICH"]["count"] == 5
+    near = read_events(api.get("/api/v1/queue/events?after=4", buffered=False), 1)
+    assert near[0][0] is None and near[0][1]["number"] == "A005"
