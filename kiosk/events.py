@@ -6,8 +6,9 @@ every open stream of that process. Five hundred displays cost one query per poll
 hundred.
 
 A stream starts from `Last-Event-ID` (sent by the browser when it reconnects, or `after` in
-the query): it first reads what it missed from the database, then follows the hub. So a display
-cut off for a minute gets every call it missed, in order, and carries on. Events older than
+the query): it first sends what it missed, from the hub's memory or else the database, then
+follows the hub. So a display cut off for a minute gets every call it missed, in order, and
+carries on; one more than `MAX_REPLAY` events behind gets a `snapshot` instead. Events older than
 `ANNOUNCE_WINDOW` are marked `replay`: the display updates its screen with them but does not
 speak them again. A stream without a starting point begins with a `snapshot` of the true state.
 """
@@ -87,22 +88,26 @@ def _event_dict(ev: QueueEvent) -> dict[str, Any]:
     return data
 
 
-def _waiting(session: Session, service_ids: list[int], now: dt.datetime) -> dict[str, Any]:
-    codes = {s.id: s.code for s in queue.services(session, active_only=False)}
-    summary = queue.waiting_by_service(session, service_ids, local_day(now, VIETNAM))
+def _waiting(session: Session, codes: dict[int, str], now: dt.datetime) -> dict[str, Any]:
+    """Who waits in each service (`codes`: service id to code), keyed by code."""
+    summary = queue.waiting_by_service(session, sorted(codes), local_day(now, VIETNAM))
     return {
         codes[sid]: {"count": w.count, "priority": w.priority, "next": w.next}
         for sid, w in summary.items()
-        if sid in codes
     }
 
 
 def enrich(session: Session, events: list[QueueEvent]) -> list[dict[str, Any]]:
     """Events as sent: each carries the current waiting list of its service."""
     out = [_event_dict(e) for e in events]
-    service_ids = sorted({e.service_id for e in events if e.service_id is not None})
-    if service_ids:
-        waiting = _waiting(session, service_ids, utcnow())
+    # Each event names its service's code: no need to look the services up.
+    codes = {
+        e.service_id: ev["service"]
+        for e, ev in zip(events, out, strict=True)
+        if e.service_id is not None and "service" in ev
+    }
+    if codes:
+        waiting = _waiting(session, codes, utcnow())
         for ev in out:
             if ev.get("service") in waiting:
                 ev["waiting"] = {ev["service"]: waiting[ev["service"]]}
@@ -137,7 +142,7 @@ def snapshot(session: Session, flt: Filter, tz: dt.tzinfo = VIETNAM) -> dict[str
         "at": now.isoformat() + "Z",
         "counters": current,
         "services": [{"code": s.code, "name": s.name, "prefix": s.prefix} for s in services],
-        "waiting": _waiting(session, [s.id for s in services], now),
+        "waiting": _waiting(session, {s.id: s.code for s in services}, now),
         "calls": [
             {
                 "number": t.number,

@@ -141,7 +141,7 @@ def _if_current(body: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _counter_action(counter_id: int, act: Callable[[User, dict[str, Any]], Ticket | None]) -> Any:
+def _counter_action(act: Callable[[User, dict[str, Any]], Ticket | None]) -> Any:
     user = _acting_user()
     if not isinstance(user, User):
         return user
@@ -161,7 +161,6 @@ def _counter_action(counter_id: int, act: Callable[[User, dict[str, Any]], Ticke
 @bp.post("/counters/<int:counter_id>/call-next")
 def counter_call_next(counter_id: int) -> Any:
     return _counter_action(
-        counter_id,
         lambda u, b: queue.call_next(db(), counter_id, u, if_current=_if_current(b), tz=site_tz()),
     )
 
@@ -169,28 +168,26 @@ def counter_call_next(counter_id: int) -> Any:
 @bp.post("/counters/<int:counter_id>/recall")
 def counter_recall(counter_id: int) -> Any:
     return _counter_action(
-        counter_id, lambda u, b: queue.recall(db(), counter_id, u, if_current=_if_current(b))
+        lambda u, b: queue.recall(db(), counter_id, u, if_current=_if_current(b))
     )
 
 
 @bp.post("/counters/<int:counter_id>/no-show")
 def counter_no_show(counter_id: int) -> Any:
     return _counter_action(
-        counter_id, lambda u, b: queue.no_show(db(), counter_id, u, if_current=_if_current(b))
+        lambda u, b: queue.no_show(db(), counter_id, u, if_current=_if_current(b))
     )
 
 
 @bp.post("/counters/<int:counter_id>/start")
 def counter_start(counter_id: int) -> Any:
-    return _counter_action(
-        counter_id, lambda u, b: queue.start(db(), counter_id, u, if_current=_if_current(b))
-    )
+    return _counter_action(lambda u, b: queue.start(db(), counter_id, u, if_current=_if_current(b)))
 
 
 @bp.post("/counters/<int:counter_id>/finish")
 def counter_finish(counter_id: int) -> Any:
     return _counter_action(
-        counter_id, lambda u, b: queue.finish(db(), counter_id, u, if_current=_if_current(b))
+        lambda u, b: queue.finish(db(), counter_id, u, if_current=_if_current(b))
     )
 
 
@@ -210,7 +207,7 @@ def counter_transfer(counter_id: int) -> Any:
             if_current=_if_current(body),
         )  # fmt: skip
 
-    return _counter_action(counter_id, act)
+    return _counter_action(act)
 
 
 @bp.get("/queue/events")

@@ -1,7 +1,7 @@
 """The queue (*xếp hàng lấy số*): issuing tickets, calling them at counters, and the event log.
 
 Numbers never collide: a ticket's number comes from its service's row in `ticket_sequence`
-for the site's day, incremented by an UPDATE inside the transaction that inserts the ticket,
+for the site's day, incremented by an upsert inside the transaction that inserts the ticket,
 so concurrent issues wait on that row's lock (PostgreSQL) or the database's write lock
 (SQLite) and get consecutive numbers with no gap and no repeat.
 
@@ -458,48 +458,13 @@ def issue_ticket(
     # One issue at a time per process: the others wait here, holding no database connection
     # or row lock, rather than queueing on the row lock while its holder waits for its turn to
     # run again (a convoy that halved throughput under gevent workers).
-    postgres = session.get_bind().dialect.name == "postgresql"
+    issue = _issue_pg if session.get_bind().dialect.name == "postgresql" else _issue_orm
     with _ISSUING:
         try:
-            if postgres:
-                ticket, ahead = _issue_pg(
-                    session, svc, day, key, bool(priority), procedure_code[:32],
-                    now if clock_given else None, rate, tz,
-                )  # fmt: skip
-                raise _Issued
-            seq = _next_number(session, svc.id, day)
-            if not clock_given:
-                # Read the clock again now that this service's number lock is held, so that
-                # the call order (by time of issue) is the order of the numbers.
-                now = utcnow()
-            # Issued last, the new ticket comes after everyone waiting in its class (and,
-            # without priority, after every priority ticket).
-            waiting = select(func.count()).select_from(Ticket).where(_waiting(svc.id, day))
-            if priority:
-                waiting = waiting.where(Ticket.priority.is_(True))
-            ahead = int(session.scalar(waiting) or 0)
-            ticket = Ticket(
-                token=secrets.token_urlsafe(24),
-                idempotency_key=key,
-                service_id=svc.id,
-                service=svc,
-                day=day,
-                seq=seq,
-                leg=0,
-                number=format_number(svc.prefix, seq),
-                priority=bool(priority),
-                state="waiting",
-                procedure_code=procedure_code[:32],
-                issued_at=now,
-                queued_at=now,
-                estimated_wait_minutes=_estimate(svc, ahead, rate, now, tz),
-            )
-            session.add(ticket)
-            session.flush()
-            _emit(session, "issued", now, ticket)
-            session.commit()
-            duplicate = False
-        except _Issued:
+            ticket, ahead = issue(
+                session, svc, day, key, bool(priority), procedure_code[:32],
+                now if clock_given else None, rate, tz,
+            )  # fmt: skip
             duplicate = False
         except IntegrityError:
             session.rollback()
@@ -513,8 +478,49 @@ def issue_ticket(
     return TicketInfo(ticket, ahead, ticket.estimated_wait_minutes, True, svc.opens_at)
 
 
-class _Issued(Exception):  # noqa: N818 - control flow inside issue_ticket only
-    """The PostgreSQL path has issued and committed."""
+def _issue_orm(
+    session: Session,
+    svc: Service,
+    day: dt.date,
+    key: str | None,
+    priority: bool,
+    procedure_code: str,
+    now: dt.datetime | None,
+    rate: float,
+    tz: dt.tzinfo,
+) -> tuple[Ticket, int]:
+    """Issue through the ORM (SQLite: the first write takes the database's write lock)."""
+    seq = _next_number(session, svc.id, day)
+    # Read the clock now that this service's number lock is held, so that the call order
+    # (by time of issue) is the order of the numbers.
+    at = now or utcnow()
+    # Issued last, the new ticket comes after everyone waiting in its class (and, without
+    # priority, after every priority ticket).
+    waiting = select(func.count()).select_from(Ticket).where(_waiting(svc.id, day))
+    if priority:
+        waiting = waiting.where(Ticket.priority.is_(True))
+    ahead = int(session.scalar(waiting) or 0)
+    ticket = Ticket(
+        token=secrets.token_urlsafe(24),
+        idempotency_key=key,
+        service_id=svc.id,
+        service=svc,
+        day=day,
+        seq=seq,
+        leg=0,
+        number=format_number(svc.prefix, seq),
+        priority=priority,
+        state="waiting",
+        procedure_code=procedure_code,
+        issued_at=at,
+        queued_at=at,
+        estimated_wait_minutes=_estimate(svc, ahead, rate, at, tz),
+    )
+    session.add(ticket)
+    session.flush()
+    _emit(session, "issued", at, ticket)
+    session.commit()
+    return ticket, ahead
 
 
 _PG_ISSUE = text(

@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from printers.transports import PrinterUnavailable, Status, Transport, open_transport
@@ -159,3 +159,13 @@ def pending(session: Session, printer_url: str | None = None) -> list[PrintJob]:
     if printer_url:
         stmt = stmt.where(PrintJob.printer_url == printer_url)
     return list(session.scalars(stmt))
+
+
+def pending_counts(session: Session) -> dict[str, int]:
+    """How many jobs wait for each printer (one query; the payloads stay in the database)."""
+    rows = session.execute(
+        select(PrintJob.printer_url, func.count())
+        .where(PrintJob.state != "done")
+        .group_by(PrintJob.printer_url)
+    ).all()
+    return {url: int(n) for url, n in rows}

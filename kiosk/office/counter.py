@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response as FlaskResponse
 from flask import flash, get_flashed_messages, redirect, request, url_for
 
 from ..auth import current_user, staff_required
@@ -14,19 +13,10 @@ from ..models import User
 from ..web import db, hub, is_htmx_fragment, render, site_tz
 from . import bp
 
-ACTIONS = {
-    "call-next": "Gọi số tiếp theo",
-    "recall": "Gọi lại",
-    "no-show": "Vắng mặt",
-    "start": "Bắt đầu phục vụ",
-    "finish": "Kết thúc",
-    "transfer": "Chuyển",
-    "pause": "Tạm dừng",
-    "resume": "Tiếp tục",
-    "sign-in": "Nhận quầy",
-    "sign-out": "Rời quầy",
-    "priority": "Ưu tiên",
-}
+ACTIONS = frozenset(
+    {"call-next", "recall", "no-show", "start", "finish", "transfer", "pause", "resume",
+     "sign-in", "sign-out", "priority"}
+)  # fmt: skip
 
 
 def _context(counter_id: int) -> dict[str, Any]:
@@ -115,5 +105,4 @@ def counter_action(counter_id: int, action: str) -> Any:
     hub().poke()
     if is_htmx_fragment("panel"):
         return render("office/counter.html", "panel", **_context(counter_id))
-    resp: FlaskResponse = redirect(url_for("office.counter_page", counter_id=counter_id))  # type: ignore[assignment]
-    return resp
+    return redirect(url_for("office.counter_page", counter_id=counter_id))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, get_flashed_messages, redirect, request, url_for
+from flask import current_app, flash, get_flashed_messages, redirect, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from ..auth import current_user, staff_required
 from ..domain import queue, spooler
@@ -130,17 +131,23 @@ def printers() -> Any:
             flash(f"Đã lưu kiosk {station.code}.", "ok")
             return redirect(url_for("office.printers"))
     session = db()
-    from flask import current_app
-
     default_url = current_app.config["PRINTER_URL"]
-    urls = {default_url}
-    urls |= {c.printer_url for c in queue.counters(session, active_only=False) if c.printer_url}
+    counters = queue.counters(session, active_only=False)
     stations = list(session.scalars(select(KioskStation).order_by(KioskStation.code)))
-    urls |= {s.printer_url for s in stations if s.printer_url}
     states = {p.url: p for p in session.scalars(select(PrinterState))}
-    urls |= set(states)
-    jobs = list(session.scalars(select(PrintJob).order_by(PrintJob.created_at.desc()).limit(30)))
-    waiting = {url: len(spooler.pending(session, url)) for url in urls}
+    waiting = spooler.pending_counts(session)
+    urls = {default_url, *states}
+    urls |= {c.printer_url for c in counters if c.printer_url}
+    urls |= {s.printer_url for s in stations if s.printer_url}
+    # The listing needs no payloads (tens of kilobytes each).
+    jobs = list(
+        session.scalars(
+            select(PrintJob)
+            .options(defer(PrintJob.payload))
+            .order_by(PrintJob.created_at.desc())
+            .limit(30)
+        )
+    )
     return render(
         "office/printers.html",
         printers=sorted(urls),
@@ -149,7 +156,7 @@ def printers() -> Any:
         waiting=waiting,
         jobs=jobs,
         stations=stations,
-        counters=queue.counters(session, active_only=False),
+        counters=counters,
         errors=errors,
         messages=get_flashed_messages(with_categories=True),
     ), (400 if errors else 200)
