@@ -88,17 +88,20 @@ def _event_dict(ev: QueueEvent) -> dict[str, Any]:
     return data
 
 
-def _waiting(session: Session, codes: dict[int, str], now: dt.datetime) -> dict[str, Any]:
-    """Who waits in each service (`codes`: service id to code), keyed by code."""
-    summary = queue.waiting_by_service(session, sorted(codes), local_day(now, VIETNAM))
+def _waiting(session: Session, codes: dict[int, str], day: dt.date) -> dict[str, Any]:
+    """Who waits in each service today (`codes`: service id to code), keyed by code."""
+    summary = queue.waiting_by_service(session, sorted(codes), day)
     return {
         codes[sid]: {"count": w.count, "priority": w.priority, "next": w.next}
         for sid, w in summary.items()
     }
 
 
-def enrich(session: Session, events: list[QueueEvent]) -> list[dict[str, Any]]:
-    """Events as sent: each carries the current waiting list of its service."""
+def enrich(
+    session: Session, events: list[QueueEvent], tz: dt.tzinfo = VIETNAM
+) -> list[dict[str, Any]]:
+    """Events as sent: each carries the current waiting list of its service (`tz`: the
+    site's time zone, whose day the tickets are numbered in)."""
     out = [_event_dict(e) for e in events]
     # Each event names its service's code: no need to look the services up.
     codes = {
@@ -107,7 +110,7 @@ def enrich(session: Session, events: list[QueueEvent]) -> list[dict[str, Any]]:
         if e.service_id is not None and "service" in ev
     }
     if codes:
-        waiting = _waiting(session, codes, utcnow())
+        waiting = _waiting(session, codes, local_day(utcnow(), tz))
         for ev in out:
             if ev.get("service") in waiting:
                 ev["waiting"] = {ev["service"]: waiting[ev["service"]]}
@@ -142,7 +145,7 @@ def snapshot(session: Session, flt: Filter, tz: dt.tzinfo = VIETNAM) -> dict[str
         "at": now.isoformat() + "Z",
         "counters": current,
         "services": [{"code": s.code, "name": s.name, "prefix": s.prefix} for s in services],
-        "waiting": _waiting(session, {s.id: s.code for s in services}, now),
+        "waiting": _waiting(session, {s.id: s.code for s in services}, day),
         "calls": [
             {
                 "number": t.number,
@@ -163,8 +166,11 @@ def scope_for(session: Session, flt: Filter) -> Scope:
 class Hub:
     """The one event reader of a worker process."""
 
-    def __init__(self, factory: sessionmaker[Session], interval: float = 0.05) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], interval: float = 0.05, tz: dt.tzinfo = VIETNAM
+    ) -> None:
         self.factory = factory
+        self.tz = tz
         self.interval = interval
         self.cond = threading.Condition()
         self.poke_event = threading.Event()
@@ -194,7 +200,9 @@ class Hub:
             last = queue.last_event_id(session)
             # Remember the recent past too, so that displays reconnecting after a restart
             # catch up from memory rather than each from the database.
-            recent = enrich(session, queue.events_after(session, max(0, last - PREFILL), PREFILL))
+            recent = enrich(
+                session, queue.events_after(session, max(0, last - PREFILL), PREFILL), self.tz
+            )
             session.rollback()
             with self.cond:
                 self.recent.extend(recent)
@@ -203,7 +211,7 @@ class Hub:
             while True:
                 try:
                     events = queue.events_after(session, self.last_id)
-                    batch = enrich(session, events) if events else []
+                    batch = enrich(session, events, self.tz) if events else []
                     session.rollback()
                 except Exception:  # noqa: BLE001 - a dropped database link: retry, keep going
                     log.exception("queue hub: reading the event log failed; retrying")
@@ -283,7 +291,7 @@ def stream(
         try:
             scope = scope_for(session, flt)
             if after is None:
-                snap = snapshot(session, flt)
+                snap = snapshot(session, flt, hub.tz)
                 after = int(snap["id"])
                 pending.append(sse(snap, "snapshot"))
             elif cached is not None:
@@ -297,7 +305,7 @@ def stream(
                     missed = queue.events_after(session, after)
                     if not missed:
                         break
-                    for ev in enrich(session, missed):
+                    for ev in enrich(session, missed, hub.tz):
                         after = ev["id"]
                         if scope.admits(ev):
                             pending.append(frame(ev))
@@ -311,7 +319,7 @@ def stream(
             with hub.db_gate:
                 session = factory()
                 try:
-                    batch = enrich(session, queue.events_after(session, after))
+                    batch = enrich(session, queue.events_after(session, after), hub.tz)
                 finally:
                     session.close()
         if not batch:

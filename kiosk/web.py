@@ -56,7 +56,7 @@ def hub() -> Hub:
     """This worker's event hub (started on first use)."""
     found: Hub | None = current_app.extensions.get("kiosk.hub")
     if found is None:
-        found = Hub(current_app.extensions["kiosk.sessionmaker"])
+        found = Hub(current_app.extensions["kiosk.sessionmaker"], tz=site_tz())
         current_app.extensions["kiosk.hub"] = found
     return found
 

@@ -247,3 +247,19 @@ def test_simultaneous_call_next_never_takes_the_same_ticket(
 
     _run_threads(2, work)
     assert len(called) == 30 and len(set(called)) == 30
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])
+def test_displays_count_the_queue_in_the_sites_own_day(floor: Session, zone: str) -> None:
+    """With KIOSK_SITE_TZ elsewhere than Vietnam, the waiting lists follow the site's day.
+    (At any hour, one of these two zones is on another day than Hà Nội.)"""
+    from zoneinfo import ZoneInfo
+
+    from kiosk import events
+
+    tz = ZoneInfo(zone)
+    queue.issue_ticket(floor, "HOTICH", tz=tz)
+    sent = events.enrich(floor, queue.events_after(floor, 0), tz)
+    assert sent[0]["waiting"]["HOTICH"]["count"] == 1
+    snap = events.snapshot(floor, events.Filter(), tz)
+    assert snap["waiting"]["HOTICH"]["next"] == ["A001"]

@@ -11,7 +11,7 @@ from flask import Response, abort, render_template, request
 
 from .. import speech
 from ..events import Filter, snapshot
-from ..web import db
+from ..web import db, site_tz
 from . import bp
 
 #: Seconds a new call stays highlighted, however fast the next one comes.
@@ -23,7 +23,7 @@ HISTORY = 6
 @bp.get("/display")
 def display() -> str:
     flt = Filter.parse(request.args.get("counters"), request.args.get("services"))
-    snap = snapshot(db(), flt)
+    snap = snapshot(db(), flt, site_tz())
     return render_template(
         "office/display.html",
         snap=snap,
