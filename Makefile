@@ -15,6 +15,7 @@ test: install assets translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 install: $(VENV)/.installed
@@ -45,13 +46,13 @@ db: install
 	$(BIN)/kiosk demo
 
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o kiosk/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -o kiosk/translations/messages.pot .
 	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations
 
 bench: install assets
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/printing.py
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/queue_load.py
 	$(BIN)/python bench/queue_wait.py
 
 clean:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kiosk.printing import sample_job  # noqa: E402
 from printers.encode import to_escpos  # noqa: E402
+from printers.samples import sample_job  # noqa: E402
 
 PROFILES = {384: "POS-5890", 576: "TM-T20II"}
 

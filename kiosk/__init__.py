@@ -6,17 +6,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, redirect, request, session, url_for
-from flask_babel import Babel, get_locale
+from flask import Flask
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import config as cfg
-from . import web
+from . import site, web
 from .storage import make_engine, make_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCALES = ("vi", "en")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -59,97 +57,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kiosk.sessionmaker"] = make_sessionmaker(engine)
     web.init_app(app)
     csrf = CSRFProtect(app)
-    Babel(app, locale_selector=_select_locale)
-    _register_filters(app)
+    Babel(app, locale_selector=site.select_locale)
 
     from agent_portal import bp as agent_bp
 
     from .api import bp as api_bp
+    from .citizen import bp as kiosk_bp
+    from .citizen import public as public_bp
     from .office import bp as office_bp
-    from .queue_views import public as public_bp
-    from .views import bp as kiosk_bp
 
-    app.register_blueprint(kiosk_bp)
-    app.register_blueprint(agent_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(office_bp)
-    app.register_blueprint(public_bp)
+    for blueprint in (kiosk_bp, public_bp, agent_bp, api_bp, office_bp):
+        app.register_blueprint(blueprint)
     # The API authenticates by bearer token; cookie-authenticated writes check X-CSRFToken
     # themselves (kiosk/auth.py).
     csrf.exempt(api_bp)
-
-    @app.get("/")
-    def index() -> WerkzeugResponse:
-        return redirect(url_for("kiosk.home"))
-
-    @app.get("/lang/<code>")
-    def set_language(code: str) -> WerkzeugResponse:
-        if code in LOCALES:
-            session["lang"] = code
-        target = request.args.get("next", "")
-        # Only paths on this site: never an open redirect.
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("kiosk.home")
-        return redirect(target)
-
-    @app.context_processor
-    def surface_globals() -> dict[str, Any]:
-        kiosk = request.blueprint in (None, "kiosk")
-        user = None
-        if request.blueprint in ("office", "agent"):
-            from .auth import current_user
-
-            user = current_user()
-        return {
-            "current_locale": str(get_locale() or app.config["DEFAULT_LOCALE"]),
-            # Only the kiosk resets itself; an agent's or officer's screen must not.
-            "idle_seconds": int(app.config["IDLE_SECONDS"]) if kiosk else 0,
-            "home_url": url_for("kiosk.home" if kiosk else f"{request.blueprint}.index"),
-            "reset_url": url_for("kiosk.reset"),
-            "staff": user,
-        }
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.after_request
-    def security_headers(resp: Response) -> Response:
-        # Everything is served from this machine: the kiosk must never need the Internet.
-        resp.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'self'; "
-            "base-uri 'self'; form-action 'self'",
-        )
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        return resp
+    site.init_app(app)
 
     from .cli import register
 
     register(app)
     return app
-
-
-def _select_locale() -> str:
-    lang = session.get("lang") or request.args.get("lang")
-    if isinstance(lang, str) and lang in LOCALES:
-        return lang
-    return str(current_app.config["DEFAULT_LOCALE"])
-
-
-def _register_filters(app: Flask) -> None:
-    from .domain.text import format_vnd
-
-    app.jinja_env.filters["vnd"] = format_vnd
-
-    @app.template_filter("days")
-    def days(value: Any) -> str:
-        from flask_babel import gettext, ngettext
-
-        n = float(value)
-        if n == 0:
-            return str(gettext("Trong ngày"))
-        shown = f"{n:g}".replace(".", ",")
-        return str(ngettext("%(n)s ngày làm việc", "%(n)s ngày làm việc", int(n) or 1, n=shown))

@@ -30,6 +30,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "PRINTER_URL": (None, "default printer; empty means virtual://INSTANCE/prints"),
     "PRINTER_PROFILE": ("TM-T20II", "python-escpos profile of the default printer"),
     "SITE_TZ": ("Asia/Ho_Chi_Minh", "the center's time zone: its day, hours and ticket numbering"),
+    "INSTANCE_PATH": (
+        None,
+        "where the database, secret key and instance config live; empty means ./instance",
+    ),
     "QUEUE_ENFORCE_HOURS": (
         False,
         "refuse tickets outside a service's hours; otherwise issue them and count the wait "

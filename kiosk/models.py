@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -155,7 +156,9 @@ class PrintJob(Base):
 
     The bytes are stored whole, so a job cut off mid-way is sent again whole; the id is a
     random UUID so jobs stay unique when a site syncs upstream. Times are naive UTC, compared
-    the same way on SQLite and PostgreSQL.
+    the same way on SQLite and PostgreSQL. A job written in the same transaction as what it
+    prints (a ticket) carries its `layout` as JSON and no bytes yet: the spooler draws it, so
+    the transaction stays short and the web workers never load the drawing code.
     """
 
     __tablename__ = "print_job"
@@ -166,6 +169,8 @@ class PrintJob(Base):
     kind: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    #: `{"layout": "ticket", "data": {...}}` while the bytes are still to be drawn, else "".
+    layout: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: pending, sending (claimed by a worker until `claimed_until`), done
     state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -316,8 +321,16 @@ class TicketSequence(Base):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
-#: Ticket states (*trạng thái số*).
-TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "transferred")
+class TicketState(enum.StrEnum):
+    """A ticket's state (*trạng thái số*); stored as its value. Equal to the plain strings, so
+    the SQL written by hand (`kiosk/domain/queue/issuing.py`) uses the same words."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    TRANSFERRED = "transferred"
 
 
 class Ticket(Base):
@@ -342,7 +355,7 @@ class Ticket(Base):
     leg: Mapped[int] = mapped_column(Integer, default=0)
     number: Mapped[str] = mapped_column(String(8))
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    state: Mapped[str] = mapped_column(String(16), default=TicketState.WAITING.value)
     procedure_code: Mapped[str] = mapped_column(String(32), default="")
     target_counter_id: Mapped[int | None] = mapped_column(
         ForeignKey("queue_counter.id", ondelete="SET NULL"), nullable=True

@@ -33,8 +33,9 @@ LETTERS = {
 }  # fmt: skip
 
 
-def announcement_text(number: str, counter_number: int) -> str:
-    """What the display shows: "Mời công dân có số A015 đến quầy số 3"."""
+def announcement_text(number: str, counter_number: int | str) -> str:
+    """What the display shows: "Mời công dân có số A015 đến quầy số 3". The display page
+    gets it with `{number}` and `{counter}` in their places and fills them in for each call."""
     return f"Mời công dân có số {number} đến quầy số {counter_number}"
 
 
@@ -92,10 +93,6 @@ def _engine() -> _Espeak | None:
     except (ImportError, OSError) as exc:
         log.warning("Vietnamese speech unavailable, displays will chime only: %s", exc)
         return None
-
-
-def speech_available() -> bool:
-    return _engine() is not None
 
 
 def _tone(freq: float, seconds: float, rate: int, volume: float = 0.35) -> bytes:

@@ -6,10 +6,20 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, g, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import Session, sessionmaker
 
+from .domain.printing import Printer, TicketPrint, station_printer
 from .events import Hub
 
 
@@ -69,6 +79,22 @@ def public_url(path: str) -> str:
     """An address citizens' phones can open: PUBLIC_URL when set, else this request's host."""
     base = current_app.config.get("PUBLIC_URL") or request.host_url
     return str(base).rstrip("/") + path
+
+
+def default_printer() -> Printer:
+    """The printer of kiosks and counters that have none of their own (KIOSK_PRINTER_URL)."""
+    return Printer(current_app.config["PRINTER_URL"], current_app.config["PRINTER_PROFILE"])
+
+
+def ticket_print(station_code: str | None) -> TicketPrint:
+    """How a ticket is printed from this request: on the station's printer (else the
+    default), with this site's name, and a QR code to its public page."""
+    return TicketPrint(
+        printer=station_printer(db(), station_code, default_printer()),
+        site_name=str(current_app.config["SITE_NAME"]),
+        link=lambda token: public_url(url_for("public.ticket", token=token)),
+        tz=site_tz(),
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -10,9 +10,35 @@ printer's profile supports it.
     job = layouts.ticket(layouts.TicketData(...), width=576)
     data = encode.to_escpos(job, profile="TM-T20II")
     job.preview().save("ticket.png")
+
+The names below are loaded on first use: a process that only checks printer addresses
+(`printers.transports`) does not pay for Pillow, qrcode and python-escpos.
 """
 
-from .encode import to_escpos
-from .layouts import ApologyData, FeeData, Job, ReceiptData, TicketData
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .encode import to_escpos
+    from .layouts import ApologyData, FeeData, Job, ReceiptData, TicketData
+
+_LAZY = {
+    "to_escpos": "encode",
+    "ApologyData": "layouts",
+    "FeeData": "layouts",
+    "Job": "layouts",
+    "ReceiptData": "layouts",
+    "TicketData": "layouts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'printers' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
 
 __all__ = ["ApologyData", "FeeData", "Job", "ReceiptData", "TicketData", "to_escpos"]

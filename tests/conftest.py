@@ -8,6 +8,7 @@ except under CI=true, where they fail: CI must never pass by skipping them.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -19,14 +20,19 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from kiosk import create_app
+from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
 from kiosk.domain.catalog_import import import_catalog
 from kiosk.storage import migrate
@@ -34,6 +40,29 @@ from kiosk.storage import migrate
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("KIOSK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ARTIFACTS = Path(__file__).parent / "artifacts"
+#: The API's OpenAPI document, which real responses are validated against.
+SPEC: dict[str, Any] = json.loads(OPENAPI.read_text(encoding="utf-8"))
+REGISTRY = Registry().with_resource("urn:openapi", DRAFT202012.create_resource(SPEC))
+
+
+def _pointer(*parts: str) -> str:
+    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def valid(body: Any, template: str, method: str, status: int) -> None:
+    """`body` matches the OpenAPI document's schema for that response of `method template`."""
+    response = SPEC["paths"][template][method]["responses"][str(status)]
+    if "$ref" in response:
+        ref = response["$ref"].removeprefix("#/").split("/")
+        pointer = "#/" + _pointer(*ref, "content", "application/json", "schema")
+    else:
+        pointer = "#/" + _pointer(
+            "paths", template, method, "responses", str(status),
+            "content", "application/json", "schema",
+        )  # fmt: skip
+    validator = Draft202012Validator({"$ref": "urn:openapi" + pointer}, registry=REGISTRY)
+    errors = sorted(validator.iter_errors(body), key=str)
+    assert not errors, [e.message for e in errors]
 
 
 def free_port() -> int:

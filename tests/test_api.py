@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
 
-from kiosk.api import OPENAPI
-
-SPEC: dict[str, Any] = json.loads(OPENAPI.read_text(encoding="utf-8"))
-REGISTRY = Registry().with_resource("urn:openapi", DRAFT202012.create_resource(SPEC))
-
-
-def _pointer(*parts: str) -> str:
-    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+from .conftest import SPEC, valid
 
 
 def check(client: FlaskClient, url: str, template: str, status: int) -> Any:
@@ -27,28 +16,8 @@ def check(client: FlaskClient, url: str, template: str, status: int) -> Any:
     r = client.get(url)
     assert r.status_code == status, r.get_data(as_text=True)
     assert r.mimetype == "application/json"
-    response = SPEC["paths"][template]["get"]["responses"][str(status)]
-    if "$ref" in response:
-        ref = response["$ref"].removeprefix("#/").split("/")
-        response = SPEC
-        for part in ref:
-            response = response[part]
-        pointer = "#/" + _pointer(*ref, "content", "application/json", "schema")
-    else:
-        pointer = "#/" + _pointer(
-            "paths",
-            template,
-            "get",
-            "responses",
-            str(status),
-            "content",
-            "application/json",
-            "schema",
-        )
-    validator = Draft202012Validator({"$ref": "urn:openapi" + pointer}, registry=REGISTRY)
     body = r.get_json()
-    errors = sorted(validator.iter_errors(body), key=str)
-    assert not errors, [e.message for e in errors]
+    valid(body, template, "get", status)
     return body
 
 

@@ -61,8 +61,21 @@ def test_sqlite_runs_in_wal_with_busy_timeout(
     assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path}/kiosk.db"
 
 
+def _env(name: str) -> str:
+    return "DATABASE_URL" if name == "DATABASE_URL" else f"KIOSK_{name}"
+
+
 def test_readme_documents_every_setting() -> None:
     readme = README.read_text(encoding="utf-8")
     for name in SETTINGS:
-        env = "DATABASE_URL" if name == "DATABASE_URL" else f"KIOSK_{name}"
-        assert re.search(rf"`{env}`", readme), f"README does not document {env}"
+        assert re.search(rf"`{_env(name)}`", readme), f"README does not document {_env(name)}"
+
+
+def test_every_setting_the_readme_lists_exists() -> None:
+    """The other way: a row of the README's settings table names a setting of the registry."""
+    readme = README.read_text(encoding="utf-8")
+    table = readme[readme.index("## Settings") :].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([A-Z_]+)` \|", table, flags=re.M)
+    assert len(listed) >= len(SETTINGS) - 1
+    known = {_env(name) for name in SETTINGS}
+    assert [name for name in listed if name not in known] == []

@@ -16,10 +16,10 @@ import zxingcpp
 from flask.testing import FlaskCliRunner
 from PIL import Image
 
-from kiosk.printing import sample_job
 from printers import layouts
 from printers.encode import FEED_AND_CUT, to_escpos
 from printers.reader import UnreadableJob, read_escpos
+from printers.samples import sample_job
 from printers.transports import PrinterUnavailable, Status, open_transport
 from printers.transports.base import decode_status
 from printers.words import vnd_in_words
@@ -237,7 +237,10 @@ def printer() -> Iterator[FakePrinter]:
 
 
 def ticket_bytes() -> bytes:
-    return to_escpos(sample_job("ticket", 576, "Trung tâm"), "TM-T20II")
+    """The same bytes at every call (a fixed time: a minute turning between two calls must
+    not change them)."""
+    at = dt.datetime(2026, 11, 23, 9, 30)
+    return to_escpos(sample_job("ticket", 576, "Trung tâm", at), "TM-T20II")
 
 
 def test_tcp_delivers_a_job_whole(printer: FakePrinter) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,7 +22,7 @@ from kiosk.domain.identity import create_token, create_user
 from kiosk.domain.queue_config import load_demo_floor
 from kiosk.models import Counter, PrinterState, PrintJob, Ticket
 
-from .test_api import REGISTRY, SPEC, _pointer
+from .conftest import valid
 
 
 @pytest.fixture
@@ -61,22 +60,6 @@ def counter_id(s: Session, number: int) -> int:
     cid = s.scalar(select(Counter.id).where(Counter.number == number))
     assert cid is not None
     return cid
-
-
-def valid(body: Any, template: str, method: str, status: int) -> None:
-    """`body` matches the OpenAPI document's schema for that response."""
-    response = SPEC["paths"][template][method]["responses"][str(status)]
-    if "$ref" in response:
-        ref = response["$ref"].removeprefix("#/").split("/")
-        pointer = "#/" + _pointer(*ref, "content", "application/json", "schema")
-    else:
-        pointer = "#/" + _pointer(
-            "paths", template, method, "responses", str(status),
-            "content", "application/json", "schema",
-        )  # fmt: skip
-    validator = Draft202012Validator({"$ref": "urn:openapi" + pointer}, registry=REGISTRY)
-    errors = sorted(validator.iter_errors(body), key=str)
-    assert not errors, [e.message for e in errors]
 
 
 def post(client: FlaskClient, url: str, body: Any = None, **headers: str) -> Any:

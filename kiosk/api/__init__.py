@@ -7,19 +7,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
 from ..domain import catalog
 from ..models import LEVELS, Procedure
+from ..site import api_error
 from ..web import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).with_name("openapi.json")
 
 
-def error(status: int, code: str, message: str) -> tuple[Response, int]:
-    """The one error shape: `{"error": {"code", "message"}}`, the message in Vietnamese."""
-    return jsonify({"error": {"code": code, "message": message}}), status
+#: The one error shape: `{"error": {"code", "message"}}`, the message in Vietnamese.
+error = api_error
 
 
 def _summary(p: Procedure) -> dict[str, Any]:

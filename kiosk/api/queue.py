@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, request, url_for
@@ -13,7 +12,7 @@ from .. import auth
 from ..domain import queue
 from ..domain.identity import Forbidden
 from ..events import Filter, stream
-from ..models import Counter, Service, Ticket, User
+from ..models import Counter, Service, TicketState, User
 from ..web import db, hub, public_url, site_tz
 from . import bp, error
 
@@ -39,7 +38,8 @@ def ticket_json(info: queue.TicketInfo) -> dict[str, Any]:
         "called_at": iso(t.called_at),
         "counter": (
             {"id": counter.id, "number": counter.number, "name": counter.label}
-            if counter is not None and t.state in ("called", "serving", "done")
+            if counter is not None
+            and t.state in (TicketState.CALLED, TicketState.SERVING, TicketState.DONE)
             else None
         ),
         "url": public_url(url_for("public.ticket", token=t.token)),
@@ -141,73 +141,43 @@ def _if_current(body: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _counter_action(act: Callable[[User, dict[str, Any]], Ticket | None]) -> Any:
+def _counter_action(counter_id: int, action: str) -> Any:
+    """`POST /counters/<id>/<action>` for every action of `queue.ACTIONS` marked `api`."""
     user = _acting_user()
     if not isinstance(user, User):
         return user
     body = _body() or {}
+    service = body.get("service")
+    to_counter = body.get("counter")
+    if service is not None and not isinstance(service, str):
+        return error(400, "bad_request", "service phải là mã dịch vụ.")
+    if to_counter is not None and (not isinstance(to_counter, int) or isinstance(to_counter, bool)):
+        return error(400, "bad_request", "counter phải là id của quầy.")
     try:
-        ticket = act(user, body)
+        outcome = queue.perform(
+            db(), action, counter_id, user,
+            if_current=_if_current(body), tz=site_tz(),
+            service_code=service, to_counter_id=to_counter,
+        )  # fmt: skip
     except Forbidden as exc:
         return error(403, "forbidden", str(exc))
     except queue.QueueError as exc:
         return error(exc.status, exc.code, str(exc))
     hub().poke()
-    if ticket is None:
+    if outcome.ticket is None:
         return error(404, "queue_empty", "Không còn ai đang chờ ở quầy này.")
-    return ticket_json(queue.ticket_info(db(), ticket, tz=site_tz()))
+    return ticket_json(queue.ticket_info(db(), outcome.ticket, tz=site_tz()))
 
 
-@bp.post("/counters/<int:counter_id>/call-next")
-def counter_call_next(counter_id: int) -> Any:
-    return _counter_action(
-        lambda u, b: queue.call_next(db(), counter_id, u, if_current=_if_current(b), tz=site_tz()),
-    )
-
-
-@bp.post("/counters/<int:counter_id>/recall")
-def counter_recall(counter_id: int) -> Any:
-    return _counter_action(
-        lambda u, b: queue.recall(db(), counter_id, u, if_current=_if_current(b))
-    )
-
-
-@bp.post("/counters/<int:counter_id>/no-show")
-def counter_no_show(counter_id: int) -> Any:
-    return _counter_action(
-        lambda u, b: queue.no_show(db(), counter_id, u, if_current=_if_current(b))
-    )
-
-
-@bp.post("/counters/<int:counter_id>/start")
-def counter_start(counter_id: int) -> Any:
-    return _counter_action(lambda u, b: queue.start(db(), counter_id, u, if_current=_if_current(b)))
-
-
-@bp.post("/counters/<int:counter_id>/finish")
-def counter_finish(counter_id: int) -> Any:
-    return _counter_action(
-        lambda u, b: queue.finish(db(), counter_id, u, if_current=_if_current(b))
-    )
-
-
-@bp.post("/counters/<int:counter_id>/transfer")
-def counter_transfer(counter_id: int) -> Any:
-    def act(user: User, body: dict[str, Any]) -> Ticket:
-        service = body.get("service")
-        to_counter = body.get("counter")
-        if service is not None and not isinstance(service, str):
-            raise queue.QueueError("bad_request", "service phải là mã dịch vụ.", 400)
-        if to_counter is not None and (
-            not isinstance(to_counter, int) or isinstance(to_counter, bool)
-        ):
-            raise queue.QueueError("bad_request", "counter phải là id của quầy.", 400)
-        return queue.transfer(
-            db(), counter_id, user, service_code=service, to_counter_id=to_counter,
-            if_current=_if_current(body),
-        )  # fmt: skip
-
-    return _counter_action(act)
+for _name, _spec in queue.ACTIONS.items():
+    if _spec.api:
+        bp.add_url_rule(
+            f"/counters/<int:counter_id>/{_name}",
+            "counter_" + _name.replace("-", "_"),
+            _counter_action,
+            methods=["POST"],
+            defaults={"action": _name},
+        )
 
 
 @bp.get("/queue/events")

@@ -45,7 +45,6 @@ CSV_COLUMNS = [
     "documents", "applicants", "result", "legal_basis", "conditions", "steps", "source",
 ]  # fmt: skip
 _PORTAL_CHANNELS = {"1": "truc_tiep", "2": "truc_tuyen", "3": "buu_chinh"}
-_LEVEL_WORDS = {"tinh": "tinh", "xa": "xa"}
 _TEXT_FIELDS = (
     "version", "agency", "applicants", "result", "legal_basis", "conditions", "steps", "source",
 )  # fmt: skip
@@ -298,8 +297,8 @@ def validate(rec: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         if not value:
             problems.append(f"thiếu {'tên thủ tục' if key == 'name' else 'lĩnh vực'} ({key})")
         clean[key] = value
-    level = fold(str(rec.get("level") or ""))
-    level = _LEVEL_WORDS.get(level.replace("cap ", ""), level)
+    # "Cấp tỉnh" and "tinh" alike.
+    level = fold(str(rec.get("level") or "")).removeprefix("cap ")
     if level not in LEVELS:
         problems.append(
             f"cấp thực hiện (level) phải là 'tinh' hoặc 'xa', không phải {rec.get('level')!r}"

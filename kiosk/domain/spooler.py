@@ -1,6 +1,8 @@
 """The print spooler: jobs are committed to the database first and delivered by a worker.
 
-Issuing a ticket or accepting a dossier only calls `enqueue`, which never touches a printer.
+Issuing a ticket or accepting a dossier only stores a job (`enqueue`, or a job written in the
+same transaction, see `printing.py`), which never touches a printer. A job stored as a layout
+is drawn here, on its first delivery.
 `deliver_due` (run by `kiosk spooler`, or any number of them) claims one due job at a time with
 a conditional UPDATE, so two workers never send the same job; a claim is a lease, so a job whose
 worker died mid-way is sent again, whole, once the lease runs out. A failed delivery waits
@@ -11,7 +13,6 @@ prints its queue when it comes back.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable
 
 from sqlalchemy import func, or_, select, update
@@ -21,6 +22,7 @@ from printers.transports import PrinterUnavailable, Status, Transport, open_tran
 
 from ..models import PrinterState, PrintJob
 from .clock import utcnow
+from .printing import Printer, new_job, render
 
 LEASE = dt.timedelta(seconds=60)
 
@@ -34,19 +36,7 @@ def enqueue(
     session: Session, printer_url: str, profile: str, payload: bytes, *, kind: str, title: str = ""
 ) -> PrintJob:
     """Store a job for the spooler and commit it. Never waits for a printer."""
-    now = utcnow()
-    job = PrintJob(
-        id=str(uuid.uuid4()),
-        printer_url=printer_url,
-        profile=profile,
-        kind=kind,
-        title=title,
-        payload=payload,
-        state="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    job = new_job(Printer(printer_url, profile), kind, title, payload=payload)
     session.add(job)
     session.commit()
     return job
@@ -57,9 +47,11 @@ def reprint(session: Session, job_id: str) -> PrintJob | None:
     old = session.get(PrintJob, job_id)
     if old is None:
         return None
-    return enqueue(
-        session, old.printer_url, old.profile, old.payload, kind=old.kind, title=old.title
-    )
+    job = new_job(Printer(old.printer_url, old.profile), old.kind, old.title, payload=old.payload)
+    job.layout = old.layout
+    session.add(job)
+    session.commit()
+    return job
 
 
 def _due(now: dt.datetime):  # type: ignore[no-untyped-def]
@@ -108,6 +100,9 @@ def deliver(
 ) -> bool:
     """Send a claimed job; on failure put it back with a backoff. True if it printed."""
     try:
+        if not job.payload:
+            # Drawn once, on the first try; kept, so retries and reprints send the same bytes.
+            job.payload = render(job)
         transport_for(job.printer_url).send(job.payload)
     except (PrinterUnavailable, ValueError) as exc:
         job.attempts += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth import current_user, sign_in, sign_out, staff_required
@@ -75,7 +75,6 @@ def index() -> str:
         "office/index.html",
         counters=queue.counters(db()),
         services=queue.services(db()),
-        speech=current_app.extensions.get("kiosk.speech_ok"),
     )
 
 

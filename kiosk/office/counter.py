@@ -1,4 +1,8 @@
-"""A counter officer's screen: call, recall, no-show, start, finish, transfer, pause."""
+"""A counter officer's screen: call, recall, no-show, start, finish, transfer, pause.
+
+What each action does and when it is allowed is decided once, in `kiosk.domain.queue.ACTIONS`;
+this view reads the form, calls `queue.perform`, and shows the panel again.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,6 @@ from ..domain.clock import local_day, utcnow
 from ..models import User
 from ..web import db, hub, is_htmx_fragment, render, site_tz
 from . import bp
-
-ACTIONS = frozenset(
-    {"call-next", "recall", "no-show", "start", "finish", "transfer", "pause", "resume",
-     "sign-in", "sign-out", "priority"}
-)  # fmt: skip
 
 
 def _context(counter_id: int) -> dict[str, Any]:
@@ -33,7 +32,12 @@ def _context(counter_id: int) -> dict[str, Any]:
         "counters": queue.counters(session),
         "messages": get_flashed_messages(with_categories=True),
         "me": current_user(),
+        "actions": queue.ACTIONS,
     }
+
+
+def _no_counter(exc: queue.QueueError) -> Any:
+    return render("office/message.html", title="Không có quầy", message=str(exc)), 404
 
 
 @bp.get("/counters/<int:counter_id>")
@@ -42,7 +46,7 @@ def counter_page(counter_id: int) -> Any:
     try:
         context = _context(counter_id)
     except queue.QueueError as exc:
-        return render("office/message.html", title="Không có quầy", message=str(exc)), 404
+        return _no_counter(exc)
     return render("office/counter.html", "panel", **context)
 
 
@@ -54,55 +58,32 @@ def _if_current() -> int | None:
 @bp.post("/counters/<int:counter_id>/<action>")
 @staff_required("counter.work")
 def counter_action(counter_id: int, action: str) -> Any:
-    if action not in ACTIONS:
+    if action not in queue.ACTIONS:
         return render("office/message.html", title="Không có thao tác này", message=action), 404
     user = current_user()
     assert isinstance(user, User)
-    session = db()
-    tz = site_tz()
-    expected = _if_current()
+    kind, _, value = request.form.get("target", "").partition(":")
     try:
-        if action == "call-next":
-            ticket = queue.call_next(session, counter_id, user, if_current=expected, tz=tz)
-            if ticket is None:
-                flash("Không còn ai đang chờ.", "info")
-            else:
-                flash(f"Đang mời số {ticket.number}.", "ok")
-        elif action == "recall":
-            ticket = queue.recall(session, counter_id, user, if_current=expected)
-            flash(f"Đã gọi lại số {ticket.number}.", "ok")
-        elif action == "no-show":
-            ticket = queue.no_show(session, counter_id, user, if_current=expected)
-            flash(f"Số {ticket.number}: vắng mặt.", "info")
-        elif action == "start":
-            queue.start(session, counter_id, user, if_current=expected)
-        elif action == "finish":
-            ticket = queue.finish(session, counter_id, user, if_current=expected)
-            flash(f"Đã xong số {ticket.number}.", "ok")
-        elif action == "transfer":
-            target = request.form.get("target", "")
-            kind, _, value = target.partition(":")
-            ticket = queue.transfer(
-                session,
-                counter_id,
-                user,
-                service_code=value if kind == "service" else None,
-                to_counter_id=int(value) if kind == "counter" and value.isdigit() else None,
-                if_current=expected,
-            )
-            flash(f"Đã chuyển số {ticket.number} sang {ticket.service.name}.", "ok")
-        elif action in ("pause", "resume"):
-            queue.set_paused(session, counter_id, user, action == "pause")
-        elif action == "sign-in":
-            queue.sign_in_counter(session, counter_id, user)
-        elif action == "sign-out":
-            queue.sign_out_counter(session, counter_id, user)
-        elif action == "priority":
-            ticket = queue.set_priority(session, user, request.form.get("number", "")[:8], tz=tz)
-            flash(f"Số {ticket.number} được ưu tiên.", "ok")
+        outcome = queue.perform(
+            db(), action, counter_id, user,
+            if_current=_if_current(),
+            tz=site_tz(),
+            service_code=value if kind == "service" else None,
+            to_counter_id=int(value) if kind == "counter" and value.isdigit() else None,
+            number=request.form.get("number", ""),
+        )  # fmt: skip
     except queue.QueueError as exc:
+        if exc.code == "unknown_counter":
+            return _no_counter(exc)
         flash(str(exc), "error")
+    else:
+        if outcome.message:
+            flash(outcome.message, outcome.category)
     hub().poke()
     if is_htmx_fragment("panel"):
-        return render("office/counter.html", "panel", **_context(counter_id))
+        try:
+            context = _context(counter_id)
+        except queue.QueueError as exc:
+            return _no_counter(exc)
+        return render("office/counter.html", "panel", **context)
     return redirect(url_for("office.counter_page", counter_id=counter_id))

@@ -31,6 +31,7 @@ def display() -> str:
         min_highlight=MIN_HIGHLIGHT_SECONDS,
         history=HISTORY,
         title=request.args.get("title", "")[:80],
+        call_text=speech.announcement_text("{number}", "{counter}"),
     )
 
 

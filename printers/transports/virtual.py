@@ -7,7 +7,6 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from ..reader import read_escpos
 from .base import PrinterUnavailable, Status, Transport
 
 
@@ -26,6 +25,8 @@ class VirtualTransport(Transport):
             tmp = stem.with_suffix(".bin.part")
             tmp.write_bytes(data)
             tmp.rename(stem.with_suffix(".bin"))  # a job appears whole or not at all
+            from ..reader import read_escpos  # Pillow, loaded only where jobs are sent
+
             read_escpos(data).image.save(stem.with_suffix(".png"))
         except OSError as exc:
             raise PrinterUnavailable(f"{self.directory}: {exc}") from exc

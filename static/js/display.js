@@ -57,7 +57,9 @@
   function show(item) {
     $("now-number").textContent = item.number;
     $("now-counter").textContent = "đến " + item.counter_name;
-    $("now-text").textContent = "Mời công dân có số " + item.number + " đến quầy số " + item.counter_number;
+    // The words come from the server (kiosk/speech.py announcement_text), not from here.
+    $("now-text").textContent = body.dataset.callText
+      .replace("{number}", item.number).replace("{counter}", String(item.counter_number));
     var now = $("now");
     now.classList.remove("flash"); void now.offsetWidth; now.classList.add("flash");
   }

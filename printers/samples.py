@@ -1,18 +1,19 @@
-"""The kiosk's side of printing: sample data for previews and test pages.
-
-`printers/` takes plain data; this module builds that data from the kiosk's own settings.
-"""
+"""Realistic print-outs with made-up data, for previews (`kiosk printer preview`), test pages
+and the tests of this package."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from printers import layouts
+from . import layouts
 
 
-def sample_job(kind: str, width: int, site_name: str) -> layouts.Job:
-    """A realistic print-out of `kind` (ticket, receipt, fee, apology) for previews."""
-    now = dt.datetime.now().replace(second=0, microsecond=0)
+def sample_job(
+    kind: str, width: int, site_name: str, now: dt.datetime | None = None
+) -> layouts.Job:
+    """A realistic print-out of `kind` (ticket, receipt, fee, apology) for previews, dated
+    `now` (this minute by default)."""
+    now = (now or dt.datetime.now()).replace(second=0, microsecond=0)
     if kind == "ticket":
         return layouts.ticket(
             layouts.TicketData(
@@ -78,42 +79,3 @@ def sample_job(kind: str, width: int, site_name: str) -> layouts.Job:
             width,
         )
     raise ValueError(f"unknown print-out {kind!r}")
-
-
-def ticket_job(
-    ticket_number: str,
-    service_name: str,
-    people_ahead: int,
-    wait_minutes: int,
-    priority: bool,
-    issued_local: dt.datetime,
-    url: str,
-    site_name: str,
-    width: int,
-) -> layouts.Job:
-    """The queue ticket for the thermal printer."""
-    return layouts.ticket(
-        layouts.TicketData(
-            site_name=site_name,
-            service=service_name,
-            number=ticket_number,
-            people_ahead=people_ahead,
-            issued_at=issued_local.replace(tzinfo=None),
-            url=url,
-            estimated_wait_minutes=wait_minutes,
-            priority=priority,
-        ),
-        width,
-    )
-
-
-def profile_width(profile: str) -> int:
-    """Dots across the paper for a python-escpos profile: 384 (58 mm) or 576 (80 mm)."""
-    from escpos.capabilities import get_profile
-
-    try:
-        data = get_profile(profile).profile_data
-    except Exception:  # noqa: BLE001 - an unknown profile name: assume the common 80 mm
-        return 576
-    pixels = data.get("media", {}).get("width", {}).get("pixels")
-    return 384 if isinstance(pixels, int) and pixels <= 384 else 576

@@ -14,17 +14,11 @@ Goals (issue 3): at least 300 tickets/s; call-to-display p95 under 250 ms with 2
 The load comes from one asyncio process with plain sockets (HTTP/1.1 keep-alive), light
 enough to leave the server most of the two cores.
 
-    .venv/bin/python bench/queue.py                  # SQLite, and PostgreSQL if reachable
-    .venv/bin/python bench/queue.py --engines sqlite
+    .venv/bin/python bench/queue_load.py                  # SQLite, and PostgreSQL if reachable
+    .venv/bin/python bench/queue_load.py --engines sqlite
 """
 
 from __future__ import annotations
-
-import sys
-
-# This file is named like the standard library's `queue`, which SQLAlchemy and asyncio import:
-# keep its own folder off the import path.
-sys.path[:] = [p for p in sys.path if p not in ("", __file__.rsplit("/", 1)[0])]
 
 import argparse
 import asyncio
@@ -33,6 +27,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request

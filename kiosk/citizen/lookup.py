@@ -1,20 +1,19 @@
-"""The kiosk surface: what a citizen does by touch. Views read input, call the domain, render."""
+"""The kiosk's look-up: home, procedure search and browsing, a procedure's page."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask import Response as FlaskResponse
+from flask import abort, current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .domain import catalog
-from .models import LEVELS
-from .qr import qr_svg
-from .web import db, render
-
-bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+from ..domain import catalog
+from ..models import LEVELS
+from ..qr import qr_svg
+from ..web import db, render
+from . import bp
 
 
 def _level_arg() -> str | None:
@@ -82,21 +81,3 @@ def procedure(code: str) -> FlaskResponse:
         levels=LEVELS,
         take_key=uuid.uuid4().hex,
     )
-
-
-@bp.app_errorhandler(404)
-def not_found(_exc: Exception) -> tuple[FlaskResponse, int]:
-    if request.path.startswith("/api/"):
-        from .api import error
-
-        return error(404, "not_found", "Không tìm thấy địa chỉ này.")
-    return render("kiosk/error.html", code=404), 404
-
-
-@bp.app_errorhandler(500)
-def server_error(_exc: Exception) -> tuple[FlaskResponse, int]:
-    if request.path.startswith("/api/"):
-        from .api import error
-
-        return error(500, "server_error", "Hệ thống đang gặp sự cố, vui lòng thử lại sau.")
-    return render("kiosk/error.html", code=500), 500

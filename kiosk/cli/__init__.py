@@ -1,0 +1,36 @@
+"""The `kiosk` command: Flask's own commands plus one module per group of ours.
+
+- `catalog.py`: init-db, demo, import-catalog;
+- `people.py`: users, tokens;
+- `printing.py`: printer test / preview, spooler;
+- `serve.py`: serve (gunicorn with the spooler beside it).
+
+A new group (dossiers, payments, reports) gets a module of its own with a `register(cli)`
+and a line in `register` below.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from .catalog import DEMO_CATALOG
+
+
+def register(app: Flask) -> None:
+    """Attach the project's commands to `app.cli`."""
+    from . import catalog, people, printing, serve
+
+    for group in (catalog, people, printing, serve):
+        group.register(app.cli)
+
+
+def main() -> None:
+    from .. import create_app
+
+    FlaskGroup(create_app=create_app, add_version_option=False, load_dotenv=False)(
+        prog_name="kiosk"
+    )
+
+
+__all__ = ["DEMO_CATALOG", "main", "register"]

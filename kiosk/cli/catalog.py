@@ -1,0 +1,100 @@
+"""`kiosk init-db`, `kiosk demo` and `kiosk import-catalog FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.orm import Session
+
+from ..domain.catalog_import import CatalogFormatError, import_catalog
+from ..storage import migrate
+from .common import open_session
+
+DEMO_CATALOG = Path(__file__).resolve().parent.parent / "data" / "demo_catalog.json"
+
+#: Demo accounts, created by `kiosk demo` outside production only, documented in the README.
+DEMO_ACCOUNTS = [
+    ("canbo", "canbo-demo-2026", "officer", "Nguyễn Thị Hoa"),
+    ("quanly", "quanly-demo-2026", "manager", "Trần Văn Minh"),
+]
+
+
+def register(cli: AppGroup) -> None:
+    cli.add_command(init_db)
+    cli.add_command(import_catalog_cmd)
+    cli.add_command(demo)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or migrate the database to the latest schema."""
+    migrate(current_app.config["DATABASE_URL"])
+    click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {_safe_url()}")
+
+
+@click.command("import-catalog")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_catalog_cmd(file: Path) -> None:
+    """Import procedures from a JSON or CSV FILE: all of it, or nothing if a row is bad."""
+    _import(file)
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Migrate, then load the demo catalog, services, counters and accounts (safe to run
+    again: it updates in place and adds only what is missing)."""
+    from ..domain.queue_config import load_demo_floor
+
+    migrate(current_app.config["DATABASE_URL"])
+    _import(DEMO_CATALOG)
+    session = open_session()
+    try:
+        added = load_demo_floor(session)
+        click.echo(f"Đã thêm {added} dịch vụ và quầy mẫu.")
+        _demo_accounts(session)
+    finally:
+        session.close()
+
+
+def _demo_accounts(session: Session) -> None:
+    from sqlalchemy import select
+
+    from ..domain.identity import create_user
+    from ..models import User
+
+    if current_app.config.get("ENV") == "production":
+        click.echo("Môi trường production: không tạo tài khoản mẫu.")
+        return
+    for name, password, role, full_name in DEMO_ACCOUNTS:
+        if session.scalar(select(User).where(User.username == name)) is None:
+            create_user(session, name, password, role, full_name)
+            click.echo(f"Tài khoản mẫu: {name} / {password} ({role}).")
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+
+
+def _import(file: Path) -> None:
+    session = open_session()
+    try:
+        report = import_catalog(session, file.read_bytes(), file.name)
+    except CatalogFormatError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    finally:
+        session.close()
+    if not report.ok:
+        for err in report.errors:
+            click.echo(f"{file}: {err}", err=True)
+        raise click.ClickException(
+            f"{len(report.errors)} lỗi: không nhập thủ tục nào. Sửa các dòng trên rồi chạy lại."
+        )
+    click.echo(f"Đã nhập {report.created} thủ tục mới, cập nhật {report.updated} thủ tục.")

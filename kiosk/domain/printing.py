@@ -1,0 +1,129 @@
+"""Print-outs as domain operations: which printer a kiosk uses, what its ticket says, and the
+job that carries it to the spooler.
+
+A ticket's job is written in the ticket's own transaction (see `queue.issue_ticket`) as the
+layout's data, not as bytes: drawing takes milliseconds that the number lock should not wait
+for, and the web workers then never load the drawing code. The spooler draws the job
+(`render`) the first time it sends it and keeps the bytes, so a reprint prints the same paper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import KioskStation, PrinterState, PrintJob, Ticket
+from .clock import local, utcnow
+
+#: Printer states in which a kiosk tells the citizen to note the number rather than wait for
+#: the paper.
+TROUBLE = frozenset({"offline", "paper_out", "cover_open"})
+
+
+@dataclass(frozen=True)
+class Printer:
+    """A printer's address (`tcp://`, `usb://`, ..., see `printers.transports`) and its
+    python-escpos profile."""
+
+    url: str
+    profile: str
+
+
+def station_printer(session: Session, station_code: str | None, default: Printer) -> Printer:
+    """The printer of the kiosk station `station_code`, else `default`."""
+    if station_code:
+        station = find_station(session, station_code)
+        if station is not None and station.printer_url:
+            return Printer(station.printer_url, station.printer_profile or default.profile)
+    return default
+
+
+def find_station(session: Session, code: str) -> KioskStation | None:
+    """A kiosk station by its code (*mã kiosk*), or None."""
+    code = code.strip().upper()[:16]
+    if not code:
+        return None
+    return session.scalar(select(KioskStation).where(KioskStation.code == code))
+
+
+def in_trouble(session: Session, printer: Printer) -> bool:
+    """Whether the spooler last found this printer offline, out of paper or open."""
+    state = session.get(PrinterState, printer.url)
+    return state is not None and state.status in TROUBLE
+
+
+@dataclass(frozen=True)
+class TicketPrint:
+    """How a ticket is printed: on which printer, under which site's name, in which time
+    zone, and the address its QR code opens (`link` makes it from the ticket's token)."""
+
+    printer: Printer
+    site_name: str
+    link: Callable[[str], str]
+    tz: dt.tzinfo
+
+
+def ticket_job(ticket: Ticket, ahead: int, spec: TicketPrint) -> PrintJob:
+    """The print job of a just-issued ticket, not yet added to the session."""
+    # The fields of `printers.layouts.TicketData`, which `render` builds from them.
+    data = {
+        "site_name": spec.site_name,
+        "service": ticket.service.name,
+        "number": ticket.number,
+        "people_ahead": ahead,
+        "issued_at": local(ticket.issued_at, spec.tz).replace(tzinfo=None).isoformat(),
+        "url": spec.link(ticket.token),
+        "estimated_wait_minutes": ticket.estimated_wait_minutes,
+        "priority": ticket.priority,
+    }
+    return new_job(spec.printer, "ticket", f"Số {ticket.number}", layout=("ticket", data))
+
+
+def new_job(
+    printer: Printer,
+    kind: str,
+    title: str,
+    *,
+    payload: bytes = b"",
+    layout: tuple[str, dict[str, Any]] | None = None,
+) -> PrintJob:
+    """A pending job with its bytes, or with a layout (its name and data) to draw later."""
+    now = utcnow()
+    return PrintJob(
+        id=str(uuid.uuid4()),
+        printer_url=printer.url,
+        profile=printer.profile,
+        kind=kind,
+        title=title,
+        payload=payload,
+        layout=json.dumps({"layout": layout[0], "data": layout[1]}, ensure_ascii=False)
+        if layout
+        else "",
+        state="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def render(job: PrintJob) -> bytes:
+    """The job's ESC/POS bytes: stored ones, or drawn now from its layout."""
+    if job.payload or not job.layout:
+        return job.payload
+    from printers import layouts, to_escpos
+    from printers.profiles import profile_width
+
+    spec = json.loads(job.layout)
+    if spec.get("layout") != "ticket":
+        raise ValueError(f"unknown layout {spec.get('layout')!r}")
+    data = dict(spec["data"])
+    data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
+    page = layouts.ticket(layouts.TicketData(**data), profile_width(job.profile))
+    return to_escpos(page, job.profile)

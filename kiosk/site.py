@@ -1,0 +1,122 @@
+"""What belongs to the whole site rather than one surface: `/`, `/lang/<code>`, `/healthz`,
+the error pages, the security headers, and the values every template can use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask_babel import get_locale
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from .models import TicketState
+from .web import render
+
+LOCALES = ("vi", "en")
+#: Blueprints whose pages belong to a signed-in person (their templates show who it is).
+STAFF_SURFACES = ("office", "agent_portal")
+#: Everything is served from this machine: the kiosk must never need the Internet.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'self'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+def index() -> WerkzeugResponse:
+    return redirect(url_for("kiosk.home"))
+
+
+def set_language(code: str) -> WerkzeugResponse:
+    if code in LOCALES:
+        session["lang"] = code
+    target = request.args.get("next", "")
+    # Only paths on this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("kiosk.home")
+    return redirect(target)
+
+
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def select_locale() -> str:
+    lang = session.get("lang") or request.args.get("lang")
+    if isinstance(lang, str) and lang in LOCALES:
+        return lang
+    return str(current_app.config["DEFAULT_LOCALE"])
+
+
+def surface_globals() -> dict[str, Any]:
+    kiosk = request.blueprint in (None, "kiosk")
+    user = None
+    if request.blueprint in STAFF_SURFACES:
+        from .auth import current_user
+
+        user = current_user()
+    return {
+        "current_locale": str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
+        # Only the kiosk resets itself; an agent's or officer's screen must not.
+        "idle_seconds": int(current_app.config["IDLE_SECONDS"]) if kiosk else 0,
+        "home_url": url_for("kiosk.home" if kiosk else f"{request.blueprint}.index"),
+        "reset_url": url_for("kiosk.reset"),
+        "staff": user,
+    }
+
+
+def security_headers(resp: Response) -> Response:
+    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    return resp
+
+
+def api_error(status: int, code: str, message: str) -> tuple[Response, int]:
+    """The API's one error shape: `{"error": {"code", "message"}}`, the message in Vietnamese."""
+    from flask import jsonify
+
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def not_found(_exc: Exception) -> tuple[Response, int]:
+    if request.path.startswith("/api/"):
+        return api_error(404, "not_found", "Không tìm thấy địa chỉ này.")
+    return render("kiosk/error.html", code=404), 404
+
+
+def server_error(_exc: Exception) -> tuple[Response, int]:
+    if request.path.startswith("/api/"):
+        return api_error(500, "server_error", "Hệ thống đang gặp sự cố, vui lòng thử lại sau.")
+    return render("kiosk/error.html", code=500), 500
+
+
+def register_filters(app: Flask) -> None:
+    """Template filters: `vnd` (money, the app's one format) and `days` (processing time)."""
+    from .domain.text import format_vnd
+
+    app.jinja_env.filters["vnd"] = format_vnd
+
+    @app.template_filter("days")
+    def days(value: Any) -> str:
+        from flask_babel import gettext, ngettext
+
+        n = float(value)
+        if n == 0:
+            return str(gettext("Trong ngày"))
+        shown = f"{n:g}".replace(".", ",")
+        return str(ngettext("%(n)s ngày làm việc", "%(n)s ngày làm việc", int(n) or 1, n=shown))
+
+
+def init_app(app: Flask) -> None:
+    """Attach the site-wide routes, hooks and handlers to `app`."""
+    app.add_url_rule("/", "index", index)
+    app.add_url_rule("/lang/<code>", "set_language", set_language)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.context_processor(surface_globals)
+    app.after_request(security_headers)
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(500, server_error)
+    register_filters(app)
+    # Templates compare ticket states by name, never by a string of their own.
+    app.jinja_env.globals["states"] = TicketState
