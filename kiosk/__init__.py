@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["DATABASE_URL"] = cfg.database_url(app.config, app.instance_path)
     if not app.config.get("PRINTER_URL"):
         app.config["PRINTER_URL"] = f"virtual://{Path(app.instance_path) / 'prints'}"
+    app.extensions["kiosk.printer_policy"] = cfg.printer_policy(app.config, app.instance_path)
     app.config.update(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,

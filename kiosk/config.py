@@ -11,6 +11,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from printers.transports.policy import AddressPolicy, parse_ports
+
 #: Every setting, its default and what it is for. The README's settings table is checked
 #: against this registry by the tests, so a new setting cannot go undocumented.
 SETTINGS: dict[str, tuple[Any, str]] = {
@@ -29,6 +31,15 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SQLITE_BUSY_TIMEOUT_MS": (5000, "how long SQLite waits for a lock before failing"),
     "PRINTER_URL": (None, "default printer; empty means virtual://INSTANCE/prints"),
     "PRINTER_PROFILE": ("TM-T20II", "python-escpos profile of the default printer"),
+    "PRINTER_TCP_PORTS": (
+        "9100-9109",
+        "the only ports a tcp:// printer may use, e.g. 9100-9109,9200",
+    ),
+    "PRINTER_FILE_DIRS": (
+        [],
+        "folders a file:// printer may write into, besides printer devices (/dev/usb/lp*, "
+        "/dev/ttyUSB*, /dev/ttyACM*)",
+    ),
     "SITE_TZ": ("Asia/Ho_Chi_Minh", "the center's time zone: its day, hours and ticket numbering"),
     "INSTANCE_PATH": (
         None,
@@ -62,6 +73,22 @@ def database_url(config: dict[str, Any], instance_path: str) -> str:
 
 class ConfigError(RuntimeError):
     """The configuration cannot run; the message says what to set."""
+
+
+def printer_policy(config: dict[str, Any], instance_path: str) -> AddressPolicy:
+    """The printer addresses this site allows (see `printers.transports.policy`): virtual
+    printers under the instance folder, tcp:// on PRINTER_TCP_PORTS, file:// on printer devices
+    and PRINTER_FILE_DIRS."""
+    dirs = config.get("PRINTER_FILE_DIRS") or []
+    if isinstance(dirs, str):
+        dirs = [d for d in dirs.split(os.pathsep) if d]
+    try:
+        ports = parse_ports(config.get("PRINTER_TCP_PORTS") or "9100-9109")
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"KIOSK_PRINTER_TCP_PORTS is not a list of ports such as 9100-9109,9200: {exc}"
+        ) from exc
+    return AddressPolicy(Path(instance_path), tuple(Path(str(d)) for d in dirs), ports)
 
 
 def ensure_secret_key(config: dict[str, Any], instance_path: str) -> None:

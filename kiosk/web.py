@@ -19,6 +19,8 @@ from flask import (
 from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import Session, sessionmaker
 
+from printers.transports.policy import AddressPolicy
+
 from .domain.printing import Printer, TicketPrint, station_printer
 from .events import Hub
 
@@ -84,6 +86,12 @@ def public_url(path: str) -> str:
 def default_printer() -> Printer:
     """The printer of kiosks and counters that have none of their own (KIOSK_PRINTER_URL)."""
     return Printer(current_app.config["PRINTER_URL"], current_app.config["PRINTER_PROFILE"])
+
+
+def printer_policy() -> AddressPolicy:
+    """The printer addresses this site allows (KIOSK_PRINTER_TCP_PORTS, ..._FILE_DIRS)."""
+    policy: AddressPolicy = current_app.extensions["kiosk.printer_policy"]
+    return policy
 
 
 def ticket_print(station_code: str | None) -> TicketPrint:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,11 +31,14 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from kiosk import create_app
 from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
 from kiosk.domain.catalog_import import import_catalog
+from kiosk.domain.identity import create_token, create_user
+from kiosk.domain.queue_config import load_demo_floor
 from kiosk.storage import migrate
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -209,3 +213,51 @@ def session(demo_app: Flask):  # type: ignore[no-untyped-def]
     s = demo_app.extensions["kiosk.sessionmaker"]()
     yield s
     s.close()
+
+
+# --- the demo floor with staff, for the queue's tests ------------------------------------
+
+
+@pytest.fixture
+def floor(demo_app: Flask) -> Flask:
+    s = demo_app.extensions["kiosk.sessionmaker"]()
+    load_demo_floor(s)
+    create_user(s, "canbo", "mat-khau-dai-1", "officer", "Nguyễn Thị Hoa")
+    create_user(s, "quanly", "mat-khau-dai-2", "manager", "Trần Văn Minh")
+    create_user(s, "daily", "mat-khau-dai-3", "agent", "Đại lý")
+    s.close()
+    return demo_app
+
+
+@pytest.fixture
+def api(floor: Flask) -> FlaskClient:
+    return floor.test_client()
+
+
+@pytest.fixture
+def db_session(floor: Flask) -> Session:
+    s: Session = floor.extensions["kiosk.sessionmaker"]()
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def token_for(app: Flask, name: str) -> str:
+    s = app.extensions["kiosk.sessionmaker"]()
+    try:
+        return create_token(s, name)
+    finally:
+        s.close()
+
+
+def csrf(client: FlaskClient, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found, "no CSRF token on " + url
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, name: str, password: str) -> Any:
+    token = csrf(client, "/office/login")
+    return client.post(
+        "/office/login", data={"username": name, "password": password, "csrf_token": token}
+    )

@@ -22,6 +22,7 @@ from printers.reader import UnreadableJob, read_escpos
 from printers.samples import sample_job
 from printers.transports import PrinterUnavailable, Status, open_transport
 from printers.transports.base import decode_status
+from printers.transports.policy import AddressPolicy, AddressRefused, parse_ports
 from printers.words import vnd_in_words
 
 from .conftest import free_port
@@ -327,3 +328,80 @@ def test_cli_preview_and_test_page(runner: FlaskCliRunner, tmp_path: Path) -> No
         assert img.width == 384
     result = runner.invoke(args=["printer", "test", "tcp://127.0.0.1:9?timeout=1"])
     assert result.exit_code != 0 and "Không in được" in result.output
+
+
+# --- which addresses a site allows ----------------------------------------------------------
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> AddressPolicy:
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "spool").mkdir()
+    return AddressPolicy(tmp_path / "instance", file_dirs=(tmp_path / "spool",))
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("file:///etc/passwd", "thiết bị máy in"),
+        ("file:///dev/usb/../../etc/shadow", "thiết bị máy in"),
+        ("file:///root/.ssh/authorized_keys", "KIOSK_PRINTER_FILE_DIRS"),
+        ("serial:///etc/passwd", "cổng nối tiếp"),
+        ("virtual:///etc", "chỉ được ghi trong thư mục"),
+        ("virtual:///tmp/anywhere", "chỉ được ghi trong thư mục"),
+        ("tcp://127.0.0.1:22", "cổng 22 không được phép"),
+        ("tcp://10.0.0.5:6379", "9100-9109"),
+        ("tcp://:9100", "phải có địa chỉ"),
+        ("cups://-oraw", "hàng đợi CUPS"),
+        ("usb://../x", "usb://VID:PID"),
+    ],
+)
+def test_printer_addresses_outside_the_rules_are_refused(
+    policy: AddressPolicy, url: str, rule: str
+) -> None:
+    with pytest.raises(AddressRefused, match=rule):
+        policy.check(url)
+
+
+def test_a_folder_escape_is_refused_however_it_is_written(
+    policy: AddressPolicy, tmp_path: Path
+) -> None:
+    inside = policy.virtual_root
+    with pytest.raises(AddressRefused):
+        policy.check(f"virtual://{inside}/../outside")
+    (inside / "link").symlink_to("/etc")
+    with pytest.raises(AddressRefused):
+        policy.check(f"virtual://{inside}/link")
+    (tmp_path / "spool" / "passwd").symlink_to("/etc/passwd")
+    with pytest.raises(AddressRefused):
+        policy.check(f"file://{tmp_path}/spool/passwd")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///dev/usb/lp0",
+        "file:///dev/ttyUSB0",
+        "serial:///dev/ttyUSB0?baudrate=115200",
+        "tcp://192.168.1.50:9100",
+        "tcp://printer.local:9109",
+        "tcp://192.168.1.50",
+        "cups://EPSON_TM-T20II",
+        "usb://04b8:0e15",
+    ],
+)
+def test_printer_addresses_within_the_rules_are_allowed(policy: AddressPolicy, url: str) -> None:
+    policy.check(url)
+
+
+def test_folders_and_ports_the_site_lists_are_allowed(
+    policy: AddressPolicy, tmp_path: Path
+) -> None:
+    policy.check(f"virtual://{policy.virtual_root}/prints")
+    policy.check(f"file://{tmp_path}/spool/job.bin")
+    wider = AddressPolicy(policy.virtual_root, tcp_ports=parse_ports("9100-9101, 9200"))
+    wider.check("tcp://10.0.0.9:9200")
+    with pytest.raises(AddressRefused, match="9100-9101, 9200"):
+        wider.check("tcp://10.0.0.9:9102")
+    with pytest.raises(ValueError):
+        parse_ports("9100-80")

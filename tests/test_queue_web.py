@@ -18,42 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk import events
-from kiosk.domain.identity import create_token, create_user
-from kiosk.domain.queue_config import load_demo_floor
 from kiosk.models import Counter, PrinterState, PrintJob, Ticket
 
-from .conftest import valid
-
-
-@pytest.fixture
-def floor(demo_app: Flask) -> Flask:
-    s = demo_app.extensions["kiosk.sessionmaker"]()
-    load_demo_floor(s)
-    create_user(s, "canbo", "mat-khau-dai-1", "officer", "Nguyễn Thị Hoa")
-    create_user(s, "quanly", "mat-khau-dai-2", "manager", "Trần Văn Minh")
-    create_user(s, "daily", "mat-khau-dai-3", "agent", "Đại lý")
-    s.close()
-    return demo_app
-
-
-@pytest.fixture
-def api(floor: Flask) -> FlaskClient:
-    return floor.test_client()
-
-
-@pytest.fixture
-def db_session(floor: Flask) -> Session:
-    s: Session = floor.extensions["kiosk.sessionmaker"]()
-    yield s  # type: ignore[misc]
-    s.close()
-
-
-def token_for(app: Flask, name: str) -> str:
-    s = app.extensions["kiosk.sessionmaker"]()
-    try:
-        return create_token(s, name)
-    finally:
-        s.close()
+from .conftest import csrf, sign_in, token_for, valid
 
 
 def counter_id(s: Session, number: int) -> int:
@@ -64,20 +31,6 @@ def counter_id(s: Session, number: int) -> int:
 
 def post(client: FlaskClient, url: str, body: Any = None, **headers: str) -> Any:
     return client.post(url, json=body, headers=headers)
-
-
-def csrf(client: FlaskClient, url: str) -> str:
-    page = client.get(url).get_data(as_text=True)
-    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
-    assert found, "no CSRF token on " + url
-    return found.group(1)
-
-
-def sign_in(client: FlaskClient, name: str, password: str) -> Any:
-    token = csrf(client, "/office/login")
-    return client.post(
-        "/office/login", data={"username": name, "password": password, "csrf_token": token}
-    )
 
 
 # --- API ---------------------------------------------------------------------------------------
@@ -369,7 +322,7 @@ def test_the_ticket_printed_carries_the_public_url(
 
     token = csrf(api, "/kiosk/queue")
     api.post("/kiosk/queue", data={"csrf_token": token, "service": "HOTICH", "key": "q1"})
-    assert deliver_due(db_session) == 1
+    assert deliver_due(db_session, policy=floor.extensions["kiosk.printer_policy"]) == 1
     job = db_session.scalar(select(PrintJob))
     assert job is not None and job.state == "done"
     back = read_escpos(job.payload)
@@ -485,7 +438,7 @@ def test_a_kiosk_prints_on_the_printer_assigned_to_it(
     bad = api.post("/office/printers",
                    data={"csrf_token": token, "code": "K1", "printer_url": "ftp://x"})  # fmt: skip
     assert bad.status_code == 400 and "máy in không hợp lệ" in bad.get_data(as_text=True)
-    url = f"virtual://{tmp_path / 'k1'}"
+    url = f"virtual://{tmp_path / 'instance' / 'k1'}"  # virtual printers live in the instance
     form = {"csrf_token": token, "code": "k1", "name": "Sảnh", "printer_url": url,
             "printer_profile": "POS-5890"}  # fmt: skip
     ok = api.post("/office/printers", data=form)

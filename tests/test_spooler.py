@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import update
@@ -13,9 +14,14 @@ from sqlalchemy.orm import Session
 from kiosk import create_app
 from kiosk.domain import spooler
 from kiosk.models import PrinterState, PrintJob
+from printers.transports.policy import AddressPolicy
 
 from .conftest import free_port
 from .test_printers import FakePrinter, ticket_bytes
+
+#: The spooler's own behaviour is tested here, on loopback printers at random ports and in
+#: temporary folders; what addresses a site allows is tested in test_printers.py.
+ANY_ADDRESS = AddressPolicy(Path("/"), tcp_ports=frozenset(range(1, 65536)))
 
 
 def new_session(app: Flask) -> Session:
@@ -39,18 +45,18 @@ def test_dead_printer_loses_nothing_and_prints_once_when_back(app: Flask) -> Non
     job = spooler.enqueue(s, url, "TM-T20II", data, kind="ticket", title="A015")
     assert time.monotonic() - started < 0.5  # issuing never waits for a printer
 
-    assert spooler.deliver_due(s) == 0
+    assert spooler.deliver_due(s, policy=ANY_ADDRESS) == 0
     s.refresh(job)
     assert (job.state, job.attempts) == ("pending", 1)
     assert job.next_attempt_at > spooler.utcnow() and job.last_error
     assert s.get(PrinterState, url).status == "offline"  # type: ignore[union-attr]
-    assert spooler.deliver_due(s) == 0  # still backing off: no second try yet
+    assert spooler.deliver_due(s, policy=ANY_ADDRESS) == 0  # still backing off: no second try yet
 
     printer = FakePrinter(port)
     try:
         make_due(s)
-        assert spooler.deliver_due(s) == 1
-        assert spooler.deliver_due(s) == 0
+        assert spooler.deliver_due(s, policy=ANY_ADDRESS) == 1
+        assert spooler.deliver_due(s, policy=ANY_ADDRESS) == 0
         time.sleep(0.1)
         assert printer.jobs == [data]  # once, whole
         s.refresh(job)
@@ -82,11 +88,11 @@ def test_a_job_whose_worker_died_is_sent_again_whole(app: Flask, tmp_path) -> No
     claimed = spooler.claim(s)
     assert claimed is not None and claimed.id == job.id and claimed.state == "sending"
     # The worker dies here. While its lease runs, nobody else takes the job...
-    assert spooler.deliver_due(s) == 0
+    assert spooler.deliver_due(s, policy=ANY_ADDRESS) == 0
     # ...and once it has run out, the job goes out again, whole.
     s.execute(update(PrintJob).values(claimed_until=spooler.utcnow() - dt.timedelta(seconds=1)))
     s.commit()
-    assert spooler.deliver_due(s) == 1
+    assert spooler.deliver_due(s, policy=ANY_ADDRESS) == 1
     assert [p.read_bytes() for p in (tmp_path / "p").glob("*.bin")] == [ticket_bytes()]
     s.close()
 
@@ -124,7 +130,7 @@ def test_order_is_kept_after_a_failure_and_reprint(app: Flask, tmp_path) -> None
         s, f"virtual://{tmp_path}/ok", "TM-T20II", ticket_bytes(), kind="ticket"
     )
     # One timeout for the dead printer, and the live printer's job still goes out.
-    assert spooler.deliver_due(s) == 1
+    assert spooler.deliver_due(s, policy=ANY_ADDRESS) == 1
     for j in (first, second, other):
         s.refresh(j)
     assert (first.attempts, second.attempts, other.state) == (1, 0, "done")
@@ -132,12 +138,12 @@ def test_order_is_kept_after_a_failure_and_reprint(app: Flask, tmp_path) -> None
     printer = FakePrinter(port)
     try:
         make_due(s)
-        assert spooler.deliver_due(s) == 2
+        assert spooler.deliver_due(s, policy=ANY_ADDRESS) == 2
         time.sleep(0.1)
         assert printer.jobs == [b"\x1b@1", b"\x1b@2"]
         again = spooler.reprint(s, first.id)
         assert again is not None and again.id != first.id and again.payload == b"\x1b@1"
-        assert spooler.deliver_due(s) == 1
+        assert spooler.deliver_due(s, policy=ANY_ADDRESS) == 1
         time.sleep(0.1)
         assert printer.jobs == [b"\x1b@1", b"\x1b@2", b"\x1b@1"]
         assert spooler.reprint(s, "no-such-job") is None

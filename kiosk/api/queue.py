@@ -9,11 +9,11 @@ from flask import Response, current_app, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from .. import auth
-from ..domain import queue
+from ..domain import printing, queue
 from ..domain.identity import Forbidden
 from ..events import Filter, stream
 from ..models import Counter, Service, TicketState, User
-from ..web import db, hub, public_url, site_tz
+from ..web import db, hub, public_url, site_tz, ticket_print
 from . import bp, error
 
 
@@ -91,6 +91,14 @@ def create_ticket() -> Any:
         return error(400, "bad_request", "priority phải là true hoặc false.")
     if key is not None and not isinstance(key, str):
         return error(400, "bad_request", "idempotency_key phải là chuỗi.")
+    station = body.get("station")
+    print_on = None
+    if station is not None:
+        if not isinstance(station, str):
+            return error(400, "bad_request", "station phải là mã kiosk (chuỗi).")
+        if printing.find_station(db(), station) is None:
+            return error(404, "unknown_station", f"Không có kiosk mã {station[:16]!r}.")
+        print_on = ticket_print(station)
     try:
         info = queue.issue_ticket(
             db(),
@@ -99,6 +107,7 @@ def create_ticket() -> Any:
             idempotency_key=key,
             enforce_hours=bool(current_app.config["QUEUE_ENFORCE_HOURS"]),
             tz=site_tz(),
+            print_on=print_on,
         )
     except queue.QueueError as exc:
         return error(exc.status, exc.code, str(exc))

@@ -62,11 +62,12 @@ def spooler(once: bool, interval: float) -> None:
 
     from ..domain.spooler import deliver_due
 
+    policy = current_app.extensions["kiosk.printer_policy"]
     session = open_session()
     try:
         while True:
             try:
-                printed = deliver_due(session)
+                printed = deliver_due(session, policy=policy)
             except Exception as exc:  # noqa: BLE001 - a lost database link: try again
                 if once:
                     raise

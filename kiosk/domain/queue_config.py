@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from printers.transports.policy import AddressPolicy, AddressRefused
+
 from ..models import Counter, KioskStation, Service, User
 from .identity import require
 
@@ -109,6 +111,7 @@ def save_counter(
     printer_profile: str = "",
     active: bool = True,
     counter_id: int | None = None,
+    policy: AddressPolicy,
 ) -> Counter:
     """Create or update a counter and the services it serves."""
     require(user, "queue.configure")
@@ -128,7 +131,7 @@ def save_counter(
     if not chosen:
         errors["services"] = "Chọn ít nhất một dịch vụ cho quầy."
     printer_url = printer_url.strip()
-    _check_printer(printer_url, errors)
+    _check_printer(printer_url, errors, policy)
     if errors:
         raise ConfigInvalid(errors)
     counter = session.get(Counter, counter_id) if counter_id else None
@@ -142,8 +145,9 @@ def save_counter(
     return counter
 
 
-def _check_printer(url: str, errors: dict[str, str]) -> None:
-    """A printer address the transports understand (tcp://, usb://, ...), or empty."""
+def _check_printer(url: str, errors: dict[str, str], policy: AddressPolicy) -> None:
+    """A printer address the transports understand (tcp://, usb://, ...) and the site allows,
+    or empty."""
     if not url:
         return
     from printers.transports import open_transport
@@ -152,10 +156,22 @@ def _check_printer(url: str, errors: dict[str, str]) -> None:
         open_transport(url)
     except ValueError as exc:
         errors["printer_url"] = f"Địa chỉ máy in không hợp lệ: {exc}"
+        return
+    try:
+        policy.check(url)
+    except AddressRefused as exc:
+        errors["printer_url"] = str(exc)
 
 
 def save_station(
-    session: Session, user: User, code: str, name: str, printer_url: str, printer_profile: str
+    session: Session,
+    user: User,
+    code: str,
+    name: str,
+    printer_url: str,
+    printer_profile: str,
+    *,
+    policy: AddressPolicy,
 ) -> KioskStation:
     """Register a kiosk machine and the printer beside it."""
     require(user, "printers.manage")
@@ -163,7 +179,7 @@ def save_station(
     if not CODE.match(code):
         raise ConfigInvalid({"code": "Mã kiosk gồm 1–16 chữ cái không dấu, chữ số, - hoặc _."})
     errors: dict[str, str] = {}
-    _check_printer(printer_url.strip(), errors)
+    _check_printer(printer_url.strip(), errors, policy)
     if errors:
         raise ConfigInvalid(errors)
     station = session.scalar(select(KioskStation).where(KioskStation.code == code))

@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from printers.transports import PrinterUnavailable, Status, Transport, open_transport
+from printers.transports.policy import AddressPolicy
 
 from ..models import PrinterState, PrintJob
 from .clock import utcnow
@@ -97,9 +98,15 @@ def deliver(
     session: Session,
     job: PrintJob,
     transport_for: Callable[[str], Transport] = open_transport,
+    *,
+    policy: AddressPolicy,
 ) -> bool:
-    """Send a claimed job; on failure put it back with a backoff. True if it printed."""
+    """Send a claimed job; on failure put it back with a backoff. True if it printed.
+
+    The address is checked against `policy` first, every time: one stored before the rules
+    tightened, or written into the database by other means, is never opened."""
     try:
+        policy.check(job.printer_url)
         if not job.payload:
             # Drawn once, on the first try; kept, so retries and reprints send the same bytes.
             job.payload = render(job)
@@ -136,7 +143,11 @@ def deliver(
 
 
 def deliver_due(
-    session: Session, transport_for: Callable[[str], Transport] = open_transport, limit: int = 50
+    session: Session,
+    transport_for: Callable[[str], Transport] = open_transport,
+    limit: int = 50,
+    *,
+    policy: AddressPolicy,
 ) -> int:
     """Deliver due jobs until none is due (or `limit`); returns how many printed."""
     printed = 0
@@ -144,7 +155,7 @@ def deliver_due(
         job = claim(session)
         if job is None:
             break
-        printed += deliver(session, job, transport_for)
+        printed += deliver(session, job, transport_for, policy=policy)
     return printed
 
 

@@ -18,7 +18,7 @@ from ..domain.queue_config import (
     save_station,
 )
 from ..models import KioskStation, PrinterState, PrintJob, Service, User
-from ..web import db, render
+from ..web import db, printer_policy, render
 from . import bp
 
 
@@ -62,6 +62,12 @@ def services() -> Any:
             flash(f"Đã lưu dịch vụ {svc.code}.", "ok")
             return redirect(url_for("office.services"))
     editing = db().get(Service, edit_id) if edit_id else None
+    if edit_id and editing is None:
+        return render(
+            "office/message.html",
+            title="Không có dịch vụ",
+            message=f"Không có dịch vụ số {edit_id}.",
+        ), 404
     return render(
         "office/services.html",
         services=queue.services(db(), active_only=False),
@@ -92,6 +98,7 @@ def counters() -> Any:
                 printer_profile=form.get("printer_profile", ""),
                 active=form.get("active") == "on",
                 counter_id=cid,
+                policy=printer_policy(),
             )
         except ConfigInvalid as exc:
             errors = exc.errors
@@ -99,7 +106,10 @@ def counters() -> Any:
         else:
             flash(f"Đã lưu {counter.label}.", "ok")
             return redirect(url_for("office.counters"))
-    editing = queue.get_counter(db(), edit_id) if edit_id else None
+    try:
+        editing = queue.get_counter(db(), edit_id) if edit_id else None
+    except queue.QueueError as exc:
+        return render("office/message.html", title="Không có quầy", message=str(exc)), 404
     return render(
         "office/counters.html",
         counters=queue.counters(db(), active_only=False),
@@ -124,6 +134,7 @@ def printers() -> Any:
                 request.form.get("name", ""),
                 request.form.get("printer_url", ""),
                 request.form.get("printer_profile", ""),
+                policy=printer_policy(),
             )
         except ConfigInvalid as exc:
             errors = exc.errors
@@ -167,7 +178,8 @@ def printers() -> Any:
 def reprint(job_id: str) -> Any:
     job = spooler.reprint(db(), job_id[:36])
     if job is None:
-        flash("Không tìm thấy lệnh in này.", "error")
-    else:
-        flash(f"Đã gửi in lại: {job.title or job.kind}.", "ok")
+        return render(
+            "office/message.html", title="Không có lệnh in", message="Không tìm thấy lệnh in này."
+        ), 404
+    flash(f"Đã gửi in lại: {job.title or job.kind}.", "ok")
     return redirect(url_for("office.printers"))

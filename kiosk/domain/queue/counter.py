@@ -257,9 +257,9 @@ def transfer(
     """Send the counter's ticket to another service's queue or to one counter. The citizen
     keeps the number and the place earned by the time of issue; returns the new leg."""
     now = now or utcnow()
+    counter, ticket = _act(session, counter_id, user, "transfer", if_current)
     if not service_code and not to_counter_id:
         raise QueueError("bad_request", "Chọn dịch vụ hoặc quầy để chuyển đến.", 400)
-    counter, ticket = _act(session, counter_id, user, "transfer", if_current)
     target_counter = get_counter(session, to_counter_id) if to_counter_id else None
     if target_counter is not None and target_counter.id == counter.id:
         raise QueueError("bad_request", "Không thể chuyển về chính quầy này.", 400)

@@ -1,0 +1,225 @@
+"""Gaps found by trying the queue as a newcomer and as an attacker would: printer addresses
+that lead out of the printer, tickets from the API that never printed, a ticket committed
+apart from its print job, and unknown ids answering 500."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.domain import printing, queue, spooler
+from kiosk.domain.clock import VIETNAM
+from kiosk.models import KioskStation, PrintJob, Ticket, TicketSequence
+from printers.reader import read_escpos
+
+from .conftest import csrf, sign_in, token_for, valid
+
+
+def _text(resp: Any) -> str:
+    return str(resp.get_data(as_text=True))
+
+
+# --- printer addresses ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "rule"),
+    [
+        ("file:///etc/passwd", "thiết bị máy in"),
+        ("virtual:///etc/cron.d", "chỉ được ghi trong thư mục"),
+        ("tcp://127.0.0.1:5432", "cổng 5432 không được phép"),
+    ],
+)
+def test_a_manager_cannot_point_a_printer_out_of_the_printer(
+    api: FlaskClient, db_session: Session, address: str, rule: str
+) -> None:
+    sign_in(api, "quanly", "mat-khau-dai-2")
+    token = csrf(api, "/office/printers")
+    station = api.post(
+        "/office/printers", data={"csrf_token": token, "code": "K9", "printer_url": address}
+    )
+    assert station.status_code == 400 and rule in _text(station)
+    counter = api.post(
+        "/office/setup/counters",
+        data={"csrf_token": token, "number": "9", "services": ["1"], "printer_url": address},
+    )
+    assert counter.status_code == 400 and rule in _text(counter)
+    assert db_session.scalar(select(func.count()).select_from(KioskStation)) == 0
+
+
+def test_the_spooler_never_opens_an_address_the_site_refuses(
+    floor: Flask, db_session: Session, tmp_path: Path
+) -> None:
+    # As if written before the rules tightened, or straight into the database.
+    target = tmp_path / "outside.bin"
+    job = spooler.enqueue(db_session, f"file://{target}", "TM-T20II", b"\x1b@", kind="ticket")
+    policy = floor.extensions["kiosk.printer_policy"]
+    assert spooler.deliver_due(db_session, policy=policy) == 0
+    assert not target.exists()
+    db_session.refresh(job)
+    assert job.state == "pending" and "KIOSK_PRINTER_FILE_DIRS" in job.last_error
+
+
+# --- tickets from the API print on a station's printer ------------------------------------------
+
+
+def test_a_ticket_issued_through_the_api_prints_on_its_station(
+    api: FlaskClient, floor: Flask, db_session: Session
+) -> None:
+    folder = Path(floor.instance_path) / "k2"
+    db_session.add(KioskStation(code="K2", name="Sảnh", printer_url=f"virtual://{folder}",
+                                printer_profile="POS-5890"))  # fmt: skip
+    db_session.commit()
+    r = api.post("/api/v1/tickets", json={"service": "HOTICH", "station": "k2"})
+    assert r.status_code == 201
+    valid(r.get_json(), "/tickets", "post", 201)
+    job = db_session.scalar(select(PrintJob))
+    assert job is not None and job.printer_url == f"virtual://{folder}"
+    assert job.profile == "POS-5890" and job.payload == b""  # drawn by the spooler
+    policy = floor.extensions["kiosk.printer_policy"]
+    assert spooler.deliver_due(db_session, policy=policy) == 1
+    printed = list(folder.glob("*.bin"))
+    assert len(printed) == 1
+    back = read_escpos(printed[0].read_bytes())
+    assert back.image.width == 384  # the station's 58 mm profile
+    db_session.refresh(job)
+    assert job.payload == printed[0].read_bytes()  # kept: a reprint prints the same paper
+    # The same key again: the same ticket, and nothing printed twice.
+    again = api.post("/api/v1/tickets", json={"service": "HOTICH", "station": "K2"})
+    assert again.status_code == 201
+    key = {"service": "HOTICH", "station": "K2", "idempotency_key": "api-k2"}
+    assert api.post("/api/v1/tickets", json=key).status_code == 201
+    assert api.post("/api/v1/tickets", json=key).status_code == 200
+    assert db_session.scalar(select(func.count()).select_from(PrintJob)) == 3
+
+
+def test_without_a_station_the_api_prints_nothing_and_a_bad_station_is_refused(
+    api: FlaskClient, db_session: Session
+) -> None:
+    assert api.post("/api/v1/tickets", json={"service": "HOTICH"}).status_code == 201
+    assert db_session.scalar(select(func.count()).select_from(PrintJob)) == 0
+    unknown = api.post("/api/v1/tickets", json={"service": "HOTICH", "station": "NOPE"})
+    assert unknown.status_code == 404
+    assert unknown.get_json()["error"]["code"] == "unknown_station"
+    valid(unknown.get_json(), "/tickets", "post", 404)
+    wrong = api.post("/api/v1/tickets", json={"service": "HOTICH", "station": 7})
+    assert wrong.status_code == 400 and "station" in wrong.get_json()["error"]["message"]
+    assert db_session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+# --- a ticket and its print job are one transaction ---------------------------------------------
+
+
+def test_a_ticket_is_never_committed_without_its_print_job(
+    floor: Flask, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = printing.TicketPrint(
+        printer=printing.Printer(f"virtual://{floor.instance_path}/p", "TM-T20II"),
+        site_name="Trung tâm",
+        link=lambda token: f"http://kiosk.test/t/{token}",
+        tz=VIETNAM,
+    )
+    real = printing.ticket_job
+
+    def broken(ticket: Ticket, ahead: int, how: printing.TicketPrint) -> PrintJob:
+        job = real(ticket, ahead, how)
+        job.printer_url = None  # type: ignore[assignment]  # the job's INSERT fails
+        return job
+
+    monkeypatch.setattr("kiosk.domain.queue.issuing.ticket_job", broken)
+    with pytest.raises(queue.QueueError):
+        queue.issue_ticket(db_session, "HOTICH", print_on=spec)
+    # Nothing half-done: no ticket, no job, and the number was not used up.
+    assert db_session.scalar(select(func.count()).select_from(Ticket)) == 0
+    assert db_session.scalar(select(func.count()).select_from(PrintJob)) == 0
+    assert db_session.scalar(select(func.count()).select_from(TicketSequence)) == 0
+    monkeypatch.setattr("kiosk.domain.queue.issuing.ticket_job", real)
+    info = queue.issue_ticket(db_session, "HOTICH", print_on=spec)
+    assert info.ticket.number == "A001"
+    job = db_session.scalar(select(PrintJob))
+    assert job is not None and "A001" in job.title
+
+
+def test_the_kiosk_says_so_when_a_ticket_could_not_be_issued(
+    api: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(ticket: Ticket, ahead: int, how: printing.TicketPrint) -> PrintJob:
+        job = printing.new_job(how.printer, "ticket", "x")
+        job.printer_url = None  # type: ignore[assignment]  # the job's INSERT fails
+        return job
+
+    monkeypatch.setattr("kiosk.domain.queue.issuing.ticket_job", broken)
+    token = csrf(api, "/kiosk/queue")
+    r = api.post("/kiosk/queue", data={"csrf_token": token, "service": "HOTICH", "key": "b1"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/kiosk/queue")
+    assert "Không cấp được số" in _text(api.get("/kiosk/queue"))
+    assert db_session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+# --- unknown ids answer 404 with a message, never 500 --------------------------------------------
+
+UNKNOWN_INT = 999_999
+UNKNOWN_STR = "khong-co-ma-nay"
+
+
+def _unknown_url(rule: Any) -> str:
+    url = str(rule.rule)
+    for arg in sorted(rule._converters):
+        kind = rule._converters[arg].__class__.__name__
+        value = str(UNKNOWN_INT) if kind == "IntegerConverter" else UNKNOWN_STR
+        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", value, url)
+    return url
+
+
+#: Rules with an argument that is not an id to look up.
+NOT_AN_ID = {"/static/<path:filename>", "/lang/<code>"}
+
+
+def test_every_route_with_an_unknown_id_answers_404_with_a_message(
+    api: FlaskClient, floor: Flask
+) -> None:
+    sign_in(api, "quanly", "mat-khau-dai-2")
+    token = csrf(api, "/office/")
+    bearer = {"Authorization": "Bearer " + token_for(floor, "quanly")}
+    tried = 0
+    for rule in floor.url_map.iter_rules():
+        if not rule.arguments or rule.rule in NOT_AN_ID:
+            continue
+        urls = [_unknown_url(rule)]
+        if "<action>" in rule.rule:
+            urls = [rule.rule.replace("<int:counter_id>", str(UNKNOWN_INT)).replace(
+                "<action>", name) for name in queue.ACTIONS]  # fmt: skip
+            urls.append(_unknown_url(rule))  # an unknown action too
+        for url in urls:
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                variants: list[dict[str, str]] = [{}]
+                if method == "POST" and url.startswith("/office/"):
+                    variants = [{"X-CSRFToken": token},
+                                {"X-CSRFToken": token, "HX-Request": "true",
+                                 "HX-Target": "panel"}]  # fmt: skip
+                for headers in variants:
+                    if url.startswith("/api/"):
+                        headers = {**headers, **bearer}
+                    r = api.open(url, method=method, headers=headers,
+                                 data={"csrf_token": token, "number": "A001"})  # fmt: skip
+                    tried += 1
+                    assert r.status_code == 404, f"{method} {url} {headers}: {r.status_code}"
+                    if url.startswith("/api/"):
+                        assert r.get_json()["error"]["message"], url
+                    else:
+                        assert "Không" in _text(r) or "không" in _text(r), url
+    assert tried > 30
+    # Editing an unknown service or counter is a 404 too, not a 500.
+    for url in (
+        f"/office/services?edit={UNKNOWN_INT}",
+        f"/office/setup/counters?edit={UNKNOWN_INT}",
+    ):
+        r = api.get(url)
+        assert r.status_code == 404 and "Không có" in _text(r), url
