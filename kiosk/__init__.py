@@ -1,80 +1,21 @@
-"""The application: `gunicorn 'kiosk:create_app()'` or `kiosk serve`."""
+"""The application: `gunicorn 'kiosk:create_app()'` or `kiosk serve`.
+
+The factory lives in `kiosk/app.py` and is imported on first call, so that a process that
+needs only the domain and the database (the print spooler, `python -m kiosk.spooler`) never
+loads Flask.
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
-
-from . import config as cfg
-from . import site, web
-from .storage import make_engine, make_sessionmaker
-
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then KIOSK_* variables, then
-    `test_config` (tests only)."""
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
-        "KIOSK_INSTANCE_PATH"
-    )
-    app = Flask(
-        __name__,
-        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
-        instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-    )
-    app.config.from_mapping(cfg.defaults())
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("KIOSK")
-    if test_config:
-        app.config.update(test_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    cfg.ensure_secret_key(app.config, app.instance_path)
-    app.config["DATABASE_URL"] = cfg.database_url(app.config, app.instance_path)
-    if not app.config.get("PRINTER_URL"):
-        app.config["PRINTER_URL"] = f"virtual://{Path(app.instance_path) / 'prints'}"
-    app.extensions["kiosk.printer_policy"] = cfg.printer_policy(app.config, app.instance_path)
-    app.config.update(
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_HTTPONLY=True,
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
-        # CSRF tokens live as long as the session: a counter screen stays open all day.
-        WTF_CSRF_TIME_LIMIT=None,
-        BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
-    )
+    `test_config` (tests only). See `kiosk.app.create_app`."""
+    from .app import create_app as build
 
-    engine = make_engine(
-        app.config["DATABASE_URL"], busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    )
-    app.extensions["kiosk.engine"] = engine
-    app.extensions["kiosk.sessionmaker"] = make_sessionmaker(engine)
-    web.init_app(app)
-    csrf = CSRFProtect(app)
-    Babel(app, locale_selector=site.select_locale)
-
-    from agent_portal import bp as agent_bp
-
-    from .api import bp as api_bp
-    from .citizen import bp as kiosk_bp
-    from .citizen import public as public_bp
-    from .office import bp as office_bp
-
-    for blueprint in (kiosk_bp, public_bp, agent_bp, api_bp, office_bp):
-        app.register_blueprint(blueprint)
-    # The API authenticates by bearer token; cookie-authenticated writes check X-CSRFToken
-    # themselves (kiosk/auth.py).
-    csrf.exempt(api_bp)
-    site.init_app(app)
-
-    from .cli import register
-
-    register(app)
-    return app
+    return build(test_config)

@@ -6,6 +6,7 @@ embedded default is an SQLite file in the instance folder.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -40,6 +41,16 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "folders a file:// printer may write into, besides printer devices (/dev/usb/lp*, "
         "/dev/ttyUSB*, /dev/ttyACM*)",
     ),
+    "MAX_STREAMS": (
+        800,
+        "event streams (displays, counter screens) one worker holds open; keep it below the "
+        "worker's connections (kiosk serve --worker-connections, 1000) so the rest stay for "
+        "the kiosk and counters; displays a site can hold = workers × this",
+    ),
+    "STREAM_RETRY_SECONDS": (
+        10,
+        "a display refused because its worker is full tries again after about this long",
+    ),
     "SITE_TZ": ("Asia/Ho_Chi_Minh", "the center's time zone: its day, hours and ticket numbering"),
     "INSTANCE_PATH": (
         None,
@@ -56,6 +67,26 @@ SETTINGS: dict[str, tuple[Any, str]] = {
 def defaults() -> dict[str, Any]:
     """The default configuration mapping."""
     return {name: value for name, (value, _help) in SETTINGS.items()}
+
+
+def load(instance_path: str) -> dict[str, Any]:
+    """The configuration as the app factory builds it, without Flask, for processes that serve
+    no pages (the print spooler): defaults, then `instance/config.py` (its upper-case names),
+    then `KIOSK_*` variables, read as JSON where they parse (as Flask's `from_prefixed_env`)."""
+    config = defaults()
+    file = Path(instance_path) / "config.py"
+    if file.exists():
+        scope: dict[str, Any] = {"__file__": str(file)}
+        exec(compile(file.read_bytes(), str(file), "exec"), scope)  # noqa: S102 - the site's own
+        config.update({k: v for k, v in scope.items() if k.isupper()})
+    for name, raw in os.environ.items():
+        if name.startswith("KIOSK_"):
+            try:
+                config[name[6:]] = json.loads(raw)
+            except ValueError:
+                config[name[6:]] = raw
+    config["DATABASE_URL"] = database_url(config, instance_path)
+    return config
 
 
 def database_url(config: dict[str, Any], instance_path: str) -> str:

@@ -8,7 +8,12 @@ hundred.
 A stream starts from `Last-Event-ID` (sent by the browser when it reconnects, or `after` in
 the query): it first sends what it missed, from the hub's memory or else the database, then
 follows the hub. So a display cut off for a minute gets every call it missed, in order, and
-carries on; one more than `MAX_REPLAY` events behind gets a `snapshot` instead. Events older than
+carries on; one more than `MAX_REPLAY` events behind gets a `snapshot` instead.
+
+Each worker holds at most `MAX_STREAMS` streams (KIOSK_MAX_STREAMS, below its connection
+limit): one more is answered 503 with a `retry:` hint and `Retry-After`, and the display tries
+again a little later, so displays can never take the connections the kiosk and the counters
+need. Events older than
 `ANNOUNCE_WINDOW` are marked `replay`: the display updates its screen with them but does not
 speak them again. A stream without a starting point begins with a `snapshot` of the true state.
 """
@@ -181,6 +186,23 @@ class Hub:
         #: Streams reading the database (a snapshot, a long catch-up) take turns, so a crowd of
         #: displays reconnecting at once cannot take every connection from the kiosk's pages.
         self.db_gate = threading.BoundedSemaphore(4)
+        #: Streams this worker holds open now; `admit` refuses more than `max_streams`.
+        self.open_streams = 0
+        self._streams_lock = threading.Lock()
+
+    def admit(self, max_streams: int) -> bool:
+        """Take a place for one more open stream, or say no when `max_streams` are open: the
+        worker's other connections stay free for the kiosk and the counters."""
+        with self._streams_lock:
+            if self.open_streams >= max_streams:
+                return False
+            self.open_streams += 1
+            return True
+
+    def release(self) -> None:
+        """A stream admitted by `admit` has ended."""
+        with self._streams_lock:
+            self.open_streams = max(0, self.open_streams - 1)
 
     def start(self) -> None:
         with self._start_lock:
@@ -270,6 +292,28 @@ def frame(ev: dict[str, Any]) -> str:
         body["replay"] = replay
         text = ev[key] = sse(body)
     return str(text)
+
+
+class Held:
+    """A stream's body that gives its place back to the hub when it is closed, however it
+    ends (the display went away, the worker stops), even if it never started. The WSGI server
+    calls `close` on every response body."""
+
+    def __init__(self, hub: Hub, body: Iterator[str]) -> None:
+        self.hub = hub
+        self.body = body
+        self._released = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self.body
+
+    def close(self) -> None:
+        if not self._released:
+            self._released = True
+            self.hub.release()
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
 
 
 def stream(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -45,7 +46,11 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def alembic_config(url: str) -> AlembicConfig:
-    """Alembic configured in code, so `kiosk init-db` needs no alembic.ini on disk."""
+    """Alembic configured in code, so `kiosk init-db` needs no alembic.ini on disk. Alembic is
+    imported here, not at the top: serving never migrates, and Alembic with Mako weighs about
+    10 MB in every process that loads it."""
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -54,4 +59,6 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision` (the latest by default)."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)

@@ -204,3 +204,74 @@ def test_a_centers_floor_kiosk_counter_and_tv(browser: Any, server: str) -> None
     finally:
         for ctx in (tv_ctx, kiosk_ctx, staff_ctx):
             ctx.close()
+
+
+#: Everything a finger is meant to hit on the kiosk.
+TARGETS = "button, a.btn, a.tile, a.back, .kb-key, input, select, [role=button]"
+MEASURE = """(targets) => {
+  const vw = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')].filter(el => {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && r.right > vw + 1;
+  }).map(el => el.tagName.toLowerCase() + '.' + el.className + ' right=' +
+         Math.round(el.getBoundingClientRect().right));
+  const small = [...document.querySelectorAll(targets)].filter(el => {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    if (r.width === 0 || r.height === 0 || s.visibility === 'hidden' || el.type === 'hidden') {
+      return false;
+    }
+    // A check box counts by its label, which is the target a finger hits.
+    const box = el.closest('label') ? el.closest('label').getBoundingClientRect() : r;
+    return box.height < 64 || box.width < 64;
+  }).map(el => el.tagName.toLowerCase() + '.' + el.className + ' "' +
+         (el.textContent || el.value || '').trim().slice(0, 20) + '" ' +
+         Math.round(el.getBoundingClientRect().width) + 'x' +
+         Math.round(el.getBoundingClientRect().height));
+  // Text wider than its own box (a number cut off at the card's edge).
+  const clipped = [...document.querySelectorAll('main *')].filter(el =>
+    el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1 &&  // 1 px: visually hidden
+    !(el instanceof SVGElement) && getComputedStyle(el).display !== 'inline'
+  ).map(el => el.tagName.toLowerCase() + '.' + el.className + ' ' + el.scrollWidth + '>' +
+        el.clientWidth);
+  return {scroll: document.documentElement.scrollWidth, vw, wide, small, clipped};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "name"), [(1080, 1920, "portrait"), (1920, 1080, "landscape")]
+)
+def test_every_kiosk_page_fits_the_screen_with_big_targets(
+    browser: Any, server: str, width: int, height: int, name: str
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    pages = [
+        "/kiosk/",
+        "/kiosk/search",
+        "/kiosk/search?q=doi+giay+phep+lai+xe",
+        "/kiosk/fields",
+        "/kiosk/procedures/1.004222",
+        "/kiosk/queue",
+        "/kiosk/khong-co-trang-nay",
+    ]
+    problems: dict[str, Any] = {}
+    try:
+        for path in pages:
+            page.goto(server + path)
+            found = page.evaluate(MEASURE, TARGETS)
+            if found["scroll"] > found["vw"] or any(found[k] for k in ("wide", "small", "clipped")):
+                problems[path] = found
+        # The ticket screen, as a citizen reaches it.
+        page.goto(server + "/kiosk/queue")
+        page.locator("button.tile-service").first.tap()
+        page.wait_for_url("**/kiosk/queue/*")
+        shot(page, f"30-ticket-{name}")
+        found = page.evaluate(MEASURE, TARGETS)
+        if found["scroll"] > found["vw"] or any(found[k] for k in ("wide", "small", "clipped")):
+            problems["ticket screen"] = found
+    finally:
+        context.close()
+    assert problems == {}

@@ -223,3 +223,35 @@ def test_every_route_with_an_unknown_id_answers_404_with_a_message(
     ):
         r = api.get(url)
         assert r.status_code == 404 and "Không có" in _text(r), url
+
+
+# --- displays cannot take the connections the kiosk needs ----------------------------------------
+
+
+def test_streams_beyond_the_cap_are_told_to_come_back_later(floor: Flask) -> None:
+    floor.config["MAX_STREAMS"] = 2
+    client = floor.test_client()
+    first = client.get("/api/v1/queue/events", buffered=False)
+    second = client.get("/api/v1/queue/events?counters=1", buffered=False)
+    assert first.status_code == second.status_code == 200
+    assert next(iter(first.response)).startswith(b"retry:")
+    refused = client.get("/api/v1/queue/events", buffered=False)
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "10"
+    assert refused.mimetype == "text/event-stream"
+    assert refused.get_data(as_text=True) == "retry: 10000\n\n"
+    # The kiosk still gets through...
+    assert client.get("/kiosk/").status_code == 200
+    # ...and a display that goes away, started or not, frees its place.
+    first.close()
+    second.close()
+    again = [client.get("/api/v1/queue/events", buffered=False) for _ in range(2)]
+    assert [r.status_code for r in again] == [200, 200]
+    for r in again:
+        r.close()
+
+
+def test_the_display_page_carries_the_retry_hint_and_the_call_text(api: FlaskClient) -> None:
+    page = _text(api.get("/office/display"))
+    assert 'data-retry="10"' in page
+    assert 'data-call-text="Mời công dân có số {number} đến quầy số {counter}"' in page

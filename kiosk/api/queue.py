@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from .. import auth
 from ..domain import printing, queue
 from ..domain.identity import Forbidden
-from ..events import Filter, stream
+from ..events import Filter, Held, stream
 from ..models import Counter, Service, TicketState, User
 from ..web import db, hub, public_url, site_tz, ticket_print
 from . import bp, error
@@ -195,7 +195,16 @@ def queue_events() -> Response:
     raw = request.headers.get("Last-Event-ID") or request.args.get("after")
     after = int(raw) if raw and raw.strip().isdigit() else None
     factory = current_app.extensions["kiosk.sessionmaker"]
-    body = stream(hub(), factory, flt, after)
+    events_hub = hub()
+    if not events_hub.admit(int(current_app.config["MAX_STREAMS"])):
+        # Full: the kiosk and the counters keep their connections. The display comes back
+        # after the hint (display.js), spread out so that a crowd does not return at once.
+        retry = int(current_app.config["STREAM_RETRY_SECONDS"])
+        busy = Response(f"retry: {retry * 1000}\n\n", 503, mimetype="text/event-stream")
+        busy.headers["Retry-After"] = str(retry)
+        busy.headers["Cache-Control"] = "no-cache"
+        return busy
+    body = Held(events_hub, stream(events_hub, factory, flt, after))
     resp = Response(body, mimetype="text/event-stream")
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["X-Accel-Buffering"] = "no"

@@ -8,8 +8,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .common import open_session
-
 
 def register(cli: AppGroup) -> None:
     cli.add_command(printer)
@@ -58,27 +56,6 @@ def printer_preview(kind: str, out: Path, width: str) -> None:
 @with_appcontext
 def spooler(once: bool, interval: float) -> None:
     """Deliver stored print jobs to their printers, retrying until they print."""
-    import time
+    from ..spooler import run
 
-    from ..domain.spooler import deliver_due
-
-    policy = current_app.extensions["kiosk.printer_policy"]
-    session = open_session()
-    try:
-        while True:
-            try:
-                printed = deliver_due(session, policy=policy)
-            except Exception as exc:  # noqa: BLE001 - a lost database link: try again
-                if once:
-                    raise
-                click.echo(f"Bộ đệm in: lỗi {exc!r}, thử lại sau 5 giây.", err=True)
-                session.rollback()
-                time.sleep(5)
-                continue
-            if printed:
-                click.echo(f"Đã in {printed} phiếu.")
-            if once:
-                break
-            time.sleep(interval)
-    finally:
-        session.close()
+    run(current_app.instance_path, once=once, interval=interval, config=dict(current_app.config))

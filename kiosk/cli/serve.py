@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from ..config import SETTINGS
+
 
 def register(cli: AppGroup) -> None:
     cli.add_command(serve)
@@ -24,17 +26,28 @@ def register(cli: AppGroup) -> None:
     show_default=True,
     help="gevent holds hundreds of long-lived connections (Server-Sent Events) per worker.",
 )
+@click.option("--worker-connections", default=1000, show_default=True, type=int,
+              help="connections each gevent worker holds; KIOSK_MAX_STREAMS defaults to 4/5 "
+                   "of it, the rest stay for the kiosk and counters")  # fmt: skip
 @click.option("--spooler/--no-spooler", default=True, show_default=True,
               help="also run the print spooler, which stops with the server")  # fmt: skip
 @with_appcontext
-def serve(host: str, port: int, workers: int, worker_class: str, spooler: bool) -> None:
-    """Run the app under gunicorn, with the print spooler beside it."""
+def serve(
+    host: str, port: int, workers: int, worker_class: str, worker_connections: int, spooler: bool
+) -> None:
+    """Run the app under gunicorn, with the print spooler beside it.
+
+    Sizing: each worker holds at most KIOSK_MAX_STREAMS event streams (displays, counter
+    screens), 4/5 of --worker-connections unless set, so a site holds workers × that many
+    displays and every worker keeps the rest of its connections for the kiosk and counters.
+    """
     args = [
         sys.executable, "-m", "gunicorn",
+        "--config", "python:kiosk.gunicorn_conf",
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--worker-class", worker_class,
-        "--worker-connections", "1000",
+        "--worker-connections", str(worker_connections),
         "--timeout", "60",
         "--graceful-timeout", "10",
         "--access-logfile", "-",
@@ -42,9 +55,21 @@ def serve(host: str, port: int, workers: int, worker_class: str, spooler: bool) 
     ]  # fmt: skip
     env = dict(os.environ)
     env.setdefault("KIOSK_INSTANCE_PATH", current_app.instance_path)
+    streams = int(current_app.config["MAX_STREAMS"])
+    if "KIOSK_MAX_STREAMS" not in env and streams == SETTINGS["MAX_STREAMS"][0]:
+        streams = max(1, worker_connections * 4 // 5)
+        env["KIOSK_MAX_STREAMS"] = str(streams)
+    if streams >= worker_connections:
+        raise click.ClickException(
+            f"KIOSK_MAX_STREAMS ({streams}) phải nhỏ hơn --worker-connections "
+            f"({worker_connections}), để còn chỗ cho kiosk và các quầy."
+        )
     if spooler:
         _start_spooler(env)
-    click.echo(f"Đang phục vụ tại http://{host}:{port} ({workers} worker {worker_class})")
+    click.echo(
+        f"Đang phục vụ tại http://{host}:{port} ({workers} worker {worker_class}, "
+        f"tối đa {workers * streams} màn hình theo dõi)"
+    )
     os.execve(sys.executable, args, env)
 
 
@@ -60,7 +85,7 @@ def _start_spooler(env: dict[str, str]) -> None:
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
     subprocess.Popen(
-        [sys.executable, "-c", "from kiosk.cli import main; main()", "spooler"],
+        [sys.executable, "-m", "kiosk.spooler"],
         env=env,
         preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
     )

@@ -30,8 +30,18 @@
       window.htmx.ajax("GET", el.dataset.panelUrl, { target: "#panel", swap: "outerHTML" });
     }
   }
-  var source = new EventSource(p.dataset.eventsUrl);
   function later() { if (!pending) { pending = setTimeout(refresh, 500); } }
-  source.onmessage = later;
-  source.addEventListener("snapshot", later);
+  function follow() {
+    var source = new EventSource(p.dataset.eventsUrl);
+    source.onmessage = later;
+    source.addEventListener("snapshot", later);
+    // Refused (the worker's streams are full) or cut off for good: try again a little later;
+    // the panel's own buttons work meanwhile.
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(function () { later(); follow(); }, 5000 + Math.random() * 10000);
+      }
+    };
+  }
+  follow();
 })();

@@ -124,9 +124,13 @@
     source.onopen = function () { $("offline").hidden = true; };
     source.onerror = function () {
       $("offline").hidden = false;
-      // The browser reconnects by itself with Last-Event-ID; if it gave up, start again
-      // from the last event seen.
-      if (source.readyState === EventSource.CLOSED) { setTimeout(connect, 2000); }
+      // The browser reconnects by itself with Last-Event-ID. If it gave up (the server was
+      // full and answered 503, or down), start again from the last event seen, after the
+      // server's hint, spread out so that a hall of displays does not come back at once.
+      if (source.readyState === EventSource.CLOSED) {
+        var wait = parseInt(body.dataset.retry || "10", 10) * 1000;
+        setTimeout(connect, wait * (0.5 + Math.random()));
+      }
     };
   }
   connect();

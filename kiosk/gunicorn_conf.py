@@ -1,0 +1,37 @@
+"""gunicorn settings for `kiosk serve` (`-c python:kiosk.gunicorn_conf`).
+
+The application is loaded once in the master (`preload_app`) and the workers are forked from
+it, so the code and data they share (SQLAlchemy, Flask, the templates' compiled code) sit in
+memory once rather than once per worker. With gevent workers the master is patched first,
+before anything the application imports creates a lock or a socket.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _worker_class(argv: list[str]) -> str:
+    """The worker class given on gunicorn's command line (`kiosk serve` always gives one)."""
+    for i, arg in enumerate(argv):
+        if arg in ("-k", "--worker-class") and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--worker-class="):
+            return arg.split("=", 1)[1]
+    return "sync"
+
+
+if _worker_class(sys.argv) == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+preload_app = True
+
+
+def post_fork(_server: object, worker: object) -> None:
+    """A worker must not share the master's database connections: open its own."""
+    app = getattr(worker, "wsgi", None) or getattr(getattr(worker, "app", None), "callable", None)
+    engine = getattr(app, "extensions", {}).get("kiosk.engine") if app is not None else None
+    if engine is not None:
+        engine.dispose(close=False)
