@@ -38,7 +38,10 @@ from .models import Counter, QueueEvent, Service
 log = logging.getLogger(__name__)
 
 ANNOUNCE_WINDOW = dt.timedelta(seconds=10)
-HEARTBEAT_SECONDS = 15.0
+#: A quiet stream sends a comment this often. It is also how a worker learns that a display
+#: went away (the second write to a closed connection fails), which frees its place under
+#: KIOSK_MAX_STREAMS: within two heartbeats.
+HEARTBEAT_SECONDS = 5.0
 #: Further behind than this, a display gets a snapshot rather than every event it missed.
 MAX_REPLAY = 500
 PREFILL = 1000

@@ -114,7 +114,8 @@ def new_job(
 
 
 def render(job: PrintJob) -> bytes:
-    """The job's ESC/POS bytes: stored ones, or drawn now from its layout."""
+    """The job's ESC/POS bytes: stored ones, or drawn now from its layout (ValueError when
+    the layout cannot be drawn; the spooler records it on the job)."""
     if job.payload or not job.layout:
         return job.payload
     from printers import layouts, to_escpos
@@ -123,7 +124,11 @@ def render(job: PrintJob) -> bytes:
     spec = json.loads(job.layout)
     if spec.get("layout") != "ticket":
         raise ValueError(f"unknown layout {spec.get('layout')!r}")
-    data = dict(spec["data"])
-    data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
-    page = layouts.ticket(layouts.TicketData(**data), profile_width(job.profile))
+    try:
+        data = dict(spec["data"])
+        data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
+        ticket = layouts.TicketData(**data)
+    except (KeyError, TypeError) as exc:  # a job the spooler cannot draw: say so, keep it
+        raise ValueError(f"ticket data unusable: {exc}") from exc
+    page = layouts.ticket(ticket, profile_width(job.profile))
     return to_escpos(page, job.profile)

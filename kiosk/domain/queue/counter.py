@@ -31,6 +31,12 @@ from .waiting import call_order, forget_rates
 CALLED = (TicketState.CALLED,)
 
 
+def N_(message: str) -> str:  # the name gettext tools look for
+    """Mark `message` for translation (`make messages` extracts it); the surface that shows
+    it translates it."""
+    return message
+
+
 @dataclass(frozen=True)
 class CounterAction:
     """One thing an officer can do at a counter, as every surface shows and checks it."""
@@ -58,20 +64,20 @@ class CounterAction:
 ACTIONS: dict[str, CounterAction] = {
     a.name: a
     for a in (
-        CounterAction("call-next", "Gọi số tiếp theo", "n", done="Đang mời số {number}.",
+        CounterAction("call-next", N_("Gọi số tiếp theo"), "n", done="Đang mời số {number}.",
                       api=True),
-        CounterAction("recall", "Gọi lại", "r", CALLED, "Đã gọi lại số {number}.", api=True),
-        CounterAction("no-show", "Vắng mặt", "v", CALLED, "Số {number}: vắng mặt.", "info",
+        CounterAction("recall", N_("Gọi lại"), "r", CALLED, "Đã gọi lại số {number}.", api=True),
+        CounterAction("no-show", N_("Vắng mặt"), "v", CALLED, "Số {number}: vắng mặt.", "info",
                       api=True),
-        CounterAction("start", "Bắt đầu phục vụ", "b", CALLED, api=True),
-        CounterAction("finish", "Kết thúc", "k", ACTIVE, "Đã xong số {number}.", api=True),
-        CounterAction("transfer", "Chuyển", "t", ACTIVE,
+        CounterAction("start", N_("Bắt đầu phục vụ"), "b", CALLED, api=True),
+        CounterAction("finish", N_("Kết thúc"), "k", ACTIVE, "Đã xong số {number}.", api=True),
+        CounterAction("transfer", N_("Chuyển"), "t", ACTIVE,
                       "Đã chuyển số {number} sang {service}.", api=True),
-        CounterAction("pause", "Tạm dừng", "p"),
-        CounterAction("resume", "Tiếp tục", "p"),
-        CounterAction("sign-in", "Nhận quầy", ""),
-        CounterAction("sign-out", "Rời quầy", ""),
-        CounterAction("priority", "Ưu tiên", "", done="Số {number} được ưu tiên."),
+        CounterAction("pause", N_("Tạm dừng"), "p"),
+        CounterAction("resume", N_("Tiếp tục"), "p"),
+        CounterAction("sign-in", N_("Nhận quầy"), ""),
+        CounterAction("sign-out", N_("Rời quầy"), ""),
+        CounterAction("priority", N_("Ưu tiên"), "", done="Số {number} được ưu tiên."),
     )
 }  # fmt: skip
 #: Said when call-next finds nobody waiting.
