@@ -398,3 +398,98 @@ class QueueEvent(Base):
     counter_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     data: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Holiday(Base):
+    """A day of the site's working calendar that differs from Monday-to-Friday: a day off
+    (*ngày nghỉ*: holidays, Tết, swapped days) or a worked weekend day (*ngày làm bù*).
+    Seeded from the `holidays` package; a manager edits it when the government moves days."""
+
+    __tablename__ = "work_calendar_day"
+
+    day: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
+    #: `off` or `work`.
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(Text, default="")
+
+
+class DossierSequence(Base):
+    """The last dossier number minted by an agency (site) on a local day."""
+
+    __tablename__ = "dossier_sequence"
+
+    site_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Dossier(Base):
+    """*Hồ sơ*: one citizen's application for one procedure. Its id is a random UUID and its
+    code carries the site's agency code, so both stay unique when sites sync upstream. Times
+    are naive UTC; the procedure's name and version are kept as they were when it was filed."""
+
+    __tablename__ = "dossier"
+    __table_args__ = (
+        Index("ix_dossier_status_due", "status", "due_at"),
+        Index("ix_dossier_received", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    site_code: Mapped[str] = mapped_column(String(32))
+    #: The unit the reports count it under (a department or commune code; the site's by default).
+    unit: Mapped[str] = mapped_column(String(64), index=True)
+    procedure_code: Mapped[str] = mapped_column(String(32), index=True)
+    procedure_version: Mapped[str] = mapped_column(String(32), default="")
+    procedure_name: Mapped[str] = mapped_column(Text)
+    #: `direct` (at a counter, by an agent or by post) or `online` (the kiosk, the portal).
+    channel: Mapped[str] = mapped_column(String(16))
+    applicant_name: Mapped[str] = mapped_column(String(255))
+    applicant_cccd: Mapped[str] = mapped_column(String(12), index=True)
+    applicant_birth_date: Mapped[dt.date | None] = mapped_column(Date(), nullable=True)
+    applicant_gender: Mapped[str] = mapped_column(String(8), default="")
+    applicant_phone: Mapped[str] = mapped_column(String(20), default="")
+    #: JSON: {"commune_code": ..., "detail": ...}
+    applicant_address: Mapped[str] = mapped_column(Text, default="{}")
+    #: JSON: the e-form's values keyed by field name.
+    fields: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[str] = mapped_column(String(20))
+    processing_days: Mapped[Decimal] = mapped_column(Numeric(6, 1))
+    fee_vnd: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("queue_ticket.id", ondelete="SET NULL"), nullable=True
+    )
+    received_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+
+    events: Mapped[list[DossierEvent]] = relationship(
+        back_populates="dossier", order_by="DossierEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class DossierEvent(Base):
+    """Every move of a dossier (*quá trình xử lý*): who, when, from what to what, and why."""
+
+    __tablename__ = "dossier_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime())
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    actor_name: Mapped[str] = mapped_column(String(255), default="")
+    from_status: Mapped[str] = mapped_column(String(20), default="")
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="events")

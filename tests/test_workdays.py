@@ -4,6 +4,7 @@ same-day procedures, swapped Saturdays and a supplement pausing the clock."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -118,3 +119,26 @@ def test_an_edited_calendar_is_followed() -> None:
     # A manager adds a day off the package does not know, and a worked Saturday.
     edited = Calendar(CAL.days_off | {dt.date(2026, 11, 19)}, CAL.working_days)
     assert due_at(at(2026, 11, 16), 3, edited) == at(2026, 11, 20, 9)
+
+
+def test_init_db_seeds_the_sites_calendar_and_keeps_a_managers_change(app: Any) -> None:
+    from kiosk.domain.workdays import load_calendar
+    from kiosk.models import Holiday
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    session = app.extensions["kiosk.sessionmaker"]()
+    try:
+        this_year = dt.date.today().year
+        tet = next(d for d, n in seed([this_year])[0].items() if "Lunar New Year" in n)
+        assert not load_calendar(session).is_working_day(tet)
+        # The government moves a day: the manager marks it worked; seeding again keeps it.
+        row = session.get(Holiday, tet)
+        assert row is not None
+        row.kind = "work"
+        session.commit()
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0 and "Lịch làm việc" not in result.output
+        assert load_calendar(session).is_working_day(tet)
+    finally:
+        session.close()

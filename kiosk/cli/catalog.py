@@ -34,6 +34,24 @@ def init_db() -> None:
     """Create or migrate the database to the latest schema."""
     migrate(current_app.config["DATABASE_URL"])
     click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {_safe_url()}")
+    _seed_calendar()
+
+
+def _seed_calendar() -> None:
+    """The working calendar (days off, worked Saturdays) from last year to three years ahead,
+    from the `holidays` package; days a manager already changed are kept."""
+    import datetime as dt
+
+    from ..domain.workdays import seed_calendar
+
+    year = dt.date.today().year
+    session = open_session()
+    try:
+        added = seed_calendar(session, range(year - 1, year + 4))
+    finally:
+        session.close()
+    if added:
+        click.echo(f"Lịch làm việc: thêm {added} ngày nghỉ lễ, Tết và ngày làm bù.")
 
 
 @click.command("import-catalog")
@@ -52,6 +70,7 @@ def demo() -> None:
     from ..domain.queue_config import load_demo_floor
 
     migrate(current_app.config["DATABASE_URL"])
+    _seed_calendar()
     _import(DEMO_CATALOG)
     session = open_session()
     try:

@@ -25,10 +25,23 @@ _hasher = PasswordHasher()
 PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": frozenset(),
     "supervisor": frozenset(),
-    "officer": frozenset({"counter.work"}),
-    "processor": frozenset(),
-    "manager": frozenset({"counter.work", "queue.configure", "printers.manage"}),
-    "admin": frozenset({"counter.work", "queue.configure", "printers.manage", "users.manage"}),
+    # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
+    # lifecycle (process, ask for a supplement, resolve, return the result).
+    "officer": frozenset({"counter.work", "dossier.receive"}),
+    "processor": frozenset({"dossier.process"}),
+    "manager": frozenset(
+        {"counter.work", "queue.configure", "printers.manage", "dossier.receive", "dossier.process"}
+    ),
+    "admin": frozenset(
+        {
+            "counter.work",
+            "queue.configure",
+            "printers.manage",
+            "users.manage",
+            "dossier.receive",
+            "dossier.process",
+        }
+    ),  # fmt: skip
 }
 
 #: Sign-in brake: this many failures for one account within the window lock it for the window.

@@ -122,13 +122,19 @@ def render(job: PrintJob) -> bytes:
     from printers.profiles import profile_width
 
     spec = json.loads(job.layout)
-    if spec.get("layout") != "ticket":
-        raise ValueError(f"unknown layout {spec.get('layout')!r}")
+    name = spec.get("layout")
+    width = profile_width(job.profile)
     try:
         data = dict(spec["data"])
-        data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
-        ticket = layouts.TicketData(**data)
+        if name == "ticket":
+            data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
+            page = layouts.ticket(layouts.TicketData(**data), width)
+        elif name == "receipt":
+            data["received_at"] = dt.datetime.fromisoformat(data["received_at"])
+            data["due_date"] = dt.date.fromisoformat(data["due_date"])
+            page = layouts.receipt(layouts.ReceiptData(**data), width)
+        else:
+            raise ValueError(f"unknown layout {name!r}")
     except (KeyError, TypeError) as exc:  # a job the spooler cannot draw: say so, keep it
-        raise ValueError(f"ticket data unusable: {exc}") from exc
-    page = layouts.ticket(ticket, profile_width(job.profile))
+        raise ValueError(f"{name} data unusable: {exc}") from exc
     return to_escpos(page, job.profile)

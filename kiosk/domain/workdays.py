@@ -25,6 +25,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Holiday
+
 WEEKEND = frozenset({5, 6})  # Saturday, Sunday
 _SUBSTITUTED = re.compile(r"substituted from (\d{2})/(\d{2})/(\d{4})")
 
@@ -198,3 +203,33 @@ def classify_resolved(resolved: dt.datetime, due: dt.datetime) -> str:
     if resolved.date() < due.date():
         return "early"
     return "on_time"
+
+
+# --- the site's calendar, kept in the database -------------------------------------------------
+
+
+def seed_calendar(session: Session, years: Iterable[int]) -> int:
+    """Add the `holidays` package's days off and worked Saturdays for `years` that the site's
+    calendar does not have yet (a day a manager changed is left as it is); returns how many."""
+    off, worked = seed(years)
+    known = set(session.scalars(select(Holiday.day).where(Holiday.day.in_([*off, *worked]))))
+    added = 0
+    for day, name in off.items():
+        if day not in known:
+            session.add(Holiday(day=day, kind="off", name=name))
+            added += 1
+    for day, name in worked.items():
+        if day not in known:
+            session.add(Holiday(day=day, kind="work", name=name))
+            added += 1
+    session.commit()
+    return added
+
+
+def load_calendar(session: Session) -> Calendar:
+    """The site's calendar as it is in the database now."""
+    rows = session.execute(select(Holiday.day, Holiday.kind)).all()
+    return Calendar(
+        frozenset(day for day, kind in rows if kind == "off"),
+        frozenset(day for day, kind in rows if kind == "work"),
+    )

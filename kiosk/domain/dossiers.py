@@ -1,0 +1,332 @@
+"""Dossiers (*hồ sơ*): receiving one, its code, its due date, and its moves through the
+lifecycle, each recorded with who, when and why.
+
+- **Receiving** (`receive`): at a counter (`direct`: accepted at once, its clock starts) or
+  online (the kiosk, an agent: `registered`, its clock starts when an officer accepts it). The
+  code (`dossier_states.dossier_code`) comes from the site's row in `dossier_sequence` for the
+  day, incremented by an upsert in the dossier's own transaction, as ticket numbers are; the
+  receipt's print job (form 01) is written in the same transaction. A repeated idempotency key
+  answers the dossier already received.
+- **Due date**: `workdays.due_at` from the moment the clock starts, for the channel's working
+  days; pauses (supplement, payment) stop it and `workdays.due_with_pauses` sets it again when
+  the dossier resumes.
+- **Moves** (`move`): only those `dossier_states.MOVES` allows, by an account with
+  `dossier.process`; each leaves a `DossierEvent`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import Dossier, DossierEvent, DossierSequence, Procedure, User
+from . import workdays
+from .citizen_id import CccdError, check_number
+from .clock import VIETNAM, local, utcnow
+from .dossier_states import OPEN, PAUSED, DossierState, TransitionRefused, check_move, dossier_code
+from .identity import require
+from .printing import Printer, new_job
+
+S = DossierState
+#: The catalog's channel for each way a dossier comes in.
+CHANNEL_KINDS = {"direct": "truc_tiep", "online": "truc_tuyen"}
+
+
+class DossierError(ValueError):
+    """A dossier that cannot be received or moved; `errors` maps a field to its message."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None, status: int = 400):
+        super().__init__(message)
+        self.errors = errors or {}
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The citizen the dossier is for (*người nộp hồ sơ*)."""
+
+    full_name: str
+    cccd: str
+    birth_date: dt.date | None = None
+    gender: str = ""
+    phone: str = ""
+    address: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReceiptPrint:
+    """How a dossier's receipt (form 01) is printed: where, under which site's name, the
+    address its QR code opens (`link` makes it from the dossier's code), in which zone."""
+
+    printer: Printer
+    site_name: str
+    link: Callable[[str], str]
+    tz: dt.tzinfo
+
+
+@dataclass
+class Received:
+    dossier: Dossier
+    created: bool = True
+
+
+def _to_utc(local_time: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    return local_time.replace(tzinfo=tz).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _local_naive(at: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    return local(at, tz).replace(tzinfo=None)
+
+
+def _next_number(session: Session, site_code: str, day: dt.date) -> int:
+    """The site's next dossier number for the day, in one upsert that also locks the row."""
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DossierSequence)
+    number = session.scalar(
+        ins.values(site_code=site_code, day=day, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["site_code", "day"],
+            set_={"last_number": DossierSequence.__table__.c.last_number + 1},
+        )
+        .returning(DossierSequence.last_number)
+    )
+    assert number is not None
+    return int(number)
+
+
+def _check_applicant(applicant: Applicant) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not applicant.full_name.strip():
+        errors["full_name"] = "Nhập họ và tên người nộp."
+    elif len(applicant.full_name) > 255:
+        errors["full_name"] = "Họ và tên dài quá 255 ký tự."
+    if applicant.gender and applicant.gender not in ("Nam", "Nữ"):
+        errors["gender"] = "Giới tính là Nam hoặc Nữ."
+    try:
+        check_number(
+            applicant.cccd,
+            applicant.birth_date,
+            applicant.gender if applicant.gender in ("Nam", "Nữ") else None,
+        )
+    except CccdError as exc:
+        errors["cccd"] = str(exc)
+    phone = applicant.phone.replace(" ", "")
+    if phone and not (phone.isdigit() and len(phone) == 10 and phone.startswith("0")):
+        errors["phone"] = "Số điện thoại gồm 10 chữ số, bắt đầu bằng 0."
+    return errors
+
+
+def _channel_terms(procedure: Procedure, channel: str, day: dt.date) -> tuple[Decimal, int]:
+    """Working days and the fee in force of the procedure's channel for `channel`."""
+    kind = CHANNEL_KINDS.get(channel)
+    if kind is None:
+        raise DossierError("Kênh nộp hồ sơ phải là 'direct' hoặc 'online'.", {"channel": channel})
+    found = next((ch for ch in procedure.channels if ch.kind == kind), None)
+    if found is None:
+        where = "trực tuyến" if channel == "online" else "trực tiếp"
+        raise DossierError(
+            f"Thủ tục {procedure.code} không nhận hồ sơ {where}.", {"procedure": procedure.code}
+        )
+    fees = [f.amount_vnd for f in found.fees if f.applies_on(day)]
+    return found.processing_days, (fees[0] if fees else 0)
+
+
+def receive(
+    session: Session,
+    procedure: Procedure,
+    applicant: Applicant,
+    *,
+    channel: str,
+    site_code: str,
+    fields: dict[str, Any] | None = None,
+    unit: str = "",
+    actor: User | None = None,
+    ticket_id: int | None = None,
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+    tz: dt.tzinfo = VIETNAM,
+    calendar: workdays.Calendar | None = None,
+    print_on: ReceiptPrint | None = None,
+    documents: list[str] | None = None,
+) -> Received:
+    """Receive a dossier (see the module's docstring); DossierError lists what is wrong."""
+    if channel == "direct":
+        require(actor, "dossier.receive")
+    key = (idempotency_key or "").strip() or None
+    if key is not None and len(key) > 64:
+        raise DossierError("Khóa chống trùng quá dài (tối đa 64 ký tự).")
+    errors = _check_applicant(applicant)
+    if errors:
+        raise DossierError("Thông tin người nộp chưa đúng.", errors)
+    now = now or utcnow()
+    here = _local_naive(now, tz)
+    days, fee = _channel_terms(procedure, channel, here.date())
+    calendar = calendar if calendar is not None else workdays.load_calendar(session)
+    accepted = channel == "direct"
+    due = _to_utc(workdays.due_at(here, float(days), calendar), tz) if accepted else None
+    status = S.ACCEPTED if accepted else S.REGISTERED
+    try:
+        code = dossier_code(site_code, here.date(), _next_number(session, site_code, here.date()))
+        dossier = Dossier(
+            id=str(uuid.uuid4()), code=code, site_code=site_code, unit=unit or site_code,
+            procedure_code=procedure.code, procedure_version=procedure.version,
+            procedure_name=procedure.name, channel=channel,
+            applicant_name=applicant.full_name.strip(),
+            applicant_cccd=check_number(applicant.cccd),
+            applicant_birth_date=applicant.birth_date, applicant_gender=applicant.gender,
+            applicant_phone=applicant.phone.replace(" ", ""),
+            applicant_address=json.dumps(applicant.address, ensure_ascii=False),
+            fields=json.dumps(fields or {}, ensure_ascii=False), status=status,
+            processing_days=days, fee_vnd=fee, received_at=now, due_at=due,
+            ticket_id=ticket_id, received_by_id=actor.id if actor else None,
+            idempotency_key=key,
+        )  # fmt: skip
+        session.add(dossier)
+        session.add(
+            DossierEvent(
+                dossier=dossier,
+                at=now,
+                actor_id=actor.id if actor else None,
+                actor_name=actor.full_name if actor else "",
+                from_status="",
+                to_status=status,
+                due_at=due,
+            )  # fmt: skip
+        )
+        if print_on is not None:
+            session.add(_receipt_job(dossier, print_on, documents or [], actor))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
+        if key is None or existing is None:
+            raise
+        return Received(existing, created=False)
+    except BaseException:
+        session.rollback()
+        raise
+    return Received(dossier)
+
+
+def _receipt_job(
+    dossier: Dossier, spec: ReceiptPrint, documents: list[str], actor: User | None
+) -> Any:
+    due = dossier.due_at or dossier.received_at
+    data = {  # the fields of printers.layouts.ReceiptData
+        "site_name": spec.site_name,
+        "dossier_code": dossier.code,
+        "procedure": dossier.procedure_name,
+        "applicant": dossier.applicant_name,
+        "documents": documents,
+        "received_at": _local_naive(dossier.received_at, spec.tz).isoformat(),
+        "due_date": local(due, spec.tz).date().isoformat(),
+        "status_url": spec.link(dossier.code),
+        "officer": actor.full_name if actor else "",
+        "fee_vnd": dossier.fee_vnd,
+    }
+    return new_job(spec.printer, "receipt", f"Hồ sơ {dossier.code}", layout=("receipt", data))
+
+
+def find(session: Session, code: str) -> Dossier | None:
+    """The dossier with this code, or None."""
+    from .dossier_states import parse_code
+
+    if parse_code(code) is None:
+        return None
+    return session.scalar(select(Dossier).where(Dossier.code == code.strip().upper()))
+
+
+def _clock_start(dossier: Dossier) -> dt.datetime:
+    """When the dossier's clock started: its first acceptance."""
+    for ev in dossier.events:
+        if ev.to_status == S.ACCEPTED:
+            return ev.at
+    return dossier.received_at
+
+
+def _pauses(dossier: Dossier, tz: dt.tzinfo) -> list[workdays.Pause]:
+    pauses: list[workdays.Pause] = []
+    started: dt.datetime | None = None
+    for ev in dossier.events:
+        if ev.to_status in PAUSED and started is None:
+            started = ev.at
+        elif ev.to_status not in PAUSED and started is not None:
+            pauses.append(workdays.Pause(_local_naive(started, tz), _local_naive(ev.at, tz)))
+            started = None
+    if started is not None:
+        pauses.append(workdays.Pause(_local_naive(started, tz)))
+    return pauses
+
+
+def move(
+    session: Session,
+    dossier: Dossier,
+    to: str,
+    actor: User,
+    reason: str = "",
+    *,
+    now: dt.datetime | None = None,
+    tz: dt.tzinfo = VIETNAM,
+    calendar: workdays.Calendar | None = None,
+) -> Dossier:
+    """Move `dossier` to `to`; TransitionRefused (a message) if the rules do not allow it."""
+    require(actor, "dossier.process")
+    if len(reason) > 2000:
+        raise TransitionRefused("Lý do dài quá 2.000 ký tự.")
+    now = now or utcnow()
+    try:
+        target = check_move(dossier.status, to, reason)
+        source = dossier.status
+        dossier.status = target
+        event = DossierEvent(
+            dossier=dossier, at=now, actor_id=actor.id, actor_name=actor.full_name,
+            from_status=source, to_status=target, reason=reason.strip(),
+        )  # fmt: skip
+        session.add(event)
+        session.flush()
+        session.refresh(dossier, ["events"])
+        if target == S.ACCEPTED or (source in PAUSED and target in OPEN - PAUSED):
+            calendar = calendar if calendar is not None else workdays.load_calendar(session)
+            due = workdays.due_with_pauses(
+                _local_naive(_clock_start(dossier), tz),
+                float(dossier.processing_days),
+                _pauses(dossier, tz),
+                calendar,
+            )
+            dossier.due_at = _to_utc(due, tz) if due is not None else None
+        if target == S.RESOLVED:
+            dossier.resolved_at = now
+        elif target == S.RETURNED:
+            dossier.returned_at = now
+        event.due_at = dossier.due_at
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return dossier
+
+
+def progress(dossier: Dossier, now: dt.datetime | None = None, tz: dt.tzinfo = VIETNAM) -> str:
+    """Where the dossier stands against its due date, as the reports count it: `early`,
+    `on_time` or `late` once resolved; `within` or `overdue` while open; `paused`; or ``
+    when its clock has not started or it ended without a result."""
+    now = now or utcnow()
+    if dossier.resolved_at is not None and dossier.due_at is not None:
+        return workdays.classify_resolved(
+            _local_naive(dossier.resolved_at, tz), _local_naive(dossier.due_at, tz)
+        )
+    if dossier.status in PAUSED:
+        return "paused"
+    if dossier.status in OPEN and dossier.due_at is not None:
+        return "overdue" if now > dossier.due_at else "within"
+    return ""

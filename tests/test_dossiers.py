@@ -1,0 +1,163 @@
+"""Dossiers on both engines: codes, due dates, idempotency, the lifecycle with a supplement
+pausing the clock, the receipt's print job in the dossier's transaction, and refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.domain import catalog, dossiers, workdays
+from kiosk.domain.dossier_states import DossierState, TransitionRefused
+from kiosk.domain.identity import Forbidden, create_user
+from kiosk.domain.printing import Printer, render
+from kiosk.models import Dossier, DossierEvent, DossierSequence, PrintJob, User
+from printers.reader import read_escpos
+
+S = DossierState
+SITE = "000.00.01.H29"
+# Monday 16/11/2026, 9:00 in Vietnam.
+MONDAY_9 = dt.datetime(2026, 11, 16, 2, 0)
+NHUNG = dossiers.Applicant(
+    "Nguyễn Thị Hồng Nhung", "064185001234", dt.date(1985, 3, 12), "Nữ", "0905123456",
+    {"commune_code": "21550", "detail": "Tổ 3"},
+)  # fmt: skip
+
+
+@pytest.fixture
+def staff(session: Session) -> dict[str, User]:
+    workdays.seed_calendar(session, [2026, 2027])
+    return {
+        "officer": create_user(session, "canbo", "mat-khau-dai-1", "officer", "Trần Văn Bình"),
+        "processor": create_user(session, "xuly", "mat-khau-dai-2", "processor", "Lê Thị Hà"),
+    }
+
+
+def receive(session: Session, staff: dict[str, User], **kw: Any) -> dossiers.Received:
+    proc = catalog.get_procedure(session, kw.pop("code", "1.004222"))
+    assert proc is not None
+    kw.setdefault("channel", "direct")
+    kw.setdefault("site_code", SITE)
+    kw.setdefault("now", MONDAY_9)
+    kw.setdefault("actor", staff["officer"])
+    return dossiers.receive(session, proc, kw.pop("applicant", NHUNG), **kw)
+
+
+def count(session: Session, model: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_a_dossier_received_at_the_counter(session: Session, staff: dict[str, User]) -> None:
+    got = receive(session, staff)
+    d = got.dossier
+    assert got.created and d.code == f"{SITE}-261116-0001"
+    assert d.status == S.ACCEPTED and d.fee_vnd == 20000 and d.channel == "direct"
+    # Seven working days from Monday 9:00: Thursday 26/11 9:00 (Tuesday 24/11 is a day off).
+    assert d.due_at == dt.datetime(2026, 11, 26, 2, 0)
+    assert [e.to_status for e in d.events] == [S.ACCEPTED]
+    assert receive(session, staff).dossier.code == f"{SITE}-261116-0002"
+    # Another site, working apart, never mints the same code.
+    other = receive(session, staff, site_code="000.00.02.H29").dossier
+    assert other.code == "000.00.02.H29-261116-0001"
+
+
+def test_a_repeated_request_creates_one_dossier(session: Session, staff: dict[str, User]) -> None:
+    first = receive(session, staff, idempotency_key="quay-3-a")
+    again = receive(session, staff, idempotency_key="quay-3-a")
+    assert not again.created and again.dossier.id == first.dossier.id
+    assert count(session, Dossier) == 1
+    # The repeat used no number.
+    assert receive(session, staff).dossier.code.endswith("-0002")
+
+
+def test_bad_applicants_are_refused_field_by_field_and_nothing_is_stored(
+    session: Session, staff: dict[str, User]
+) -> None:
+    wrong = dossiers.Applicant("", "064085001234", dt.date(1985, 3, 12), "Nữ", "12345")
+    with pytest.raises(dossiers.DossierError) as refused:
+        receive(session, staff, applicant=wrong)
+    assert set(refused.value.errors) == {"full_name", "cccd", "phone"}
+    assert "Số thứ 4" in refused.value.errors["cccd"]
+    assert count(session, Dossier) == count(session, DossierSequence) == 0
+    assert receive(session, staff).dossier.code.endswith("-0001")
+
+
+def test_an_online_dossier_starts_its_clock_when_accepted(
+    session: Session, staff: dict[str, User]
+) -> None:
+    d = receive(session, staff, channel="online", actor=None).dossier
+    assert d.status == S.REGISTERED and d.due_at is None and d.fee_vnd == 10000
+    # Accepted on Wednesday 18/11 at 10:00: seven working days, Tuesday 24/11 off: Monday
+    # 30/11 at 10:00.
+    accepted = dt.datetime(2026, 11, 18, 3, 0)
+    dossiers.move(session, d, S.ACCEPTED, staff["processor"], now=accepted)
+    assert d.due_at == dt.datetime(2026, 11, 30, 3, 0)
+
+
+def test_the_lifecycle_with_a_supplement_pausing_the_clock(
+    session: Session, staff: dict[str, User]
+) -> None:
+    d = receive(session, staff).dossier
+    processor = staff["processor"]
+    dossiers.move(session, d, S.PROCESSING, processor, now=MONDAY_9 + dt.timedelta(hours=1))
+    # Tuesday 17/11 9:00: one working day used; the citizen must bring a paper.
+    dossiers.move(session, d, S.SUPPLEMENT, processor, "Thiếu giấy tờ chứng minh chỗ ở",
+                  now=dt.datetime(2026, 11, 17, 2, 0))  # fmt: skip
+    assert dossiers.progress(d, dt.datetime(2026, 12, 30)) == "paused"
+    # Back on Monday 23/11 at 14:00: six working days remain (48 h): 3 h that day, Tuesday
+    # 24/11 off, 8 h on each day to Tuesday 1/12, and 5 h on Wednesday 2/12: 14:00.
+    dossiers.move(session, d, S.PROCESSING, processor, "Đã bổ sung",
+                  now=dt.datetime(2026, 11, 23, 7, 0))  # fmt: skip
+    assert d.due_at == dt.datetime(2026, 12, 2, 7, 0)
+    assert dossiers.progress(d, dt.datetime(2026, 12, 2, 6, 59)) == "within"
+    assert dossiers.progress(d, dt.datetime(2026, 12, 2, 7, 1)) == "overdue"
+    dossiers.move(session, d, S.RESOLVED, processor, now=dt.datetime(2026, 11, 30, 8, 0))
+    assert dossiers.progress(d) == "early"
+    dossiers.move(session, d, S.RETURNED, processor, now=dt.datetime(2026, 12, 1, 2, 0))
+    session.expire_all()
+    stored = dossiers.find(session, d.code)
+    assert stored is not None and stored.returned_at is not None
+    assert [(e.from_status, e.to_status) for e in stored.events] == [
+        ("", S.ACCEPTED), (S.ACCEPTED, S.PROCESSING), (S.PROCESSING, S.SUPPLEMENT),
+        (S.SUPPLEMENT, S.PROCESSING), (S.PROCESSING, S.RESOLVED), (S.RESOLVED, S.RETURNED),
+    ]  # fmt: skip
+    assert stored.events[2].reason == "Thiếu giấy tờ chứng minh chỗ ở"
+    assert all(e.actor_name for e in stored.events)
+
+
+def test_impossible_moves_and_wrong_roles_are_refused(
+    session: Session, staff: dict[str, User]
+) -> None:
+    d = receive(session, staff).dossier
+    with pytest.raises(TransitionRefused, match="không thể chuyển"):
+        dossiers.move(session, d, S.RETURNED, staff["processor"])
+    with pytest.raises(TransitionRefused, match="Cần ghi lý do"):
+        dossiers.move(session, d, S.STOPPED, staff["processor"], "  ")
+    with pytest.raises(Forbidden):
+        dossiers.move(session, d, S.PROCESSING, staff["officer"])
+    session.expire_all()
+    assert session.get(Dossier, d.id).status == S.ACCEPTED  # type: ignore[union-attr]
+    assert count(session, DossierEvent) == 1
+    assert dossiers.find(session, "'; DROP TABLE dossier; --") is None
+
+
+def test_the_receipt_is_printed_from_the_dossiers_own_transaction(
+    session: Session, staff: dict[str, User], tmp_path: Any
+) -> None:
+    spec = dossiers.ReceiptPrint(
+        Printer(f"virtual://{tmp_path}", "TM-T20II"), "Trung tâm Phục vụ hành chính công",
+        lambda code: f"http://kiosk.test/d/{code}", dossiers.VIETNAM,
+    )  # fmt: skip
+    d = receive(session, staff, print_on=spec, documents=["Tờ khai CT01"]).dossier
+    job = session.scalar(select(PrintJob))
+    assert job is not None and job.kind == "receipt" and d.code in job.title
+    back = read_escpos(render(job))
+    assert back.qr_payloads == [f"http://kiosk.test/d/{d.code}"]
+    # A failed receipt job leaves no dossier behind.
+    broken = dossiers.ReceiptPrint(Printer(None, "x"), "x", str, dossiers.VIETNAM)  # type: ignore[arg-type]
+    with pytest.raises(Exception):  # noqa: B017 - the job's INSERT fails, whatever the driver says
+        receive(session, staff, print_on=broken)
+    assert count(session, Dossier) == 1 and count(session, PrintJob) == 1
