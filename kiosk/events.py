@@ -186,6 +186,7 @@ class Hub:
         self.last_id = -1
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._stopping = threading.Event()
         #: Streams reading the database (a snapshot, a long catch-up) take turns, so a crowd of
         #: displays reconnecting at once cannot take every connection from the kiosk's pages.
         self.db_gate = threading.BoundedSemaphore(4)
@@ -215,6 +216,15 @@ class Hub:
         with self.cond:
             self.cond.wait_for(lambda: self.last_id >= 0, timeout=5)
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the reader and give its database connection back (before the engine is
+        disposed: a connection still held then is never closed properly)."""
+        self._stopping.set()
+        self.poke_event.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
     def poke(self) -> None:
         """A commit in this process: read the log now rather than at the next poll."""
         self.poke_event.set()
@@ -233,12 +243,14 @@ class Hub:
                 self.recent.extend(recent)
                 self.last_id = recent[-1]["id"] if recent else last
                 self.cond.notify_all()
-            while True:
+            while not self._stopping.is_set():
                 try:
                     events = queue.events_after(session, self.last_id)
                     batch = enrich(session, events, self.tz) if events else []
                     session.rollback()
                 except Exception:  # noqa: BLE001 - a dropped database link: retry, keep going
+                    if self._stopping.is_set():
+                        break
                     log.exception("queue hub: reading the event log failed; retrying")
                     session.close()
                     session = self.factory()

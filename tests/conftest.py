@@ -184,6 +184,9 @@ def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
         }
     )
     yield app
+    hub = app.extensions.get("kiosk.hub")
+    if hub is not None:  # its reader holds a connection: give it back before disposing
+        hub.stop()
     app.extensions["kiosk.engine"].dispose()
 
 
