@@ -115,4 +115,5 @@ def openapi() -> Response:
     )
 
 
+from . import places as _places  # noqa: E402,F401 - registers the places endpoint on `bp`
 from . import queue as _queue  # noqa: E402,F401 - registers the queue endpoints on `bp`
