@@ -99,12 +99,21 @@ class Conn:
             self.writer.close()
 
 
-async def open_display(port: int, query: str = "") -> asyncio.StreamReader:
+async def open_stream(
+    port: int, query: str = ""
+) -> tuple[int, asyncio.StreamReader, asyncio.StreamWriter]:
+    """GET the event stream as a display does: the status, then the connection."""
     reader, writer = await asyncio.open_connection(HOST, port)
     writer.write(
         f"GET /api/v1/queue/events{query} HTTP/1.1\r\nHost: {HOST}\r\nAccept: text/event-stream"
         "\r\n\r\n".encode()
     )
+    status = int((await reader.readline()).split()[1])
+    return status, reader, writer
+
+
+async def open_display(port: int, query: str = "") -> asyncio.StreamReader:
+    _status, reader, writer = await open_stream(port, query)
     while (await reader.readline()) not in (b"\r\n", b""):
         pass
     reader._kiosk_writer = writer  # type: ignore[attr-defined]  # keep it alive
@@ -250,12 +259,7 @@ async def crowd(port: int, displays: int, rounds: int) -> tuple[int, int, list[f
         deadline = time.perf_counter() + 20
         tries = 0
         while time.perf_counter() < deadline:
-            reader, writer = await asyncio.open_connection(HOST, port)
-            writer.write(
-                f"GET /api/v1/queue/events HTTP/1.1\r\nHost: {HOST}\r\n"
-                "Accept: text/event-stream\r\n\r\n".encode()
-            )
-            status = int((await reader.readline()).split()[1])
+            status, _reader, writer = await open_stream(port)
             if status == 200:
                 held.append(writer)
                 return

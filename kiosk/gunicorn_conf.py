@@ -31,7 +31,8 @@ preload_app = True
 
 def post_fork(_server: object, worker: object) -> None:
     """A worker must not share the master's database connections: open its own."""
-    app = getattr(worker, "wsgi", None) or getattr(getattr(worker, "app", None), "callable", None)
-    engine = getattr(app, "extensions", {}).get("kiosk.engine") if app is not None else None
+    # With preload_app, the application gunicorn loaded in the master is `worker.app.callable`.
+    app = getattr(getattr(worker, "app", None), "callable", None)
+    engine = getattr(app, "extensions", {}).get("kiosk.engine")
     if engine is not None:
         engine.dispose(close=False)

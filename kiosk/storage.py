@@ -40,6 +40,26 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def next_in_sequence(session: Session, model: type[Base], **key: Any) -> int:
+    """Increment the counter row of `model` (a table with `last_number` and the primary key
+    `key`) and return its new value, creating it at 1: one upsert, on SQLite and PostgreSQL
+    alike, that also locks the row until the transaction ends, so concurrent callers get
+    consecutive numbers and a rolled-back one leaves no gap. Ticket numbers and dossier codes
+    both come from here."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    column = model.__table__.c.last_number
+    number = session.scalar(
+        ins.values(**key, last_number=1)
+        .on_conflict_do_update(index_elements=list(key), set_={"last_number": column + 1})
+        .returning(column)
+    )
+    assert number is not None
+    return int(number)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to `engine`; objects stay readable after commit for rendering."""
     return sessionmaker(bind=engine, expire_on_commit=False)

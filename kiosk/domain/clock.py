@@ -25,3 +25,13 @@ def local(at: dt.datetime, tz: dt.tzinfo = VIETNAM) -> dt.datetime:
 def local_day(at: dt.datetime, tz: dt.tzinfo = VIETNAM) -> dt.date:
     """The site's calendar day at a stored time."""
     return local(at, tz).date()
+
+
+def wall_clock(at: dt.datetime, tz: dt.tzinfo = VIETNAM) -> dt.datetime:
+    """A stored time as the site's naive wall-clock time (what office hours are written in)."""
+    return local(at, tz).replace(tzinfo=None)
+
+
+def stored(wall: dt.datetime, tz: dt.tzinfo = VIETNAM) -> dt.datetime:
+    """The site's naive wall-clock time as a stored (naive UTC) time."""
+    return wall.replace(tzinfo=tz).astimezone(dt.UTC).replace(tzinfo=None)

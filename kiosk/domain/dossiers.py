@@ -25,15 +25,23 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, DossierEvent, DossierSequence, Procedure, User
+from ..models import Dossier, DossierEvent, DossierSequence, PrintJob, Procedure, User
+from ..storage import next_in_sequence
 from . import workdays
-from .citizen_id import CccdError, check_number
-from .clock import VIETNAM, local, utcnow
-from .dossier_states import OPEN, PAUSED, DossierState, TransitionRefused, check_move, dossier_code
+from .citizen_id import GENDERS, CccdError, check_number
+from .clock import VIETNAM, local, stored, utcnow, wall_clock
+from .dossier_states import (
+    OPEN,
+    PAUSED,
+    DossierState,
+    TransitionRefused,
+    check_move,
+    dossier_code,
+    parse_code,
+)
 from .identity import require
 from .printing import Printer, new_job
 
@@ -80,43 +88,19 @@ class Received:
     created: bool = True
 
 
-def _to_utc(local_time: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    return local_time.replace(tzinfo=tz).astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _local_naive(at: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    return local(at, tz).replace(tzinfo=None)
-
-
-def _next_number(session: Session, site_code: str, day: dt.date) -> int:
-    """The site's next dossier number for the day, in one upsert that also locks the row."""
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DossierSequence)
-    number = session.scalar(
-        ins.values(site_code=site_code, day=day, last_number=1)
-        .on_conflict_do_update(
-            index_elements=["site_code", "day"],
-            set_={"last_number": DossierSequence.__table__.c.last_number + 1},
-        )
-        .returning(DossierSequence.last_number)
-    )
-    assert number is not None
-    return int(number)
-
-
 def _check_applicant(applicant: Applicant) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not applicant.full_name.strip():
         errors["full_name"] = "Nhập họ và tên người nộp."
     elif len(applicant.full_name) > 255:
         errors["full_name"] = "Họ và tên dài quá 255 ký tự."
-    if applicant.gender and applicant.gender not in ("Nam", "Nữ"):
+    if applicant.gender and applicant.gender not in GENDERS:
         errors["gender"] = "Giới tính là Nam hoặc Nữ."
     try:
         check_number(
             applicant.cccd,
             applicant.birth_date,
-            applicant.gender if applicant.gender in ("Nam", "Nữ") else None,
+            applicant.gender if applicant.gender in GENDERS else None,
         )
     except CccdError as exc:
         errors["cccd"] = str(exc)
@@ -169,14 +153,18 @@ def receive(
     if errors:
         raise DossierError("Thông tin người nộp chưa đúng.", errors)
     now = now or utcnow()
-    here = _local_naive(now, tz)
+    here = wall_clock(now, tz)
     days, fee = _channel_terms(procedure, channel, here.date())
     calendar = calendar if calendar is not None else workdays.load_calendar(session)
     accepted = channel == "direct"
-    due = _to_utc(workdays.due_at(here, float(days), calendar), tz) if accepted else None
+    due = stored(workdays.due_at(here, float(days), calendar), tz) if accepted else None
     status = S.ACCEPTED if accepted else S.REGISTERED
     try:
-        code = dossier_code(site_code, here.date(), _next_number(session, site_code, here.date()))
+        code = dossier_code(
+            site_code,
+            here.date(),
+            next_in_sequence(session, DossierSequence, site_code=site_code, day=here.date()),
+        )
         dossier = Dossier(
             id=str(uuid.uuid4()), code=code, site_code=site_code, unit=unit or site_code,
             procedure_code=procedure.code, procedure_version=procedure.version,
@@ -220,7 +208,7 @@ def receive(
 
 def _receipt_job(
     dossier: Dossier, spec: ReceiptPrint, documents: list[str], actor: User | None
-) -> Any:
+) -> PrintJob:
     due = dossier.due_at or dossier.received_at
     data = {  # the fields of printers.layouts.ReceiptData
         "site_name": spec.site_name,
@@ -228,7 +216,7 @@ def _receipt_job(
         "procedure": dossier.procedure_name,
         "applicant": dossier.applicant_name,
         "documents": documents,
-        "received_at": _local_naive(dossier.received_at, spec.tz).isoformat(),
+        "received_at": wall_clock(dossier.received_at, spec.tz).isoformat(),
         "due_date": local(due, spec.tz).date().isoformat(),
         "status_url": spec.link(dossier.code),
         "officer": actor.full_name if actor else "",
@@ -239,8 +227,6 @@ def _receipt_job(
 
 def find(session: Session, code: str) -> Dossier | None:
     """The dossier with this code, or None."""
-    from .dossier_states import parse_code
-
     if parse_code(code) is None:
         return None
     return session.scalar(select(Dossier).where(Dossier.code == code.strip().upper()))
@@ -261,10 +247,10 @@ def _pauses(dossier: Dossier, tz: dt.tzinfo) -> list[workdays.Pause]:
         if ev.to_status in PAUSED and started is None:
             started = ev.at
         elif ev.to_status not in PAUSED and started is not None:
-            pauses.append(workdays.Pause(_local_naive(started, tz), _local_naive(ev.at, tz)))
+            pauses.append(workdays.Pause(wall_clock(started, tz), wall_clock(ev.at, tz)))
             started = None
     if started is not None:
-        pauses.append(workdays.Pause(_local_naive(started, tz)))
+        pauses.append(workdays.Pause(wall_clock(started, tz)))
     return pauses
 
 
@@ -292,18 +278,16 @@ def move(
             dossier=dossier, at=now, actor_id=actor.id, actor_name=actor.full_name,
             from_status=source, to_status=target, reason=reason.strip(),
         )  # fmt: skip
-        session.add(event)
-        session.flush()
-        session.refresh(dossier, ["events"])
+        session.add(event)  # also appended to dossier.events, in order, by the relationship
         if target == S.ACCEPTED or (source in PAUSED and target in OPEN - PAUSED):
             calendar = calendar if calendar is not None else workdays.load_calendar(session)
             due = workdays.due_with_pauses(
-                _local_naive(_clock_start(dossier), tz),
+                wall_clock(_clock_start(dossier), tz),
                 float(dossier.processing_days),
                 _pauses(dossier, tz),
                 calendar,
             )
-            dossier.due_at = _to_utc(due, tz) if due is not None else None
+            dossier.due_at = stored(due, tz) if due is not None else None
         if target == S.RESOLVED:
             dossier.resolved_at = now
         elif target == S.RETURNED:
@@ -323,7 +307,7 @@ def progress(dossier: Dossier, now: dt.datetime | None = None, tz: dt.tzinfo = V
     now = now or utcnow()
     if dossier.resolved_at is not None and dossier.due_at is not None:
         return workdays.classify_resolved(
-            _local_naive(dossier.resolved_at, tz), _local_naive(dossier.due_at, tz)
+            wall_clock(dossier.resolved_at, tz), wall_clock(dossier.due_at, tz)
         )
     if dossier.status in PAUSED:
         return "paused"

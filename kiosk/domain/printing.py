@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import KioskStation, PrinterState, PrintJob, Ticket
-from .clock import local, utcnow
+from .clock import utcnow, wall_clock
 
 #: Printer states in which a kiosk tells the citizen to note the number rather than wait for
 #: the paper.
@@ -78,7 +78,7 @@ def ticket_job(ticket: Ticket, ahead: int, spec: TicketPrint) -> PrintJob:
         "service": ticket.service.name,
         "number": ticket.number,
         "people_ahead": ahead,
-        "issued_at": local(ticket.issued_at, spec.tz).replace(tzinfo=None).isoformat(),
+        "issued_at": wall_clock(ticket.issued_at, spec.tz).isoformat(),
         "url": spec.link(ticket.token),
         "estimated_wait_minutes": ticket.estimated_wait_minutes,
         "priority": ticket.priority,

@@ -34,10 +34,18 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def enqueue(
-    session: Session, printer_url: str, profile: str, payload: bytes, *, kind: str, title: str = ""
+    session: Session,
+    printer_url: str,
+    profile: str,
+    payload: bytes,
+    *,
+    kind: str,
+    title: str = "",
+    layout: str = "",
 ) -> PrintJob:
     """Store a job for the spooler and commit it. Never waits for a printer."""
     job = new_job(Printer(printer_url, profile), kind, title, payload=payload)
+    job.layout = layout
     session.add(job)
     session.commit()
     return job
@@ -48,11 +56,10 @@ def reprint(session: Session, job_id: str) -> PrintJob | None:
     old = session.get(PrintJob, job_id)
     if old is None:
         return None
-    job = new_job(Printer(old.printer_url, old.profile), old.kind, old.title, payload=old.payload)
-    job.layout = old.layout
-    session.add(job)
-    session.commit()
-    return job
+    return enqueue(
+        session, old.printer_url, old.profile, old.payload, kind=old.kind, title=old.title,
+        layout=old.layout,
+    )  # fmt: skip
 
 
 def _due(now: dt.datetime):  # type: ignore[no-untyped-def]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -393,23 +392,22 @@ def perform(
     if spec is None:
         raise QueueError("unknown_action", f"Không có thao tác {action[:32]}.", 404)
     ticket: Ticket | None = None
-    run: dict[str, Any] = {"if_current": if_current}
     if action == "call-next":
-        ticket = call_next(session, counter_id, user, tz=tz, **run)
+        ticket = call_next(session, counter_id, user, if_current=if_current, tz=tz)
         if ticket is None:
             return Outcome(None, QUEUE_EMPTY, "info")
     elif action == "recall":
-        ticket = recall(session, counter_id, user, **run)
+        ticket = recall(session, counter_id, user, if_current=if_current)
     elif action == "no-show":
-        ticket = no_show(session, counter_id, user, **run)
+        ticket = no_show(session, counter_id, user, if_current=if_current)
     elif action == "start":
-        ticket = start(session, counter_id, user, **run)
+        ticket = start(session, counter_id, user, if_current=if_current)
     elif action == "finish":
-        ticket = finish(session, counter_id, user, **run)
+        ticket = finish(session, counter_id, user, if_current=if_current)
     elif action == "transfer":
         ticket = transfer(
             session, counter_id, user, service_code=service_code, to_counter_id=to_counter_id,
-            **run,
+            if_current=if_current,
         )  # fmt: skip
     elif action in ("pause", "resume"):
         set_paused(session, counter_id, user, action == "pause")

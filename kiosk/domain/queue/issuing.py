@@ -14,11 +14,11 @@ import secrets
 import threading
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...models import Service, Ticket, TicketSequence, TicketState
+from ...storage import next_in_sequence
 from ..clock import VIETNAM, local_day, utcnow
 from ..printing import TicketPrint, ticket_job
 from .base import QueueError, TicketInfo, atomic
@@ -29,23 +29,6 @@ from .waiting import estimate, minutes_per_person, minutes_until_open, ticket_in
 #: Issuing in this process, one at a time (see `issue_ticket`). Under gevent this lock is
 #: gevent's, so waiting for it lets the worker's other requests run.
 _ISSUING = threading.Lock()
-
-
-def _next_number(session: Session, service_id: int, day: dt.date) -> int:
-    """The next number of a service for the day, in one statement (an upsert, on both
-    engines) that also locks the row until the transaction ends."""
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TicketSequence)
-    number = session.scalar(
-        ins.values(service_id=service_id, day=day, last_number=1)
-        .on_conflict_do_update(
-            index_elements=["service_id", "day"],
-            set_={"last_number": TicketSequence.__table__.c.last_number + 1},
-        )
-        .returning(TicketSequence.last_number)
-    )
-    assert number is not None
-    return int(number)
 
 
 def format_number(prefix: str, seq: int) -> str:
@@ -124,7 +107,7 @@ def _issue_orm(
     print_on: TicketPrint | None,
 ) -> tuple[Ticket, int]:
     """Issue through the ORM (SQLite: the first write takes the database's write lock)."""
-    seq = _next_number(session, svc.id, day)
+    seq = next_in_sequence(session, TicketSequence, service_id=svc.id, day=day)
     # Read the clock now that this service's number lock is held, so that the call order
     # (by time of issue) is the order of the numbers.
     at = now or utcnow()
