@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -46,8 +47,6 @@ def next_in_sequence(session: Session, model: type[Base], **key: Any) -> int:
     alike, that also locks the row until the transaction ends, so concurrent callers get
     consecutive numbers and a rolled-back one leaves no gap. Ticket numbers and dossier codes
     both come from here."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = session.get_bind().dialect.name
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
     column = model.__table__.c.last_number
