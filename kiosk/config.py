@@ -56,6 +56,17 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         None,
         "where the database, secret key and instance config live; empty means ./instance",
     ),
+    "UPLOAD_DIR": (
+        None,
+        "where uploaded papers and results are kept, outside static/; empty means instance/uploads",
+    ),
+    "UPLOAD_MAX_MB": (10, "largest file a citizen, officer or agent may upload"),
+    "DOSSIER_MAX_MB": (40, "most a dossier's files may weigh together"),
+    "UPLOAD_KEEP_HOURS": (24, "an upload never filed with a dossier is removed after this long"),
+    "STATUS_LOOKUPS_PER_MINUTE": (
+        10,
+        "dossier status look-ups (/d/<code>, the API's verify) one address may make a minute",
+    ),
     "QUEUE_ENFORCE_HOURS": (
         False,
         "refuse tickets outside a service's hours; otherwise issue them and count the wait "

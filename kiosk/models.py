@@ -22,6 +22,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,6 +56,8 @@ class Procedure(Base):
     conditions: Mapped[str] = mapped_column(Text, default="")
     steps: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(Text, default="")
+    #: JSON: the e-form's fields (`domain.forms`), `[]` when the procedure has none.
+    form: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     #: Folded (lower case, no diacritics, đ→d) name padded with spaces, for word-prefix matching.
     search_name: Mapped[str] = mapped_column(Text, default="")
     #: Folded name, code, field and agency.
@@ -147,6 +150,8 @@ class RequiredDocument(Base):
     form: Mapped[str] = mapped_column(String(255), default="")
     #: The case (*trường hợp*) this paper belongs to, empty when it applies to every case.
     case: Mapped[str] = mapped_column(Text, default="")
+    #: Whether every dossier must have it (a paper of one case only is not).
+    required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     procedure: Mapped[Procedure] = relationship(back_populates="documents")
 
@@ -467,6 +472,8 @@ class Dossier(Base):
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
     )
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    #: The new date promised in an apology (form 04), when the due date cannot be kept.
+    promised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
 
     events: Mapped[list[DossierEvent]] = relationship(
         back_populates="dossier", order_by="DossierEvent.id", cascade="all, delete-orphan"
@@ -493,3 +500,52 @@ class DossierEvent(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
 
     dossier: Mapped[Dossier] = relationship(back_populates="events")
+
+
+class Upload(Base):
+    """A file a citizen, officer or agent sent (a scanned paper, a photo, the digitized result).
+    It lies in the instance's upload folder under `stored_name`, a random name; the original
+    name is kept only to show. It belongs to no dossier until one is received with it
+    (`dossier_id`, `document_name`); an upload never attached expires (`domain.uploads`)."""
+
+    __tablename__ = "upload"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    stored_name: Mapped[str] = mapped_column(String(64), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    #: `application/pdf`, `image/jpeg` or `image/png`, from the content.
+    media_type: Mapped[str] = mapped_column(String(32))
+    pages: Mapped[int] = mapped_column(Integer, default=1)
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    #: Who may see it before it is attached: `kiosk:<browser session>` or `user:<id>`.
+    owner: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
+    dossier_id: Mapped[str | None] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    #: The paper of *thành phần hồ sơ* it is, or `ket_qua` for the dossier's result.
+    document_name: Mapped[str] = mapped_column(Text, default="")
+    #: The upload of an earlier dossier this one reuses (*tái sử dụng kết quả số hóa*).
+    reused_from_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class Rating(Base):
+    """A citizen's satisfaction (1-5, with reasons) with a dossier or a counter visit."""
+
+    __tablename__ = "rating"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[str | None] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), nullable=True, unique=True
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("queue_ticket.id", ondelete="CASCADE"), nullable=True, unique=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    #: JSON list of reason codes (`domain.ratings.REASONS`).
+    reasons: Mapped[str] = mapped_column(Text, default="[]")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    #: Where it was given: `kiosk`, `status_page` or `counter`.
+    source: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime())

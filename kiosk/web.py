@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from printers.transports.policy import AddressPolicy
 
 from .domain.printing import Printer, TicketPrint, station_printer
+from .domain.uploads import Limits
 from .events import Hub
 
 
@@ -102,6 +104,21 @@ def ticket_print(station_code: str | None) -> TicketPrint:
         site_name=str(current_app.config["SITE_NAME"]),
         link=lambda token: public_url(url_for("public.ticket", token=token)),
         tz=site_tz(),
+    )
+
+
+def upload_folder() -> Path:
+    """Where uploads are kept (KIOSK_UPLOAD_DIR, else instance/uploads), never under static/."""
+    return upload_folder_for(current_app.config, current_app.instance_path)
+
+
+def upload_folder_for(config: Any, instance_path: str) -> Path:
+    return Path(config.get("UPLOAD_DIR") or Path(instance_path) / "uploads")
+
+
+def upload_limits() -> Limits:
+    return Limits.from_mb(
+        float(current_app.config["UPLOAD_MAX_MB"]), float(current_app.config["DOSSIER_MAX_MB"])
     )
 
 

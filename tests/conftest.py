@@ -264,3 +264,45 @@ def sign_in(client: FlaskClient, name: str, password: str) -> Any:
     return client.post(
         "/office/login", data={"username": name, "password": password, "csrf_token": token}
     )
+
+
+# --- real files for uploads ---------------------------------------------------------------
+
+
+def sample_pdf(megabytes: float = 0.0, pages: int = 1) -> bytes:
+    """A real PDF (Pillow writes each page as a JPEG of noise), of about `megabytes` when set."""
+    import io as _io
+    import os as _os
+
+    from PIL import Image
+
+    side = max(64, int((megabytes * 1_000_000 / pages / 1.2) ** 0.5)) if megabytes else 64
+    frames = [
+        Image.frombytes("RGB", (side, side), _os.urandom(side * side * 3)) for _ in range(pages)
+    ]
+    buf = _io.BytesIO()
+    frames[0].save(buf, "PDF", quality=95, save_all=True, append_images=frames[1:])
+    return buf.getvalue()
+
+
+def sample_image(fmt: str = "JPEG", side: int = 120) -> bytes:
+    import io as _io
+
+    from PIL import Image
+
+    buf = _io.BytesIO()
+    Image.new("RGB", (side, side), (200, 30, 30)).save(buf, fmt)
+    return buf.getvalue()
+
+
+def store_upload(
+    session: Session, folder: Path, data: bytes, owner: str = "kiosk:test", name: str = "a.pdf"
+) -> Any:
+    import io as _io
+
+    from kiosk.domain import uploads
+
+    return uploads.store(
+        session, folder, _io.BytesIO(data), original_name=name, owner=owner,
+        limits=uploads.Limits.from_mb(10, 40),
+    )  # fmt: skip

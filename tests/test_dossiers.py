@@ -4,6 +4,7 @@ pausing the clock, the receipt's print job in the dossier's transaction, and ref
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from kiosk.domain import catalog, dossiers, workdays
 from kiosk.domain.dossier_states import DossierState, TransitionRefused
 from kiosk.domain.identity import Forbidden, create_user
 from kiosk.domain.printing import Printer, render
-from kiosk.models import Dossier, DossierEvent, DossierSequence, PrintJob, User
+from kiosk.models import Dossier, DossierEvent, DossierSequence, PrintJob, Upload, User
 from printers.reader import read_escpos
+
+from .conftest import sample_pdf, store_upload
 
 S = DossierState
 SITE = "000.00.01.H29"
@@ -23,7 +26,7 @@ SITE = "000.00.01.H29"
 MONDAY_9 = dt.datetime(2026, 11, 16, 2, 0)
 NHUNG = dossiers.Applicant(
     "Nguyễn Thị Hồng Nhung", "064185001234", dt.date(1985, 3, 12), "Nữ", "0905123456",
-    {"commune_code": "21550", "detail": "Tổ 3"},
+    {"commune_code": "21553", "detail": "Tổ 3"},
 )  # fmt: skip
 
 
@@ -86,15 +89,23 @@ def test_bad_applicants_are_refused_field_by_field_and_nothing_is_stored(
 
 
 def test_an_online_dossier_starts_its_clock_when_accepted(
-    session: Session, staff: dict[str, User]
+    session: Session, staff: dict[str, User], tmp_path: Path
 ) -> None:
-    d = receive(session, staff, channel="online", actor=None).dossier
-    assert d.status == S.REGISTERED and d.due_at is None and d.fee_vnd == 10000
-    # Accepted on Wednesday 18/11 at 10:00: seven working days, Tuesday 24/11 off: Monday
-    # 30/11 at 10:00.
-    accepted = dt.datetime(2026, 11, 18, 3, 0)
+    up = store_upload(session, tmp_path, sample_pdf())
+    wanted = dossiers.uploads.Wanted("Đề nghị khai báo tạm vắng", up.id)
+    papers = dossiers.Papers(files=(wanted,), owner="kiosk:test")
+    d = receive(
+        session, staff, channel="online", actor=None, code="1.003677", papers=papers
+    ).dossier
+    assert [u.document_name for u in session.scalars(select(Upload))] == [wanted.name]
+    # Until accepted, the date it would be due if accepted when filed (Monday 9:00 + 1 day).
+    assert d.status == S.REGISTERED and d.fee_vnd == 0
+    assert d.due_at == dt.datetime(2026, 11, 17, 2, 0)
+    # Accepted on Monday 23/11 at 10:00: one working day, Tuesday 24/11 off: Wednesday 25/11
+    # at 10:00.
+    accepted = dt.datetime(2026, 11, 23, 3, 0)
     dossiers.move(session, d, S.ACCEPTED, staff["processor"], now=accepted)
-    assert d.due_at == dt.datetime(2026, 11, 30, 3, 0)
+    assert d.due_at == dt.datetime(2026, 11, 25, 3, 0)
 
 
 def test_the_lifecycle_with_a_supplement_pausing_the_clock(
@@ -151,7 +162,12 @@ def test_the_receipt_is_printed_from_the_dossiers_own_transaction(
         Printer(f"virtual://{tmp_path}", "TM-T20II"), "Trung tâm Phục vụ hành chính công",
         lambda code: f"http://kiosk.test/d/{code}", dossiers.VIETNAM,
     )  # fmt: skip
-    d = receive(session, staff, print_on=spec, documents=["Tờ khai CT01"]).dossier
+    d = receive(
+        session,
+        staff,
+        print_on=spec,
+        papers=dossiers.Papers(on_paper=("Tờ khai thay đổi thông tin cư trú",)),
+    ).dossier
     job = session.scalar(select(PrintJob))
     assert job is not None and job.kind == "receipt" and d.code in job.title
     back = read_escpos(render(job))

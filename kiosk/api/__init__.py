@@ -73,9 +73,11 @@ def _detail(p: Procedure, today: dt.date) -> dict[str, Any]:
                 "copies": d.copies,
                 "form": d.form,
                 "case": d.case,
+                "required": d.required,
             }
             for d in p.documents
         ],
+        "form": [{"options": [], **f.as_dict()} for f in catalog.form_of(p)],
     }
 
 

@@ -3,7 +3,8 @@
 - `catalog.py`: init-db, demo, import-catalog;
 - `people.py`: users, tokens;
 - `printing.py`: printer test / preview, spooler;
-- `serve.py`: serve (gunicorn with the spooler beside it).
+- `serve.py`: serve (gunicorn with the spooler beside it);
+- `dossiers.py`: uploads sweep.
 
 A new group (dossiers, payments, reports) gets a module of its own with a `register(cli)`
 and a line in `register` below.
@@ -19,9 +20,9 @@ from .catalog import DEMO_CATALOG
 
 def register(app: Flask) -> None:
     """Attach the project's commands to `app.cli`."""
-    from . import catalog, people, printing, serve
+    from . import catalog, dossiers, people, printing, serve
 
-    for group in (catalog, people, printing, serve):
+    for group in (catalog, people, printing, serve, dossiers):
         group.register(app.cli)
 
 

@@ -1,15 +1,16 @@
-"""`kiosk init-db`, `kiosk demo` and `kiosk import-catalog FILE`."""
+"""`kiosk init-db`, `kiosk demo`, `kiosk import-catalog FILE` and `kiosk export-catalog`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TextIO
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
-from ..domain.catalog_import import CatalogFormatError, import_catalog
+from ..domain.catalog_import import CatalogFormatError, export_catalog, import_catalog
 from ..storage import migrate
 from .common import open_session
 
@@ -25,6 +26,7 @@ DEMO_ACCOUNTS = [
 def register(cli: AppGroup) -> None:
     cli.add_command(init_db)
     cli.add_command(import_catalog_cmd)
+    cli.add_command(export_catalog_cmd)
     cli.add_command(demo)
 
 
@@ -60,6 +62,23 @@ def _seed_calendar() -> None:
 def import_catalog_cmd(file: Path) -> None:
     """Import procedures from a JSON or CSV FILE: all of it, or nothing if a row is bad."""
     _import(file)
+
+
+@click.command("export-catalog")
+@with_appcontext
+@click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
+def export_catalog_cmd(file: TextIO) -> None:
+    """Write the whole catalog, e-forms included, as JSON to FILE (standard output by default),
+    in the shape `kiosk import-catalog` reads back."""
+    import json
+
+    session = open_session()
+    try:
+        data = export_catalog(session)
+    finally:
+        session.close()
+    json.dump(data, file, ensure_ascii=False, indent=1)
+    file.write("\n")
 
 
 @click.command("demo")

@@ -64,6 +64,11 @@ def serve(
             f"KIOSK_MAX_STREAMS ({streams}) phải nhỏ hơn --worker-connections "
             f"({worker_connections}), để còn chỗ cho kiosk và các quầy."
         )
+    from .dossiers import sweep_uploads
+
+    done, _ = sweep_uploads()  # before any worker: what a crash left is put right first
+    if done.finished or done.removed:
+        click.echo(f"Tệp tải lên sau sự cố: hoàn tất {done.finished}, xóa {done.removed}.")
     if spooler:
         _start_spooler(env)
     click.echo(

@@ -19,6 +19,7 @@ still leads somewhere. The total comes from a window count in the same statement
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, se
 from sqlalchemy.orm import QueryableAttribute, Session, load_only, selectinload
 
 from ..models import Channel, Procedure, ProcedureWord
+from . import forms
 from .text import fold
 
 _CODE = re.compile(r"^\d+(\.\d*)?$")
@@ -164,6 +166,12 @@ def get_procedure(session: Session, code: str) -> Procedure | None:
             selectinload(Procedure.documents),
         )
     )
+
+
+def form_of(procedure: Procedure) -> list[forms.Field]:
+    """The procedure's e-form (`domain.forms`), as the catalog import checked it."""
+    fields, _ = forms.parse_form(json.loads(procedure.form or "[]"))
+    return fields
 
 
 def fields(session: Session, level: str | None = None) -> list[tuple[str, int]]:

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..models import (
     CHANNELS,
@@ -35,6 +35,7 @@ from ..models import (
     ProcedureWord,
     RequiredDocument,
 )
+from . import forms
 from .text import fold
 
 _WHOLE = re.compile(r"^-?(\d+|\d{1,3}([.,\s]\d{3})+)$")
@@ -48,7 +49,7 @@ _PORTAL_CHANNELS = {"1": "truc_tiep", "2": "truc_tuyen", "3": "buu_chinh"}
 _TEXT_FIELDS = (
     "version", "agency", "applicants", "result", "legal_basis", "conditions", "steps", "source",
 )  # fmt: skip
-_COPIED = ("name", "field", "level", "online_level", "any_desk") + _TEXT_FIELDS
+_COPIED = ("name", "field", "level", "online_level", "any_desk", "form") + _TEXT_FIELDS
 
 
 @dataclass
@@ -365,9 +366,14 @@ def validate(rec: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
                 "copies": _int(doc.get("copies", 0), f"giấy tờ {i}: số bản sao", problems),
                 "form": str(doc.get("form") or ""),
                 "case": str(doc.get("case") or ""),
+                # A paper of one case only (*trường hợp*) is not asked of every dossier.
+                "required": bool(doc.get("required", not doc.get("case"))),
             }
         )
     clean["documents"] = documents
+    form, form_problems = forms.parse_form(rec.get("form"))
+    problems += form_problems
+    clean["form"] = json.dumps([f.as_dict() for f in form], ensure_ascii=False)
     return clean, problems
 
 
@@ -444,3 +450,48 @@ def _apply(session: Session, proc: Procedure, clean: dict[str, Any]) -> None:
         )
     for pos, doc in enumerate(clean["documents"]):
         proc.documents.append(RequiredDocument(position=pos, **doc))
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_catalog(session: Session) -> dict[str, Any]:
+    """The whole catalog, forms included, in the file format `import_catalog` reads back."""
+    procs = session.scalars(
+        select(Procedure)
+        .order_by(Procedure.code)
+        .options(
+            selectinload(Procedure.channels).selectinload(Channel.fees),
+            selectinload(Procedure.documents),
+        )
+    ).all()
+    out = []
+    for p in procs:
+        rec: dict[str, Any] = {"code": p.code}
+        for key in _COPIED:
+            rec[key] = getattr(p, key)
+        rec["form"] = json.loads(p.form or "[]")
+        rec["channels"] = [
+            {
+                "kind": ch.kind,
+                "days": float(ch.processing_days),
+                "time_note": ch.time_note,
+                "fees": [
+                    {
+                        "amount": f.amount_vnd,
+                        "description": f.description,
+                        "valid_from": f.valid_from.isoformat() if f.valid_from else None,
+                        "valid_to": f.valid_to.isoformat() if f.valid_to else None,
+                    }
+                    for f in ch.fees
+                ],
+            }
+            for ch in p.channels
+        ]
+        rec["documents"] = [
+            {"name": d.name, "originals": d.originals, "copies": d.copies, "form": d.form,
+             "case": d.case, "required": d.required}
+            for d in p.documents
+        ]  # fmt: skip
+        out.append(rec)
+    return {"procedures": out}

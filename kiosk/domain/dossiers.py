@@ -2,7 +2,11 @@
 lifecycle, each recorded with who, when and why.
 
 - **Receiving** (`receive`): at a counter (`direct`: accepted at once, its clock starts) or
-  online (the kiosk, an agent: `registered`, its clock starts when an officer accepts it). The
+  online (the kiosk, an agent: `registered`, its clock starts when an officer accepts it; until
+  then `due_at` is the date it would be due if accepted when filed, which the receipt gives).
+  Online, the e-form (`forms`) and every required paper, uploaded (`uploads`), must be there;
+  at a counter the officer holds the paper form, so what is given is checked and the papers
+  received on paper are listed. The uploads are attached in the dossier's transaction. The
   code (`dossier_states.dossier_code`) comes from the site's row in `dossier_sequence` for the
   day, incremented by an upsert in the dossier's own transaction, as ticket numbers are; the
   receipt's print job (form 01) is written in the same transaction. A repeated idempotency key
@@ -20,7 +24,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -28,9 +32,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, DossierEvent, DossierSequence, PrintJob, Procedure, User
+from ..models import (
+    Dossier,
+    DossierEvent,
+    DossierSequence,
+    PrintJob,
+    Procedure,
+    Upload,
+    User,
+)
 from ..storage import next_in_sequence
-from . import workdays
+from . import forms, uploads, workdays
+from .catalog import form_of
 from .citizen_id import GENDERS, CccdError, check_number
 from .clock import VIETNAM, local, stored, utcnow, wall_clock
 from .dossier_states import (
@@ -46,6 +59,7 @@ from .identity import require
 from .printing import Printer, new_job
 
 S = DossierState
+ADDRESS = forms.Field("address", "Địa chỉ", "address", required=False)
 #: The catalog's channel for each way a dossier comes in.
 CHANNEL_KINDS = {"direct": "truc_tiep", "online": "truc_tuyen"}
 
@@ -90,6 +104,10 @@ class Received:
 
 def _check_applicant(applicant: Applicant) -> dict[str, str]:
     errors: dict[str, str] = {}
+    if applicant.address:
+        _, problem = forms.check_value(ADDRESS, applicant.address)
+        if problem:
+            errors["address"] = problem
     if not applicant.full_name.strip():
         errors["full_name"] = "Nhập họ và tên người nộp."
     elif len(applicant.full_name) > 255:
@@ -125,6 +143,53 @@ def _channel_terms(procedure: Procedure, channel: str, day: dt.date) -> tuple[De
     return found.processing_days, (fees[0] if fees else 0)
 
 
+@dataclass(frozen=True)
+class Papers:
+    """What the dossier carries: `files` uploaded, by document name (`uploads.Wanted`), the
+    papers an officer received on paper at the counter (names only), who sent the uploads, and
+    the limits they must keep."""
+
+    files: tuple[uploads.Wanted, ...] = ()
+    on_paper: tuple[str, ...] = ()
+    owner: str = ""
+    limits: uploads.Limits = uploads.Limits.from_mb(10, 40)
+    staff: bool = False
+
+
+def check(
+    session: Session,
+    procedure: Procedure,
+    applicant: Applicant,
+    fields: Any,
+    papers: Papers,
+    *,
+    complete: bool,
+) -> tuple[dict[str, Any], list[tuple[str, Upload]], dict[str, str]]:
+    """The form's clean values, the uploads to attach, and every error by field: the
+    applicant's (`full_name`, `cccd`, ...), the form's (`fields.<name>`) and the papers'
+    (`documents.<name>`). `complete` asks for every required field and paper (online filing);
+    at a counter the officer holds the paper form and papers, so what is given is checked but
+    nothing more is asked."""
+    errors = _check_applicant(applicant)
+    form = form_of(procedure)
+    if not complete:
+        form = [replace(f, required=False) for f in form]
+    clean, form_errors = forms.validate(form, fields)
+    errors.update({f"fields.{k}": v for k, v in form_errors.items()})
+    names = [d.name for d in procedure.documents]
+    required = [d.name for d in procedure.documents if d.required] if complete else []
+    found, doc_errors = uploads.check_attachable(
+        session, papers.files, owner=papers.owner, limits=papers.limits,
+        required=[n for n in required if n not in papers.on_paper], allowed=names,
+        staff=papers.staff,
+    )  # fmt: skip
+    for name in papers.on_paper:
+        if name not in names:
+            doc_errors[name[:255]] = f"Thủ tục này không có giấy tờ {name[:255]!r}."
+    errors.update({f"documents.{k}": v for k, v in doc_errors.items()})
+    return clean, found, errors
+
+
 def receive(
     session: Session,
     procedure: Procedure,
@@ -133,6 +198,7 @@ def receive(
     channel: str,
     site_code: str,
     fields: dict[str, Any] | None = None,
+    papers: Papers = Papers(),
     unit: str = "",
     actor: User | None = None,
     ticket_id: int | None = None,
@@ -141,7 +207,6 @@ def receive(
     tz: dt.tzinfo = VIETNAM,
     calendar: workdays.Calendar | None = None,
     print_on: ReceiptPrint | None = None,
-    documents: list[str] | None = None,
 ) -> Received:
     """Receive a dossier (see the module's docstring); DossierError lists what is wrong."""
     if channel == "direct":
@@ -149,15 +214,23 @@ def receive(
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 64:
         raise DossierError("Khóa chống trùng quá dài (tối đa 64 ký tự).")
-    errors = _check_applicant(applicant)
+    if key is not None:
+        existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
+        if existing is not None:
+            return Received(existing, created=False)
+    clean, found, errors = check(
+        session, procedure, applicant, fields, papers, complete=channel != "direct"
+    )
     if errors:
-        raise DossierError("Thông tin người nộp chưa đúng.", errors)
+        raise DossierError("Hồ sơ chưa đúng hoặc còn thiếu, xem từng mục.", errors)
     now = now or utcnow()
     here = wall_clock(now, tz)
     days, fee = _channel_terms(procedure, channel, here.date())
     calendar = calendar if calendar is not None else workdays.load_calendar(session)
     accepted = channel == "direct"
-    due = stored(workdays.due_at(here, float(days), calendar), tz) if accepted else None
+    # Online, the clock starts when an officer accepts the dossier; until then the receipt
+    # gives the date it would be due if accepted now.
+    due = stored(workdays.due_at(here, float(days), calendar), tz)
     status = S.ACCEPTED if accepted else S.REGISTERED
     try:
         code = dossier_code(
@@ -174,12 +247,14 @@ def receive(
             applicant_birth_date=applicant.birth_date, applicant_gender=applicant.gender,
             applicant_phone=applicant.phone.replace(" ", ""),
             applicant_address=json.dumps(applicant.address, ensure_ascii=False),
-            fields=json.dumps(fields or {}, ensure_ascii=False), status=status,
+            fields=json.dumps(clean, ensure_ascii=False), status=status,
             processing_days=days, fee_vnd=fee, received_at=now, due_at=due,
             ticket_id=ticket_id, received_by_id=actor.id if actor else None,
             idempotency_key=key,
         )  # fmt: skip
         session.add(dossier)
+        session.flush()
+        uploads.attach(found, dossier)
         session.add(
             DossierEvent(
                 dossier=dossier,
@@ -188,11 +263,13 @@ def receive(
                 actor_name=actor.full_name if actor else "",
                 from_status="",
                 to_status=status,
-                due_at=due,
+                due_at=due if accepted else None,
             )  # fmt: skip
         )
         if print_on is not None:
-            session.add(_receipt_job(dossier, print_on, documents or [], actor))
+            names = [name for name, _ in found] + list(papers.on_paper)
+            ordered = [d.name for d in procedure.documents if d.name in names]
+            session.add(_receipt_job(dossier, print_on, ordered, actor))
         session.commit()
     except IntegrityError:
         session.rollback()

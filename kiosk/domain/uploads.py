@@ -1,0 +1,416 @@
+"""Uploaded papers (*thành phần hồ sơ* scanned, photographed or sent as files) and digitized
+results: checked by content, stored outside `static/` under random names, and never half-kept.
+
+**Checked by content.** The first bytes must be those of a PDF, a JPEG or a PNG, whatever the
+file is called; then a PDF must open in PDFium and have a page, and an image must decode in
+full within `MAX_PIXELS`. Anything else is refused with a message in plain Vietnamese.
+
+**Stored in three steps**, so that a crash at any moment leaves either the whole upload or
+nothing:
+1. the bytes go to `<id>.part-<pid>` in the upload folder, counted on the way (over the limit,
+   the copy stops and the part is removed) and flushed to disk;
+2. the row is committed;
+3. the part is renamed to its final name, `<id>` (no extension, nothing guessable).
+
+`recover` puts right what a crash left: a part whose writer is dead is finished (its row was
+committed) or removed (it was not), and a file with no row is removed. It runs when the app
+starts and is safe while other processes upload, since it only touches parts of dead writers.
+
+**Kept until attached.** An upload belongs to no dossier until one is received with it
+(`attach`, in the dossier's own transaction). One never attached expires after
+`UPLOAD_KEEP_HOURS` (`expire`). A document digitized for an earlier dossier of the same citizen
+can be reused (`reuse`): the new row points at the same stored file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from ..models import Dossier, Upload
+from .clock import utcnow
+
+MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+#: Larger images are refused: a scanned A4 page at 600 dpi is about 35 million pixels.
+MAX_PIXELS = 60_000_000
+RESULT = "ket_qua"
+CHUNK = 1 << 16
+_PART = re.compile(r"^([0-9a-f]{32})\.part-([0-9]+)$")
+_FINAL = re.compile(r"^[0-9a-f]{32}$")
+
+
+class UploadRefused(ValueError):
+    """A file that cannot be kept; the message says why, in Vietnamese."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per file and per dossier, in bytes."""
+
+    per_file: int
+    per_dossier: int
+
+    @classmethod
+    def from_mb(cls, per_file: float, per_dossier: float) -> Limits:
+        return cls(int(per_file * 1024 * 1024), int(per_dossier * 1024 * 1024))
+
+
+def megabytes(size: int) -> str:
+    """`10 MB`, `2,5 MB`: a size as a Vietnamese screen writes it."""
+    mb = size / (1024 * 1024)
+    text = f"{mb:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") + " MB"
+
+
+def sniff(head: bytes) -> str | None:
+    """The media type the first bytes announce, or None."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None
+
+
+def inspect(path: Path) -> tuple[str, int]:
+    """(media type, pages) of a stored file, or UploadRefused saying what is wrong."""
+    with path.open("rb") as f:
+        media = sniff(f.read(16))
+    if media is None:
+        raise UploadRefused("Chỉ nhận tệp PDF, JPEG hoặc PNG (kiểm tra theo nội dung tệp).", 415)
+    if media == "application/pdf":
+        import pypdfium2
+
+        try:
+            pdf = pypdfium2.PdfDocument(str(path))
+        except pypdfium2.PdfiumError as exc:
+            message = "Tệp PDF bị hỏng hoặc có mật khẩu, không mở được."
+            raise UploadRefused(message, 422) from exc
+        try:
+            pages = len(pdf)
+        finally:
+            pdf.close()
+        if pages < 1:
+            raise UploadRefused("Tệp PDF không có trang nào.", 422)
+        return media, pages
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise UploadRefused("Ảnh quá lớn (quá 60 triệu điểm ảnh).", 413)
+            img.load()
+    except UploadRefused:
+        raise
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise UploadRefused("Ảnh bị hỏng, không đọc được.", 422) from exc
+    return media, 1
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def store(
+    session: Session,
+    folder: Path,
+    stream: IO[bytes],
+    *,
+    original_name: str,
+    owner: str,
+    limits: Limits,
+    now: dt.datetime | None = None,
+) -> Upload:
+    """Keep one uploaded file (see the module's docstring); UploadRefused if it is not one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ident = uuid.uuid4().hex
+    part = folder / f"{ident}.part-{os.getpid()}"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with part.open("xb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limits.per_file:
+                    raise UploadRefused(
+                        f"Tệp lớn quá {megabytes(limits.per_file)} (giới hạn mỗi tệp).", 413
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if size == 0:
+            raise UploadRefused("Tệp rỗng.")
+        media, pages = inspect(part)
+        upload = Upload(
+            id=str(uuid.UUID(ident)), stored_name=ident, sha256=digest.hexdigest(), size=size,
+            media_type=media, pages=pages, original_name=_clean_name(original_name),
+            owner=owner[:64], created_at=now or utcnow(),
+        )  # fmt: skip
+        session.add(upload)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        part.unlink(missing_ok=True)
+        raise
+    os.replace(part, folder / ident)
+    _fsync_dir(folder)
+    return upload
+
+
+def _clean_name(name: str) -> str:
+    """The original file name, only to show: no folders, no control characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[-255:]
+
+
+def path_of(folder: Path, upload: Upload) -> Path:
+    return folder / upload.stored_name
+
+
+def get(session: Session, upload_id: str) -> Upload | None:
+    """The upload with this id, or None (also for an id that is not a UUID)."""
+    try:
+        key = str(uuid.UUID(str(upload_id)))
+    except ValueError:
+        return None
+    return session.get(Upload, key)
+
+
+def may_see(upload: Upload, owner: str, *, staff: bool = False) -> bool:
+    """Staff see every upload; a kiosk session or an agent only what it sent itself and has not
+    yet filed."""
+    return staff or (upload.dossier_id is None and bool(owner) and upload.owner == owner)
+
+
+# ---------------------------------------------------------------- attaching and reusing
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A paper the dossier should carry, as the submitter named it."""
+
+    name: str
+    upload_id: str
+
+
+def check_attachable(
+    session: Session,
+    wanted: Iterable[Wanted],
+    *,
+    owner: str,
+    limits: Limits,
+    required: Iterable[str] = (),
+    allowed: Iterable[str] | None = None,
+    staff: bool = False,
+) -> tuple[list[tuple[str, Upload]], dict[str, str]]:
+    """The uploads to attach, and a message per document that is wrong: unknown or foreign
+    upload, already filed, one not in the procedure's list, a required paper missing, or the
+    dossier over its size limit."""
+    errors: dict[str, str] = {}
+    found: list[tuple[str, Upload]] = []
+    names = set(allowed) if allowed is not None else None
+    total = 0
+    seen: set[str] = set()
+    for w in wanted:
+        label = w.name.strip()[:255]
+        upload = get(session, w.upload_id)
+        if names is not None and label not in names:
+            errors[label or "documents"] = f"Thủ tục này không có giấy tờ {label!r}."
+            continue
+        if upload is None or not may_see(upload, owner, staff=staff) or upload.dossier_id:
+            errors[label] = "Không tìm thấy tệp đã tải lên cho giấy tờ này; hãy tải lại."
+            continue
+        if upload.id in seen:
+            errors[label] = "Một tệp chỉ dùng cho một giấy tờ."
+            continue
+        seen.add(upload.id)
+        total += upload.size
+        found.append((label, upload))
+    for name in required:
+        if name not in {label for label, _ in found} and name not in errors:
+            errors[name] = "Thiếu giấy tờ bắt buộc này."
+    if total > limits.per_dossier:
+        errors["documents"] = (
+            f"Các tệp của hồ sơ vượt {megabytes(limits.per_dossier)} (giới hạn mỗi hồ sơ)."
+        )
+    return found, errors
+
+
+def attach(found: list[tuple[str, Upload]], dossier: Dossier) -> None:
+    """Make the uploads the dossier's, in the caller's transaction (the dossier's own)."""
+    for name, upload in found:
+        upload.dossier_id = dossier.id
+        upload.document_name = name
+
+
+def reusable(session: Session, cccd: str) -> list[Upload]:
+    """The latest upload of each paper in the citizen's earlier dossiers (the digitized results
+    included), newest first: what `reuse` may offer instead of asking for the paper again."""
+    rows = session.scalars(
+        select(Upload)
+        .join(Dossier, Dossier.id == Upload.dossier_id)
+        .where(Dossier.applicant_cccd == cccd)
+        .order_by(Upload.created_at.desc())
+    ).all()
+    latest: dict[str, Upload] = {}
+    for up in rows:
+        latest.setdefault(up.document_name, up)
+    return list(latest.values())
+
+
+def reuse(
+    session: Session, source: Upload, *, owner: str, cccd: str, now: dt.datetime | None = None
+) -> Upload:
+    """A new upload, owned by `owner`, of a paper digitized for the citizen `cccd` earlier. The
+    caller has recorded the citizen's consent; the stored file is shared, not copied."""
+    dossier = session.get(Dossier, source.dossier_id) if source.dossier_id else None
+    if dossier is None or dossier.applicant_cccd != cccd:
+        raise UploadRefused("Không tìm thấy giấy tờ đã số hóa của công dân này.", 404)
+    copy = Upload(
+        id=str(uuid.uuid4()), stored_name=source.stored_name, sha256=source.sha256,
+        size=source.size, media_type=source.media_type, pages=source.pages,
+        original_name=source.original_name, owner=owner[:64], created_at=now or utcnow(),
+        reused_from_id=source.id,
+    )  # fmt: skip
+    session.add(copy)
+    session.commit()
+    return copy
+
+
+# ---------------------------------------------------------------- thumbnails
+
+
+def thumbnail(folder: Path, upload: Upload, width: int = 240) -> bytes:
+    """A PNG of the file's first page or of the image, `width` pixels wide, made once and kept
+    beside the uploads (in `thumbs/`)."""
+    thumbs = folder / "thumbs"
+    cached = thumbs / f"{upload.stored_name}-{width}.png"
+    if cached.exists():
+        return cached.read_bytes()
+    from PIL import Image
+
+    source = path_of(folder, upload)
+    if upload.media_type == "application/pdf":
+        import pypdfium2
+
+        pdf = pypdfium2.PdfDocument(str(source))
+        try:
+            page = pdf[0]
+            scale = width / max(page.get_width(), 1)
+            img = page.render(scale=scale).to_pil()
+        finally:
+            pdf.close()
+    else:
+        with Image.open(source) as opened:
+            opened.draft("RGB", (width * 2, width * 4))  # JPEG: decode at a smaller scale
+            img = opened.convert("RGB")
+    img.thumbnail((width, width * 2))
+    buf = io.BytesIO()
+    img.save(buf, "PNG", optimize=True)
+    data = buf.getvalue()
+    thumbs.mkdir(parents=True, exist_ok=True)
+    tmp = thumbs / f"{cached.name}.part-{os.getpid()}"
+    tmp.write_bytes(data)
+    os.replace(tmp, cached)
+    return data
+
+
+# ---------------------------------------------------------------- after a crash, and expiry
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Recovered:
+    finished: int = 0
+    removed: int = 0
+
+
+def recover(session: Session, folder: Path) -> Recovered:
+    """Put right what a crash left in the upload folder (see the module's docstring)."""
+    done = Recovered()
+    if not folder.is_dir():
+        return done
+    for entry in folder.iterdir():
+        if not entry.is_file():
+            continue
+        part = _PART.match(entry.name)
+        if part is not None:
+            ident, pid = part.group(1), int(part.group(2))
+            if _alive(pid):
+                continue
+            if session.scalar(select(Upload.id).where(Upload.stored_name == ident).limit(1)):
+                os.replace(entry, folder / ident)
+                done.finished += 1
+            else:
+                entry.unlink(missing_ok=True)
+                done.removed += 1
+        elif _FINAL.match(entry.name):
+            if not session.scalar(select(Upload.id).where(Upload.stored_name == entry.name)):
+                entry.unlink(missing_ok=True)
+                done.removed += 1
+        elif entry.name.startswith("thumbs"):
+            continue
+    _fsync_dir(folder)
+    return done
+
+
+def expire(session: Session, folder: Path, older_than: dt.timedelta) -> int:
+    """Remove the uploads never attached to a dossier that are older than `older_than`, with
+    their files when no other row shares them; how many rows went."""
+    cutoff = utcnow() - older_than
+    stale = session.scalars(
+        select(Upload).where(Upload.dossier_id.is_(None), Upload.created_at < cutoff)
+    ).all()
+    names = {u.stored_name for u in stale}
+    ids = [u.id for u in stale]
+    if not ids:
+        return 0
+    session.execute(delete(Upload).where(Upload.id.in_(ids)))
+    session.commit()
+    still = set(
+        session.scalars(select(Upload.stored_name).where(Upload.stored_name.in_(names))).all()
+    )
+    for name in names - still:
+        (folder / name).unlink(missing_ok=True)
+        for thumb in (folder / "thumbs").glob(f"{name}-*.png"):
+            thumb.unlink(missing_ok=True)
+    return len(ids)
+
+
+def total_size(session: Session, dossier_id: str) -> int:
+    return int(
+        session.scalar(select(func.sum(Upload.size)).where(Upload.dossier_id == dossier_id)) or 0
+    )
