@@ -549,3 +549,15 @@ class Rating(Base):
     #: Where it was given: `kiosk`, `status_page` or `counter`.
     source: Mapped[str] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class RateHit(Base):
+    """One attempt counted against a rate limit (`domain.throttle`): what, by whom, when."""
+
+    __tablename__ = "rate_hit"
+    __table_args__ = (Index("ix_rate_hit_key", "bucket", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -72,6 +73,15 @@ def security_headers(resp: Response) -> Response:
     return resp
 
 
+class SafeJSON(DefaultJSONProvider):
+    """JSON with `<`, `>` and `&` written as escapes: a value a caller sent back in a message
+    can never be read as markup, whatever a client does with the body."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        text = super().dumps(obj, **kwargs)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def api_error(status: int, code: str, message: str) -> tuple[Response, int]:
     """The API's one error shape: `{"error": {"code", "message"}}`, the message in Vietnamese."""
     from flask import jsonify
@@ -110,6 +120,7 @@ def register_filters(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the site-wide routes, hooks and handlers to `app`."""
+    app.json = SafeJSON(app)
     app.add_url_rule("/", "index", index)
     app.add_url_rule("/lang/<code>", "set_language", set_language)
     app.add_url_rule("/healthz", "healthz", healthz)

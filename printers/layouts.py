@@ -195,6 +195,8 @@ class ReceiptData:
     status_url: str
     officer: str = ""
     fee_vnd: int = 0
+    #: Filed online and not yet accepted: the date is the one it would be due if accepted now.
+    provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ class ApologyData:
     reason: str
     issued_at: dt.datetime
     officer: str = ""
+    status_url: str = ""
 
 
 # --------------------------------------------------------------------------- layouts
@@ -276,8 +279,15 @@ def receipt(data: ReceiptData, width: int = 576) -> Job:
     if data.fee_vnd:
         c.pair("Phí, lệ phí", _vnd(data.fee_vnd))
     c.rule()
-    c.text("HẸN TRẢ KẾT QUẢ", bold=True, align="center")
+    c.text("HẸN TRẢ KẾT QUẢ" + (" (DỰ KIẾN)" if data.provisional else ""), bold=True,
+           align="center")  # fmt: skip
     c.text(data.due_date.strftime("%d/%m/%Y"), scale=1.8, bold=True, align="center")
+    if data.provisional:
+        c.text(
+            "Hồ sơ nộp trực tuyến: ngày hẹn chính thức tính từ khi cán bộ tiếp nhận hồ sơ.",
+            scale=0.8,
+            align="center",
+        )
     if data.officer:
         c.pair("Cán bộ tiếp nhận", data.officer)
     c.space(c.base // 2)
@@ -328,7 +338,12 @@ def apology(data: ApologyData, width: int = 576) -> Job:
         c.pair("Cán bộ", data.officer)
     c.text(f"Lập lúc {_when(data.issued_at)}", scale=0.85)
     c.space(c.base)
-    return Job(width, [c.render()])
+    if not data.status_url:
+        return Job(width, [c.render()])
+    foot = _Canvas(width)
+    foot.text("Quét mã để tra cứu tình trạng hồ sơ", scale=0.8, align="center")
+    foot.space(c.base)
+    return Job(width, [c.render(), QR(data.status_url, _qr_module(width)), foot.render()])
 
 
 #: Every Vietnamese letter, each vowel with its five tones and without.

@@ -1,13 +1,17 @@
-"""Public pages a citizen's phone opens from a QR code: a ticket's live status (`/t/<token>`)."""
+"""Public pages a citizen's phone opens from a QR code: a ticket's live status (`/t/<token>`)
+and a dossier's status (`/d/<code>`, opened with the last four digits of the CCCD or phone)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, url_for
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 
-from ..domain import queue
+from ..domain import dossiers, queue, ratings, throttle
 from ..domain.clock import local, utcnow
+from ..domain.dossier_states import LABELS, DossierState
+from ..models import Dossier
 from ..web import db, render, site_tz
 from . import public
 
@@ -31,3 +35,80 @@ def ticket(token: str) -> Any:
 @public.get("/t/")
 def index() -> Any:
     return redirect(url_for("kiosk.home"))
+
+
+# ---------------------------------------------------------------- a dossier's status
+
+
+def check_status(code: str, fact: str) -> tuple[Dossier | None, str]:
+    """The dossier if `fact` (last four digits of the CCCD or phone) proves the asker knows
+    it, and the message to show otherwise. A wrong code and a wrong fact read the same, so
+    codes cannot be enumerated; each try counts against the address's rate limit."""
+    limit = int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"])
+    if not throttle.allow(db(), "dossier_status", request.remote_addr or "", limit):
+        return None, _("Tra cứu quá nhiều lần. Vui lòng thử lại sau 1 phút.")
+    found = dossiers.find(db(), code[:64])
+    if not dossiers.verify(found, fact[:16]) or found is None:
+        return None, NOT_FOUND()
+    seen = [c for c in session.get("dossiers_seen", []) if c != found.code][-4:]
+    session["dossiers_seen"] = [*seen, found.code]
+    return found, ""
+
+
+def NOT_FOUND() -> str:  # noqa: N802 - one message, translated per request
+    return str(_("Không tìm thấy hồ sơ với mã và số xác minh này. Kiểm tra lại mã trên giấy "
+                 "hẹn và 4 số cuối CCCD hoặc số điện thoại."))  # fmt: skip
+
+
+def seen_before(code: str) -> Dossier | None:
+    """The dossier, if this browser proved it knows it earlier in the session."""
+    if code not in session.get("dossiers_seen", []):
+        return None
+    return dossiers.find(db(), code)
+
+
+def status_context(found: Dossier) -> dict[str, Any]:
+    tz = site_tz()
+    return {
+        "dossier": found,
+        "steps": dossiers.timeline(found, tz),
+        "label": LABELS[DossierState(found.status)],
+        "progress": dossiers.progress(found, tz=tz),
+        "promised": local(p, tz) if (p := dossiers.promised(found)) else None,
+        "due": local(found.due_at, tz) if found.due_at else None,
+        "received": local(found.received_at, tz),
+        "rating": ratings.of_dossier(db(), found),
+        "scores": ratings.SCORES,
+        "reasons": ratings.REASONS,
+    }
+
+
+@public.route("/d/<code>", methods=["GET", "POST"])
+def dossier_status(code: str) -> Any:
+    found = seen_before(code)
+    message = ""
+    if found is None and request.method == "POST":
+        found, message = check_status(code, request.form.get("verify", ""))
+    if found is None:
+        status = 404 if message else 200
+        return render("public/dossier.html", code=code[:64], message=message), status
+    return render("public/dossier.html", code=found.code, **status_context(found))
+
+
+@public.post("/d/<code>/rating")
+def rate_dossier(code: str) -> Any:
+    found = seen_before(code)
+    if found is None:
+        return redirect(url_for("public.dossier_status", code=code[:64]))
+    try:
+        ratings.rate(
+            db(), request.form.get("score", ""), request.form.getlist("reasons"),
+            request.form.get("comment", ""), source=request.form.get("source", "status_page")
+            if request.form.get("source") in ratings.SOURCES else "status_page",
+            dossier=found,
+        )  # fmt: skip
+    except ratings.RatingError as exc:
+        ctx = status_context(found)
+        return render("public/dossier.html", code=found.code, rating_error=str(exc), **ctx), 400
+    flash(_("Cảm ơn ông/bà đã đánh giá!"))
+    return redirect(url_for("public.dossier_status", code=found.code))

@@ -20,7 +20,9 @@ lifecycle, each recorded with who, when and why.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hmac
 import json
 import uuid
 from collections.abc import Callable
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,6 +49,8 @@ from .catalog import form_of
 from .citizen_id import GENDERS, CccdError, check_number
 from .clock import VIETNAM, local, stored, utcnow, wall_clock
 from .dossier_states import (
+    LABELS,
+    NEEDS_REASON,
     OPEN,
     PAUSED,
     DossierState,
@@ -298,6 +302,7 @@ def _receipt_job(
         "status_url": spec.link(dossier.code),
         "officer": actor.full_name if actor else "",
         "fee_vnd": dossier.fee_vnd,
+        "provisional": dossier.status == S.REGISTERED,
     }
     return new_job(spec.printer, "receipt", f"Hồ sơ {dossier.code}", layout=("receipt", data))
 
@@ -341,11 +346,16 @@ def move(
     now: dt.datetime | None = None,
     tz: dt.tzinfo = VIETNAM,
     calendar: workdays.Calendar | None = None,
+    result: Upload | None = None,
 ) -> Dossier:
-    """Move `dossier` to `to`; TransitionRefused (a message) if the rules do not allow it."""
+    """Move `dossier` to `to`; TransitionRefused (a message) if the rules do not allow it.
+    On resolution, `result` is the digitized result (*kết quả số hóa*), attached in the same
+    transaction."""
     require(actor, "dossier.process")
     if len(reason) > 2000:
         raise TransitionRefused("Lý do dài quá 2.000 ký tự.")
+    if result is not None and (to != S.RESOLVED or result.dossier_id is not None):
+        raise TransitionRefused("Chỉ đính kèm kết quả số hóa khi hồ sơ có kết quả.")
     now = now or utcnow()
     try:
         target = check_move(dossier.status, to, reason)
@@ -367,6 +377,8 @@ def move(
             dossier.due_at = stored(due, tz) if due is not None else None
         if target == S.RESOLVED:
             dossier.resolved_at = now
+            if result is not None:
+                uploads.attach([(uploads.RESULT, result)], dossier)
         elif target == S.RETURNED:
             dossier.returned_at = now
         event.due_at = dossier.due_at
@@ -391,3 +403,212 @@ def progress(dossier: Dossier, now: dt.datetime | None = None, tz: dt.tzinfo = V
     if dossier.status in OPEN and dossier.due_at is not None:
         return "overdue" if now > dossier.due_at else "within"
     return ""
+
+
+# ---------------------------------------------------------------- the citizen's view
+
+
+def verify(dossier: Dossier | None, fact: str) -> bool:
+    """Whether `fact` is the last four digits of the applicant's CCCD or phone. Compared in
+    constant time; a missing dossier costs the same, so timing tells no code apart."""
+    fact = (fact or "").strip()
+    cccd = dossier.applicant_cccd[-4:] if dossier else "----"
+    phone = dossier.applicant_phone[-4:] if dossier and dossier.applicant_phone else "----"
+    ok_cccd = hmac.compare_digest(fact.encode(), cccd.encode())
+    ok_phone = hmac.compare_digest(fact.encode(), phone.encode())
+    return dossier is not None and len(fact) == 4 and (ok_cccd or ok_phone)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the timeline a citizen reads."""
+
+    at: dt.datetime
+    status: str
+    label: str
+    note: str
+
+
+def timeline(dossier: Dossier, tz: dt.tzinfo = VIETNAM) -> list[Step]:
+    """The dossier's moves in plain Vietnamese, oldest first; the reason is shown where the
+    citizen is owed one (a refusal, a supplement, an apology)."""
+    steps = []
+    for ev in dossier.events:
+        status = DossierState(ev.to_status)
+        if ev.from_status == ev.to_status:
+            label = "Xin lỗi và hẹn lại ngày trả kết quả"
+        else:
+            label = LABELS[status]
+        note = ev.reason if status in NEEDS_REASON or ev.from_status == ev.to_status else ""
+        steps.append(Step(local(ev.at, tz), status, label, note))
+    return steps
+
+
+def promised(dossier: Dossier) -> dt.datetime | None:
+    """The date the citizen is now told: the apology's new date when there is one."""
+    return dossier.promised_at or dossier.due_at
+
+
+# ---------------------------------------------------------------- apology (form 04)
+
+
+@dataclass(frozen=True)
+class ApologyPrint:
+    printer: Printer
+    site_name: str
+    link: Callable[[str], str]
+    tz: dt.tzinfo
+
+
+def apologize(
+    session: Session,
+    dossier: Dossier,
+    actor: User,
+    new_date: dt.date,
+    reason: str,
+    *,
+    now: dt.datetime | None = None,
+    tz: dt.tzinfo = VIETNAM,
+    calendar: workdays.Calendar | None = None,
+    print_on: ApologyPrint | None = None,
+) -> Dossier:
+    """Record the apology for a dossier that will be late, with its new date for the result
+    (form 04), and write its print job in the same transaction."""
+    require(actor, "dossier.process")
+    reason = reason.strip()
+    if dossier.status not in OPEN:
+        raise TransitionRefused("Chỉ xin lỗi, hẹn lại cho hồ sơ đang giải quyết.")
+    if not reason:
+        raise TransitionRefused("Cần ghi lý do chậm trả kết quả.")
+    if len(reason) > 1000:
+        raise TransitionRefused("Lý do dài quá 1.000 ký tự.")
+    now = now or utcnow()
+    current = promised(dossier)
+    floor = local(current, tz).date() if current else wall_clock(now, tz).date()
+    if new_date <= floor:
+        raise TransitionRefused(
+            f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({floor.strftime('%d/%m/%Y')})."
+        )
+    calendar = calendar if calendar is not None else workdays.load_calendar(session)
+    if not calendar.is_working_day(new_date):
+        raise TransitionRefused("Ngày hẹn mới phải là ngày làm việc.")
+    try:
+        close = workdays.OfficeHours().closing
+        dossier.promised_at = stored(dt.datetime.combine(new_date, close), tz)
+        note = f"Hẹn lại ngày {new_date.strftime('%d/%m/%Y')}. Lý do: {reason}"
+        session.add(
+            DossierEvent(
+                dossier=dossier,
+                at=now,
+                actor_id=actor.id,
+                actor_name=actor.full_name,
+                from_status=dossier.status,
+                to_status=dossier.status,
+                reason=note,
+                due_at=dossier.due_at,
+            )  # fmt: skip
+        )
+        if print_on is not None:
+            data = {  # the fields of printers.layouts.ApologyData
+                "site_name": print_on.site_name,
+                "dossier_code": dossier.code,
+                "procedure": dossier.procedure_name,
+                "applicant": dossier.applicant_name,
+                "original_due": local(current or now, tz).date().isoformat(),
+                "new_due": new_date.isoformat(),
+                "reason": reason,
+                "issued_at": wall_clock(now, tz).isoformat(),
+                "officer": actor.full_name,
+                "status_url": print_on.link(dossier.code),
+            }
+            session.add(
+                new_job(print_on.printer, "apology", f"Xin lỗi {dossier.code}",
+                        layout=("apology", data))
+            )  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return dossier
+
+
+# ---------------------------------------------------------------- lists for staff
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Dossier]
+    next_cursor: str | None
+
+
+def _cursor(d: Dossier) -> str:
+    raw = f"{d.received_at.isoformat()}|{d.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _uncursor(cursor: str) -> tuple[dt.datetime, str]:
+    """The position a cursor names; ValueError when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, ident = raw.split("|", 1)
+        return dt.datetime.fromisoformat(at), str(uuid.UUID(ident))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("cursor không hợp lệ") from exc
+
+
+def listing(
+    session: Session,
+    *,
+    status: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page:
+    """Dossiers received in [start, end), oldest first, a page at a time: `next_cursor` picks
+    up after the page's last one and is None on the last page."""
+    stmt = select(Dossier)
+    if status:
+        stmt = stmt.where(Dossier.status == status)
+    if start is not None:
+        stmt = stmt.where(Dossier.received_at >= start)
+    if end is not None:
+        stmt = stmt.where(Dossier.received_at < end)
+    if cursor:
+        at, ident = _uncursor(cursor)
+        stmt = stmt.where(
+            or_(Dossier.received_at > at, and_(Dossier.received_at == at, Dossier.id > ident))
+        )
+    rows = list(
+        session.scalars(stmt.order_by(Dossier.received_at, Dossier.id).limit(limit + 1)).all()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _cursor(rows[-1]) if more and rows else None)
+
+
+def worklist(
+    session: Session, now: dt.datetime | None = None, soon: dt.timedelta = dt.timedelta(days=2)
+) -> list[Dossier]:
+    """Open and newly registered dossiers for the processing officers: overdue first, then
+    those due within `soon`, then the rest, each by due date."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(Dossier)
+        .where(Dossier.status.in_([*OPEN, S.REGISTERED, S.RESOLVED]))
+        .order_by(Dossier.due_at)
+    ).all()
+
+    def rank(d: Dossier) -> tuple[int, dt.datetime]:
+        due = promised(d) or d.received_at
+        if d.status == S.RESOLVED:
+            return (4, due)
+        if d.status in PAUSED:
+            return (3, due)
+        if due < now:
+            return (0, due)
+        if due < now + soon:
+            return (1, due)
+        return (2, due)
+
+    return sorted(rows, key=rank)

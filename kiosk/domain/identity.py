@@ -26,12 +26,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": frozenset(),
     "supervisor": frozenset(),
     # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
-    # lifecycle (process, ask for a supplement, resolve, return the result).
-    "officer": frozenset({"counter.work", "dossier.receive"}),
-    "processor": frozenset({"dossier.process"}),
+    # lifecycle (process, ask for a supplement, resolve, return the result); dossier.read:
+    # see every dossier of the site, its papers and its applicant.
+    "officer": frozenset({"counter.work", "dossier.receive", "dossier.read"}),
+    "processor": frozenset({"dossier.process", "dossier.read"}),
     "manager": frozenset(
-        {"counter.work", "queue.configure", "printers.manage", "dossier.receive", "dossier.process"}
-    ),
+        {
+            "counter.work",
+            "queue.configure",
+            "printers.manage",
+            "dossier.receive",
+            "dossier.process",
+            "dossier.read",
+        }
+    ),  # fmt: skip
     "admin": frozenset(
         {
             "counter.work",
@@ -40,6 +48,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "users.manage",
             "dossier.receive",
             "dossier.process",
+            "dossier.read",
         }
     ),  # fmt: skip
 }

@@ -133,6 +133,11 @@ def render(job: PrintJob) -> bytes:
             data["received_at"] = dt.datetime.fromisoformat(data["received_at"])
             data["due_date"] = dt.date.fromisoformat(data["due_date"])
             page = layouts.receipt(layouts.ReceiptData(**data), width)
+        elif name == "apology":
+            data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
+            data["original_due"] = dt.date.fromisoformat(data["original_due"])
+            data["new_due"] = dt.date.fromisoformat(data["new_due"])
+            page = layouts.apology(layouts.ApologyData(**data), width)
         else:
             raise ValueError(f"unknown layout {name!r}")
     except (KeyError, TypeError) as exc:  # a job the spooler cannot draw: say so, keep it
