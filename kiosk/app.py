@@ -47,6 +47,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         # CSRF tokens live as long as the session: a counter screen stays open all day.
         WTF_CSRF_TIME_LIMIT=None,
+        # No request body may be larger than one upload and its form (refused unread).
+        MAX_CONTENT_LENGTH=int(float(app.config["UPLOAD_MAX_MB"]) * 1024 * 1024) + 1024 * 1024,
         BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
     )

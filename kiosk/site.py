@@ -95,6 +95,16 @@ def not_found(_exc: Exception) -> tuple[Response, int]:
     return render("kiosk/error.html", code=404), 404
 
 
+def too_large(_exc: Exception) -> tuple[Response, int]:
+    from .domain.uploads import megabytes
+
+    limit = megabytes(int(float(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024))
+    message = f"Tệp lớn quá {limit} (giới hạn mỗi tệp)."
+    if request.path.startswith("/api/") or request.path.endswith("/uploads"):
+        return api_error(413, "too_large", message)
+    return render("kiosk/error.html", code=413, message=message), 413
+
+
 def server_error(_exc: Exception) -> tuple[Response, int]:
     if request.path.startswith("/api/"):
         return api_error(500, "server_error", "Hệ thống đang gặp sự cố, vui lòng thử lại sau.")
@@ -127,6 +137,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(surface_globals)
     app.after_request(security_headers)
     app.register_error_handler(404, not_found)
+    app.register_error_handler(413, too_large)
     app.register_error_handler(500, server_error)
     register_filters(app)
     # Templates compare ticket states by name, never by a string of their own.

@@ -8,15 +8,15 @@ from typing import Any
 
 from flask import Response, current_app, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import auth
 from ..domain import catalog, dossiers, forms, ratings, throttle, uploads
 from ..domain.clock import local, stored
 from ..domain.dossier_states import LABELS, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can
+from ..filing import store_request_file
 from ..models import Dossier, Upload, User
-from ..web import db, public_url, site_tz, upload_folder, upload_limits
+from ..web import db, public_url, site_tz, upload_limits
 from . import bp, error
 
 MAX_LIST = 1000
@@ -63,27 +63,6 @@ def upload_json(up: Upload) -> dict[str, Any]:
         "pages": up.pages,
         "original_name": up.original_name,
     }
-
-
-def store_request_file(owner: str) -> Upload:
-    """The request's `file` part, kept (UploadRefused says why not). The body may be at most a
-    little over the per-file limit; a larger one is refused before it is read."""
-    limits = upload_limits()
-    request.max_content_length = limits.per_file + 64 * 1024
-    try:
-        part = request.files.get("file")
-    except RequestEntityTooLarge as exc:
-        from ..domain.uploads import megabytes
-
-        raise uploads.UploadRefused(
-            f"Tệp lớn quá {megabytes(limits.per_file)} (giới hạn mỗi tệp).", 413
-        ) from exc
-    if part is None:
-        raise uploads.UploadRefused("Gửi tệp trong trường 'file' (multipart/form-data).")
-    return uploads.store(
-        db(), upload_folder(), part.stream, original_name=part.filename or "",
-        owner=owner, limits=limits,
-    )  # fmt: skip
 
 
 @bp.post("/uploads")

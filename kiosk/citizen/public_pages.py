@@ -112,3 +112,12 @@ def rate_dossier(code: str) -> Any:
         return render("public/dossier.html", code=found.code, rating_error=str(exc), **ctx), 400
     flash(_("Cảm ơn ông/bà đã đánh giá!"))
     return redirect(url_for("public.dossier_status", code=found.code))
+
+
+@public.get("/places/options")
+def place_options() -> Any:
+    """The communes of a province as `<option>`s, for the address pickers (htmx)."""
+    province = next((v for k, v in request.args.items() if k.endswith("province")), "")[:2]
+    from ..domain.places import in_province
+
+    return render("public/_place_options.html", communes=in_province(province))

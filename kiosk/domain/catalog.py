@@ -174,6 +174,25 @@ def form_of(procedure: Procedure) -> list[forms.Field]:
     return fields
 
 
+def fileable(session: Session, query: str = "", limit: int = 30) -> list[Procedure]:
+    """Procedures a citizen can file at the kiosk (those with an online channel): matching
+    `query`, best first; without one, those with an e-form, by name."""
+    online = select(Channel.procedure_id).where(Channel.kind == "truc_tuyen")
+    if query.strip():
+        found = search(session, query, limit=limit * 2).items
+        ok = set(session.scalars(online.where(Channel.procedure_id.in_([p.id for p in found]))))
+        return [p for p in found if p.id in ok][:limit]
+    return list(
+        session.scalars(
+            select(Procedure)
+            .where(Procedure.id.in_(online), Procedure.form != "[]")
+            .order_by(Procedure.name)
+            .options(_SUMMARY)
+            .limit(limit)
+        )
+    )
+
+
 def fields(session: Session, level: str | None = None) -> list[tuple[str, int]]:
     """Each field (*lĩnh vực*) with how many procedures it has, by name."""
     stmt = select(Procedure.field, func.count()).group_by(Procedure.field).order_by(Procedure.field)

@@ -92,3 +92,10 @@ def search(query: str, *, province_code: str | None = None, limit: int = 20) -> 
         found.append(((rank, len(c.name), c.code), c))
     found.sort(key=lambda item: item[0])
     return [c for _, c in found[: max(0, limit)]]
+
+
+def in_province(province_code: str) -> list[Commune]:
+    """Every commune of a province, by name."""
+    return sorted(
+        (c for c in _communes() if c.province_code == province_code), key=lambda c: fold(c.name)
+    )

@@ -1,0 +1,259 @@
+"""Web glue for filing a dossier from an HTML page, shared by the kiosk (*Nộp hồ sơ*), the
+counter (*Tiếp nhận hồ sơ*) and, later, the agent portal: reading the posted form, a CCCD scan,
+an uploaded file, and how the receipt is printed. The rules themselves are in
+`domain.dossiers`, `domain.forms` and `domain.uploads`.
+
+Input names of the form (templates/_dossier_form.html):
+- the applicant: `a.full_name`, `a.cccd`, `a.birth_date`, `a.gender`, `a.phone`,
+  `a.commune_code`, `a.detail`;
+- the e-form: `f.<name>`, and for an address `f.<name>.commune_code`, `f.<name>.detail`;
+- the papers, by their position in the procedure's list: `doc.<i>` (an upload's id),
+  `reuse.<i>` (an earlier dossier's upload, with `consent.<i>`), `paper.<i>` (received on
+  paper, at a counter only);
+- `idempotency_key`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, request, url_for
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .domain import dossiers, forms, places, uploads
+from .domain.catalog import form_of
+from .domain.citizen_id import CccdError, parse_qr
+from .domain.printing import Printer, station_printer
+from .models import Procedure, Upload
+from .web import db, default_printer, public_url, site_tz, upload_folder, upload_limits
+
+
+@dataclass
+class Posted:
+    """A dossier form as posted: what to give `dossiers.receive`, and the raw values to show
+    again (nothing typed is lost when something is refused)."""
+
+    applicant: dossiers.Applicant
+    fields: dict[str, Any]
+    wanted: list[uploads.Wanted]
+    on_paper: list[str]
+    reused: list[tuple[int, str]]
+    values: MultiDict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _text(form: MultiDict[str, str], name: str, limit: int = 255) -> str:
+    return (form.get(name) or "").strip()[: limit + 1]
+
+
+def read(form: MultiDict[str, str], procedure: Procedure) -> Posted:
+    """The posted form for `procedure` (checked later by `dossiers.receive`)."""
+    errors: dict[str, str] = {}
+    birth_raw = _text(form, "a.birth_date")
+    birth = forms.parse_date(birth_raw) if birth_raw else None
+    if birth_raw and birth is None:
+        errors["birth_date"] = "Ngày sinh không hợp lệ."
+    commune = _text(form, "a.commune_code")
+    address = {"commune_code": commune, "detail": _text(form, "a.detail")} if commune else {}
+    applicant = dossiers.Applicant(
+        full_name=_text(form, "a.full_name"), cccd=_text(form, "a.cccd"), birth_date=birth,
+        gender=_text(form, "a.gender"), phone=_text(form, "a.phone"), address=address,
+    )  # fmt: skip
+    values: dict[str, Any] = {}
+    for f in form_of(procedure):
+        if f.kind == "address":
+            code = _text(form, f"f.{f.name}.commune_code")
+            if code:
+                values[f.name] = {
+                    "commune_code": code,
+                    "detail": _text(form, f"f.{f.name}.detail"),
+                }
+        else:
+            values[f.name] = _text(form, f"f.{f.name}", forms.MAX_TEXT)
+    wanted: list[uploads.Wanted] = []
+    on_paper: list[str] = []
+    reused: list[tuple[int, str]] = []
+    for i, doc in enumerate(procedure.documents):
+        upload_id = _text(form, f"doc.{i}", 64)
+        reuse_id = _text(form, f"reuse.{i}", 64)
+        if upload_id:
+            wanted.append(uploads.Wanted(doc.name, upload_id))
+        elif reuse_id and form.get(f"consent.{i}") == "on":
+            reused.append((i, reuse_id))
+        elif reuse_id:
+            errors[f"documents.{doc.name}"] = (
+                "Cần ông/bà đồng ý để dùng lại bản số hóa, hoặc tải tệp mới."
+            )
+        if form.get(f"paper.{i}") == "on":
+            on_paper.append(doc.name)
+    return Posted(applicant, values, wanted, on_paper, reused, form, errors)
+
+
+def reuse_consented(
+    session: Session, posted: Posted, procedure: Procedure, owner: str
+) -> dict[str, str]:
+    """Turn each consented reuse into an upload of this owner (`uploads.reuse`), only for the
+    citizen named in the form, and add it to `posted.wanted`; errors by document."""
+    errors: dict[str, str] = {}
+    for i, source_id in posted.reused:
+        name = procedure.documents[i].name
+        source = uploads.get(session, source_id)
+        try:
+            if source is None:
+                raise uploads.UploadRefused("Không tìm thấy giấy tờ đã số hóa.", 404)
+            copy = uploads.reuse(
+                session, source, owner=owner, cccd=posted.applicant.cccd.replace(" ", "")
+            )
+        except uploads.UploadRefused as exc:
+            errors[f"documents.{name}"] = str(exc)
+            continue
+        posted.wanted.append(uploads.Wanted(name, copy.id))
+        posted.values = MultiDict(posted.values)
+        posted.values.setlist(f"doc.{i}", [copy.id])
+    return errors
+
+
+def reusable_for(session: Session, posted: Posted | None) -> dict[str, Upload]:
+    """Papers digitized in the citizen's earlier dossiers, by document name; offered only when
+    the form names the citizen as the card does (number, name and birth date)."""
+    if posted is None or not posted.applicant.cccd or posted.applicant.birth_date is None:
+        return {}
+    found = {}
+    for up in uploads.reusable(session, posted.applicant.cccd):
+        from .models import Dossier
+
+        d = session.get(Dossier, up.dossier_id)
+        same = (
+            d is not None
+            and d.applicant_birth_date == posted.applicant.birth_date
+            and forms_fold(d.applicant_name) == forms_fold(posted.applicant.full_name)
+        )
+        if same:
+            found[up.document_name] = up
+    return found
+
+
+def forms_fold(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a CCCD scan filled in, or why it filled nothing."""
+
+    values: dict[str, str]
+    message: str
+    ok: bool
+
+
+def scan(text: str) -> Scan:
+    """The applicant's fields from the chip card's QR code, as the scanner typed it."""
+    try:
+        card = parse_qr(text)
+    except CccdError as exc:
+        return Scan({}, f"Không đọc được mã trên thẻ: {exc} Chưa điền gì.", False)
+    detail = card.address.split(",")[0].strip() if card.address else ""
+    return Scan(
+        {
+            "a.full_name": card.full_name,
+            "a.cccd": card.number,
+            "a.birth_date": card.birth_date.isoformat(),
+            "a.gender": card.gender,
+            "a.detail": detail[:255],
+        },
+        f"Đã đọc thẻ căn cước của {card.full_name}. Địa chỉ trên thẻ: {card.address[:200]}",
+        True,
+    )
+
+
+def store_request_file(owner: str) -> Upload:
+    """The request's `file` part, kept (UploadRefused says why not). The body may be at most a
+    little over the per-file limit; a larger one is refused before it is read."""
+    limits = upload_limits()
+    request.max_content_length = limits.per_file + 64 * 1024
+    try:
+        part = request.files.get("file")
+    except RequestEntityTooLarge as exc:
+        raise uploads.UploadRefused(
+            f"Tệp lớn quá {uploads.megabytes(limits.per_file)} (giới hạn mỗi tệp).", 413
+        ) from exc
+    if part is None:
+        raise uploads.UploadRefused("Gửi tệp trong trường 'file' (multipart/form-data).")
+    return uploads.store(
+        db(), upload_folder(), part.stream, original_name=part.filename or "",
+        owner=owner, limits=limits,
+    )  # fmt: skip
+
+
+def kiosk_printer(station_code: str | None) -> Printer:
+    """A kiosk station's printer, else the default one."""
+    return station_printer(db(), station_code, default_printer())
+
+
+def counter_printer(url: str, profile: str) -> Printer:
+    """A counter's printer, else the default one."""
+    return Printer(url, profile or default_printer().profile) if url else default_printer()
+
+
+def receipt_print(printer: Printer) -> dossiers.ReceiptPrint:
+    """How a receipt (or an apology) is printed from this request: on `printer`, with this
+    site's name and a QR code to the status page."""
+    return dossiers.ReceiptPrint(
+        printer=printer,
+        site_name=str(current_app.config["SITE_NAME"]),
+        link=lambda code: public_url(url_for("public.dossier_status", code=code)),
+        tz=site_tz(),
+    )
+
+
+def limits_text() -> tuple[str, str]:
+    lim = upload_limits()
+    return uploads.megabytes(lim.per_file), uploads.megabytes(lim.per_dossier)
+
+
+def province_of(commune_code: str) -> str:
+    commune = places.get_commune(commune_code)
+    return commune.province_code if commune else ""
+
+
+def communes_in(province_code: str) -> list[places.Commune]:
+    return places.in_province(province_code) if province_code else []
+
+
+def form_context(
+    procedure: Procedure,
+    values: MultiDict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    *,
+    reusable: dict[str, Upload] | None = None,
+    scan_message: str = "",
+    scan_ok: bool = True,
+    key: str = "",
+) -> dict[str, Any]:
+    """What templates/_dossier_form.html needs to draw the form for `procedure`."""
+    import uuid
+
+    values = values if values is not None else MultiDict()
+    per_file, per_dossier = limits_text()
+    return {
+        "proc": procedure,
+        "form": form_of(procedure),
+        "v": values,
+        "errors": errors or {},
+        "provinces": places.provinces(),
+        "province_of": province_of,
+        "communes_in": communes_in,
+        "reusable": reusable or {},
+        "scan_message": scan_message,
+        "scan_ok": scan_ok,
+        "key": values.get("idempotency_key") or key or uuid.uuid4().hex,
+        "per_file": per_file,
+        "per_dossier": per_dossier,
+        "max_bytes": upload_limits().per_file,
+        "describe": forms.describe,
+        "address_text": forms.address_text,
+        "genders": ("Nam", "Nữ"),
+    }
