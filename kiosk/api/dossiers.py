@@ -330,6 +330,9 @@ def transition(code: str) -> Any:
         return user
     if user is None:
         return error(401, "unauthorized", "Cần đăng nhập hoặc gửi Authorization: Bearer <mã>.")
+    found = dossiers.find(db(), code[:64])
+    if found is None:
+        return _not_found()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error(400, "bad_request", "Thân yêu cầu phải là một đối tượng JSON.")
@@ -339,9 +342,6 @@ def transition(code: str) -> Any:
         return error(400, "bad_request", "to và reason là chuỗi.")
     if result_id is not None and not isinstance(result_id, str):
         return error(400, "bad_request", "result_upload_id là chuỗi.")
-    found = dossiers.find(db(), code[:64])
-    if found is None:
-        return _not_found()
     result = uploads.get(db(), result_id) if result_id else None
     if result_id and (result is None or not uploads.may_see(result, f"user:{user.id}")):
         return error(404, "unknown_upload", "Không tìm thấy tệp kết quả đã tải lên.")

@@ -99,7 +99,7 @@ def dossier_status(code: str) -> Any:
 def rate_dossier(code: str) -> Any:
     found = seen_before(code)
     if found is None:
-        return redirect(url_for("public.dossier_status", code=code[:64]))
+        return render("public/dossier.html", code=code[:64], message=NOT_FOUND()), 404
     try:
         ratings.rate(
             db(), request.form.get("score", ""), request.form.getlist("reasons"),

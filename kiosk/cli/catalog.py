@@ -20,6 +20,7 @@ DEMO_CATALOG = Path(__file__).resolve().parent.parent / "data" / "demo_catalog.j
 DEMO_ACCOUNTS = [
     ("canbo", "canbo-demo-2026", "officer", "Nguyễn Thị Hoa"),
     ("quanly", "quanly-demo-2026", "manager", "Trần Văn Minh"),
+    ("xuly", "xuly-demo-2026", "processor", "Lê Thị Hà"),
 ]
 
 

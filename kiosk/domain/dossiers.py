@@ -452,14 +452,6 @@ def promised(dossier: Dossier) -> dt.datetime | None:
 # ---------------------------------------------------------------- apology (form 04)
 
 
-@dataclass(frozen=True)
-class ApologyPrint:
-    printer: Printer
-    site_name: str
-    link: Callable[[str], str]
-    tz: dt.tzinfo
-
-
 def apologize(
     session: Session,
     dossier: Dossier,
@@ -470,7 +462,7 @@ def apologize(
     now: dt.datetime | None = None,
     tz: dt.tzinfo = VIETNAM,
     calendar: workdays.Calendar | None = None,
-    print_on: ApologyPrint | None = None,
+    print_on: ReceiptPrint | None = None,
 ) -> Dossier:
     """Record the apology for a dossier that will be late, with its new date for the result
     (form 04), and write its print job in the same transaction."""

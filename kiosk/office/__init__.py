@@ -69,8 +69,10 @@ def logout() -> WerkzeugResponse:
 
 
 @bp.get("/")
-@staff_required("counter.work")
-def index() -> str:
+@staff_required("dossier.read")
+def index() -> Any:
+    if not can(current_user(), "counter.work"):  # a processing officer: straight to the work
+        return redirect(url_for("office.dossier_list"))
     return render_template(
         "office/index.html",
         counters=queue.counters(db()),
@@ -78,4 +80,4 @@ def index() -> str:
     )
 
 
-from . import counter, display, setup  # noqa: E402,F401 - register their routes on `bp`
+from . import counter, display, dossiers, setup  # noqa: E402,F401 - register their routes on `bp`

@@ -1,0 +1,348 @@
+"""Dossiers in the office: *Tiếp nhận hồ sơ* at a counter from the called ticket, the
+processing officers' worklist (overdue and due-soon first), a dossier's page with its papers,
+moves, apology (form 04) and digitized result, the staff's uploads, and the counter's tablet
+on which the citizen rates the visit after the call ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from .. import filing
+from ..auth import current_user, staff_required
+from ..domain import catalog, dossiers, forms, queue, ratings, uploads
+from ..domain.clock import local, utcnow
+from ..domain.dossier_states import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused
+from ..domain.identity import Forbidden, can
+from ..models import Counter, Dossier, Rating, Ticket, Upload, User
+from ..web import db, render, site_tz, upload_folder, upload_limits
+from . import bp
+
+SOON = dt.timedelta(days=2)
+
+
+def _me() -> User:
+    user = current_user()
+    assert isinstance(user, User)
+    return user
+
+
+def _owner() -> str:
+    return f"user:{_me().id}"
+
+
+def _thumb_url(upload_id: str) -> str:
+    return url_for("office.upload_thumb", upload_id=upload_id)
+
+
+def _counter_and_ticket(counter_id: int) -> tuple[Counter, Ticket | None]:
+    try:
+        counter = queue.get_counter(db(), counter_id)
+    except queue.QueueError:
+        abort(404)
+    return counter, queue.current_ticket(db(), counter)
+
+
+# ---------------------------------------------------------------- Tiếp nhận hồ sơ
+
+
+@bp.get("/counters/<int:counter_id>/receive")
+@staff_required("dossier.receive")
+def receive_pick(counter_id: int) -> Any:
+    counter, ticket = _counter_and_ticket(counter_id)
+    if ticket is not None and ticket.procedure_code and not request.args.get("q"):
+        return redirect(
+            url_for("office.receive_form", counter_id=counter_id, code=ticket.procedure_code)
+        )
+    q = request.args.get("q", "")[:200]
+    found = catalog.search(db(), q, limit=30).items if q else []
+    return render("office/receive_pick.html", counter=counter, ticket=ticket, q=q, found=found)
+
+
+def _receive_page(counter: Counter, ticket: Ticket | None, proc: Any, **kw: Any) -> Any:
+    values = kw.pop("values", None)
+    ctx = filing.form_context(proc, values, **kw)
+    return render(
+        "office/receive.html",
+        counter=counter,
+        ticket=ticket,
+        upload_url=url_for("office.upload"),
+        thumb_url=_thumb_url,
+        **ctx,
+    )
+
+
+@bp.get("/counters/<int:counter_id>/receive/<code>")
+@staff_required("dossier.receive")
+def receive_form(counter_id: int, code: str) -> Any:
+    counter, ticket = _counter_and_ticket(counter_id)
+    proc = catalog.get_procedure(db(), code[:32])
+    if proc is None:
+        abort(404)
+    return _receive_page(counter, ticket, proc)
+
+
+@bp.post("/counters/<int:counter_id>/receive/<code>/scan")
+@staff_required("dossier.receive")
+def receive_scan(counter_id: int, code: str) -> Any:
+    counter, ticket = _counter_and_ticket(counter_id)
+    proc = catalog.get_procedure(db(), code[:32])
+    if proc is None:
+        abort(404)
+    values = MultiDict(request.form)
+    result = filing.scan(request.form.get("scan", ""))
+    for key, value in result.values.items():
+        values[key] = value
+    return _receive_page(
+        counter, ticket, proc, values=values, scan_message=result.message, scan_ok=result.ok
+    )
+
+
+@bp.post("/counters/<int:counter_id>/receive/<code>")
+@staff_required("dossier.receive")
+def receive_submit(counter_id: int, code: str) -> Any:
+    counter, ticket = _counter_and_ticket(counter_id)
+    proc = catalog.get_procedure(db(), code[:32])
+    if proc is None:
+        abort(404)
+    posted = filing.read(MultiDict(request.form), proc)
+    errors = dict(posted.errors)
+    if errors:
+        return _receive_page(counter, ticket, proc, values=posted.values, errors=errors), 422
+    papers = dossiers.Papers(
+        files=tuple(posted.wanted), on_paper=tuple(posted.on_paper), owner=_owner(),
+        limits=upload_limits(), staff=True,
+    )  # fmt: skip
+    printer = filing.counter_printer(counter.printer_url, counter.printer_profile)
+    try:
+        got = dossiers.receive(
+            db(), proc, posted.applicant, channel="direct",
+            site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
+            actor=_me(), ticket_id=ticket.id if ticket else None,
+            idempotency_key=request.form.get("idempotency_key", "")[:64] or None,
+            tz=site_tz(), print_on=filing.receipt_print(printer),
+        )  # fmt: skip
+    except dossiers.DossierError as exc:
+        return _receive_page(counter, ticket, proc, values=posted.values, errors=exc.errors), 422
+    flash(f"Đã tiếp nhận hồ sơ {got.dossier.code}; giấy hẹn đang in ở máy in của quầy.", "ok")
+    return redirect(url_for("office.dossier_page", code=got.dossier.code), 303)
+
+
+# ---------------------------------------------------------------- the worklist
+
+
+def _row(d: Dossier, now: dt.datetime) -> dict[str, Any]:
+    tz = site_tz()
+    due = dossiers.promised(d)
+    state = dossiers.progress(d, now, tz)
+    soon = state == "within" and due is not None and due < now + SOON
+    return {
+        "d": d,
+        "label": LABELS[DossierState(d.status)],
+        "due": local(due, tz) if due else None,
+        "progress": "soon" if soon else state,
+    }
+
+
+@bp.get("/dossiers")
+@staff_required("dossier.read")
+def dossier_list() -> Any:
+    now = utcnow()
+    rows = [_row(d, now) for d in dossiers.worklist(db(), now, SOON)]
+    show = request.args.get("show", "")
+    if show in ("overdue", "soon"):
+        rows = [r for r in rows if r["progress"] == show]
+    return render("office/dossiers.html", rows=rows, show=show)
+
+
+# ---------------------------------------------------------------- one dossier
+
+
+def _find(code: str) -> Dossier:
+    found = dossiers.find(db(), code[:64])
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/dossiers/<code>")
+@staff_required("dossier.read")
+def dossier_page(code: str) -> Any:
+    d = _find(code)
+    tz = site_tz()
+    papers = (
+        db()
+        .scalars(select(Upload).where(Upload.dossier_id == d.id).order_by(Upload.created_at))
+        .all()
+    )
+    proc = catalog.get_procedure(db(), d.procedure_code)
+    form = {f.name: f for f in catalog.form_of(proc)} if proc is not None else {}
+    fields = current_app.json.loads(d.fields or "{}")
+    moves = [
+        (DossierState(m), LABELS[DossierState(m)], m in NEEDS_REASON)
+        for m in sorted(MOVES[DossierState(d.status)], key=lambda s: list(DossierState).index(s))
+    ]
+    return render(
+        "office/dossier.html",
+        d=d,
+        row=_row(d, utcnow()),
+        steps=dossiers.timeline(d, tz),
+        papers=papers,
+        fields=[
+            (form[k].label if k in form else k, forms_describe(v, form.get(k)))
+            for k, v in fields.items()
+        ],  # fmt: skip
+        address=forms.address_text(current_app.json.loads(d.applicant_address or "{}")),
+        moves=moves if can(_me(), "dossier.process") else [],
+        can_process=can(_me(), "dossier.process"),
+        rating=ratings.of_dossier(db(), d),
+        scores=ratings.SCORES,
+        received=local(d.received_at, tz),
+        messages=get_flashed_messages(with_categories=True),
+        thumb_url=_thumb_url,
+        today=local(utcnow(), tz).date(),
+    )
+
+
+def forms_describe(value: Any, field: Any) -> str:
+    return forms.describe(value, field) if field is not None else str(value)
+
+
+@bp.post("/dossiers/<code>/move")
+@staff_required("dossier.process")
+def dossier_move(code: str) -> Any:
+    d = _find(code)
+    to = request.form.get("to", "")[:32]
+    reason = request.form.get("reason", "")[:2001]
+    result = None
+    if to == DossierState.RESOLVED:
+        if "file" not in request.files or not request.files["file"].filename:
+            flash("Đính kèm kết quả đã số hóa (tệp PDF hoặc ảnh) trước khi chuyển 'Đã có kết quả'.",
+                  "error")  # fmt: skip
+            return redirect(url_for("office.dossier_page", code=d.code), 303)
+        try:
+            result = filing.store_request_file(_owner())
+        except uploads.UploadRefused as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("office.dossier_page", code=d.code), 303)
+    try:
+        dossiers.move(db(), d, to, _me(), reason, tz=site_tz(), result=result)
+    except (TransitionRefused, Forbidden) as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã chuyển hồ sơ sang “{LABELS[DossierState(d.status)]}”.", "ok")
+    return redirect(url_for("office.dossier_page", code=d.code), 303)
+
+
+@bp.post("/dossiers/<code>/apology")
+@staff_required("dossier.process")
+def dossier_apology(code: str) -> Any:
+    d = _find(code)
+    try:
+        new_date = dt.date.fromisoformat(request.form.get("new_date", ""))
+    except ValueError:
+        flash("Chọn ngày hẹn mới.", "error")
+        return redirect(url_for("office.dossier_page", code=d.code), 303)
+    printer = filing.counter_printer("", "")
+    try:
+        dossiers.apologize(
+            db(), d, _me(), new_date, request.form.get("reason", "")[:1001], tz=site_tz(),
+            print_on=filing.receipt_print(printer),
+        )  # fmt: skip
+    except (TransitionRefused, Forbidden) as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã lập phiếu xin lỗi, hẹn lại ngày {new_date.strftime('%d/%m/%Y')}; "
+              "phiếu đang in.", "ok")  # fmt: skip
+    return redirect(url_for("office.dossier_page", code=d.code), 303)
+
+
+# ---------------------------------------------------------------- staff uploads
+
+
+@bp.post("/uploads")
+@staff_required("dossier.receive")
+def upload() -> Any:
+    try:
+        up = filing.store_request_file(_owner())
+    except uploads.UploadRefused as exc:
+        return jsonify({"error": {"code": "upload_refused", "message": str(exc)}}), exc.status
+    return jsonify({"id": up.id, "pages": up.pages, "thumb": _thumb_url(up.id)}), 201
+
+
+def _visible(upload_id: str) -> Upload:
+    up = uploads.get(db(), upload_id)
+    if up is None or not uploads.may_see(up, _owner(), staff=can(_me(), "dossier.read")):
+        abort(404)
+    return up
+
+
+@bp.get("/uploads/<upload_id>/thumb")
+@staff_required("dossier.read")
+def upload_thumb(upload_id: str) -> Any:
+    png = uploads.thumbnail(upload_folder(), _visible(upload_id))
+    return current_app.response_class(png, mimetype="image/png")
+
+
+@bp.get("/uploads/<upload_id>/file")
+@staff_required("dossier.read")
+def upload_file(upload_id: str) -> Any:
+    from flask import send_file
+
+    up = _visible(upload_id)
+    ext = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[up.media_type]
+    resp = send_file(
+        uploads.path_of(upload_folder(), up), mimetype=up.media_type,
+        download_name=f"{up.document_name or 'tep'}{ext}"[:120], conditional=True,
+    )  # fmt: skip
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
+
+
+# ---------------------------------------------------------------- the counter's tablet
+
+
+def _last_visit(counter: Counter) -> Ticket | None:
+    """The ticket this counter finished last, within the last 10 minutes."""
+    since = utcnow() - dt.timedelta(minutes=10)
+    return db().scalar(
+        select(Ticket)
+        .where(Ticket.counter_id == counter.id, Ticket.finished_at >= since)
+        .order_by(Ticket.finished_at.desc())
+        .limit(1)
+    )
+
+
+@bp.route("/counters/<int:counter_id>/tablet", methods=["GET", "POST"])
+@staff_required("counter.work")
+def counter_tablet(counter_id: int) -> Any:
+    """The tablet facing the citizen: after the call ends, rate the visit 1-5."""
+    counter, _ = _counter_and_ticket(counter_id)
+    visit = _last_visit(counter)
+    done = False
+    error = ""
+    if request.method == "POST" and visit is not None:
+        try:
+            ratings.rate(db(), request.form.get("score", ""), request.form.getlist("reasons"),
+                         source="counter", ticket=visit)  # fmt: skip
+            done = True
+        except ratings.RatingError as exc:
+            error = str(exc)
+    rated = visit is not None and db().scalar(select(Rating.id).where(Rating.ticket_id == visit.id))
+    return render(
+        "office/tablet.html", "tablet", counter=counter, visit=visit, rated=bool(rated),
+        done=done, error=error, scores=ratings.SCORES, reasons=ratings.REASONS,
+    )  # fmt: skip

@@ -1,0 +1,192 @@
+"""Dossiers in the office: Tiếp nhận hồ sơ from the called ticket, the worklist with overdue and
+due-soon first, moves with the digitized result, the apology (form 04) printed with its new
+date, staff-only files, and the counter tablet's rating after the call ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import uuid
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.domain import workdays
+from kiosk.domain.identity import create_user
+from kiosk.domain.printing import render as render_job
+from kiosk.models import Counter, Dossier, PrintJob, Rating, Ticket, Upload
+from printers.reader import read_escpos
+
+from .conftest import csrf, sample_pdf, sign_in
+
+
+def text(r: Any) -> str:
+    return str(r.get_data(as_text=True))
+
+
+@pytest.fixture
+def office(floor: Flask, db_session: Session) -> FlaskClient:
+    workdays.seed_calendar(db_session, [2026, 2027])
+    create_user(db_session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
+    return floor.test_client()
+
+
+def _counter(db_session: Session, number: int) -> int:
+    return int(db_session.scalar(select(Counter.id).where(Counter.number == number)) or 0)
+
+
+def receive_at_counter(office: FlaskClient, db_session: Session) -> str:
+    """Ticket A001 for the judicial record, called at counter 1, received as a dossier."""
+    office.post("/api/v1/tickets", json={"service": "HOTICH"})
+    sign_in(office, "canbo", "mat-khau-dai-1")
+    cid = _counter(db_session, 1)
+    token = csrf(office, f"/office/counters/{cid}")
+    office.post(f"/office/counters/{cid}/sign-in", data={"csrf_token": token})
+    office.post(f"/office/counters/{cid}/call-next", data={"csrf_token": token, "if_current": "0"})
+    panel = text(office.get(f"/office/counters/{cid}"))
+    assert "Tiếp nhận hồ sơ cho số A00" in panel
+    form = text(office.get(f"/office/counters/{cid}/receive/3.000333"))
+    assert 'data-testid="ticket-number">A00' in form and "Đã nhận bản giấy" in form
+    data = {
+        "csrf_token": token,
+        "idempotency_key": uuid.uuid4().hex,
+        "a.full_name": "Trần Văn Bình",
+        "a.cccd": "052090001234",
+        "a.birth_date": "1990-05-01",
+        "a.gender": "Nam",
+        "a.phone": "0912345678",
+        "f.loai_phieu": "Phiếu số 1",
+        "paper.0": "on",
+        "paper.1": "on",
+    }
+    bad = office.post(f"/office/counters/{cid}/receive/3.000333",
+                      data={**data, "a.cccd": "12", "f.so_luong_phieu": "99"})  # fmt: skip
+    assert bad.status_code == 422
+    assert "Số căn cước gồm đúng 12 chữ số." in text(bad) and "lớn nhất là 10" in text(bad)
+    r = office.post(f"/office/counters/{cid}/receive/3.000333", data=data)
+    assert r.status_code == 303, text(r)
+    page = text(office.get(r.headers["Location"]))
+    code = re.search(r'data-testid="dossier-code">([^<]+)<', page).group(1)  # type: ignore[union-attr]
+    assert "Đã tiếp nhận hồ sơ" in page and "Phiếu số 1" in page
+    return code
+
+
+def test_receiving_at_the_counter_links_the_ticket_and_prints(
+    office: FlaskClient, db_session: Session
+) -> None:
+    code = receive_at_counter(office, db_session)
+    d = db_session.scalar(select(Dossier).where(Dossier.code == code))
+    assert d is not None and d.channel == "direct" and d.status == "accepted"
+    ticket = db_session.get(Ticket, d.ticket_id)
+    assert ticket is not None and ticket.number == "A001"
+    job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "receipt"))
+    assert job is not None
+    back = read_escpos(render_job(job))
+    assert back.qr_payloads == [f"http://kiosk.test/d/{code}"]
+
+
+def test_the_worklist_puts_overdue_and_due_soon_first(
+    office: FlaskClient, db_session: Session
+) -> None:
+    receive_at_counter(office, db_session)
+    receive_at_counter(office, db_session)
+    late, soon = db_session.scalars(select(Dossier).order_by(Dossier.code)).all()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    late.due_at = now - dt.timedelta(hours=3)
+    soon.due_at = now + dt.timedelta(hours=20)
+    db_session.commit()
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    assert office.get("/office/").headers["Location"].endswith("/office/dossiers")
+    page = text(office.get("/office/dossiers"))
+    assert page.index(late.code) < page.index(soon.code)
+    assert 'class="row-overdue"' in page and 'class="row-soon"' in page
+    assert soon.code not in text(office.get("/office/dossiers?show=overdue"))
+
+
+def test_processing_to_resolved_with_the_result_and_an_apology(
+    office: FlaskClient, db_session: Session, floor: Flask
+) -> None:
+    code = receive_at_counter(office, db_session)
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    token = csrf(office, f"/office/dossiers/{code}")
+    move = f"/office/dossiers/{code}/move"
+    office.post(move, data={"csrf_token": token, "to": "processing"})
+    # The apology: a new date after the due date, printed on form 04.
+    d = db_session.scalar(select(Dossier).where(Dossier.code == code))
+    assert d is not None and d.due_at is not None
+    cal = workdays.load_calendar(db_session)
+    new = cal.next_working_day(d.due_at.date() + dt.timedelta(days=3))
+    r = office.post(f"/office/dossiers/{code}/apology",
+                    data={"csrf_token": token, "new_date": new.isoformat(),
+                          "reason": "Chờ kết quả xác minh từ tỉnh khác"})  # fmt: skip
+    assert r.status_code == 303
+    page = text(office.get(f"/office/dossiers/{code}"))
+    assert "hẹn lại ngày" in page and new.strftime("%d/%m/%Y") in page
+    job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "apology"))
+    assert job is not None
+    back = read_escpos(render_job(job))
+    assert back.qr_payloads == [f"http://kiosk.test/d/{code}"]
+    # Resolving asks for the digitized result.
+    r = office.post(move, data={"csrf_token": token, "to": "resolved"})
+    assert "Đính kèm kết quả đã số hóa" in text(office.get(f"/office/dossiers/{code}"))
+    r = office.post(move, data={"csrf_token": token, "to": "resolved",
+                                "file": (io.BytesIO(sample_pdf()), "ket-qua.pdf")},
+                    content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 303
+    page = text(office.get(f"/office/dossiers/{code}"))
+    assert 'data-testid="dossier-status">Đã có kết quả<' in page and "Trước hạn" in page
+    result = db_session.scalar(select(Upload).where(Upload.document_name == "ket_qua"))
+    assert result is not None
+    # Files are for staff: a citizen's browser gets nothing.
+    served = office.get(f"/office/uploads/{result.id}/file")
+    assert served.status_code == 200 and served.data[:5] == b"%PDF-"
+    assert "sandbox" in served.headers["Content-Security-Policy"]
+    served.close()
+    citizen = floor.test_client()
+    assert citizen.get(f"/office/uploads/{result.id}/file").status_code == 302  # to sign-in
+    assert citizen.get(f"/kiosk/uploads/{result.id}/thumb").status_code == 404
+    # The citizen's status page shows the new date and "Đã có kết quả".
+    ptoken = csrf(citizen, f"/d/{code}")
+    status = text(citizen.post(f"/d/{code}", data={"csrf_token": ptoken, "verify": "5678"}))
+    assert "Đã có kết quả" in status and new.strftime("%d/%m/%Y") in status
+    assert "Trước hạn" in status
+
+
+def test_impossible_moves_are_refused_with_a_message(
+    office: FlaskClient, db_session: Session
+) -> None:
+    code = receive_at_counter(office, db_session)
+    token = csrf(office, f"/office/dossiers/{code}")
+    # The counter officer may read but not process.
+    r = office.post(f"/office/dossiers/{code}/move", data={"csrf_token": token, "to": "processing"})
+    assert r.status_code == 403
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    token = csrf(office, f"/office/dossiers/{code}")
+    office.post(f"/office/dossiers/{code}/move", data={"csrf_token": token, "to": "returned"})
+    page = text(office.get(f"/office/dossiers/{code}"))
+    assert "không thể chuyển sang" in page
+    office.post(f"/office/dossiers/{code}/move", data={"csrf_token": token, "to": "supplement"})
+    assert "Cần ghi lý do" in text(office.get(f"/office/dossiers/{code}"))
+
+
+def test_the_counter_tablet_rates_the_visit_after_the_call(
+    office: FlaskClient, db_session: Session
+) -> None:
+    office.post("/api/v1/tickets", json={"service": "HOTICH"})
+    sign_in(office, "canbo", "mat-khau-dai-1")
+    cid = _counter(db_session, 1)
+    token = csrf(office, f"/office/counters/{cid}")
+    for action in ("sign-in", "call-next", "start", "finish"):
+        office.post(f"/office/counters/{cid}/{action}", data={"csrf_token": token})
+    tablet = text(office.get(f"/office/counters/{cid}/tablet"))
+    assert "Ông/bà số A001 hài lòng" in tablet
+    r = office.post(f"/office/counters/{cid}/tablet",
+                    data={"csrf_token": token, "score": "5", "reasons": ["thai_do"]})  # fmt: skip
+    assert "Cảm ơn ông/bà đã đánh giá!" in text(r)
+    rating = db_session.scalar(select(Rating))
+    assert rating is not None and rating.score == 5 and rating.source == "counter"
