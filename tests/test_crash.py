@@ -75,8 +75,10 @@ def slow_upload(port: int, data: bytes) -> str | None:
     """Upload `data` in 64 KB pieces with pauses, as a slow kiosk network would; the id, or
     None if the server died on the way."""
     boundary = uuid.uuid4().hex
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"giay-to.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").encode()  # fmt: skip
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        'filename="giay-to.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+    ).encode()
     body = head + data + f"\r\n--{boundary}--\r\n".encode()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     try:
