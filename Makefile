@@ -54,6 +54,7 @@ bench: install assets
 	$(BIN)/python bench/printing.py
 	$(BIN)/python bench/queue_load.py
 	$(BIN)/python bench/queue_wait.py
+	$(BIN)/python bench/dossiers.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache .mypy_cache .ruff_cache

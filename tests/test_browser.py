@@ -23,9 +23,14 @@ KIOSK = str(Path(sys.executable).with_name("kiosk"))
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    inst = tmp_path_factory.mktemp("instance")
-    with running_server(inst, env={"KIOSK_IDLE_SECONDS": str(IDLE)}) as base:
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="module")
+def server(instance: Path) -> Iterator[str]:
+    # Idle reset long enough for a citizen to fill a form while the test types.
+    with running_server(instance, env={"KIOSK_IDLE_SECONDS": str(IDLE)}) as base:
         yield base
 
 
@@ -255,6 +260,10 @@ def test_every_kiosk_page_fits_the_screen_with_big_targets(
         "/kiosk/fields",
         "/kiosk/procedures/1.004222",
         "/kiosk/queue",
+        "/kiosk/file",
+        "/kiosk/file/3.000333",
+        "/kiosk/file/1.001193",
+        "/kiosk/status",
         "/kiosk/khong-co-trang-nay",
     ]
     problems: dict[str, Any] = {}
@@ -275,3 +284,159 @@ def test_every_kiosk_page_fits_the_screen_with_big_targets(
     finally:
         context.close()
     assert problems == {}
+
+
+SCAN = "064185001234|123456789|Nguyễn Thị Hồng Nhung|12031985|Nữ|Tổ 3, Phường Quy Nhơn, Gia Lai"
+
+
+def _pick_address(page: Any, prefix: str) -> None:
+    page.select_option(f'select[name="{prefix}.province"]', "52")
+    page.wait_for_selector(f'select[name="{prefix}.commune_code"] option[value="21583"]',
+                           state="attached")  # fmt: skip
+    page.select_option(f'select[name="{prefix}.commune_code"]', "21583")
+
+
+def _upload(page: Any, index: int, path: Path) -> None:
+    item = page.locator(f'li.doc[data-doc="{index}"]')
+    item.locator("input[type=file]").first.set_input_files(str(path))
+    item.locator(".upload-status", has_text="Đã tải lên.").wait_for()
+    assert item.locator("img.thumb").is_visible()
+
+
+def _printed_since(instance: Path, before: set[str], timeout: float = 15.0) -> list[Path]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = sorted(p for p in (instance / "prints").glob("*.bin") if p.name not in before)
+        if new:
+            return new
+        time.sleep(0.2)
+    pytest.fail("nothing was printed")
+
+
+def test_a_dossier_filed_at_the_kiosk_received_at_the_counter_resolved_and_rated(
+    browser: Any, server: str, instance: Path, tmp_path: Path
+) -> None:
+    """A citizen files a judicial-record dossier at the kiosk with a scanned CCCD and an
+    uploaded PDF and takes the printed receipt; an officer receives a second dossier at the
+    counter from a called ticket; a processing officer takes the first to resolved; the citizen
+    sees "resolved, early" on the status page and rates it."""
+    from printers.reader import read_escpos
+
+    from .conftest import sample_image, sample_pdf
+
+    pdf = tmp_path / "to-khai.pdf"
+    pdf.write_bytes(sample_pdf(1.0))
+    photo = tmp_path / "cccd.jpg"
+    photo.write_bytes(sample_image())
+    prints = instance / "prints"
+    before = {p.name for p in prints.glob("*.bin")} if prints.exists() else set()
+    kiosk_ctx = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    staff_ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    phone_ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    try:
+        kiosk = kiosk_ctx.new_page()
+        kiosk.set_default_timeout(15_000)
+        kiosk.goto(server + "/kiosk/")
+        kiosk.get_by_text("Nộp hồ sơ").first.tap()
+        kiosk.wait_for_url("**/kiosk/file")
+        kiosk.get_by_text("Cấp phiếu lý lịch tư pháp").first.tap()
+        kiosk.wait_for_url("**/kiosk/file/3.000333")
+        # The scanner types the card's QR code and Enter.
+        kiosk.locator("#scan").click()
+        kiosk.keyboard.type(SCAN + "\n")
+        kiosk.locator("#scan-result", has_text="Đã đọc thẻ căn cước").wait_for()
+        assert kiosk.input_value('input[name="a.cccd"]') == "064185001234"
+        assert kiosk.input_value('input[name="a.full_name"]') == "Nguyễn Thị Hồng Nhung"
+        kiosk.fill('input[name="a.phone"]', "0905123456")
+        _pick_address(kiosk, "a")
+        kiosk.fill('input[name="f.noi_sinh"]', "Gia Lai")
+        kiosk.fill('input[name="f.dan_toc"]', "Kinh")
+        kiosk.fill('input[name="f.quoc_tich"]', "Việt Nam")
+        _pick_address(kiosk, "f.noi_thuong_tru")
+        kiosk.select_option('select[name="f.loai_phieu"]', "Phiếu số 1")
+        kiosk.fill('input[name="f.so_luong_phieu"]', "1")
+        kiosk.select_option('select[name="f.xac_nhan_cam_dam_nhiem"]', "Không")
+        kiosk.fill('textarea[name="f.muc_dich"]', "Bổ sung hồ sơ xin việc")
+        _upload(kiosk, 0, pdf)
+        _upload(kiosk, 1, photo)
+        shot(kiosk, "40-kiosk-filing-form")
+        kiosk.get_by_text("Xem lại trước khi nộp").tap()
+        kiosk.get_by_text("Xem lại hồ sơ trước khi nộp").wait_for()
+        kiosk.get_by_role("button", name="Nộp hồ sơ").tap()
+        kiosk.wait_for_url("**/kiosk/file/done/*")
+        first = kiosk.inner_text(".dossier-code")
+        shot(kiosk, "41-kiosk-receipt")
+        receipt = read_escpos(_printed_since(instance, before)[0].read_bytes())
+        assert receipt.qr_payloads == [f"{server}/d/{first}"]
+
+        # At the counter: a ticket, called, then Tiếp nhận hồ sơ for it.
+        kiosk.goto(server + "/kiosk/queue")
+        kiosk.locator('button[value="HOTICH"]').tap()
+        kiosk.wait_for_selector('[data-testid="ticket-number"]')
+        number = kiosk.inner_text('[data-testid="ticket-number"]')
+        staff = staff_ctx.new_page()
+        staff.set_default_timeout(15_000)
+        staff.goto(server + "/office/counters/1")
+        staff.fill("input[name=username]", "canbo")
+        staff.fill("input[name=password]", "canbo-demo-2026")
+        staff.click("button[type=submit]")
+        staff.wait_for_selector("#panel")
+        for _ in range(20):  # tickets of the other tests may still be waiting before ours
+            if staff.inner_text('[data-testid="current-number"]') == number:
+                break
+            staff.keyboard.press("n")
+            staff.wait_for_timeout(400)
+        assert staff.inner_text('[data-testid="current-number"]') == number
+        staff.locator('[data-testid="receive-dossier"]').click()
+        staff.fill("input[type=search][name=q]", "chung thuc ban sao")
+        staff.keyboard.press("Enter")
+        staff.get_by_text("Chứng thực bản sao từ bản chính").first.click()
+        staff.locator('[data-testid="ticket-number"]', has_text=number).wait_for()
+        staff.locator("#scan").click()
+        staff.keyboard.type(
+            "052090001234|123456789|Trần Văn Bình|01051990|Nam|Thôn 1, Xã Ia Hrú, Gia Lai\n"
+        )
+        staff.locator("#scan-result", has_text="Đã đọc thẻ căn cước").wait_for()
+        staff.fill('input[name="f.ten_giay_to"]', "Bằng tốt nghiệp đại học")
+        staff.fill('input[name="f.co_quan_cap"]', "Trường Đại học Quy Nhơn")
+        staff.fill('input[name="f.so_trang"]', "1")
+        staff.fill('input[name="f.so_ban_sao"]', "3")
+        staff.check('input[name="paper.0"]')
+        staff.check('input[name="paper.1"]')
+        staff.get_by_text("Tiếp nhận và in giấy hẹn").click()
+        staff.locator('[data-testid="dossier-status"]', has_text="Đã tiếp nhận").wait_for()
+        second = staff.inner_text('[data-testid="dossier-code"]')
+        assert second != first
+        shot(staff, "42-counter-received")
+
+        # A processing officer takes the first dossier to resolved, with the digitized result.
+        staff_ctx.clear_cookies()
+        staff.goto(server + "/office/login?next=/office/dossiers")
+        staff.fill("input[name=username]", "xuly")
+        staff.fill("input[name=password]", "xuly-demo-2026")
+        staff.click("button[type=submit]")
+        staff.get_by_text(first).click()
+        for move in ("accepted", "processing"):
+            staff.locator(f'button[data-move="{move}"]').click()
+            staff.wait_for_load_state()
+        resolve = staff.locator('form:has(button[data-move="resolved"])')
+        resolve.locator("input[type=file]").set_input_files(str(pdf))
+        resolve.locator("button").click()
+        staff.locator('[data-testid="dossier-status"]', has_text="Đã có kết quả").wait_for()
+        shot(staff, "43-officer-resolved")
+
+        # The citizen's phone, from the receipt's QR code.
+        phone = phone_ctx.new_page()
+        phone.goto(receipt.qr_payloads[0])
+        phone.fill("#verify", "1234")
+        phone.get_by_role("button", name="Xem tình trạng").tap()
+        phone.get_by_text("Đã có kết quả").first.wait_for()
+        assert phone.get_by_text("Trước hạn").count() >= 1
+        phone.locator('label.score:has(input[value="5"])').tap()
+        phone.locator('input[value="thoi_gian"]').check()
+        phone.get_by_role("button", name="Gửi đánh giá").tap()
+        phone.get_by_text("Cảm ơn ông/bà đã đánh giá!").wait_for()
+        shot(phone, "44-phone-resolved-early")
+    finally:
+        for ctx in (kiosk_ctx, staff_ctx, phone_ctx):
+            ctx.close()

@@ -190,3 +190,22 @@ def test_the_counter_tablet_rates_the_visit_after_the_call(
     assert "Cảm ơn ông/bà đã đánh giá!" in text(r)
     rating = db_session.scalar(select(Rating))
     assert rating is not None and rating.score == 5 and rating.source == "counter"
+
+
+def test_a_manager_moves_a_day_and_due_dates_follow(
+    office: FlaskClient, db_session: Session
+) -> None:
+    sign_in(office, "quanly", "mat-khau-dai-2")
+    token = csrf(office, "/office/calendar?year=2026")
+    page = text(office.get("/office/calendar?year=2026"))
+    assert "02/09/2026" in page  # National Day, from the holidays package
+    r = office.post("/office/calendar", data={"csrf_token": token, "day": "2026-11-19",
+                                              "kind": "off", "name": "Nghỉ bù"})  # fmt: skip
+    assert r.status_code == 200 and "Đã lưu ngày 19/11/2026" in text(r)
+    assert not workdays.load_calendar(db_session).is_working_day(dt.date(2026, 11, 19))
+    bad = office.post("/office/calendar", data={"csrf_token": token, "day": "2026-13-40",
+                                                "kind": "off"})  # fmt: skip
+    assert bad.status_code == 400 and "Ngày không hợp lệ." in text(bad)
+    # An officer may not.
+    sign_in(office, "canbo", "mat-khau-dai-1")
+    assert office.get("/office/calendar").status_code == 403

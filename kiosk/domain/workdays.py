@@ -233,3 +233,28 @@ def load_calendar(session: Session) -> Calendar:
         frozenset(day for day, kind in rows if kind == "off"),
         frozenset(day for day, kind in rows if kind == "work"),
     )
+
+
+def set_day(session: Session, day: dt.date, kind: str, name: str = "") -> Holiday:
+    """Mark `day` a day off (`off`) or a worked day (`work`) in the site's calendar, as when the
+    government moves a day; kept when the calendar is seeded again."""
+    if kind not in ("off", "work"):
+        raise ValueError("Loại ngày là 'off' (nghỉ) hoặc 'work' (làm việc).")
+    name = name.strip()[:200]
+    row = session.get(Holiday, day) or Holiday(day=day)
+    row.kind = kind
+    row.name = name or ("Ngày nghỉ" if kind == "off" else "Ngày làm việc")
+    session.add(row)
+    session.commit()
+    return row
+
+
+def calendar_days(session: Session, year: int) -> list[Holiday]:
+    """The site's days off and worked days of `year`, in order."""
+    return list(
+        session.scalars(
+            select(Holiday)
+            .where(Holiday.day >= dt.date(year, 1, 1), Holiday.day <= dt.date(year, 12, 31))
+            .order_by(Holiday.day)
+        )
+    )
