@@ -89,7 +89,8 @@ def file_submit(code: str) -> Any:
         _, _, found = dossiers.check(
             db(), proc, posted.applicant, posted.fields, papers, complete=True
         )
-        errors.update(found)
+        for key, message in found.items():  # what the citizen must do first stays on top
+            errors.setdefault(key, message)
         if errors:
             return _page(proc, posted.values, errors=errors), 422
         ctx = filing.form_context(proc, posted.values)

@@ -74,7 +74,8 @@ def receive_pick(counter_id: int) -> Any:
 
 def _receive_page(counter: Counter, ticket: Ticket | None, proc: Any, **kw: Any) -> Any:
     values = kw.pop("values", None)
-    ctx = filing.form_context(proc, values, **kw)
+    posted = filing.read(values, proc) if values else None
+    ctx = filing.form_context(proc, values, reusable=filing.reusable_for(db(), posted), **kw)
     return render(
         "office/receive.html",
         counter=counter,
@@ -120,6 +121,7 @@ def receive_submit(counter_id: int, code: str) -> Any:
         abort(404)
     posted = filing.read(MultiDict(request.form), proc)
     errors = dict(posted.errors)
+    errors.update(filing.reuse_consented(db(), posted, proc, _owner()))
     if errors:
         return _receive_page(counter, ticket, proc, values=posted.values, errors=errors), 422
     papers = dossiers.Papers(
