@@ -84,6 +84,10 @@ def test_the_home_screen_offers_filing_and_status(kiosk: FlaskClient) -> None:
     assert "Đăng ký khai sinh" in text(kiosk.get("/kiosk/file?q=khai+sinh"))
     # A procedure that cannot be filed online is not offered.
     assert kiosk.get("/kiosk/file/2.000815").status_code == 404
+    # English is the second language, states and genders included.
+    kiosk.get("/lang/en")
+    english = text(kiosk.get(f"/kiosk/file/{LLTP}"))
+    assert "Review before filing" in english and ">Female<" in english
 
 
 def test_a_scan_fills_the_applicant_and_a_garbage_scan_fills_nothing(kiosk: FlaskClient) -> None:

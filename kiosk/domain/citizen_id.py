@@ -19,6 +19,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from .text import N_
+
 #: Province codes of the birth registration (appendix of Circular 07/2016/TT-BCA).
 PROVINCES: dict[str, str] = {
     "001": "Hà Nội", "002": "Hà Giang", "004": "Cao Bằng", "006": "Bắc Kạn",
@@ -38,7 +40,7 @@ PROVINCES: dict[str, str] = {
     "089": "An Giang", "091": "Kiên Giang", "092": "Cần Thơ", "093": "Hậu Giang",
     "094": "Sóc Trăng", "095": "Bạc Liêu", "096": "Cà Mau",
 }  # fmt: skip
-GENDERS = ("Nam", "Nữ")
+GENDERS = (N_("Nam"), N_("Nữ"))
 _DIGITS12 = re.compile(r"^[0-9]{12}$")
 _OLD_ID = re.compile(r"^([0-9]{9}|[0-9]{12})?$")
 

@@ -21,6 +21,8 @@ import datetime as dt
 import enum
 import re
 
+from .text import N_
+
 
 class DossierState(enum.StrEnum):
     """A dossier's state; the value is stored."""
@@ -47,16 +49,16 @@ NATIONAL: dict[DossierState, int] = {
 
 #: What citizens and officers read (Vietnamese; surfaces translate).
 LABELS: dict[DossierState, str] = {
-    S.REGISTERED: "Mới đăng ký",
-    S.ACCEPTED: "Đã tiếp nhận",
-    S.REFUSED: "Không tiếp nhận",
-    S.PROCESSING: "Đang xử lý",
-    S.SUPPLEMENT: "Chờ bổ sung hồ sơ",
-    S.AWAITING_PAYMENT: "Chờ thanh toán phí, lệ phí",
-    S.WITHDRAWN: "Công dân rút hồ sơ",
-    S.STOPPED: "Dừng xử lý",
-    S.RESOLVED: "Đã có kết quả",
-    S.RETURNED: "Đã trả kết quả",
+    S.REGISTERED: N_("Mới đăng ký"),
+    S.ACCEPTED: N_("Đã tiếp nhận"),
+    S.REFUSED: N_("Không tiếp nhận"),
+    S.PROCESSING: N_("Đang xử lý"),
+    S.SUPPLEMENT: N_("Chờ bổ sung hồ sơ"),
+    S.AWAITING_PAYMENT: N_("Chờ thanh toán phí, lệ phí"),
+    S.WITHDRAWN: N_("Công dân rút hồ sơ"),
+    S.STOPPED: N_("Dừng xử lý"),
+    S.RESOLVED: N_("Đã có kết quả"),
+    S.RETURNED: N_("Đã trả kết quả"),
 }
 
 #: The clock stands still in these.

@@ -61,6 +61,7 @@ from .dossier_states import (
 )
 from .identity import require
 from .printing import Printer, new_job
+from .text import N_
 
 S = DossierState
 ADDRESS = forms.Field("address", "Địa chỉ", "address", required=False)
@@ -436,7 +437,7 @@ def timeline(dossier: Dossier, tz: dt.tzinfo = VIETNAM) -> list[Step]:
     for ev in dossier.events:
         status = DossierState(ev.to_status)
         if ev.from_status == ev.to_status:
-            label = "Xin lỗi và hẹn lại ngày trả kết quả"
+            label = N_("Xin lỗi và hẹn lại ngày trả kết quả")
         else:
             label = LABELS[status]
         note = ev.reason if status in NEEDS_REASON or ev.from_status == ev.to_status else ""

@@ -12,23 +12,24 @@ from sqlalchemy.orm import Session
 
 from ..models import Dossier, Rating, Ticket
 from .clock import utcnow
+from .text import N_
 
 SCORES = {
-    1: "Rất không hài lòng",
-    2: "Không hài lòng",
-    3: "Bình thường",
-    4: "Hài lòng",
-    5: "Rất hài lòng",
+    1: N_("Rất không hài lòng"),
+    2: N_("Không hài lòng"),
+    3: N_("Bình thường"),
+    4: N_("Hài lòng"),
+    5: N_("Rất hài lòng"),
 }
 #: Why, as the citizen ticks it (the groups of the national satisfaction survey).
 REASONS = {
-    "thoi_gian": "Thời gian chờ, thời gian giải quyết",
-    "thai_do": "Thái độ của cán bộ",
-    "huong_dan": "Hướng dẫn rõ ràng, dễ hiểu",
-    "thu_tuc": "Thủ tục, giấy tờ phải nộp",
-    "phi": "Phí, lệ phí",
-    "co_so": "Cơ sở vật chất, trang thiết bị",
-    "ket_qua": "Kết quả đúng hẹn, chính xác",
+    "thoi_gian": N_("Thời gian chờ, thời gian giải quyết"),
+    "thai_do": N_("Thái độ của cán bộ"),
+    "huong_dan": N_("Hướng dẫn rõ ràng, dễ hiểu"),
+    "thu_tuc": N_("Thủ tục, giấy tờ phải nộp"),
+    "phi": N_("Phí, lệ phí"),
+    "co_so": N_("Cơ sở vật chất, trang thiết bị"),
+    "ket_qua": N_("Kết quả đúng hẹn, chính xác"),
 }
 SOURCES = ("kiosk", "status_page", "counter")
 

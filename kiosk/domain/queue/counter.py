@@ -22,18 +22,13 @@ from sqlalchemy.orm import Session
 from ...models import Counter, Ticket, TicketState, User
 from ..clock import VIETNAM, local_day, utcnow
 from ..identity import require
+from ..text import N_
 from .base import ACTIVE, QueueError, atomic
 from .log import emit
 from .lookup import current_ticket, get_counter, service_by_code
 from .waiting import call_order, forget_rates
 
 CALLED = (TicketState.CALLED,)
-
-
-def N_(message: str) -> str:  # the name gettext tools look for
-    """Mark `message` for translation (`make messages` extracts it); the surface that shows
-    it translates it."""
-    return message
 
 
 @dataclass(frozen=True)
