@@ -59,6 +59,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kiosk.engine"] = engine
     app.extensions["kiosk.sessionmaker"] = make_sessionmaker(engine)
     web.init_app(app)
+    proxies = int(app.config["PROXY_COUNT"] or 0)
+    if proxies > 0:  # behind nginx: the client's address, not the proxy's, is the asker's
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     csrf = CSRFProtect(app)
     Babel(app, locale_selector=site.select_locale)
 

@@ -67,6 +67,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         10,
         "dossier status look-ups (/d/<code>, the API's verify) one address may make a minute",
     ),
+    "PROXY_COUNT": (
+        0,
+        "reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto/-Host are "
+        "trusted; the client's address then counts for rate limits and sign-in brakes",
+    ),
     "QUEUE_ENFORCE_HOURS": (
         False,
         "refuse tickets outside a service's hours; otherwise issue them and count the wait "

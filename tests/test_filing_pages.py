@@ -244,3 +244,25 @@ def test_a_paper_digitized_before_is_reused_only_with_consent(
         assert {u.stored_name for u in reused} == {originals[u.reused_from_id] for u in reused}
     finally:
         s.close()
+
+
+def test_behind_a_proxy_each_citizen_has_their_own_limit(db_url: str, tmp_path: Any) -> None:
+    from kiosk import create_app
+
+    config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "DATABASE_URL": db_url,
+              "SECRET_KEY": "x", "PROXY_COUNT": 1, "STATUS_LOOKUPS_PER_MINUTE": 2}  # fmt: skip
+    app = create_app(config)
+    try:
+        client = app.test_client()
+        token = csrf(client, "/d/000.00.01.H29-261123-0001")
+
+        def ask(ip: str) -> str:
+            r = client.post("/d/000.00.01.H29-261123-0001", data={"csrf_token": token,
+                            "verify": "1234"}, headers={"X-Forwarded-For": ip})  # fmt: skip
+            return text(r)
+
+        assert all("quá nhiều lần" not in ask("10.0.0.1") for _ in range(2))
+        assert "quá nhiều lần" in ask("10.0.0.1")
+        assert "quá nhiều lần" not in ask("10.0.0.2")  # another citizen behind the same proxy
+    finally:
+        app.extensions["kiosk.engine"].dispose()

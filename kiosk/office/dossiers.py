@@ -32,6 +32,8 @@ from ..web import db, render, site_tz, upload_folder, upload_limits
 from . import bp
 
 SOON = dt.timedelta(days=2)
+#: Rows the worklist shows: the most urgent come first, the rest are a filter or a page away.
+SHOWN = 300
 
 
 def _me() -> User:
@@ -167,7 +169,7 @@ def dossier_list() -> Any:
     show = request.args.get("show", "")
     if show in ("overdue", "soon"):
         rows = [r for r in rows if r["progress"] == show]
-    return render("office/dossiers.html", rows=rows, show=show)
+    return render("office/dossiers.html", rows=rows[:SHOWN], total=len(rows), show=show)
 
 
 # ---------------------------------------------------------------- one dossier
