@@ -561,3 +561,102 @@ class RateHit(Base):
     bucket: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class BankAccount(Base):
+    """An account that collects a agency's fees (*tài khoản thu phí, lệ phí*): the bank by its
+    NAPAS BIN, the number (or card), the holder's name as the bank writes it."""
+
+    __tablename__ = "bank_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The collecting agency: a unit or site code, as `Dossier.unit`.
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    bank_bin: Mapped[str] = mapped_column(String(6))
+    bank_name: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(19))
+    holder: Mapped[str] = mapped_column(String(64))
+    #: `QRIBFTTA` (an account) or `QRIBFTTC` (a card).
+    service: Mapped[str] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class BankPartner(Base):
+    """A bank that notifies payments, and the secret it signs them with (`kiosk banks secret`)."""
+
+    __tablename__ = "bank_partner"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    rotated_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class Payment(Base):
+    """What a dossier owes or paid, under a unique reference (the VietQR bill number)."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(25), unique=True)
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_account.id", ondelete="SET NULL"), nullable=True
+    )
+    amount_vnd: Mapped[int] = mapped_column(Integer)
+    #: `pending`, `paid`, `expired` or `refunded`.
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    #: `transfer` (VietQR, confirmed by the bank) or `cash` (recorded by an officer or agent).
+    method: Mapped[str] = mapped_column(String(16))
+    #: The VietQR payload shown and printed for it.
+    payload: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True, index=True)
+    bank_code: Mapped[str] = mapped_column(String(16), default="")
+    bank_txn_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class PaymentNotice(Base):
+    """Every notification a bank sent, accepted or refused, with the outcome and the reason
+    (`paid`, `duplicate`, `flagged_*` for a person to look at, or why it was refused)."""
+
+    __tablename__ = "payment_notice"
+    __table_args__ = (Index("ix_payment_notice_txn", "bank_code", "bank_txn_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
+    bank_code: Mapped[str] = mapped_column(String(16), default="")
+    bank_txn_id: Mapped[str] = mapped_column(String(64), default="")
+    reference: Mapped[str] = mapped_column(String(25), default="")
+    amount: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    payment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payment.id", ondelete="SET NULL"), nullable=True
+    )
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntry(Base):
+    """The append-only audit log: who did what, when, where, to which dossier, and how it
+    ended. The code has no path that updates or deletes an entry."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    actor_name: Mapped[str] = mapped_column(String(255), default="")
+    branch_code: Mapped[str] = mapped_column(String(32), default="", index=True)
+    action: Mapped[str] = mapped_column(String(48))
+    dossier_code: Mapped[str] = mapped_column(String(40), default="", index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")

@@ -264,6 +264,7 @@ def test_every_kiosk_page_fits_the_screen_with_big_targets(
         "/kiosk/file/3.000333",
         "/kiosk/file/1.001193",
         "/kiosk/status",
+        "/kiosk/pay",
         "/kiosk/khong-co-trang-nay",
     ]
     problems: dict[str, Any] = {}
@@ -439,4 +440,103 @@ def test_a_dossier_filed_at_the_kiosk_received_at_the_counter_resolved_and_rated
         shot(phone, "44-phone-resolved-early")
     finally:
         for ctx in (kiosk_ctx, staff_ctx, phone_ctx):
+            ctx.close()
+
+
+def test_the_kiosk_payment_screen_turns_to_paid_when_the_bank_says_so(
+    browser: Any, server: str, instance: Path, tmp_path: Path
+) -> None:
+    """A manager sets up the collecting account; a citizen opens Thanh toán for a dossier and
+    sees the VietQR code; the bank's signed notification arrives; the screen turns to paid by
+    itself, without a reload."""
+    import hashlib
+    import hmac
+    import json
+    import os
+    import subprocess
+    import urllib.request
+
+    from kiosk.domain import vietqr
+
+    from .conftest import sample_pdf
+
+    env = {**os.environ, "KIOSK_INSTANCE_PATH": str(instance)}
+    env.pop("DATABASE_URL", None)
+    out = subprocess.run([KIOSK, "banks", "secret", "BIDV"], env=env, check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    secret = out.strip().splitlines()[-1]
+    staff_ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    kiosk_ctx = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    try:
+        staff = staff_ctx.new_page()
+        staff.goto(server + "/office/login?next=/office/accounts")
+        staff.fill("input[name=username]", "quanly")
+        staff.fill("input[name=password]", "quanly-demo-2026")
+        staff.click("button[type=submit]")
+        staff.select_option("select[name=bank_bin]", "970418")
+        staff.fill("input[name=number]", "8888888888")
+        staff.fill("input[name=holder]", "Trung tâm Phục vụ hành chính công tỉnh Gia Lai")
+        staff.click("text=Lưu tài khoản")
+        staff.get_by_text("Đã lưu tài khoản").wait_for()
+
+        # A dossier filed online through the API (the judicial record: 200,000 đ).
+        def post(path: str, data: bytes, ctype: str) -> Any:
+            req = urllib.request.Request(server + path, data=data, method="POST",
+                                         headers={"Content-Type": ctype})  # fmt: skip
+            with urllib.request.urlopen(req, timeout=20) as resp:
+                return json.loads(resp.read())
+
+        ids = []
+        for name in ("to-khai.pdf", "cccd.pdf"):
+            boundary = "b0undary"
+            body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                    f'filename="{name}"\r\n\r\n').encode() + sample_pdf() + \
+                f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
+            ids.append(post("/api/v1/uploads", body,
+                            f"multipart/form-data; boundary={boundary}")["id"])  # fmt: skip
+        docs = ["Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp",
+                "Bản chụp giấy tờ tùy thân (thẻ căn cước, hộ chiếu)"]  # fmt: skip
+        filed = post("/api/v1/dossiers", json.dumps({
+            "procedure": "3.000333",
+            "applicant": {"full_name": "Lê Văn Cường", "cccd": "052090004321",
+                          "birth_date": "1990-01-02", "gender": "Nam", "phone": "0987654321"},
+            "fields": {"noi_sinh": "Gia Lai", "dan_toc": "Kinh", "quoc_tich": "Việt Nam",
+                       "noi_thuong_tru": {"commune_code": "21583", "detail": "Tổ 1"},
+                       "loai_phieu": "Phiếu số 1", "so_luong_phieu": 1,
+                       "xac_nhan_cam_dam_nhiem": "Không", "muc_dich": "Xin việc"},
+            "documents": [{"name": n, "upload_id": i} for n, i in zip(docs, ids, strict=True)],
+        }).encode(), "application/json")  # fmt: skip
+
+        kiosk = kiosk_ctx.new_page()
+        kiosk.goto(server + "/kiosk/")
+        kiosk.get_by_text("Thanh toán").first.tap()
+        kiosk.fill("#code", filed["code"])
+        kiosk.fill("#verify", "4321")
+        kiosk.get_by_role("button", name="Xem số tiền phải nộp").tap()
+        kiosk.locator('[data-testid="amount"]', has_text="200.000 đ").wait_for()
+        payload = kiosk.get_attribute(".qr", "data-payload") or ""
+        code = vietqr.parse(payload)
+        assert (code.bin, code.account, code.amount) == ("970418", "8888888888", 200000)
+        shot(kiosk, "50-kiosk-pay")
+
+        body = json.dumps(
+            {
+                "reference": code.bill,
+                "amount": 200000,
+                "bank_txn_id": "FT26112399",
+                "paid_at": "2026-11-23T10:00:00+07:00",
+            }
+        )
+        stamp = str(int(time.time()))
+        sign = hmac.new(secret.encode(), f"{stamp}.{body}".encode(), hashlib.sha256).hexdigest()
+        req = urllib.request.Request(server + "/api/v1/payments/callback", data=body.encode(),
+                                     method="POST", headers={
+            "Content-Type": "application/json", "X-Kiosk-Bank": "BIDV",
+            "X-Kiosk-Timestamp": stamp, "X-Kiosk-Signature": sign})  # fmt: skip
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert json.loads(resp.read())["status"] == "paid"
+        kiosk.locator('[data-testid="paid"]').wait_for(timeout=10_000)  # no reload
+        shot(kiosk, "51-kiosk-paid")
+    finally:
+        for ctx in (staff_ctx, kiosk_ctx):
             ctx.close()

@@ -118,5 +118,6 @@ def openapi() -> Response:
 
 
 from . import dossiers as _dossiers  # noqa: E402,F401 - registers the dossier endpoints
+from . import payments as _payments  # noqa: E402,F401 - registers the payment endpoints
 from . import places as _places  # noqa: E402,F401 - registers the places endpoint on `bp`
 from . import queue as _queue  # noqa: E402,F401 - registers the queue endpoints on `bp`

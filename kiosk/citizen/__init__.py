@@ -16,4 +16,4 @@ from flask import Blueprint
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 public = Blueprint("public", __name__)
 
-from . import filing, lookup, public_pages, queue  # noqa: E402,F401 - register their routes
+from . import filing, lookup, payment, public_pages, queue  # noqa: E402,F401 - register their routes

@@ -18,7 +18,7 @@ from ..domain.clock import local
 from ..qr import qr_svg
 from ..web import db, render, site_tz, upload_folder, upload_limits
 from . import bp
-from .public_pages import check_status, status_context
+from .public_pages import check_status, status_context, unpaid_qr
 from .queue import STATION_COOKIE
 
 
@@ -126,6 +126,7 @@ def file_done(code: str) -> Any:
         qr=qr_svg(link),
         due=local(found.due_at, tz) if found.due_at else None,
         received=local(found.received_at, tz),
+        **unpaid_qr(found),
     )
 
 

@@ -8,10 +8,11 @@ from typing import Any
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from ..domain import dossiers, queue, ratings, throttle
+from ..domain import dossiers, payments, queue, ratings, throttle
 from ..domain.clock import local, utcnow
 from ..domain.dossier_states import LABELS, DossierState
 from ..models import Dossier
+from ..qr import qr_svg
 from ..web import db, render, site_tz
 from . import public
 
@@ -78,9 +79,24 @@ def status_context(found: Dossier) -> dict[str, Any]:
         "due": local(found.due_at, tz) if found.due_at else None,
         "received": local(found.received_at, tz),
         "rating": ratings.of_dossier(db(), found),
+        **unpaid_qr(found),
         "scores": ratings.SCORES,
         "reasons": ratings.REASONS,
     }
+
+
+def unpaid_qr(dossier: Dossier) -> dict[str, Any]:
+    """The pending fee's VietQR code while one is owed and an account collects it (for the
+    receipt screen and the status page); nothing otherwise."""
+    if dossier.fee_vnd == 0 or payments.due_amount(db(), dossier) == 0:
+        return {}
+    try:
+        payment = payments.open_payment(db(), dossier)
+    except payments.PaymentError:
+        return {}
+    if payment is None:
+        return {}
+    return {"fee_payment": payment, "fee_qr": qr_svg(payment.payload)}
 
 
 @public.route("/d/<code>", methods=["GET", "POST"])

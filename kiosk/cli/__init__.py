@@ -4,7 +4,8 @@
 - `people.py`: users, tokens;
 - `printing.py`: printer test / preview, spooler;
 - `serve.py`: serve (gunicorn with the spooler beside it);
-- `dossiers.py`: uploads sweep.
+- `dossiers.py`: uploads sweep;
+- `payments.py`: vietqr build / parse, banks secret.
 
 A new group (dossiers, payments, reports) gets a module of its own with a `register(cli)`
 and a line in `register` below.
@@ -20,9 +21,9 @@ from .catalog import DEMO_CATALOG
 
 def register(app: Flask) -> None:
     """Attach the project's commands to `app.cli`."""
-    from . import catalog, dossiers, people, printing, serve
+    from . import catalog, dossiers, payments, people, printing, serve
 
-    for group in (catalog, people, printing, serve, dossiers):
+    for group in (catalog, people, printing, serve, dossiers, payments):
         group.register(app.cli)
 
 

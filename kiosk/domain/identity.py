@@ -23,12 +23,14 @@ _hasher = PasswordHasher()
 
 #: What each role may do. A role has its own rights and none of another's unless listed.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "agent": frozenset(),
-    "supervisor": frozenset(),
+    # payment.cash: record cash received for a dossier's fee; accounts.manage: the agencies'
+    # bank accounts; payments.read: the reconciliation report.
+    "agent": frozenset({"payment.cash"}),
+    "supervisor": frozenset({"payment.cash"}),
     # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
     # lifecycle (process, ask for a supplement, resolve, return the result); dossier.read:
     # see every dossier of the site, its papers and its applicant.
-    "officer": frozenset({"counter.work", "dossier.receive", "dossier.read"}),
+    "officer": frozenset({"counter.work", "dossier.receive", "dossier.read", "payment.cash"}),
     "processor": frozenset({"dossier.process", "dossier.read"}),
     "manager": frozenset(
         {
@@ -38,6 +40,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "dossier.receive",
             "dossier.process",
             "dossier.read",
+            "payment.cash",
+            "accounts.manage",
+            "payments.read",
         }
     ),  # fmt: skip
     "admin": frozenset(
@@ -49,6 +54,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "dossier.receive",
             "dossier.process",
             "dossier.read",
+            "payment.cash",
+            "accounts.manage",
+            "payments.read",
         }
     ),  # fmt: skip
 }

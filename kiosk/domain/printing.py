@@ -133,6 +133,9 @@ def render(job: PrintJob) -> bytes:
             data["received_at"] = dt.datetime.fromisoformat(data["received_at"])
             data["due_date"] = dt.date.fromisoformat(data["due_date"])
             page = layouts.receipt(layouts.ReceiptData(**data), width)
+        elif name == "fee":
+            data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
+            page = layouts.fee_slip(layouts.FeeData(**data), width)
         elif name == "apology":
             data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
             data["original_due"] = dt.date.fromisoformat(data["original_due"])

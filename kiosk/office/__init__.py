@@ -80,4 +80,4 @@ def index() -> Any:
     )
 
 
-from . import calendar, counter, display, dossiers, setup  # noqa: E402,F401 - register their routes on `bp`
+from . import calendar, counter, display, dossiers, payments, setup  # noqa: E402,F401 - register their routes on `bp`

@@ -23,11 +23,11 @@ from werkzeug.datastructures import MultiDict
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import catalog, dossiers, forms, queue, ratings, uploads
+from ..domain import catalog, dossiers, forms, payments, queue, ratings, uploads
 from ..domain.clock import local, utcnow
 from ..domain.dossier_states import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can
-from ..models import Counter, Dossier, Rating, Ticket, Upload, User
+from ..models import Counter, Dossier, Payment, Rating, Ticket, Upload, User
 from ..web import db, render, site_tz, upload_folder, upload_limits
 from . import bp
 
@@ -218,6 +218,16 @@ def dossier_page(code: str) -> Any:
         messages=get_flashed_messages(with_categories=True),
         thumb_url=_thumb_url,
         today=local(utcnow(), tz).date(),
+        owed=payments.due_amount(db(), d),
+        fee_payments=db()
+        .scalars(
+            select(Payment)
+            .where(Payment.dossier_id == d.id, Payment.status != "pending")
+            .order_by(Payment.created_at)
+        )
+        .all(),
+        can_refund=can(_me(), "payments.read"),
+        can_cash=can(_me(), "payment.cash"),
     )
 
 

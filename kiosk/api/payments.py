@@ -1,0 +1,79 @@
+"""Payment endpoints of the JSON API: a dossier's fee and its VietQR code for the citizen, and
+the banks' signed notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+
+from ..domain import dossiers, payments, throttle
+from ..web import db
+from . import bp, error
+
+
+def payment_json(p: Any, owed: int) -> dict[str, Any]:
+    return {
+        "amount": p.amount_vnd if p is not None else owed,
+        "currency": "VND",
+        "reference": p.reference if p is not None else None,
+        "status": p.status if p is not None else "paid",
+        "vietqr": p.payload if p is not None else None,
+    }
+
+
+@bp.get("/dossiers/<code>/payment")
+def dossier_payment(code: str) -> Any:
+    """The fee still owed, with its reference and VietQR payload, for the citizen who proves
+    they know the dossier (the last 4 digits of the CCCD or phone), as the status page."""
+    limit = int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"])
+    if not throttle.allow(db(), "dossier_status", request.remote_addr or "", limit):
+        resp, status = error(429, "too_many", "Tra cứu quá nhiều lần, vui lòng thử lại sau 1 phút.")
+        resp.headers["Retry-After"] = "60"
+        return resp, status
+    found = dossiers.find(db(), code[:64])
+    if not dossiers.verify(found, request.args.get("verify", "")[:16]) or found is None:
+        return error(404, "not_found", "Không tìm thấy hồ sơ với mã và thông tin xác minh này.")
+    if found.fee_vnd == 0:
+        return {"amount": 0, "currency": "VND", "reference": None, "status": "none",
+                "vietqr": None}  # fmt: skip
+    try:
+        pending = payments.open_payment(db(), found)
+    except payments.PaymentError as exc:
+        return error(409, "no_account", str(exc))
+    if pending is None:  # nothing owed: the last payment that settled it
+        from sqlalchemy import select
+
+        from ..models import Payment
+
+        pending = db().scalar(
+            select(Payment).where(Payment.dossier_id == found.id, Payment.status == "paid")
+            .order_by(Payment.paid_at.desc())
+        )  # fmt: skip
+        body = payment_json(pending, found.fee_vnd)
+        body["vietqr"] = None
+        return body
+    return payment_json(pending, pending.amount_vnd)
+
+
+@bp.post("/payments/callback")
+def payment_callback() -> Any:
+    """A bank's notification that a transfer arrived (see `domain.payments.notify`)."""
+    raw = request.get_data(cache=False)[:65536]
+    try:
+        notice = payments.notify(
+            db(),
+            request.headers.get("X-Kiosk-Bank", ""),
+            request.headers.get("X-Kiosk-Timestamp", ""),
+            request.headers.get("X-Kiosk-Signature", ""),
+            raw,
+        )
+    except Exception:  # noqa: BLE001 - a bank never sees a 500: it retries a 503 later
+        db().rollback()
+        current_app.logger.exception("payment callback failed")
+        resp, status = error(503, "retry", "Tạm thời không xử lý được; vui lòng gửi lại sau.")
+        resp.headers["Retry-After"] = "60"
+        return resp, status
+    if notice.status >= 400:
+        return error(notice.status, notice.outcome, notice.reason)
+    return {"status": notice.outcome, "message": notice.reason or "Đã ghi nhận thanh toán."}

@@ -1,0 +1,63 @@
+"""The kiosk's *Thanh toán*: a dossier's fee as a VietQR code on screen and on the printed fee
+slip; the screen turns to "paid" by itself once the bank's notification arrives (an htmx poll).
+The kiosk never marks anything paid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, request, session
+
+from printers.words import vnd_in_words
+
+from .. import filing
+from ..domain import payments
+from ..qr import qr_svg
+from ..web import db, render, site_tz
+from . import bp
+from .filing import _CODE_IN
+from .public_pages import check_status
+from .queue import STATION_COOKIE
+
+
+def _remember(reference: str) -> None:
+    seen = [r for r in session.get("payments", []) if r != reference][-4:]
+    session["payments"] = [*seen, reference]
+
+
+@bp.route("/pay", methods=["GET", "POST"])
+def pay() -> Any:
+    raw = request.values.get("code", "")[:300]
+    found_code = _CODE_IN.search(raw)
+    code = found_code.group(1).upper() if found_code else raw.strip()[:64]
+    if request.method == "GET" or not code:
+        return render("kiosk/pay.html", code=code, message="")
+    dossier, message = check_status(code, request.form.get("verify", ""))
+    if dossier is None:
+        return render("kiosk/pay.html", code=code, message=message), 404
+    if payments.due_amount(db(), dossier) == 0:
+        return render("kiosk/pay.html", code=dossier.code, dossier=dossier, paid=True)
+    try:
+        payment = payments.open_payment(db(), dossier)
+    except payments.PaymentError as exc:
+        return render("kiosk/pay.html", code=dossier.code, message=str(exc)), 409
+    assert payment is not None
+    if payment.reference not in session.get("payments", []):  # print once per screen
+        printer = filing.kiosk_printer(request.cookies.get(STATION_COOKIE))
+        payments.fee_slip_job(db(), payment, dossier, printer,
+                              str(current_app.config["SITE_NAME"]), site_tz())  # fmt: skip
+        db().commit()
+    _remember(payment.reference)
+    return render("kiosk/pay.html", code=dossier.code, dossier=dossier, payment=payment,
+                  qr=qr_svg(payment.payload), words=vnd_in_words(payment.amount_vnd))  # fmt: skip
+
+
+@bp.get("/pay/<reference>/status")
+def pay_status(reference: str) -> Any:
+    """The payment's state for the screen that shows its code (htmx polls it)."""
+    if reference not in session.get("payments", []):
+        abort(404)
+    payment = payments.find(db(), reference)
+    if payment is None:
+        abort(404)
+    return render("kiosk/_pay_status.html", payment=payment)

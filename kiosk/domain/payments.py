@@ -1,0 +1,408 @@
+"""Fees and their payment: a VietQR code any banking app pays, and a payment record nobody can
+fake.
+
+- **A payment** is what a dossier owes (`Dossier.fee_vnd`, from the catalog by channel, with
+  the online discount where the catalog has one), to the collecting agency's bank account, under
+  a unique reference carried as the VietQR bill number (tag 62.01), so that a transfer can be
+  matched to it. States: `pending`, `paid`, `expired`, `refunded`.
+- **It becomes paid in two ways only**: the bank's signed notification (`notify`: HMAC-SHA256
+  with that bank's secret over `<timestamp>.<raw body>`, compared in constant time, within 5
+  minutes of now), or cash recorded by an officer or agent (`record_cash`, in the audit log).
+  The kiosk shows the code and waits; it never marks anything paid.
+- **A transfer that does not match** (unknown reference, another amount, a payment refunded)
+  is kept and flagged for a person; it marks nothing paid. A `bank_txn_id` already seen changes
+  nothing. Every notification, accepted or refused, is kept with its outcome and reason
+  (`PaymentNotice`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import AuditEntry, BankAccount, BankPartner, Dossier, Payment, PaymentNotice, User
+from . import vietqr
+from .clock import utcnow
+from .identity import require
+
+BANKS_FILE = Path(__file__).resolve().parent.parent / "data" / "banks.json"
+#: A notification's timestamp may differ from our clock by this much, no more.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+#: A pending payment's code is offered this long; a new one is made after.
+VALID_FOR = dt.timedelta(hours=24)
+STATES = ("pending", "paid", "expired", "refunded")
+_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class PaymentError(ValueError):
+    """A request about payments that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class Bank:
+    bin: str
+    code: str
+    short_name: str
+    name: str
+
+
+@functools.cache
+def banks() -> dict[str, Bank]:
+    """Vietnamese banks by BIN (kiosk/data/banks.json, from the vietnam-qr-pay package)."""
+    data = json.loads(BANKS_FILE.read_text(encoding="utf-8"))
+    return {b["bin"]: Bank(b["bin"], b["code"], b["short_name"], b["name"]) for b in data["banks"]}
+
+
+# ---------------------------------------------------------------- accounts and partners
+
+
+def add_account(
+    session: Session, *, agency: str, bank_bin: str, number: str, holder: str,
+    card: bool = False, actor: User | None = None,
+) -> BankAccount:  # fmt: skip
+    """A collecting agency's account; the BIN must be a Vietnamese bank's, and the number and
+    holder must make a valid VietQR code."""
+    require(actor, "accounts.manage")
+    bank = banks().get(bank_bin.strip())
+    if bank is None:
+        raise PaymentError("Mã BIN không thuộc ngân hàng nào trong danh sách NAPAS.")
+    number = number.replace(" ", "")
+    holder = " ".join(vietqr.fold_ascii(holder).upper().split())
+    if not holder or len(holder) > 50:
+        raise PaymentError("Tên chủ tài khoản từ 1 đến 50 ký tự.")
+    agency = agency.strip()
+    if not agency or len(agency) > 64:
+        raise PaymentError("Cần mã cơ quan thu (tối đa 64 ký tự).")
+    service = vietqr.TO_CARD if card else vietqr.TO_ACCOUNT
+    try:
+        vietqr.build(vietqr.VietQR(bank.bin, number, service))
+    except vietqr.VietQRError as exc:
+        raise PaymentError(str(exc)) from exc
+    session.execute(update(BankAccount).where(BankAccount.agency == agency).values(active=False))
+    account = BankAccount(
+        agency=agency, bank_bin=bank.bin, bank_name=bank.short_name, number=number,
+        holder=holder, service=service, active=True, created_at=utcnow(),
+    )  # fmt: skip
+    session.add(account)
+    audit(session, actor, "account.add", detail=f"{bank.short_name} {number} ({agency})")
+    session.commit()
+    return account
+
+
+def account_for(session: Session, agency: str) -> BankAccount | None:
+    """The agency's active account, else the first active one of any agency."""
+    found = session.scalar(
+        select(BankAccount).where(BankAccount.agency == agency, BankAccount.active)
+    )
+    return found or session.scalar(
+        select(BankAccount).where(BankAccount.active).order_by(BankAccount.id)
+    )
+
+
+def rotate_secret(session: Session, code: str) -> str:
+    """Create or replace the secret a bank signs its notifications with; the new secret."""
+    code = code.strip().upper()
+    if not code.isalnum() or len(code) > 16:
+        raise PaymentError("Mã ngân hàng gồm chữ và số, tối đa 16 ký tự (ví dụ BIDV).")
+    secret = secrets.token_hex(32)
+    partner = session.get(BankPartner, code) or BankPartner(code=code)
+    partner.secret = secret
+    partner.rotated_at = utcnow()
+    session.add(partner)
+    session.commit()
+    return secret
+
+
+# ---------------------------------------------------------------- payments
+
+
+def _reference() -> str:
+    return "HS" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(10))
+
+
+def paid_amount(session: Session, dossier: Dossier) -> int:
+    rows = session.scalars(
+        select(Payment.amount_vnd).where(Payment.dossier_id == dossier.id, Payment.status == "paid")
+    )
+    return sum(rows)
+
+
+def due_amount(session: Session, dossier: Dossier) -> int:
+    """What the dossier still owes."""
+    return max(0, dossier.fee_vnd - paid_amount(session, dossier))
+
+
+def open_payment(
+    session: Session, dossier: Dossier, *, now: dt.datetime | None = None, purpose: str = ""
+) -> Payment | None:
+    """The dossier's pending payment, made (or made anew once expired) when it owes a fee;
+    None when nothing is owed. PaymentError when no account collects for its agency."""
+    now = now or utcnow()
+    owed = due_amount(session, dossier)
+    if owed == 0:
+        return None
+    current = session.scalar(
+        select(Payment)
+        .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
+        .order_by(Payment.created_at.desc())
+    )
+    if current is not None and current.expires_at > now and current.amount_vnd == owed:
+        return current
+    if current is not None:
+        current.status = "expired"
+    account = account_for(session, dossier.unit or dossier.site_code)
+    if account is None:
+        session.rollback()
+        raise PaymentError("Cơ quan chưa khai báo tài khoản nhận phí; vui lòng nộp tại quầy.")
+    for _ in range(5):
+        reference = _reference()
+        text = purpose or f"{reference} {dossier.code[-11:]}"
+        payload = vietqr.build(
+            vietqr.VietQR(account.bank_bin, account.number, account.service, owed, reference,
+                          text[: vietqr.MAX_PURPOSE])
+        )  # fmt: skip
+        payment = Payment(
+            reference=reference, dossier_id=dossier.id, account_id=account.id,
+            amount_vnd=owed, status="pending", method="transfer", payload=payload,
+            created_at=now, expires_at=now + VALID_FOR,
+        )  # fmt: skip
+        session.add(payment)
+        try:
+            session.commit()
+        except IntegrityError:  # the same reference drawn twice: draw again
+            session.rollback()
+            continue
+        return payment
+    raise PaymentError("Không tạo được mã thanh toán, vui lòng thử lại.")
+
+
+def find(session: Session, reference: str) -> Payment | None:
+    reference = (reference or "").strip().upper()
+    if not reference.isalnum() or len(reference) > 25:
+        return None
+    return session.scalar(select(Payment).where(Payment.reference == reference))
+
+
+def record_cash(
+    session: Session, dossier: Dossier, actor: User, amount: int, *,
+    branch: str = "", now: dt.datetime | None = None,
+) -> Payment:  # fmt: skip
+    """Cash received at a counter or an agent's desk, for exactly what the dossier owes; it
+    goes into the audit log."""
+    require(actor, "payment.cash")
+    now = now or utcnow()
+    owed = due_amount(session, dossier)
+    if owed == 0:
+        raise PaymentError("Hồ sơ này không còn khoản phí nào phải nộp.")
+    if isinstance(amount, bool) or amount != owed:
+        raise PaymentError(f"Số tiền mặt phải đúng bằng số phải nộp: {owed} đồng.")
+    session.execute(
+        update(Payment)
+        .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
+        .values(status="expired")
+    )
+    payment = Payment(
+        reference=_reference(), dossier_id=dossier.id, account_id=None, amount_vnd=owed,
+        status="paid", method="cash", payload="", created_at=now, expires_at=now, paid_at=now,
+        recorded_by_id=actor.id,
+    )  # fmt: skip
+    session.add(payment)
+    audit(session, actor, "payment.cash", dossier=dossier.code, branch=branch,
+          detail=f"{owed} đồng, phiếu {payment.reference}")  # fmt: skip
+    session.commit()
+    return payment
+
+
+def refund(session: Session, payment: Payment, actor: User, reason: str) -> Payment:
+    """Mark a paid payment refunded (the money went back to the payer), with the reason, in the
+    audit log; the dossier owes its fee again."""
+    require(actor, "payments.read")
+    reason = reason.strip()
+    if payment.status != "paid":
+        raise PaymentError("Chỉ hoàn khoản đã thanh toán.")
+    if not reason or len(reason) > 500:
+        raise PaymentError("Ghi lý do hoàn tiền (tối đa 500 ký tự).")
+    dossier = session.get(Dossier, payment.dossier_id)
+    payment.status = "refunded"
+    audit(session, actor, "payment.refund", dossier=dossier.code if dossier else "",
+          detail=f"{payment.reference} {payment.amount_vnd} đồng: {reason}")  # fmt: skip
+    session.commit()
+    return payment
+
+
+# ---------------------------------------------------------------- the bank's notification
+
+
+@dataclass(frozen=True)
+class Notice:
+    """How a notification was answered: the HTTP status, a code and the reason."""
+
+    status: int
+    outcome: str
+    reason: str
+    payment: Payment | None = None
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """Lower-case hex HMAC-SHA256 of `<timestamp>.<raw body>` with the bank's secret."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def _keep(session: Session, **fields: Any) -> None:
+    session.add(PaymentNotice(received_at=utcnow(), **fields))
+    session.commit()
+
+
+def notify(
+    session: Session,
+    bank_code: str,
+    timestamp: str,
+    sign: str,
+    body: bytes,
+    *,
+    now: dt.datetime | None = None,
+) -> Notice:
+    """Handle one notification from a bank (see the module's docstring). Nothing is paid unless
+    the signature, the clock, the reference and the amount all agree."""
+    now = now or utcnow()
+    bank_code = (bank_code or "").strip().upper()[:16]
+    partner = session.get(BankPartner, bank_code) if bank_code else None
+
+    def refuse(status: int, outcome: str, reason: str, **extra: Any) -> Notice:
+        _keep(session, bank_code=bank_code, outcome=outcome, reason=reason,
+              body=body[:2000].decode("utf-8", "replace"), **extra)  # fmt: skip
+        return Notice(status, outcome, reason)
+
+    if partner is None:
+        return refuse(401, "unknown_bank", "Ngân hàng không có trong danh sách đối tác.")
+    try:
+        sent = int(timestamp)
+    except (TypeError, ValueError):
+        return refuse(401, "bad_timestamp", "X-Kiosk-Timestamp phải là số giây Unix.")
+    moment = dt.datetime.fromtimestamp(sent, dt.UTC).replace(tzinfo=None) if abs(sent) < 2**37 \
+        else None  # fmt: skip
+    if moment is None or abs(moment - now) > CLOCK_SKEW:
+        return refuse(401, "stale", "Thời điểm ký lệch quá 5 phút so với máy chủ.")
+    expected = signature(partner.secret, timestamp.strip(), body)
+    if not hmac.compare_digest(expected.encode(), (sign or "").strip().encode()):
+        return refuse(401, "bad_signature", "Chữ ký không đúng.")
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError
+        reference = data["reference"]
+        amount = data["amount"]
+        txn = data["bank_txn_id"]
+        paid_at = dt.datetime.fromisoformat(str(data["paid_at"]))
+        if not (isinstance(reference, str) and isinstance(txn, str) and 0 < len(txn) <= 64):
+            raise ValueError
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        return refuse(400, "bad_body", "Thân thông báo phải là JSON {reference, amount, "
+                      "bank_txn_id, paid_at} đúng kiểu.")  # fmt: skip
+    if paid_at.tzinfo is not None:
+        paid_at = paid_at.astimezone(dt.UTC).replace(tzinfo=None)
+    seen = session.scalar(
+        select(PaymentNotice.id).where(
+            PaymentNotice.bank_code == bank_code, PaymentNotice.bank_txn_id == txn,
+            PaymentNotice.outcome.in_(("paid", "flagged_reference", "flagged_amount",
+                                       "flagged_state")),
+        )
+    )  # fmt: skip
+    if seen is not None:
+        return refuse(200, "duplicate", "Giao dịch này đã nhận trước đó; không thay đổi gì.",
+                      bank_txn_id=txn, reference=reference[:25], amount=amount)  # fmt: skip
+    payment = find(session, reference)
+    record = {"bank_txn_id": txn, "reference": reference[:25], "amount": amount}
+    if payment is None:
+        return refuse(200, "flagged_reference", "Không có khoản thanh toán với mã này; chờ "
+                      "người kiểm tra.", **record)  # fmt: skip
+    if amount != payment.amount_vnd:
+        return refuse(200, "flagged_amount", f"Số tiền {amount} khác số phải nộp "
+                      f"{payment.amount_vnd}; chờ người kiểm tra.", payment_id=payment.id,
+                      **record)  # fmt: skip
+    dossier = session.get(Dossier, payment.dossier_id)
+    settled = payment.status == "expired" and (
+        dossier is None or due_amount(session, dossier) < payment.amount_vnd
+    )  # an old code paid after the fee was settled another way: money to give back
+    if payment.status not in ("pending", "expired") or settled:
+        return refuse(200, "flagged_state", f"Khoản thanh toán đang ở trạng thái "
+                      f"{payment.status} và hồ sơ không còn nợ khoản này; chờ người kiểm tra "
+                      "(có thể phải hoàn tiền).", payment_id=payment.id, **record)  # fmt: skip
+    won: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status.in_(("pending", "expired")))
+        .values(status="paid", paid_at=paid_at, bank_code=bank_code, bank_txn_id=txn)
+    )
+    if won.rowcount != 1:  # another notification got there first
+        session.rollback()
+        return refuse(200, "duplicate", "Khoản này vừa được ghi nhận; không thay đổi gì.",
+                      **record)  # fmt: skip
+    session.add(PaymentNotice(received_at=utcnow(), bank_code=bank_code, outcome="paid",
+                              reason="", body=body[:2000].decode("utf-8", "replace"),
+                              payment_id=payment.id, **record))  # fmt: skip
+    session.commit()
+    session.refresh(payment)
+    return Notice(200, "paid", "", payment)
+
+
+# ---------------------------------------------------------------- the audit log
+
+
+def audit(
+    session: Session, actor: User | None, action: str, *, dossier: str = "", branch: str = "",
+    detail: str = "", outcome: str = "ok",
+) -> None:  # fmt: skip
+    """Add an entry to the append-only audit log, in the caller's transaction."""
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            actor_id=actor.id if actor else None,
+            actor_name=actor.full_name or actor.username if actor else "",
+            action=action,
+            dossier_code=dossier,
+            branch_code=branch,
+            detail=detail[:1000],
+            outcome=outcome,
+        )  # fmt: skip
+    )
+
+
+def fee_slip_job(
+    session: Session, payment: Payment, dossier: Dossier, printer: Any, site_name: str,
+    tz: dt.tzinfo,
+) -> Any:  # fmt: skip
+    """The fee slip's print job (printers' `fee` layout: the amount in figures and words and
+    the same VietQR code), added to the session for the caller to commit."""
+    from .clock import wall_clock
+    from .printing import new_job
+
+    account = session.get(BankAccount, payment.account_id) if payment.account_id else None
+    data = {  # the fields of printers.layouts.FeeData
+        "site_name": site_name,
+        "dossier_code": dossier.code,
+        "procedure": dossier.procedure_name,
+        "payer": dossier.applicant_name,
+        "amount_vnd": payment.amount_vnd,
+        "vietqr_payload": payment.payload,
+        "bank_name": account.bank_name if account else "",
+        "account_number": account.number if account else "",
+        "account_name": account.holder if account else "",
+        "issued_at": wall_clock(utcnow(), tz).isoformat(),
+    }
+    job = new_job(printer, "fee", f"Phí {dossier.code}", layout=("fee", data))
+    session.add(job)
+    return job

@@ -1,0 +1,163 @@
+"""Fees in the office: the collecting agencies' bank accounts, cash received at a counter (into
+the audit log), and the daily reconciliation per account (expected, received, unmatched,
+flagged), with CSV export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from sqlalchemy import select
+
+from ..auth import current_user, staff_required
+from ..domain import dossiers, payments
+from ..domain.clock import local, stored, utcnow
+from ..models import BankAccount, Payment, PaymentNotice, User
+from ..web import db, render, site_tz
+from . import bp
+
+
+def _me() -> User:
+    user = current_user()
+    assert isinstance(user, User)
+    return user
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@staff_required("accounts.manage")
+def accounts() -> Any:
+    error = ""
+    if request.method == "POST":
+        try:
+            payments.add_account(
+                db(), agency=request.form.get("agency", "")[:64],
+                bank_bin=request.form.get("bank_bin", "")[:6],
+                number=request.form.get("number", "")[:40],
+                holder=request.form.get("holder", "")[:120],
+                card=request.form.get("card") == "on", actor=_me(),
+            )  # fmt: skip
+        except payments.PaymentError as exc:
+            error = str(exc)
+        else:
+            flash("Đã lưu tài khoản; mã VietQR mới dùng tài khoản này.", "ok")
+            return redirect(url_for("office.accounts"), 303)
+    rows = db().scalars(select(BankAccount).order_by(BankAccount.agency, BankAccount.id.desc()))
+    return render(
+        "office/accounts.html", accounts=list(rows), banks=payments.banks().values(),
+        error=error, site=current_app.config["SITE_CODE"], form=request.form,
+    ), (400 if error else 200)  # fmt: skip
+
+
+@bp.post("/dossiers/<code>/cash")
+@staff_required("payment.cash")
+def dossier_cash(code: str) -> Any:
+    found = dossiers.find(db(), code[:64])
+    if found is None:
+        abort(404)
+    raw = request.form.get("amount", "").replace(".", "").replace(",", "").strip()[:13]
+    if not raw.isdigit():
+        flash("Nhập số tiền bằng số.", "error")
+        return redirect(url_for("office.dossier_page", code=found.code), 303)
+    try:
+        paid = payments.record_cash(db(), found, _me(), int(raw))
+    except payments.PaymentError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã ghi nhận tiền mặt {paid.amount_vnd:,} đồng (phiếu {paid.reference}).".replace(
+            ",", "."), "ok")  # fmt: skip
+    return redirect(url_for("office.dossier_page", code=found.code), 303)
+
+
+@bp.post("/payments/<reference>/refund")
+@staff_required("payments.read")
+def payment_refund(reference: str) -> Any:
+    payment = payments.find(db(), reference)
+    if payment is None:
+        abort(404)
+    from ..models import Dossier
+
+    dossier = db().get(Dossier, payment.dossier_id)
+    try:
+        payments.refund(db(), payment, _me(), request.form.get("reason", "")[:501])
+    except payments.PaymentError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã ghi nhận hoàn tiền khoản {payment.reference}.", "ok")
+    return redirect(url_for("office.dossier_page", code=dossier.code if dossier else ""), 303)
+
+
+def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = site_tz()
+    start = stored(dt.datetime.combine(day, dt.time()), tz)
+    return start, start + dt.timedelta(days=1)
+
+
+def reconciliation(day: dt.date) -> list[dict[str, Any]]:
+    """Per account: payments expected (made that day), received (paid that day), and the
+    bank's notifications that day left unmatched or flagged for a person."""
+    start, end = _day_bounds(day)
+    session = db()
+    out = []
+    accounts = session.scalars(select(BankAccount).order_by(BankAccount.id)).all()
+    notices = session.scalars(
+        select(PaymentNotice).where(
+            PaymentNotice.received_at >= start, PaymentNotice.received_at < end,
+            PaymentNotice.outcome.like("flagged%"),
+        )
+    ).all()  # fmt: skip
+    by_payment = {p.id: p for p in session.scalars(
+        select(Payment).where(Payment.id.in_([n.payment_id for n in notices if n.payment_id]))
+    )}  # fmt: skip
+    for acc in accounts:
+        made = session.scalars(select(Payment).where(
+            Payment.account_id == acc.id, Payment.created_at >= start, Payment.created_at < end,
+        )).all()  # fmt: skip
+        got = session.scalars(select(Payment).where(
+            Payment.account_id == acc.id, Payment.paid_at >= start, Payment.paid_at < end,
+            Payment.status == "paid",
+        )).all()  # fmt: skip
+        flagged = [n for n in notices if n.payment_id and by_payment.get(n.payment_id)
+                   and by_payment[n.payment_id].account_id == acc.id]  # fmt: skip
+        out.append({
+            "account": acc,
+            "expected": len(made), "expected_vnd": sum(p.amount_vnd for p in made),
+            "received": len(got), "received_vnd": sum(p.amount_vnd for p in got),
+            "flagged": flagged,
+        })  # fmt: skip
+    unmatched = [n for n in notices if not n.payment_id]
+    out.append({"account": None, "expected": 0, "expected_vnd": 0, "received": 0,
+                "received_vnd": 0, "flagged": unmatched})  # fmt: skip
+    return out
+
+
+@bp.get("/payments")
+@staff_required("payments.read")
+def payment_report() -> Any:
+    today = local(utcnow(), site_tz()).date()
+    try:
+        day = dt.date.fromisoformat(request.args.get("day", "")) if request.args.get("day") \
+            else today  # fmt: skip
+    except ValueError:
+        day = today
+    rows = reconciliation(day)
+    if request.args.get("format") == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["ngay", "tai_khoan", "ngan_hang", "du_kien_so", "du_kien_dong",
+                    "da_nhan_so", "da_nhan_dong", "can_kiem_tra"])  # fmt: skip
+        for r in rows:
+            acc = r["account"]
+            w.writerow([day.isoformat(), acc.number if acc else "(không khớp mã)",
+                        acc.bank_name if acc else "", r["expected"], r["expected_vnd"],
+                        r["received"], r["received_vnd"], len(r["flagged"])])  # fmt: skip
+        for r in rows:
+            for n in r["flagged"]:
+                w.writerow([day.isoformat(), "", n.bank_code, "", "", "", n.amount or "",
+                            f"{n.outcome}: {n.reference} {n.bank_txn_id} {n.reason}"])  # fmt: skip
+        resp = current_app.response_class("\ufeff" + buf.getvalue(), mimetype="text/csv")
+        resp.headers["Content-Disposition"] = f"attachment; filename=doi-soat-{day}.csv"
+        return resp
+    return render("office/payments.html", rows=rows, day=day, tz=site_tz(), local=local)

@@ -1,0 +1,147 @@
+"""Fees through the screens: the kiosk's Thanh toán (amount, VietQR on screen and on the printed
+fee slip, turning to "paid" when the bank's notification arrives), the code on the status page
+while unpaid, the bank accounts and cash in the office, and the daily reconciliation."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from vietnam_qr_pay import QRPay
+
+from kiosk.domain import catalog, dossiers, payments, workdays
+from kiosk.domain.printing import render as render_job
+from kiosk.models import AuditEntry, Payment, PrintJob, User
+from printers.reader import read_escpos
+
+from .conftest import csrf, sign_in
+
+SITE = "000.00.01.H29"
+
+
+def text(r: Any) -> str:
+    return str(r.get_data(as_text=True))
+
+
+@pytest.fixture
+def owed(floor: Flask, db_session: Session) -> dict[str, Any]:
+    """A dossier owing 20,000 đ, an account collecting for the site, and BIDV's secret."""
+    workdays.seed_calendar(db_session, [2026, 2027])
+    manager = db_session.scalar(select(User).where(User.username == "quanly"))
+    officer = db_session.scalar(select(User).where(User.username == "canbo"))
+    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+                         holder="Trung tam PVHCC", actor=manager)  # fmt: skip
+    proc = catalog.get_procedure(db_session, "1.004222")
+    assert proc is not None
+    applicant = dossiers.Applicant("Nguyễn Thị Hồng Nhung", "064185001234", None, "Nữ",
+                                   "0905123456")  # fmt: skip
+    d = dossiers.receive(db_session, proc, applicant, channel="direct", site_code=SITE,
+                         actor=officer).dossier  # fmt: skip
+    return {"code": d.code, "secret": payments.rotate_secret(db_session, "BIDV")}
+
+
+def bank_pays(api: FlaskClient, secret: str, reference: str, amount: int, txn: str) -> Any:
+    body = json.dumps({"reference": reference, "amount": amount, "bank_txn_id": txn,
+                       "paid_at": "2026-11-23T10:00:00+07:00"}).encode()  # fmt: skip
+    stamp = str(int(time.time()))
+    headers = {
+        "X-Kiosk-Bank": "BIDV",
+        "X-Kiosk-Timestamp": stamp,
+        "X-Kiosk-Signature": payments.signature(secret, stamp, body),
+    }
+    return api.post(
+        "/api/v1/payments/callback", data=body, content_type="application/json", headers=headers
+    )
+
+
+def test_paying_at_the_kiosk(owed: dict[str, Any], floor: Flask, db_session: Session) -> None:
+    kiosk = floor.test_client()
+    assert "Thanh toán" in text(kiosk.get("/kiosk/"))
+    token = csrf(kiosk, "/kiosk/pay")
+    wrong = kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": owed["code"],
+                                           "verify": "9999"})  # fmt: skip
+    assert wrong.status_code == 404 and "Không tìm thấy hồ sơ" in text(wrong)
+    scanned = f"http://kiosk.test/d/{owed['code']}"
+    page = text(
+        kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": scanned, "verify": "1234"})
+    )
+    assert "20.000 đ" in page and "Hai mươi nghìn đồng" in page and "<svg" in page
+    payload = re.search(r'data-payload="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    payment = db_session.scalar(select(Payment))
+    assert payment is not None and payment.payload == payload
+    decoded = QRPay(payload)
+    assert decoded.is_valid and decoded.amount == "20000"
+    # The fee slip printed with the same code; opening the screen again prints nothing more.
+    kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": owed["code"], "verify": "1234"})
+    jobs = db_session.scalars(select(PrintJob).where(PrintJob.kind == "fee")).all()
+    assert len(jobs) == 1
+    assert read_escpos(render_job(jobs[0])).qr_payloads == [payload]
+    # The screen polls; the bank's notification turns it to paid. The kiosk cannot.
+    status_url = f"/kiosk/pay/{payment.reference}/status"
+    assert "Đang chờ ngân hàng" in text(kiosk.get(status_url))
+    assert floor.test_client().get(status_url).status_code == 404  # another kiosk session
+    assert bank_pays(kiosk, owed["secret"], payment.reference, 20000, "FT1").status_code == 200
+    assert 'data-testid="paid"' in text(kiosk.get(status_url))
+    done = text(kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": owed["code"],
+                                               "verify": "1234"}))  # fmt: skip
+    assert "đã nộp đủ phí" in done
+
+
+def test_the_status_page_shows_the_code_while_unpaid(owed: dict[str, Any], floor: Flask) -> None:
+    phone = floor.test_client()
+    token = csrf(phone, f"/d/{owed['code']}")
+    page = text(phone.post(f"/d/{owed['code']}", data={"csrf_token": token, "verify": "1234"}))
+    assert 'id="fee-qr"' in page and "20.000 đ" in page
+    reference = re.search(r"Nội dung: (HS\w+)", page).group(1)  # type: ignore[union-attr]
+    bank_pays(phone, owed["secret"], reference, 20000, "FT2")
+    assert 'id="fee-qr"' not in text(phone.get(f"/d/{owed['code']}"))
+
+
+def test_accounts_cash_and_reconciliation_in_the_office(
+    owed: dict[str, Any], api: FlaskClient, db_session: Session
+) -> None:
+    sign_in(api, "canbo", "mat-khau-dai-1")
+    assert api.get("/office/accounts").status_code == 403
+    sign_in(api, "quanly", "mat-khau-dai-2")
+    token = csrf(api, "/office/accounts")
+    bad = api.post("/office/accounts", data={"csrf_token": token, "agency": SITE,
+                   "bank_bin": "123456", "number": "1", "holder": "X"})  # fmt: skip
+    assert bad.status_code == 400 and "BIN" in text(bad)
+    ok = api.post("/office/accounts", data={"csrf_token": token, "agency": "UBND.XA",
+                  "bank_bin": "970405", "number": "3900205", "holder": "UBND xã"})  # fmt: skip
+    assert ok.status_code == 303 and "Agribank" in text(api.get("/office/accounts"))
+    # One paid by the bank, one transfer with a wrong amount, then cash for a second dossier.
+    fee = api.get(f"/api/v1/dossiers/{owed['code']}/payment?verify=1234").get_json()
+    bank_pays(api, owed["secret"], fee["reference"], 2000, "FT-WRONG")
+    bank_pays(api, owed["secret"], "HSUNKNOWN22", 20000, "FT-LOST")
+    bank_pays(api, owed["secret"], fee["reference"], 20000, "FT-OK")
+    page = text(api.get(f"/office/dossiers/{owed['code']}"))
+    assert "đã nộp đủ" in page
+    officer = db_session.scalar(select(User).where(User.username == "canbo"))
+    proc = catalog.get_procedure(db_session, "1.004222")
+    applicant = dossiers.Applicant("Trần Văn Bình", "052090001234", None, "Nam", "0912345678")
+    second = dossiers.receive(db_session, proc, applicant, channel="direct",  # type: ignore[arg-type]
+                              site_code=SITE, actor=officer).dossier  # fmt: skip
+    token = csrf(api, f"/office/dossiers/{second.code}")
+    wrong = api.post(f"/office/dossiers/{second.code}/cash", data={"csrf_token": token,
+                                                                    "amount": "10000"})  # fmt: skip
+    assert "đúng bằng" in text(api.get(wrong.headers["Location"]))
+    api.post(f"/office/dossiers/{second.code}/cash", data={"csrf_token": token,
+                                                          "amount": "20.000"})  # fmt: skip
+    assert "đã nộp đủ" in text(api.get(f"/office/dossiers/{second.code}"))
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
+    assert entry is not None and entry.dossier_code == second.code
+    report = text(api.get("/office/payments"))
+    assert "Chuyển khoản không khớp mã nào" in report and "FT-WRONG" in report
+    assert "FT-LOST" in report
+    csv_text = text(api.get("/office/payments?format=csv"))
+    rows = [line.split(",") for line in csv_text.lstrip("\ufeff").splitlines()]
+    bidv = next(r for r in rows if r[1] == "1234567890")
+    assert bidv[3:7] == ["1", "20000", "1", "20000"] and bidv[7] == "1"

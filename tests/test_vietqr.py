@@ -1,0 +1,151 @@
+"""VietQR: the NAPAS test vectors, round trips, every limit, the strict parser's refusals, an
+independent decoder (vietnam-qr-pay, a test dependency only) on every payload we build, and the
+`kiosk vietqr` commands."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from flask import Flask
+from vietnam_qr_pay import QRPay
+
+from kiosk.domain import vietqr
+from kiosk.domain.payments import banks
+from kiosk.domain.vietqr import VietQR, VietQRError
+
+V1 = (
+    "00020101021238570010A00000072701270006970403011300110123456780208QRIBFTTA530370454061800"
+    "005802VN62340107NPS68690819thanh toan don hang63042E2E"
+)
+V2 = (
+    "00020101021138600010A00000072701300006970403011697040311012345670208QRIBFTTC53037045802VN"
+    "63044F52"
+)
+
+
+def test_the_napas_vectors_parse_and_build_back() -> None:
+    one = vietqr.parse(V1)
+    assert one == VietQR("970403", "0011012345678", "QRIBFTTA", 180000, "NPS6869",
+                         "thanh toan don hang")  # fmt: skip
+    assert vietqr.build(one) == V1
+    two = vietqr.parse(V2)
+    assert two == VietQR("970403", "9704031101234567", "QRIBFTTC")
+    assert vietqr.build(two) == V2
+
+
+def _independent(payload: str) -> QRPay:
+    decoded = QRPay(payload)
+    assert decoded.is_valid, payload
+    return decoded
+
+
+def test_every_built_payload_reads_the_same_in_an_independent_decoder() -> None:
+    rng = random.Random(7)
+    bins = sorted(banks())
+    for _ in range(300):
+        card = rng.random() < 0.2
+        qr = VietQR(
+            bin=rng.choice(bins),
+            account="".join(rng.choice("0123456789") for _ in range(rng.randint(6, 19))),
+            service=vietqr.TO_CARD if card else vietqr.TO_ACCOUNT,
+            amount=rng.choice([None, rng.randint(1, 10**9)]),
+            bill="HS" + "".join(rng.choice("ABCDEFGH23456789") for _ in range(10)),
+            purpose=rng.choice(["", "Lệ phí hộ tịch", "Phí đổi GPLX Đồng Nai"]),
+        )
+        payload = vietqr.build(qr)
+        decoded = _independent(payload)
+        assert decoded.consumer.bank_bin == qr.bin
+        assert decoded.consumer.bank_number == qr.account
+        assert decoded.provider.service == qr.service
+        assert decoded.amount == (str(qr.amount) if qr.amount else None)
+        assert decoded.additional_data.bill_number == qr.bill
+        assert (decoded.additional_data.purpose or "") == vietqr.fold_ascii(qr.purpose)
+        assert vietqr.parse(payload) == VietQR(
+            qr.bin, qr.account, qr.service, qr.amount, qr.bill, vietqr.fold_ascii(qr.purpose)
+        )
+
+
+@pytest.mark.parametrize(
+    ("qr", "message"),
+    [
+        (VietQR("97040", "123"), "BIN ngân hàng gồm đúng 6 chữ số"),
+        (VietQR("970403", "1" * 20), "1 đến 19"),
+        (VietQR("970403", "12 34"), "1 đến 19"),
+        (VietQR("970403", "123", "QRPUSH"), "QRIBFTTA"),
+        (VietQR("970403", "123", amount=0), "số nguyên dương"),
+        (VietQR("970403", "123", amount=10**13), "tối đa 13 chữ số"),
+        (VietQR("970403", "123", bill="A" * 26), "Số hóa đơn"),
+        (VietQR("970403", "123", bill="HS-1"), "Số hóa đơn"),
+        (VietQR("970403", "123", purpose="Lệ phí cấp phiếu lý lịch tư pháp số 2"), "dài quá 25"),
+    ],
+)
+def test_every_limit_is_enforced_with_a_clear_message(qr: VietQR, message: str) -> None:
+    with pytest.raises(VietQRError) as refused:
+        vietqr.build(qr)
+    assert message in str(refused.value)
+
+
+def test_the_purpose_is_folded_to_ascii() -> None:
+    assert vietqr.fold_ascii("Lệ phí đăng ký  Đất đai\u200b") == "Le phi dang ky Dat dai"
+    built = vietqr.build(VietQR("970418", "123456", amount=20000, purpose="Lệ phí hộ tịch"))
+    assert "0814Le phi ho tich" in built and built.isascii()
+
+
+def _with_crc(body: str) -> str:
+    return body + vietqr.crc16(body)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (V1[:-1] + "F", "Sai mã kiểm tra CRC"),
+        (V1[:-8], "Thiếu mã kiểm tra CRC"),
+        # The bill's inner length says 8 but holds 7 (the CRC recomputed, so only the length
+        # is wrong).
+        (_with_crc(V1[:-4].replace("62340107NPS6869", "62340108NPS6869")), "Trường 62"),
+        (_with_crc(V1[:-4].replace("5802VN", "58X2VN")), "độ dài của trường 58"),
+        (_with_crc("AB" + V1[2:-4]), "mã trường 'AB'"),
+        (_with_crc(V1[:-4].replace("A000000727", "A000000775")), "38.00"),
+        (_with_crc(V1[:-4].replace("5303704", "5303840")), "704"),
+        (_with_crc(V1[:-4].replace("010212", "010211")), "Trường 01 phải là 12"),
+        ("x" * 600, "quá dài"),
+        ("", "Thiếu mã kiểm tra CRC"),
+    ],
+)
+def test_the_parser_refuses_and_says_which_field(payload: str, message: str) -> None:
+    with pytest.raises(VietQRError) as refused:
+        vietqr.parse(payload)
+    assert message in str(refused.value), str(refused.value)
+
+
+def test_the_bank_list_agrees_with_the_independent_package() -> None:
+    from vietnam_qr_pay import BanksObject
+
+    theirs = {b.bin for b in BanksObject.values() if not b.deprecated and b.bin}
+    assert set(banks()) == theirs
+    assert banks()["970418"].short_name == "BIDV"
+    assert banks()["970405"].short_name == "Agribank"
+
+
+def test_the_commands_build_and_parse(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    built = runner.invoke(args=["vietqr", "build", "--bin", "970403", "--account",
+                                "0011012345678", "--amount", "180000", "--purpose",
+                                "thanh toan don hang", "--bill", "NPS6869"])  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert built.output.strip().splitlines()[-1] == V1
+    card = runner.invoke(args=["vietqr", "build", "--bin", "970403", "--account",
+                               "9704031101234567", "--card"])  # fmt: skip
+    assert card.output.strip() == V2
+    parsed = runner.invoke(args=["vietqr", "parse", V1])
+    assert parsed.exit_code == 0
+    assert json.loads(parsed.output) == {
+        "bin": "970403", "account": "0011012345678", "service": "QRIBFTTA",
+        "amount": 180000, "purpose": "thanh toan don hang", "bill": "NPS6869",
+    }  # fmt: skip
+    bad = runner.invoke(args=["vietqr", "parse", V1[:-1] + "0"])
+    assert bad.exit_code != 0 and "Sai mã kiểm tra CRC" in bad.output
+    wrong = runner.invoke(args=["vietqr", "build", "--bin", "97", "--account", "1"])
+    assert wrong.exit_code != 0 and "6 chữ số" in wrong.output
