@@ -66,6 +66,30 @@ def surface_globals() -> dict[str, Any]:
     }
 
 
+#: Paths that read NUL characters themselves (a bank's notification is kept as sent, refused).
+_RAW_PATHS = ("/api/v1/payments/callback",)
+
+
+def refuse_nul(*_args: Any) -> Any:
+    """No value with a NUL character reaches the views: PostgreSQL cannot store one, and no
+    person types one. Refused with a plain message before anything is read or stored."""
+    if request.path in _RAW_PATHS:
+        return None
+    bad = any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True))
+    if not bad and request.method in ("POST", "PUT", "PATCH"):
+        if request.is_json:
+            raw = request.get_data(cache=True)
+            bad = b"\x00" in raw or b"\\u0000" in raw.lower()
+        elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            bad = any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
+    if not bad:
+        return None
+    message = "Dữ liệu gửi lên có ký tự không hợp lệ (NUL)."
+    if request.path.startswith("/api/"):
+        return api_error(400, "bad_request", message)
+    return render("kiosk/error.html", code=400, message=message), 400
+
+
 def security_headers(resp: Response) -> Response:
     resp.headers.setdefault("Content-Security-Policy", CSP)
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -135,6 +159,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/lang/<code>", "set_language", set_language)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.context_processor(surface_globals)
+    app.before_request(refuse_nul)
     app.after_request(security_headers)
     app.register_error_handler(404, not_found)
     app.register_error_handler(413, too_large)

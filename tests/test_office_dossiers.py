@@ -209,3 +209,30 @@ def test_a_manager_moves_a_day_and_due_dates_follow(
     # An officer may not.
     sign_in(office, "canbo", "mat-khau-dai-1")
     assert office.get("/office/calendar").status_code == 403
+
+
+def test_every_read_of_a_dossier_by_staff_is_in_the_audit_log(
+    office: FlaskClient, db_session: Session, floor: Flask
+) -> None:
+    from pathlib import Path
+
+    from kiosk.models import AuditEntry
+
+    from .conftest import token_for
+
+    code = receive_at_counter(office, db_session)
+    office.get(f"/office/dossiers/{code}")
+    bearer = {"Authorization": f"Bearer {token_for(floor, 'quanly')}"}
+    assert office.get(f"/api/v1/dossiers/{code}", headers=bearer).status_code == 200
+    views = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "dossier.view").order_by(AuditEntry.id)
+    ).all()
+    assert [(v.dossier_code, v.actor_name) for v in views][-3:] == [
+        (code, "Nguyễn Thị Hoa"), (code, "Nguyễn Thị Hoa"), (code, "Trần Văn Minh")
+    ]  # fmt: skip
+    # Append-only: no code updates or deletes an entry.
+    root = Path(__file__).resolve().parent.parent / "kiosk"
+    for path in root.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for verb in ("update(AuditEntry", "delete(AuditEntry", "audit_log SET", "FROM audit_log"):
+            assert verb not in source, f"{path}: {verb}"

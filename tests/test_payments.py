@@ -244,3 +244,24 @@ def test_a_refund_reopens_the_fee(setup: dict[str, Any], db_session: Session) ->
     payments.refund(db_session, paid, manager, "Thu nhầm")  # type: ignore[arg-type]
     assert paid.status == "refunded"
     assert payments.due_amount(db_session, setup["dossier"]) == 20000
+
+
+def test_nul_characters_are_refused_everywhere_and_never_stored(
+    setup: dict[str, Any], api: FlaskClient, db_session: Session
+) -> None:
+    # In a notification: refused as a broken body and kept (cleaned), never a 500.
+    raw = b'{"reference": "HS\\u0000", "amount": 20000, "bank_txn_id": "T\\u0000", "paid_at": "x"}'
+    r = post_notice(api, None, raw=raw, secret=setup["secret"])
+    _refused(api, db_session, r, 400, "bad_body")
+    # Anywhere else: refused before any view reads it.
+    for r in (
+        api.get("/api/v1/procedures?q=gi%00ay"),
+        api.post("/api/v1/dossiers", data=b'{"procedure": "1.004222", "applicant":'
+                 b' {"full_name": "A\\u0000B", "cccd": "064185001234"}}',
+                 content_type="application/json"),
+        api.post("/api/v1/dossiers/x/rating", json={"verify": "1234", "score": 5,
+                                                     "comment": "a\x00b"}),
+    ):  # fmt: skip
+        assert r.status_code == 400 and "NUL" in r.get_json()["error"]["message"]
+    page = api.get("/kiosk/search?q=%00")
+    assert page.status_code == 400 and "NUL" in page.get_data(as_text=True)

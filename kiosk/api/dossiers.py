@@ -10,7 +10,7 @@ from flask import Response, current_app, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from .. import auth
-from ..domain import catalog, dossiers, forms, ratings, throttle, uploads
+from ..domain import audit, catalog, dossiers, forms, ratings, throttle, uploads
 from ..domain.clock import local, stored
 from ..domain.dossier_states import LABELS, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can
@@ -271,7 +271,12 @@ def get_dossier(code: str) -> Any:
         if _staff_reader() is None:
             return error(401, "unauthorized", "Gửi verify=4 số cuối CCCD hoặc điện thoại.")
         found = dossiers.find(db(), code[:64])
-        return dossier_full(found) if found is not None else _not_found()
+        if found is None:
+            return _not_found()
+        audit.record(db(), auth.current_user(), "dossier.view", dossier=found.code,
+                     detail="api")  # fmt: skip
+        db().commit()
+        return dossier_full(found)
     limit = int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"])
     if not throttle.allow(db(), "dossier_status", request.remote_addr or "", limit):
         resp, status = error(429, "too_many", "Tra cứu quá nhiều lần, vui lòng thử lại sau 1 phút.")

@@ -32,8 +32,9 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import AuditEntry, BankAccount, BankPartner, Dossier, Payment, PaymentNotice, User
+from ..models import BankAccount, BankPartner, Dossier, Payment, PaymentNotice, User
 from . import vietqr
+from .audit import record as audit
 from .clock import utcnow
 from .identity import require
 
@@ -260,8 +261,17 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
+def _printable(value: Any) -> Any:
+    """A value as it may be stored: no NUL or other control characters (PostgreSQL refuses
+    NUL), whatever a caller sent."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in value)
+
+
 def _keep(session: Session, **fields: Any) -> None:
-    session.add(PaymentNotice(received_at=utcnow(), **fields))
+    clean = {k: _printable(v) for k, v in fields.items()}
+    session.add(PaymentNotice(received_at=utcnow(), **clean))
     session.commit()
 
 
@@ -277,7 +287,7 @@ def notify(
     """Handle one notification from a bank (see the module's docstring). Nothing is paid unless
     the signature, the clock, the reference and the amount all agree."""
     now = now or utcnow()
-    bank_code = (bank_code or "").strip().upper()[:16]
+    bank_code = _printable((bank_code or "").strip().upper()[:16])
     partner = session.get(BankPartner, bank_code) if bank_code else None
 
     def refuse(status: int, outcome: str, reason: str, **extra: Any) -> Notice:
@@ -307,6 +317,8 @@ def notify(
         txn = data["bank_txn_id"]
         paid_at = dt.datetime.fromisoformat(str(data["paid_at"]))
         if not (isinstance(reference, str) and isinstance(txn, str) and 0 < len(txn) <= 64):
+            raise ValueError
+        if not (reference.isprintable() and txn.isprintable()):
             raise ValueError
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
             raise ValueError
@@ -352,33 +364,11 @@ def notify(
         return refuse(200, "duplicate", "Khoản này vừa được ghi nhận; không thay đổi gì.",
                       **record)  # fmt: skip
     session.add(PaymentNotice(received_at=utcnow(), bank_code=bank_code, outcome="paid",
-                              reason="", body=body[:2000].decode("utf-8", "replace"),
+                              reason="", body=_printable(body[:2000].decode("utf-8", "replace")),
                               payment_id=payment.id, **record))  # fmt: skip
     session.commit()
     session.refresh(payment)
     return Notice(200, "paid", "", payment)
-
-
-# ---------------------------------------------------------------- the audit log
-
-
-def audit(
-    session: Session, actor: User | None, action: str, *, dossier: str = "", branch: str = "",
-    detail: str = "", outcome: str = "ok",
-) -> None:  # fmt: skip
-    """Add an entry to the append-only audit log, in the caller's transaction."""
-    session.add(
-        AuditEntry(
-            at=utcnow(),
-            actor_id=actor.id if actor else None,
-            actor_name=actor.full_name or actor.username if actor else "",
-            action=action,
-            dossier_code=dossier,
-            branch_code=branch,
-            detail=detail[:1000],
-            outcome=outcome,
-        )  # fmt: skip
-    )
 
 
 def fee_slip_job(

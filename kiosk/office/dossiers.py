@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import catalog, dossiers, forms, payments, queue, ratings, uploads
+from ..domain import audit, catalog, dossiers, forms, payments, queue, ratings, uploads
 from ..domain.clock import local, utcnow
 from ..domain.dossier_states import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can
@@ -186,6 +186,8 @@ def _find(code: str) -> Dossier:
 @staff_required("dossier.read")
 def dossier_page(code: str) -> Any:
     d = _find(code)
+    audit.record(db(), _me(), "dossier.view", dossier=d.code)  # every read of a citizen's data
+    db().commit()
     tz = site_tz()
     papers = (
         db()
@@ -317,6 +319,10 @@ def upload_file(upload_id: str) -> Any:
     from flask import send_file
 
     up = _visible(upload_id)
+    dossier = db().get(Dossier, up.dossier_id) if up.dossier_id else None
+    audit.record(db(), _me(), "upload.view", dossier=dossier.code if dossier else "",
+                 detail=up.document_name)  # fmt: skip
+    db().commit()
     ext = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[up.media_type]
     resp = send_file(
         uploads.path_of(upload_folder(), up), mimetype=up.media_type,
