@@ -304,14 +304,22 @@ def _upload(page: Any, index: int, path: Path) -> None:
     assert item.locator("img.thumb").is_visible()
 
 
-def _printed_since(instance: Path, before: set[str], timeout: float = 15.0) -> list[Path]:
+def _printed_since(instance: Path, before: set[str], wanted: str, timeout: float = 15.0) -> Any:
+    """The first job printed since `before` whose QR code is `wanted` (other tests' tickets
+    may still be coming out of the spooler)."""
+    from printers.reader import read_escpos
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        new = sorted(p for p in (instance / "prints").glob("*.bin") if p.name not in before)
-        if new:
-            return new
+        for path in sorted((instance / "prints").glob("*.bin")):
+            if path.name in before:
+                continue
+            before.add(path.name)
+            printed = read_escpos(path.read_bytes())
+            if wanted in printed.qr_payloads:
+                return printed
         time.sleep(0.2)
-    pytest.fail("nothing was printed")
+    pytest.fail(f"nothing was printed with the QR code {wanted}")
 
 
 def test_a_dossier_filed_at_the_kiosk_received_at_the_counter_resolved_and_rated(
@@ -321,8 +329,6 @@ def test_a_dossier_filed_at_the_kiosk_received_at_the_counter_resolved_and_rated
     uploaded PDF and takes the printed receipt; an officer receives a second dossier at the
     counter from a called ticket; a processing officer takes the first to resolved; the citizen
     sees "resolved, early" on the status page and rates it."""
-    from printers.reader import read_escpos
-
     from .conftest import sample_image, sample_pdf
 
     pdf = tmp_path / "to-khai.pdf"
@@ -367,7 +373,7 @@ def test_a_dossier_filed_at_the_kiosk_received_at_the_counter_resolved_and_rated
         kiosk.wait_for_url("**/kiosk/file/done/*")
         first = kiosk.inner_text(".dossier-code")
         shot(kiosk, "41-kiosk-receipt")
-        receipt = read_escpos(_printed_since(instance, before)[0].read_bytes())
+        receipt = _printed_since(instance, before, f"{server}/d/{first}")
         assert receipt.qr_payloads == [f"{server}/d/{first}"]
 
         # At the counter: a ticket, called, then Tiếp nhận hồ sơ for it.
