@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
-from .domain.identity import can, user_for_token
+from .domain.identity import BRANCH_ROLES, TOTP_ROLES, can, user_for_token
 from .models import User
 from .web import db
 
@@ -45,8 +46,25 @@ def current_user() -> User | None:
             # Deactivated, or the password changed since this session signed in.
             session.clear()
             user = None
+        elif user is not None and user.role in IDLE_ROLES and _idle_too_long():
+            sign_out()
+            user = None
+        else:
+            session["seen"] = int(time.time())
     g.user = user
     return user
+
+
+#: Accounts whose sessions end when left unused (a bank's desk, the admin); a counter's screen
+#: stays signed in all day.
+IDLE_ROLES = BRANCH_ROLES | TOTP_ROLES
+
+
+def _idle_too_long() -> bool:
+    """Whether this session went unused longer than SESSION_IDLE_MINUTES (it then ends)."""
+    idle = float(current_app.config.get("SESSION_IDLE_MINUTES") or 0) * 60
+    seen = session.get("seen")
+    return bool(idle) and (not isinstance(seen, int) or time.time() - seen > idle)
 
 
 def _fingerprint(user: User) -> str:
@@ -61,10 +79,37 @@ def sign_in(user: User) -> None:
     session.clear()
     session["user_id"] = user.id
     session["pw"] = _fingerprint(user)
+    session["seen"] = int(time.time())
     if lang:
         session["lang"] = lang
     session.permanent = True
     g.user = user
+
+
+#: How long the second step of signing in (the TOTP code) may wait for the first.
+SECOND_STEP_SECONDS = 300
+
+
+def begin_second_step(user: User) -> None:
+    """The password was right; the TOTP code is still to come. Nothing is signed in yet."""
+    lang = session.get("lang")
+    session.clear()
+    session["totp_user"] = user.id
+    session["totp_at"] = int(time.time())
+    if lang:
+        session["lang"] = lang
+
+
+def second_step_user() -> User | None:
+    """The account waiting for its TOTP code, if the password was given in the last 5 minutes."""
+    uid, at = session.get("totp_user"), session.get("totp_at")
+    if not isinstance(uid, int) or not isinstance(at, int):
+        return None
+    if time.time() - at > SECOND_STEP_SECONDS:
+        session.pop("totp_user", None)
+        return None
+    user = db().get(User, uid)
+    return user if user is not None and user.active else None
 
 
 def sign_out() -> None:
@@ -105,4 +150,7 @@ def staff_required(permission: str) -> Callable[[F], F]:
     return decorate
 
 
-__all__ = ["CSRFError", "current_user", "sign_in", "sign_out", "staff_required"]
+__all__ = [
+    "CSRFError", "begin_second_step", "current_user", "second_step_user", "sign_in",
+    "sign_out", "staff_required",
+]  # fmt: skip

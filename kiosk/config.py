@@ -67,6 +67,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         10,
         "dossier status look-ups (/d/<code>, the API's verify) one address may make a minute",
     ),
+    "SESSION_IDLE_MINUTES": (
+        30,
+        "an agent's, supervisor's or admin's session left unused this long ends (counter "
+        "screens stay signed in all day); 0 keeps sessions until they expire after 12 hours",
+    ),
     "PROXY_COUNT": (
         0,
         "reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto/-Host are "

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     func,
     true,
 )
@@ -212,6 +213,27 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(255), default="")
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    #: An agent's or supervisor's bank branch; none for the center's staff.
+    branch_code: Mapped[str | None] = mapped_column(
+        ForeignKey("branch.code", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    #: The TOTP secret (RFC 6238) of a second factor, once enrolled or while enrolling.
+    totp_secret: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Branch(Base):
+    """A bank branch acting as a public service agent (*đại lý dịch vụ công*)."""
+
+    __tablename__ = "branch"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: The bank's code as in kiosk/data/banks.json (BIDV, AGRIBANK, ...).
+    bank: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    commune_code: Mapped[str] = mapped_column(String(5), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime())
 
@@ -474,6 +496,11 @@ class Dossier(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     #: The new date promised in an apology (form 04), when the due date cannot be kept.
     promised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    #: Filed by an agent for the citizen: the agent's branch and account.
+    branch_code: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
 
     events: Mapped[list[DossierEvent]] = relationship(
         back_populates="dossier", order_by="DossierEvent.id", cascade="all, delete-orphan"

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from kiosk import create_app
 from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
+from kiosk.domain.branches import create_branch
 from kiosk.domain.catalog_import import import_catalog
 from kiosk.domain.identity import create_token, create_user
 from kiosk.domain.queue_config import load_demo_floor
@@ -227,7 +228,8 @@ def floor(demo_app: Flask) -> Flask:
     load_demo_floor(s)
     create_user(s, "canbo", "mat-khau-dai-1", "officer", "Nguyễn Thị Hoa")
     create_user(s, "quanly", "mat-khau-dai-2", "manager", "Trần Văn Minh")
-    create_user(s, "daily", "mat-khau-dai-3", "agent", "Đại lý")
+    create_branch(s, "BIDV-GL", bank="BIDV", name="BIDV Chi nhánh Gia Lai")
+    create_user(s, "daily", "mat-khau-dai-3", "agent", "Đại lý", branch_code="BIDV-GL")
     s.close()
     return demo_app
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.domain import queue
+from kiosk.domain.branches import create_branch
 from kiosk.domain.identity import Forbidden, create_user
 from kiosk.domain.queue_config import load_demo_floor
 from kiosk.models import Counter, QueueEvent, Ticket, User
@@ -142,7 +143,8 @@ def test_transfer_keeps_number_and_place(floor: Session, officer: User) -> None:
 
 
 def test_only_staff_work_counters(floor: Session) -> None:
-    agent = create_user(floor, "daily1", "mat-khau-dai", "agent")
+    create_branch(floor, "BIDV-GL", bank="BIDV", name="BIDV Gia Lai")
+    agent = create_user(floor, "daily1", "mat-khau-dai", "agent", branch_code="BIDV-GL")
     queue.issue_ticket(floor, "HOTICH", now=MORNING)
     with pytest.raises(Forbidden):
         queue.call_next(floor, counter(floor, 1).id, agent)

@@ -1,4 +1,5 @@
-"""`kiosk users create NAME --role ROLE` and `kiosk tokens create NAME`."""
+"""`kiosk users create NAME --role ROLE [--branch CODE]`, `kiosk tokens create NAME` and
+`kiosk branches create CODE --bank BANK --name NAME [--commune CODE]`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .common import open_session
 def register(cli: AppGroup) -> None:
     cli.add_command(users)
     cli.add_command(tokens)
+    cli.add_command(branches)
 
 
 users = AppGroup("users", help="Staff accounts.")
@@ -25,10 +27,12 @@ users = AppGroup("users", help="Staff accounts.")
     "--role",
     required=True,
     type=click.Choice(list(ROLES)),
-    help="officer: works a counter; manager: also configures; admin: everything",
+    help="officer: works a counter; processor: processes dossiers; manager: also configures; "
+    "admin: everything; agent, supervisor: a bank branch's staff (with --branch)",
 )
 @click.option("--full-name", default="", help="the name shown on screens")
-def users_create(name: str, role: str, full_name: str) -> None:
+@click.option("--branch", default=None, help="the bank branch of an agent or supervisor")
+def users_create(name: str, role: str, full_name: str, branch: str | None) -> None:
     """Create the account NAME; the password is read from standard input."""
     from ..domain.identity import IdentityError, create_user
 
@@ -38,7 +42,7 @@ def users_create(name: str, role: str, full_name: str) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     session = open_session()
     try:
-        user = create_user(session, name, password, role, full_name)
+        user = create_user(session, name, password, role, full_name, branch_code=branch)
     except IdentityError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -65,3 +69,25 @@ def tokens_create(name: str) -> None:
     click.echo(f"Mã truy cập API cho {name} (chỉ hiện một lần, gửi kèm "
                "'Authorization: Bearer <mã>'):")  # fmt: skip
     click.echo(token)
+
+
+branches = AppGroup("branches", help="Bank branches acting as public service agents.")
+
+
+@branches.command("create")
+@click.argument("code")
+@click.option("--bank", required=True, help="the bank's code, e.g. BIDV or AGRIBANK")
+@click.option("--name", required=True, help="the branch's name")
+@click.option("--commune", default="", help="the commune or ward code (five digits) it is in")
+def branches_create(code: str, bank: str, name: str, commune: str) -> None:
+    """Create the branch CODE."""
+    from ..domain.branches import BranchError, create_branch
+
+    session = open_session()
+    try:
+        branch = create_branch(session, code, bank=bank, name=name, commune=commune)
+    except BranchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        session.close()
+    click.echo(f"Đã tạo chi nhánh {branch.code} ({branch.bank}): {branch.name}.")

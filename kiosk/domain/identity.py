@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import ROLES, ApiToken, LoginFailure, User
+from ..models import ROLES, ApiToken, Branch, LoginFailure, User
 from .clock import utcnow
 
 _hasher = PasswordHasher()
@@ -61,6 +61,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),  # fmt: skip
 }
 
+#: Roles that belong to a bank branch, and roles that sign in with a second factor (TOTP).
+BRANCH_ROLES = frozenset({"agent", "supervisor"})
+TOTP_ROLES = frozenset({"supervisor", "admin"})
+TOTP_ISSUER = "Kiosk mot cua"
+
 #: Sign-in brake: this many failures for one account within the window lock it for the window.
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -89,9 +94,15 @@ def can(user: User | None, permission: str) -> bool:
 
 
 def create_user(
-    session: Session, username: str, password: str, role: str, full_name: str = ""
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    branch_code: str | None = None,
 ) -> User:
-    """A new account with an argon2 hash of `password`; IdentityError when it cannot be."""
+    """A new account with an argon2 hash of `password`; IdentityError when it cannot be. An
+    agent or supervisor belongs to a bank branch; the center's staff to none."""
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise IdentityError("Tên đăng nhập phải có 1–64 ký tự và không có khoảng trắng.")
@@ -99,6 +110,13 @@ def create_user(
         raise IdentityError(f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(ROLES)}.")
     if len(password) < MIN_PASSWORD:
         raise IdentityError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.")
+    branch = (branch_code or "").strip().upper() or None
+    if role in BRANCH_ROLES and branch is None:
+        raise IdentityError("Tài khoản đại lý hoặc kiểm soát viên cần chi nhánh (--branch).")
+    if role not in BRANCH_ROLES and branch is not None:
+        raise IdentityError("Chỉ tài khoản đại lý hoặc kiểm soát viên thuộc chi nhánh ngân hàng.")
+    if branch is not None and session.get(Branch, branch) is None:
+        raise IdentityError(f"Không có chi nhánh {branch}. Tạo bằng: kiosk branches create.")
     user = User(
         username=username,
         full_name=full_name.strip() or username,
@@ -106,6 +124,7 @@ def create_user(
         password_hash=_hasher.hash(password),
         active=True,
         created_at=utcnow(),
+        branch_code=branch,
     )
     session.add(user)
     try:
@@ -184,3 +203,64 @@ def user_for_token(session: Session, token: str) -> User | None:
     if row is None or not row.user.active:
         return None
     return row.user
+
+
+# ---------------------------------------------------------------- the second factor (TOTP)
+
+
+def needs_totp(user: User) -> bool:
+    return user.role in TOTP_ROLES
+
+
+def start_totp(session: Session, user: User) -> tuple[str, str]:
+    """A fresh secret for enrolling `user`'s authenticator app, and its otpauth:// address for
+    the QR code. Shown once: asking again replaces it, so an old screen or photo is useless."""
+    import pyotp
+
+    if user.totp_enabled:
+        raise IdentityError("Tài khoản đã bật xác thực hai lớp.")
+    user.totp_secret = pyotp.random_base32()
+    session.commit()
+    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+    return user.totp_secret, uri
+
+
+def _totp_ok(user: User, code: str) -> bool:
+    import pyotp
+
+    code = (code or "").strip().replace(" ", "")
+    if not user.totp_secret or not code.isdigit() or len(code) != 6:
+        return False
+    return bool(pyotp.TOTP(user.totp_secret).verify(code, valid_window=1))
+
+
+def confirm_totp(session: Session, user: User, code: str, remote_addr: str = "") -> None:
+    """Turn the second factor on once the app shows the right code; IdentityError if not."""
+    if not _totp_ok(user, code):
+        _failed(session, user.username, remote_addr)
+        raise IdentityError("Mã xác thực không đúng. Quét lại mã QR hoặc đợi mã mới.")
+    user.totp_enabled = True
+    session.commit()
+
+
+def check_totp(session: Session, user: User, code: str, remote_addr: str = "") -> None:
+    """The second step of signing in. A wrong code counts as a failed sign-in (the same
+    brake as passwords); IdentityError says so."""
+    since = utcnow() - FAILURE_WINDOW
+    failures = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == user.username, LoginFailure.at > since)
+    )
+    if (failures or 0) >= MAX_FAILURES:
+        raise IdentityError(
+            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
+        )
+    if not _totp_ok(user, code):
+        _failed(session, user.username, remote_addr)
+        raise IdentityError("Mã xác thực không đúng.")
+
+
+def _failed(session: Session, username: str, remote_addr: str) -> None:
+    session.add(LoginFailure(username=username[:64], remote_addr=remote_addr[:64], at=utcnow()))
+    session.commit()

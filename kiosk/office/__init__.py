@@ -7,9 +7,26 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..auth import current_user, sign_in, sign_out, staff_required
+from ..auth import (
+    begin_second_step,
+    current_user,
+    second_step_user,
+    sign_in,
+    sign_out,
+    staff_required,
+)
 from ..domain import queue
-from ..domain.identity import Forbidden, IdentityError, authenticate, can
+from ..domain.identity import (
+    Forbidden,
+    IdentityError,
+    authenticate,
+    can,
+    check_totp,
+    confirm_totp,
+    needs_totp,
+    start_totp,
+)
+from ..qr import qr_svg
 from ..web import db
 
 bp = Blueprint("office", __name__, url_prefix="/office")
@@ -56,10 +73,44 @@ def login() -> Any:
         except IdentityError as exc:
             error = str(exc)
         else:
+            if needs_totp(user):  # supervisors and admins: a second factor
+                begin_second_step(user)
+                return redirect(url_for("office.login_totp", next=request.args.get("next")))
             sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template("office/login.html", error=error, username=username), status
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def login_totp() -> Any:
+    """The second step: the authenticator app's code; the first time, its enrolment QR code,
+    shown once (coming back makes a new secret, so no earlier screen or photo can be used)."""
+    user = second_step_user()
+    if user is None:
+        return redirect(url_for("office.login", next=request.args.get("next")))
+    error = ""
+    if request.method == "POST":
+        code = request.form.get("code", "")[:16]
+        try:
+            if user.totp_enabled:
+                check_totp(db(), user, code, request.remote_addr or "")
+            else:
+                confirm_totp(db(), user, code, request.remote_addr or "")
+        except IdentityError as exc:
+            error = str(exc)
+        else:
+            sign_in(user)
+            return redirect(_safe_next(request.args.get("next")))
+    secret, qr = "", None
+    if not user.totp_enabled and (request.method == "GET" or not user.totp_secret):
+        secret, uri = start_totp(db(), user)
+        qr = qr_svg(uri)
+    status = 401 if error else 200
+    return render_template(
+        "office/totp.html", user=user, error=error, secret=secret, qr=qr,
+        enrolling=not user.totp_enabled,
+    ), status  # fmt: skip
 
 
 @bp.post("/logout")
