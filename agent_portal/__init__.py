@@ -1,8 +1,12 @@
 """The agents' surface: bank-branch staff acting as public service agents.
 
-This first page is the look-up an agent starts from: procedures that can be filed online on a
-citizen's behalf (the agent files through the online channel). Sign-in, filing with recorded
-consent and fee collection come with the dossier work.
+- `/agent/`: the look-up an agent starts from, procedures that can be filed online on a
+  citizen's behalf (public, as the catalog is);
+- `/agent/dossiers`: the branch's worklist, results ready to hand back first (signed in, with
+  `agent.work`; an agent sees their own branch's dossiers only, `dossiers.visible`).
+
+Filing on the portal with the printed authorization, cash receipts, the hand-back, branch
+reports and the audit screen are the rest of issue 11.
 """
 
 from __future__ import annotations
@@ -10,8 +14,12 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask import Response as FlaskResponse
 
-from kiosk.domain import catalog
-from kiosk.web import db, render
+from kiosk.auth import current_user, staff_required
+from kiosk.domain import catalog, dossiers
+from kiosk.domain.clock import local
+from kiosk.domain.dossier_states import LABELS, DossierState
+from kiosk.models import Branch, User
+from kiosk.web import db, render, site_tz
 
 bp = Blueprint("agent_portal", __name__, url_prefix="/agent")
 
@@ -21,3 +29,22 @@ def index() -> FlaskResponse:
     q = request.args.get("q", "")[:200]
     result = catalog.search(db(), q, limit=50, online_only=True)
     return render("agent_portal/index.html", block="results", q=q, result=result)
+
+
+@bp.get("/dossiers")
+@staff_required("agent.work")
+def worklist() -> FlaskResponse:
+    user = current_user()
+    assert isinstance(user, User)
+    branch = dossiers.branch_of(user) or ""
+    tz = site_tz()
+    rows = [
+        {
+            "d": d,
+            "label": LABELS[DossierState(d.status)],
+            "due": local(p, tz) if (p := dossiers.promised(d)) else None,
+            "ready": d.status == "resolved",
+        }
+        for d in dossiers.branch_worklist(db(), branch)
+    ]
+    return render("agent_portal/dossiers.html", rows=rows, branch=db().get(Branch, branch))

@@ -184,6 +184,15 @@ def file_dossier() -> Any:
         channel == "direct" and not can(user, "dossier.receive")
     ):
         errors["channel"] = "Chỉ cán bộ một cửa nộp kênh 'direct'; mặc định là 'online'."
+    agent = user if dossiers.branch_of(user) is not None else None
+    consent = None
+    if agent is not None:  # an agent files for a citizen: their signed authorization first
+        consent_id = body.get("consent_upload_id")
+        consent = uploads.get(db(), consent_id) if isinstance(consent_id, str) else None
+        if consent is None or not uploads.may_see(consent, f"user:{agent.id}"):
+            errors["consent_upload_id"] = (
+                "Cần consent_upload_id: giấy ủy quyền có chữ ký của công dân, tải lên trước."
+            )
     if errors or applicant is None:
         return _invalid("Yêu cầu chưa đúng, xem từng mục.", errors, 400)
     staff = can(user, "dossier.read")
@@ -196,7 +205,7 @@ def file_dossier() -> Any:
         got = dossiers.receive(
             db(), proc, applicant, channel=channel, site_code=cfg["SITE_CODE"], fields=fields,
             papers=papers, actor=user if channel == "direct" else None,
-            idempotency_key=key, tz=site_tz(),
+            idempotency_key=key, tz=site_tz(), agent=agent, consent=consent,
         )  # fmt: skip
     except dossiers.DossierError as exc:
         return _invalid(str(exc), exc.errors)
@@ -217,8 +226,11 @@ def file_dossier() -> Any:
 
 
 def _staff_reader() -> User | None:
+    """The center's staff (every dossier) or a branch's agent or supervisor (their branch's)."""
     user = auth.current_user()
-    return user if can(user, "dossier.read") else None
+    if can(user, "dossier.read") or can(user, "agent.work"):
+        return user
+    return None
 
 
 def dossier_public(d: Dossier) -> dict[str, Any]:
@@ -268,13 +280,14 @@ def _not_found() -> tuple[Response, int]:
 def get_dossier(code: str) -> Any:
     verify = request.args.get("verify")
     if verify is None:
-        if _staff_reader() is None:
+        reader = _staff_reader()
+        if reader is None:
             return error(401, "unauthorized", "Gửi verify=4 số cuối CCCD hoặc điện thoại.")
-        found = dossiers.find(db(), code[:64])
-        if found is None:
+        found = dossiers.visible(db(), reader, code[:64])
+        if found is None:  # another branch's reads exactly as one that does not exist
             return _not_found()
-        audit.record(db(), auth.current_user(), "dossier.view", dossier=found.code,
-                     detail="api")  # fmt: skip
+        audit.record(db(), reader, "dossier.view", dossier=found.code,
+                     branch=reader.branch_code or "", detail="api")  # fmt: skip
         db().commit()
         return dossier_full(found)
     limit = int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"])
@@ -299,7 +312,8 @@ def _day(value: str | None, name: str) -> dt.date | None:
 
 @bp.get("/dossiers")
 def list_dossiers() -> Any:
-    if _staff_reader() is None:
+    reader = _staff_reader()
+    if reader is None:
         return error(401, "unauthorized", "Cần tài khoản cán bộ (Authorization: Bearer <mã>).")
     args = request.args
     status = args.get("status") or None
@@ -316,6 +330,7 @@ def list_dossiers() -> Any:
     try:
         page = dossiers.listing(
             db(), status=status, limit=limit, cursor=args.get("cursor") or None,
+            branch=dossiers.branch_of(reader),
             start=stored(dt.datetime.combine(start, dt.time()), tz) if start else None,
             end=stored(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()), tz)
             if end else None,
@@ -335,7 +350,7 @@ def transition(code: str) -> Any:
         return user
     if user is None:
         return error(401, "unauthorized", "Cần đăng nhập hoặc gửi Authorization: Bearer <mã>.")
-    found = dossiers.find(db(), code[:64])
+    found = dossiers.visible(db(), user, code[:64])
     if found is None:
         return _not_found()
     body = request.get_json(silent=True)

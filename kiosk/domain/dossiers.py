@@ -44,7 +44,7 @@ from ..models import (
     User,
 )
 from ..storage import next_in_sequence
-from . import forms, uploads, workdays
+from . import audit, forms, uploads, workdays
 from .catalog import form_of
 from .citizen_id import GENDERS, CccdError, check_number
 from .clock import VIETNAM, local, stored, utcnow, wall_clock
@@ -59,7 +59,7 @@ from .dossier_states import (
     dossier_code,
     parse_code,
 )
-from .identity import require
+from .identity import BRANCH_ROLES, can, require
 from .printing import Printer, new_job
 from .text import N_
 
@@ -212,10 +212,21 @@ def receive(
     tz: dt.tzinfo = VIETNAM,
     calendar: workdays.Calendar | None = None,
     print_on: ReceiptPrint | None = None,
+    agent: User | None = None,
+    consent: Upload | None = None,
 ) -> Received:
-    """Receive a dossier (see the module's docstring); DossierError lists what is wrong."""
+    """Receive a dossier (see the module's docstring); DossierError lists what is wrong. Filed
+    by an agent for a citizen, it records the agent and the branch and carries the citizen's
+    signed authorization (`consent`, an upload), without which it is refused."""
     if channel == "direct":
         require(actor, "dossier.receive")
+    if agent is not None:
+        require(agent, "agent.work")
+        if consent is None or consent.dossier_id is not None:
+            raise DossierError(
+                "Cần giấy ủy quyền có chữ ký của công dân (consent_upload_id).",
+                {"consent_upload_id": "Tải lên giấy ủy quyền đã ký trước khi nộp."},
+            )
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 64:
         raise DossierError("Khóa chống trùng quá dài (tối đa 64 ký tự).")
@@ -255,11 +266,16 @@ def receive(
             fields=json.dumps(clean, ensure_ascii=False), status=status,
             processing_days=days, fee_vnd=fee, received_at=now, due_at=due,
             ticket_id=ticket_id, received_by_id=actor.id if actor else None,
-            idempotency_key=key,
+            idempotency_key=key, branch_code=agent.branch_code if agent else None,
+            agent_id=agent.id if agent else None,
         )  # fmt: skip
         session.add(dossier)
         session.flush()
         uploads.attach(found, dossier)
+        if consent is not None:
+            uploads.attach([(uploads.CONSENT, consent)], dossier)
+            audit.record(session, agent, "dossier.file", dossier=code,
+                         branch=agent.branch_code or "" if agent else "")  # fmt: skip
         session.add(
             DossierEvent(
                 dossier=dossier,
@@ -313,6 +329,28 @@ def find(session: Session, code: str) -> Dossier | None:
     if parse_code(code) is None:
         return None
     return session.scalar(select(Dossier).where(Dossier.code == code.strip().upper()))
+
+
+def branch_of(user: User | None) -> str | None:
+    """The branch an agent or supervisor is confined to; None for the center's staff."""
+    if user is not None and user.role in BRANCH_ROLES:
+        return user.branch_code or "-"  # a branch role without a branch sees nothing
+    return None
+
+
+def visible(session: Session, user: User | None, code: str) -> Dossier | None:
+    """The dossier if `user` may see it: the center's staff (`dossier.read`) any, an agent or
+    supervisor only their own branch's. Another branch's dossier is None, exactly as one that
+    does not exist."""
+    if user is None or not user.active:
+        return None
+    branch = branch_of(user)
+    if branch is None and not can(user, "dossier.read"):
+        return None
+    found = find(session, code)
+    if found is None or (branch is not None and found.branch_code != branch):
+        return None
+    return found
 
 
 def _clock_start(dossier: Dossier) -> dt.datetime:
@@ -557,10 +595,13 @@ def listing(
     end: dt.datetime | None = None,
     limit: int = 100,
     cursor: str | None = None,
+    branch: str | None = None,
 ) -> Page:
     """Dossiers received in [start, end), oldest first, a page at a time: `next_cursor` picks
     up after the page's last one and is None on the last page."""
     stmt = select(Dossier)
+    if branch is not None:
+        stmt = stmt.where(Dossier.branch_code == branch)
     if status:
         stmt = stmt.where(Dossier.status == status)
     if start is not None:
@@ -605,3 +646,22 @@ def worklist(
         return (2, due)
 
     return sorted(rows, key=rank)
+
+
+def branch_worklist(session: Session, branch: str, limit: int = 300) -> list[Dossier]:
+    """A branch's dossiers for its agents: results ready to hand back first, then those still
+    open by due date, then the rest, newest first."""
+    rows = session.scalars(
+        select(Dossier).where(Dossier.branch_code == branch).order_by(Dossier.received_at.desc())
+        .limit(limit * 2)
+    ).all()  # fmt: skip
+
+    def rank(d: Dossier) -> tuple[int, float]:
+        due = promised(d)
+        if d.status == S.RESOLVED:
+            return (0, 0.0)
+        if d.status in OPEN or d.status == S.REGISTERED:
+            return (1, due.timestamp() if due else 0.0)
+        return (2, -d.received_at.timestamp())
+
+    return sorted(rows, key=rank)[:limit]

@@ -25,8 +25,9 @@ _hasher = PasswordHasher()
 PERMISSIONS: dict[str, frozenset[str]] = {
     # payment.cash: record cash received for a dossier's fee; accounts.manage: the agencies'
     # bank accounts; payments.read: the reconciliation report.
-    "agent": frozenset({"payment.cash"}),
-    "supervisor": frozenset({"payment.cash"}),
+    # agent.work: file for citizens and follow the dossiers of one's own branch, and no other.
+    "agent": frozenset({"payment.cash", "agent.work"}),
+    "supervisor": frozenset({"payment.cash", "agent.work"}),
     # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
     # lifecycle (process, ask for a supplement, resolve, return the result); dossier.read:
     # see every dossier of the site, its papers and its applicant.

@@ -45,6 +45,8 @@ MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG
 #: Larger images are refused: a scanned A4 page at 600 dpi is about 35 million pixels.
 MAX_PIXELS = 60_000_000
 RESULT = "ket_qua"
+#: The citizen's signed authorization of an agent (*giấy ủy quyền*), kept with the dossier.
+CONSENT = "giay_uy_quyen"
 CHUNK = 1 << 16
 _PART = re.compile(r"^([0-9a-f]{32})\.part-([0-9]+)$")
 _FINAL = re.compile(r"^[0-9a-f]{32}$")

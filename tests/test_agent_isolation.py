@@ -1,0 +1,131 @@
+"""Isolation between bank branches through the API (issue 11, §6): an agent files only with the
+citizen's signed authorization, and never sees or acts on another branch's dossiers, whatever
+code is typed: such a request answers 404, exactly as for a code that does not exist."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.domain import workdays
+from kiosk.domain.branches import create_branch
+from kiosk.domain.identity import create_user
+from kiosk.models import AuditEntry, Dossier, Upload
+
+from .conftest import sample_pdf, token_for
+from .test_dossier_api import APPLICANT, DOCS, FIELDS
+
+
+@pytest.fixture
+def branches(floor: Flask, db_session: Session) -> dict[str, dict[str, str]]:
+    workdays.seed_calendar(db_session, [2026, 2027])
+    create_branch(db_session, "AGR-GL", bank="AGRIBANK", name="Agribank Gia Lai")
+    create_user(db_session, "dl-bidv", "mat-khau-dai-9", "agent", "Đại lý BIDV",
+                branch_code="BIDV-GL")  # fmt: skip
+    create_user(db_session, "dl-agr", "mat-khau-dai-9", "agent", "Đại lý Agribank",
+                branch_code="AGR-GL")  # fmt: skip
+    create_user(db_session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
+    return {
+        name: {"Authorization": f"Bearer {token_for(floor, name)}"}
+        for name in ("dl-bidv", "dl-agr", "xuly")
+    }
+
+
+def upload(api: FlaskClient, headers: dict[str, str]) -> str:
+    r = api.post("/api/v1/uploads", data={"file": (io.BytesIO(sample_pdf()), "a.pdf")},
+                 content_type="multipart/form-data", headers=headers)  # fmt: skip
+    assert r.status_code == 201
+    return str(r.get_json()["id"])
+
+
+def file_as(api: FlaskClient, headers: dict[str, str], consent: str | None) -> Any:
+    ids = [upload(api, headers), upload(api, headers)]
+    body: dict[str, Any] = {
+        "procedure": "3.000333", "applicant": APPLICANT, "fields": FIELDS,
+        "documents": [{"name": n, "upload_id": i} for n, i in zip(DOCS, ids, strict=True)],
+    }  # fmt: skip
+    if consent is not None:
+        body["consent_upload_id"] = consent
+    return api.post("/api/v1/dossiers", json=body, headers=headers)
+
+
+def test_an_agent_files_only_with_the_citizens_signed_authorization(
+    api: FlaskClient, branches: dict[str, dict[str, str]], db_session: Session
+) -> None:
+    bidv = branches["dl-bidv"]
+    refused = file_as(api, bidv, None)
+    assert refused.status_code == 400 and "consent_upload_id" in refused.get_json()["error"][
+        "fields"]  # fmt: skip
+    # Another agent's upload is not this agent's consent.
+    theirs = upload(api, branches["dl-agr"])
+    assert file_as(api, bidv, theirs).status_code == 400
+    r = file_as(api, bidv, upload(api, bidv))
+    assert r.status_code == 201, r.get_json()
+    d = db_session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
+    assert d is not None and d.branch_code == "BIDV-GL" and d.agent_id is not None
+    consent = db_session.scalar(select(Upload).where(Upload.document_name == "giay_uy_quyen"))
+    assert consent is not None and consent.dossier_id == d.id
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "dossier.file"))
+    assert entry is not None and entry.branch_code == "BIDV-GL" and entry.dossier_code == d.code
+
+
+def test_another_branch_gets_404_exactly_as_for_a_code_that_does_not_exist(
+    api: FlaskClient, branches: dict[str, dict[str, str]]
+) -> None:
+    bidv, agr, center = branches["dl-bidv"], branches["dl-agr"], branches["xuly"]
+    code = file_as(api, bidv, upload(api, bidv)).get_json()["code"]
+    missing = "000.00.01.H29-200101-9999"
+    # Reading one.
+    mine = api.get(f"/api/v1/dossiers/{code}", headers=bidv)
+    assert mine.status_code == 200 and mine.get_json()["code"] == code
+    other = api.get(f"/api/v1/dossiers/{code}", headers=agr)
+    nothing = api.get(f"/api/v1/dossiers/{missing}", headers=agr)
+    assert other.status_code == nothing.status_code == 404
+    assert other.get_json() == nothing.get_json()
+    # Listing.
+    assert [i["code"] for i in api.get("/api/v1/dossiers", headers=bidv).get_json()["items"]] \
+        == [code]  # fmt: skip
+    assert api.get("/api/v1/dossiers", headers=agr).get_json()["items"] == []
+    assert code in [i["code"] for i in api.get("/api/v1/dossiers", headers=center).get_json()[
+        "items"]]  # fmt: skip
+    # Acting on one.
+    move = api.post(f"/api/v1/dossiers/{code}/transitions", json={"to": "accepted"}, headers=agr)
+    move_missing = api.post(f"/api/v1/dossiers/{missing}/transitions", json={"to": "accepted"},
+                            headers=agr)  # fmt: skip
+    assert move.status_code == move_missing.status_code == 404
+    assert move.get_json() == move_missing.get_json()
+    # Its own branch may read but not process.
+    assert api.post(f"/api/v1/dossiers/{code}/transitions", json={"to": "accepted"},
+                    headers=bidv).status_code == 403  # fmt: skip
+    # The center's staff see it.
+    assert api.get(f"/api/v1/dossiers/{code}", headers=center).status_code == 200
+
+
+def test_the_branch_worklist_shows_its_own_results_ready_first(
+    api: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]]
+) -> None:
+    from .conftest import sign_in
+
+    bidv, agr, center = branches["dl-bidv"], branches["dl-agr"], branches["xuly"]
+    first = file_as(api, bidv, upload(api, bidv)).get_json()["code"]
+    second = file_as(api, bidv, upload(api, bidv)).get_json()["code"]
+    theirs = file_as(api, agr, upload(api, agr)).get_json()["code"]
+    url = f"/api/v1/dossiers/{second}/transitions"
+    for to in ("accepted", "processing"):
+        api.post(url, json={"to": to}, headers=center)
+    result = upload(api, center)
+    api.post(url, json={"to": "resolved", "result_upload_id": result}, headers=center)
+    browser = floor.test_client()
+    assert browser.get("/agent/dossiers").status_code == 302  # sign in first
+    sign_in(browser, "dl-bidv", "mat-khau-dai-9")
+    page = browser.get("/agent/dossiers").get_data(as_text=True)
+    assert page.index(second) < page.index(first) and "Kết quả sẵn sàng trả" in page
+    assert theirs not in page
+    # The office is not theirs.
+    assert browser.get("/office/dossiers").status_code == 403
