@@ -11,7 +11,8 @@ from . import layouts
 def sample_job(
     kind: str, width: int, site_name: str, now: dt.datetime | None = None
 ) -> layouts.Job:
-    """A realistic print-out of `kind` (ticket, receipt, fee, apology) for previews, dated
+    """A realistic print-out of `kind` (ticket, receipt, fee, apology, authorization) for
+    previews, dated
     `now` (this minute by default)."""
     now = (now or dt.datetime.now()).replace(second=0, microsecond=0)
     if kind == "ticket":
@@ -78,4 +79,27 @@ def sample_job(
             ),
             width,
         )
+    if kind == "authorization":
+        return layouts.authorization(sample_authorization(site_name, now), width)
     raise ValueError(f"unknown print-out {kind!r}")
+
+
+def sample_authorization(
+    site_name: str, now: dt.datetime | None = None
+) -> layouts.AuthorizationData:
+    """A citizen's authorization of a BIDV branch, for previews and the A4 sample."""
+    now = now or dt.datetime.now().replace(microsecond=0)
+    return layouts.AuthorizationData(
+        site_name=site_name,
+        branch_name="BIDV Chi nhánh Gia Lai",
+        agent="Võ Thị Mai",
+        citizen="Nguyễn Thị Hồng Nhung",
+        cccd="064185001234",
+        birth_date=dt.date(1985, 3, 12),
+        address="Tổ 3, Phường Quy Nhơn, Gia Lai",
+        phone="0905123456",
+        procedure="Cấp phiếu lý lịch tư pháp cho công dân Việt Nam",
+        procedure_code="3.000333",
+        reference="UQ-BIDVGL-7K3M9Q",
+        issued_at=now,
+    )

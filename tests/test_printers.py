@@ -80,7 +80,7 @@ def test_blank_stretches_are_fed_not_rastered() -> None:
 
 
 @pytest.mark.parametrize("width", [384, 576])
-@pytest.mark.parametrize("kind", ["ticket", "receipt", "fee", "apology"])
+@pytest.mark.parametrize("kind", ["ticket", "receipt", "fee", "apology", "authorization"])
 def test_each_layout_reads_back_as_printed(kind: str, width: int) -> None:
     job = sample_job(kind, width, "Trung tâm Phục vụ hành chính công tỉnh Gia Lai")
     data = to_escpos(job, PROFILES[width])
@@ -94,6 +94,28 @@ def test_each_layout_reads_back_as_printed(kind: str, width: int) -> None:
     else:
         assert back.qr_payloads == [] and b"\x1d(k" not in data  # raster fallback
     assert sorted(qr_texts(back.image)) == sorted(expected)
+
+
+def test_the_authorization_prints_as_an_a4_pdf_with_its_reference() -> None:
+    import pypdfium2
+    import zxingcpp
+    from PIL import Image
+
+    from printers.samples import sample_authorization
+
+    data = sample_authorization("Trung tâm Phục vụ hành chính công tỉnh Gia Lai")
+    pdf = pypdfium2.PdfDocument(layouts.authorization_pdf(data))
+    try:
+        assert len(pdf) == 1
+        page = pdf[0]
+        assert (round(page.get_width()), round(page.get_height())) == (595, 842)  # A4 in points
+        image = page.render(scale=150 / 72).to_pil()
+    finally:
+        pdf.close()
+    found = [r.text for r in zxingcpp.read_barcodes(image)]
+    assert found == [data.reference]
+    ink = Image.Image.getbbox(image.convert("L").point(lambda v: 255 - v))
+    assert ink is not None and ink[3] - ink[1] > 800  # the text fills most of the page
 
 
 def test_ticket_qr_is_the_ticket_url_and_vietqr_payload_survives() -> None:

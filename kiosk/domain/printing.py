@@ -136,6 +136,11 @@ def render(job: PrintJob) -> bytes:
         elif name == "fee":
             data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
             page = layouts.fee_slip(layouts.FeeData(**data), width)
+        elif name == "authorization":
+            data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
+            if data.get("birth_date"):
+                data["birth_date"] = dt.date.fromisoformat(data["birth_date"])
+            page = layouts.authorization(layouts.AuthorizationData(**data), width)
         elif name == "apology":
             data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
             data["original_due"] = dt.date.fromisoformat(data["original_due"])
