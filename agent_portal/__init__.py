@@ -11,13 +11,14 @@ reports and the audit screen are the rest of issue 11.
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, abort, flash, get_flashed_messages, redirect, request, url_for
 from flask import Response as FlaskResponse
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kiosk.auth import current_user, staff_required
 from kiosk.domain import catalog, dossiers
 from kiosk.domain.clock import local
-from kiosk.domain.dossier_states import LABELS, DossierState
+from kiosk.domain.dossier_states import LABELS, DossierState, TransitionRefused
 from kiosk.models import Branch, User
 from kiosk.web import db, render, site_tz
 
@@ -47,4 +48,26 @@ def worklist() -> FlaskResponse:
         }
         for d in dossiers.branch_worklist(db(), branch)
     ]
-    return render("agent_portal/dossiers.html", rows=rows, branch=db().get(Branch, branch))
+    return render(
+        "agent_portal/dossiers.html", rows=rows, branch=db().get(Branch, branch),
+        messages=get_flashed_messages(with_categories=True),
+    )  # fmt: skip
+
+
+@bp.post("/dossiers/<code>/hand-back")
+@staff_required("agent.work")
+def hand_back(code: str) -> WerkzeugResponse:
+    """The result handed to the citizen at the branch: who received it, which ID was checked."""
+    user = current_user()
+    assert isinstance(user, User)
+    found = dossiers.visible(db(), user, code[:64])
+    if found is None:
+        abort(404)  # another branch's dossier reads as one that does not exist
+    try:
+        dossiers.hand_back(db(), found, user, request.form.get("receiver", "")[:256],
+                           request.form.get("id_checked", "")[:32])  # fmt: skip
+    except TransitionRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã ghi nhận trả kết quả hồ sơ {found.code}.", "ok")
+    return redirect(url_for("agent_portal.worklist"), 303)

@@ -129,3 +129,36 @@ def test_the_branch_worklist_shows_its_own_results_ready_first(
     assert theirs not in page
     # The office is not theirs.
     assert browser.get("/office/dossiers").status_code == 403
+
+
+def test_the_branch_hands_the_result_back_and_records_who_and_which_id(
+    api: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], db_session: Session
+) -> None:
+    from .conftest import csrf, sign_in
+
+    bidv, center = branches["dl-bidv"], branches["xuly"]
+    code = file_as(api, bidv, upload(api, bidv)).get_json()["code"]
+    url = f"/api/v1/dossiers/{code}/transitions"
+    for to in ("accepted", "processing"):
+        api.post(url, json={"to": to}, headers=center)
+    api.post(url, json={"to": "resolved", "result_upload_id": upload(api, center)},
+             headers=center)  # fmt: skip
+    other = floor.test_client()
+    sign_in(other, "dl-agr", "mat-khau-dai-9")
+    token = csrf(other, "/agent/dossiers")
+    form = {"csrf_token": token, "receiver": "Nguyễn Thị Hồng Nhung", "id_checked": "064185001234"}
+    assert other.post(f"/agent/dossiers/{code}/hand-back", data=form).status_code == 404
+    mine = floor.test_client()
+    sign_in(mine, "dl-bidv", "mat-khau-dai-9")
+    token = csrf(mine, "/agent/dossiers")
+    bad = mine.post(f"/agent/dossiers/{code}/hand-back",
+                    data={**form, "csrf_token": token, "id_checked": "12"})  # fmt: skip
+    assert "giấy tờ tùy thân" in mine.get(bad.headers["Location"]).get_data(as_text=True)
+    mine.post(f"/agent/dossiers/{code}/hand-back", data={**form, "csrf_token": token})
+    d = db_session.scalar(select(Dossier).where(Dossier.code == code))
+    db_session.refresh(d)
+    assert d is not None and d.status == "returned" and d.returned_at is not None
+    assert "064185001234" in d.events[-1].reason
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "dossier.hand_back"))
+    assert entry is not None and entry.branch_code == "BIDV-GL" and "Nguyễn Thị Hồng Nhung" in (
+        entry.detail)  # fmt: skip

@@ -24,6 +24,7 @@ import base64
 import datetime as dt
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -665,3 +666,55 @@ def branch_worklist(session: Session, branch: str, limit: int = 300) -> list[Dos
         return (2, -d.received_at.timestamp())
 
     return sorted(rows, key=rank)[:limit]
+
+
+def hand_back(
+    session: Session,
+    dossier: Dossier,
+    actor: User,
+    receiver: str,
+    id_checked: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Dossier:
+    """Hand the result back (*trả kết quả*): who received it and which ID was checked, on the
+    timeline and in the audit log. By the center's staff, or by an agent of the dossier's own
+    branch; the dossier must have its result."""
+    if visible(session, actor, dossier.code) is None:
+        raise TransitionRefused("Không tìm thấy hồ sơ.")
+    if not (can(actor, "dossier.receive") or can(actor, "dossier.process")
+            or can(actor, "agent.work")):  # fmt: skip
+        raise TransitionRefused("Tài khoản của bạn không có quyền trả kết quả.")
+    receiver = " ".join(receiver.split())
+    id_checked = id_checked.strip().replace(" ", "")
+    if not receiver or len(receiver) > 255:
+        raise TransitionRefused("Ghi họ tên người nhận kết quả.")
+    if not re.fullmatch(r"[0-9A-Za-z]{8,12}", id_checked):
+        raise TransitionRefused("Ghi số giấy tờ tùy thân đã kiểm tra (CCCD, hộ chiếu).")
+    if dossier.status != S.RESOLVED:
+        raise TransitionRefused(f"Hồ sơ đang “{LABELS[DossierState(dossier.status)]}”, chưa có "
+                                "kết quả để trả.")  # fmt: skip
+    now = now or utcnow()
+    try:
+        dossier.status = S.RETURNED
+        dossier.returned_at = now
+        note = f"Trả cho {receiver}, đã kiểm tra giấy tờ số {id_checked}."
+        session.add(
+            DossierEvent(
+                dossier=dossier,
+                at=now,
+                actor_id=actor.id,
+                actor_name=actor.full_name,
+                from_status=S.RESOLVED,
+                to_status=S.RETURNED,
+                reason=note,
+                due_at=dossier.due_at,
+            )  # fmt: skip
+        )
+        audit.record(session, actor, "dossier.hand_back", dossier=dossier.code,
+                     branch=actor.branch_code or "", detail=note)  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return dossier
