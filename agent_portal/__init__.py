@@ -55,7 +55,7 @@ def worklist() -> FlaskResponse:
 
 
 @bp.post("/dossiers/<code>/hand-back")
-@staff_required("agent.work")
+@staff_required("dossier.hand_back")
 def hand_back(code: str) -> WerkzeugResponse:
     """The result handed to the citizen at the branch: who received it, which ID was checked."""
     user = current_user()

@@ -682,8 +682,7 @@ def hand_back(
     branch; the dossier must have its result."""
     if visible(session, actor, dossier.code) is None:
         raise TransitionRefused("Không tìm thấy hồ sơ.")
-    if not (can(actor, "dossier.receive") or can(actor, "dossier.process")
-            or can(actor, "agent.work")):  # fmt: skip
+    if not can(actor, "dossier.hand_back"):
         raise TransitionRefused("Tài khoản của bạn không có quyền trả kết quả.")
     receiver = " ".join(receiver.split())
     id_checked = id_checked.strip().replace(" ", "")

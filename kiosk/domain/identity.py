@@ -26,12 +26,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # payment.cash: record cash received for a dossier's fee; accounts.manage: the agencies'
     # bank accounts; payments.read: the reconciliation report.
     # agent.work: file for citizens and follow the dossiers of one's own branch, and no other.
-    "agent": frozenset({"payment.cash", "agent.work"}),
-    "supervisor": frozenset({"payment.cash", "agent.work"}),
+    # dossier.hand_back: give a citizen the result and record who received it.
+    "agent": frozenset({"payment.cash", "agent.work", "dossier.hand_back"}),
+    "supervisor": frozenset({"payment.cash", "agent.work", "dossier.hand_back"}),
     # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
     # lifecycle (process, ask for a supplement, resolve, return the result); dossier.read:
     # see every dossier of the site, its papers and its applicant.
-    "officer": frozenset({"counter.work", "dossier.receive", "dossier.read", "payment.cash"}),
+    "officer": frozenset(
+        {"counter.work", "dossier.receive", "dossier.read", "payment.cash", "dossier.hand_back"}
+    ),
     "processor": frozenset({"dossier.process", "dossier.read"}),
     "manager": frozenset(
         {
@@ -44,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "payment.cash",
             "accounts.manage",
             "payments.read",
+            "dossier.hand_back",
         }
     ),  # fmt: skip
     "admin": frozenset(
@@ -58,6 +62,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "payment.cash",
             "accounts.manage",
             "payments.read",
+            "dossier.hand_back",
         }
     ),  # fmt: skip
 }
