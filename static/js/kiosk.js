@@ -61,6 +61,8 @@
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
     if (!form.hasAttribute || !form.hasAttribute("data-once")) { return; }
+    // A button that opens its answer elsewhere (a PDF to print) does not send the form itself.
+    if (ev.submitter && ev.submitter.hasAttribute("formtarget")) { return; }
     if (form.dataset.sent) { ev.preventDefault(); return; }
     form.dataset.sent = "1";
   }, true);
