@@ -157,7 +157,8 @@ def upload_thumb(upload_id: str) -> Any:
 
 # ---------------------------------------------------------------- Tra cứu hồ sơ
 
-_CODE_IN = re.compile(r"([0-9A-Z]{2,4}(?:\.[0-9A-Z]{2,4}){3}-[0-9]{6}-[0-9]{4,})", re.I)
+#: A dossier code inside what a scanner typed (the status page address on a receipt).
+CODE_IN = re.compile(r"([0-9A-Z]{2,4}(?:\.[0-9A-Z]{2,4}){3}-[0-9]{6}-[0-9]{4,})", re.I)
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -165,7 +166,7 @@ def status() -> Any:
     """A dossier's status at the kiosk: the code typed, or the receipt's QR code scanned (the
     scanner types the status page's address, the code is taken from it)."""
     raw = request.values.get("code", "")[:300]
-    found_code = _CODE_IN.search(raw)
+    found_code = CODE_IN.search(raw)
     code = found_code.group(1).upper() if found_code else raw.strip()[:64]
     if request.method == "GET" or not code:
         return render("kiosk/status.html", code=code, message="")
