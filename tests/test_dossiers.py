@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import catalog, dossiers, workdays
+from kiosk.domain import catalog, dossiers, uploads, workdays
+from kiosk.domain.clock import VIETNAM
 from kiosk.domain.dossier_states import DossierState, TransitionRefused
 from kiosk.domain.identity import Forbidden, create_user
 from kiosk.domain.printing import Printer, render
@@ -92,7 +93,7 @@ def test_an_online_dossier_starts_its_clock_when_accepted(
     session: Session, staff: dict[str, User], tmp_path: Path
 ) -> None:
     up = store_upload(session, tmp_path, sample_pdf())
-    wanted = dossiers.uploads.Wanted("Đề nghị khai báo tạm vắng", up.id)
+    wanted = uploads.Wanted("Đề nghị khai báo tạm vắng", up.id)
     papers = dossiers.Papers(files=(wanted,), owner="kiosk:test")
     d = receive(
         session, staff, channel="online", actor=None, code="1.003677", papers=papers
@@ -160,7 +161,7 @@ def test_the_receipt_is_printed_from_the_dossiers_own_transaction(
 ) -> None:
     spec = dossiers.ReceiptPrint(
         Printer(f"virtual://{tmp_path}", "TM-T20II"), "Trung tâm Phục vụ hành chính công",
-        lambda code: f"http://kiosk.test/d/{code}", dossiers.VIETNAM,
+        lambda code: f"http://kiosk.test/d/{code}", VIETNAM,
     )  # fmt: skip
     d = receive(
         session,
@@ -173,7 +174,7 @@ def test_the_receipt_is_printed_from_the_dossiers_own_transaction(
     back = read_escpos(render(job))
     assert back.qr_payloads == [f"http://kiosk.test/d/{d.code}"]
     # A failed receipt job leaves no dossier behind.
-    broken = dossiers.ReceiptPrint(Printer(None, "x"), "x", str, dossiers.VIETNAM)  # type: ignore[arg-type]
+    broken = dossiers.ReceiptPrint(Printer(None, "x"), "x", str, VIETNAM)  # type: ignore[arg-type]
     with pytest.raises(Exception):  # noqa: B017 - the job's INSERT fails, whatever the driver says
         receive(session, staff, print_on=broken)
     assert count(session, Dossier) == 1 and count(session, PrintJob) == 1

@@ -161,13 +161,17 @@ def upload_thumb(upload_id: str) -> Any:
 CODE_IN = re.compile(r"([0-9A-Z]{2,4}(?:\.[0-9A-Z]{2,4}){3}-[0-9]{6}-[0-9]{4,})", re.I)
 
 
+def code_from_scan(raw: str) -> str:
+    """The dossier code a citizen typed, or the one inside a receipt's scanned QR address."""
+    found = CODE_IN.search(raw[:300])
+    return found.group(1).upper() if found else raw.strip()[:64]
+
+
 @bp.route("/status", methods=["GET", "POST"])
 def status() -> Any:
     """A dossier's status at the kiosk: the code typed, or the receipt's QR code scanned (the
     scanner types the status page's address, the code is taken from it)."""
-    raw = request.values.get("code", "")[:300]
-    found_code = CODE_IN.search(raw)
-    code = found_code.group(1).upper() if found_code else raw.strip()[:64]
+    code = code_from_scan(request.values.get("code", ""))
     if request.method == "GET" or not code:
         return render("kiosk/status.html", code=code, message="")
     dossier, message = check_status(code, request.form.get("verify", ""))

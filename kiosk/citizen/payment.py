@@ -15,7 +15,7 @@ from ..domain import payments
 from ..qr import qr_svg
 from ..web import db, render, site_tz
 from . import bp
-from .filing import CODE_IN
+from .filing import code_from_scan
 from .public_pages import check_status
 from .queue import STATION_COOKIE
 
@@ -27,9 +27,7 @@ def _remember(reference: str) -> None:
 
 @bp.route("/pay", methods=["GET", "POST"])
 def pay() -> Any:
-    raw = request.values.get("code", "")[:300]
-    found_code = CODE_IN.search(raw)
-    code = found_code.group(1).upper() if found_code else raw.strip()[:64]
+    code = code_from_scan(request.values.get("code", ""))
     if request.method == "GET" or not code:
         return render("kiosk/pay.html", code=code, message="")
     dossier, message = check_status(code, request.form.get("verify", ""))

@@ -1,0 +1,250 @@
+"""A dossier's moves through the national states, the apology with its new date (form 04)
+and the hand-back of the result, each recorded with who, when and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy.orm import Session
+
+from ...models import (
+    Dossier,
+    DossierEvent,
+    Upload,
+    User,
+)
+from .. import audit, uploads, workdays
+from ..clock import VIETNAM, local, stored, utcnow, wall_clock
+from ..dossier_states import (
+    LABELS,
+    OPEN,
+    PAUSED,
+    DossierState,
+    TransitionRefused,
+    check_move,
+)
+from ..identity import can, require
+from ..printing import new_job
+from .receiving import ReceiptPrint
+from .views import promised, visible
+
+S = DossierState
+
+
+def _clock_start(dossier: Dossier) -> dt.datetime:
+    """When the dossier's clock started: its first acceptance."""
+    for ev in dossier.events:
+        if ev.to_status == S.ACCEPTED:
+            return ev.at
+    return dossier.received_at
+
+
+def _pauses(dossier: Dossier, tz: dt.tzinfo) -> list[workdays.Pause]:
+    pauses: list[workdays.Pause] = []
+    started: dt.datetime | None = None
+    for ev in dossier.events:
+        if ev.to_status in PAUSED and started is None:
+            started = ev.at
+        elif ev.to_status not in PAUSED and started is not None:
+            pauses.append(workdays.Pause(wall_clock(started, tz), wall_clock(ev.at, tz)))
+            started = None
+    if started is not None:
+        pauses.append(workdays.Pause(wall_clock(started, tz)))
+    return pauses
+
+
+def move(
+    session: Session,
+    dossier: Dossier,
+    to: str,
+    actor: User,
+    reason: str = "",
+    *,
+    now: dt.datetime | None = None,
+    tz: dt.tzinfo = VIETNAM,
+    calendar: workdays.Calendar | None = None,
+    result: Upload | None = None,
+) -> Dossier:
+    """Move `dossier` to `to`; TransitionRefused (a message) if the rules do not allow it.
+    On resolution, `result` is the digitized result (*kết quả số hóa*), attached in the same
+    transaction."""
+    require(actor, "dossier.process")
+    if len(reason) > 2000:
+        raise TransitionRefused("Lý do dài quá 2.000 ký tự.")
+    if result is not None and (to != S.RESOLVED or result.dossier_id is not None):
+        raise TransitionRefused("Chỉ đính kèm kết quả số hóa khi hồ sơ có kết quả.")
+    now = now or utcnow()
+    try:
+        target = check_move(dossier.status, to, reason)
+        source = dossier.status
+        dossier.status = target
+        event = DossierEvent(
+            dossier=dossier, at=now, actor_id=actor.id, actor_name=actor.full_name,
+            from_status=source, to_status=target, reason=reason.strip(),
+        )  # fmt: skip
+        session.add(event)  # also appended to dossier.events, in order, by the relationship
+        if target == S.ACCEPTED or (source in PAUSED and target in OPEN - PAUSED):
+            calendar = calendar if calendar is not None else workdays.load_calendar(session)
+            due = workdays.due_with_pauses(
+                wall_clock(_clock_start(dossier), tz),
+                float(dossier.processing_days),
+                _pauses(dossier, tz),
+                calendar,
+            )
+            dossier.due_at = stored(due, tz) if due is not None else None
+        if target == S.RESOLVED:
+            dossier.resolved_at = now
+            if result is not None:
+                uploads.attach([(uploads.RESULT, result)], dossier)
+        elif target == S.RETURNED:
+            dossier.returned_at = now
+        event.due_at = dossier.due_at
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return dossier
+
+
+def progress(dossier: Dossier, now: dt.datetime | None = None, tz: dt.tzinfo = VIETNAM) -> str:
+    """Where the dossier stands against its due date, as the reports count it: `early`,
+    `on_time` or `late` once resolved; `within` or `overdue` while open; `paused`; or ``
+    when its clock has not started or it ended without a result."""
+    now = now or utcnow()
+    if dossier.resolved_at is not None and dossier.due_at is not None:
+        return workdays.classify_resolved(
+            wall_clock(dossier.resolved_at, tz), wall_clock(dossier.due_at, tz)
+        )
+    if dossier.status in PAUSED:
+        return "paused"
+    if dossier.status in OPEN and dossier.due_at is not None:
+        return "overdue" if now > dossier.due_at else "within"
+    return ""
+
+
+# ---------------------------------------------------------------- apology (form 04)
+
+
+def apologize(
+    session: Session,
+    dossier: Dossier,
+    actor: User,
+    new_date: dt.date,
+    reason: str,
+    *,
+    now: dt.datetime | None = None,
+    tz: dt.tzinfo = VIETNAM,
+    calendar: workdays.Calendar | None = None,
+    print_on: ReceiptPrint | None = None,
+) -> Dossier:
+    """Record the apology for a dossier that will be late, with its new date for the result
+    (form 04), and write its print job in the same transaction."""
+    require(actor, "dossier.process")
+    reason = reason.strip()
+    if dossier.status not in OPEN:
+        raise TransitionRefused("Chỉ xin lỗi, hẹn lại cho hồ sơ đang giải quyết.")
+    if not reason:
+        raise TransitionRefused("Cần ghi lý do chậm trả kết quả.")
+    if len(reason) > 1000:
+        raise TransitionRefused("Lý do dài quá 1.000 ký tự.")
+    now = now or utcnow()
+    current = promised(dossier)
+    floor = local(current, tz).date() if current else wall_clock(now, tz).date()
+    if new_date <= floor:
+        raise TransitionRefused(
+            f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({floor.strftime('%d/%m/%Y')})."
+        )
+    calendar = calendar if calendar is not None else workdays.load_calendar(session)
+    if not calendar.is_working_day(new_date):
+        raise TransitionRefused("Ngày hẹn mới phải là ngày làm việc.")
+    try:
+        close = workdays.OfficeHours().closing
+        dossier.promised_at = stored(dt.datetime.combine(new_date, close), tz)
+        note = f"Hẹn lại ngày {new_date.strftime('%d/%m/%Y')}. Lý do: {reason}"
+        session.add(
+            DossierEvent(
+                dossier=dossier,
+                at=now,
+                actor_id=actor.id,
+                actor_name=actor.full_name,
+                from_status=dossier.status,
+                to_status=dossier.status,
+                reason=note,
+                due_at=dossier.due_at,
+            )  # fmt: skip
+        )
+        if print_on is not None:
+            data = {  # the fields of printers.layouts.ApologyData
+                "site_name": print_on.site_name,
+                "dossier_code": dossier.code,
+                "procedure": dossier.procedure_name,
+                "applicant": dossier.applicant_name,
+                "original_due": local(current or now, tz).date().isoformat(),
+                "new_due": new_date.isoformat(),
+                "reason": reason,
+                "issued_at": wall_clock(now, tz).isoformat(),
+                "officer": actor.full_name,
+                "status_url": print_on.link(dossier.code),
+            }
+            session.add(
+                new_job(print_on.printer, "apology", f"Xin lỗi {dossier.code}",
+                        layout=("apology", data))
+            )  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return dossier
+
+
+def hand_back(
+    session: Session,
+    dossier: Dossier,
+    actor: User,
+    receiver: str,
+    id_checked: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Dossier:
+    """Hand the result back (*trả kết quả*): who received it and which ID was checked, on the
+    timeline and in the audit log. By the center's staff, or by an agent of the dossier's own
+    branch; the dossier must have its result."""
+    if visible(session, actor, dossier.code) is None:
+        raise TransitionRefused("Không tìm thấy hồ sơ.")
+    if not can(actor, "dossier.hand_back"):
+        raise TransitionRefused("Tài khoản của bạn không có quyền trả kết quả.")
+    receiver = " ".join(receiver.split())
+    id_checked = id_checked.strip().replace(" ", "")
+    if not receiver or len(receiver) > 255:
+        raise TransitionRefused("Ghi họ tên người nhận kết quả.")
+    if not re.fullmatch(r"[0-9A-Za-z]{8,12}", id_checked):
+        raise TransitionRefused("Ghi số giấy tờ tùy thân đã kiểm tra (CCCD, hộ chiếu).")
+    if dossier.status != S.RESOLVED:
+        raise TransitionRefused(f"Hồ sơ đang “{LABELS[DossierState(dossier.status)]}”, chưa có "
+                                "kết quả để trả.")  # fmt: skip
+    now = now or utcnow()
+    try:
+        dossier.status = S.RETURNED
+        dossier.returned_at = now
+        note = f"Trả cho {receiver}, đã kiểm tra giấy tờ số {id_checked}."
+        session.add(
+            DossierEvent(
+                dossier=dossier,
+                at=now,
+                actor_id=actor.id,
+                actor_name=actor.full_name,
+                from_status=S.RESOLVED,
+                to_status=S.RETURNED,
+                reason=note,
+                due_at=dossier.due_at,
+            )  # fmt: skip
+        )
+        audit.record(session, actor, "dossier.hand_back", dossier=dossier.code,
+                     branch=actor.branch_code or "", detail=note)  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return dossier

@@ -1,0 +1,298 @@
+"""Receiving a dossier: the applicant and the form checked, the papers attached, the code, the
+due date and the receipt's print job, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...models import (
+    Dossier,
+    DossierEvent,
+    DossierSequence,
+    PrintJob,
+    Procedure,
+    Upload,
+    User,
+)
+from ...storage import next_in_sequence
+from .. import audit, forms, uploads, workdays
+from ..catalog import form_of
+from ..citizen_id import GENDERS, CccdError, check_number
+from ..clock import VIETNAM, local, stored, utcnow, wall_clock
+from ..dossier_states import (
+    DossierState,
+    dossier_code,
+)
+from ..identity import require
+from ..printing import Printer, new_job
+
+S = DossierState
+ADDRESS = forms.Field("address", "Địa chỉ", "address", required=False)
+#: The catalog's channel for each way a dossier comes in.
+CHANNEL_KINDS = {"direct": "truc_tiep", "online": "truc_tuyen"}
+
+
+class DossierError(ValueError):
+    """A dossier that cannot be received or moved; `errors` maps a field to its message."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None, status: int = 400):
+        super().__init__(message)
+        self.errors = errors or {}
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The citizen the dossier is for (*người nộp hồ sơ*)."""
+
+    full_name: str
+    cccd: str
+    birth_date: dt.date | None = None
+    gender: str = ""
+    phone: str = ""
+    address: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReceiptPrint:
+    """How a dossier's receipt (form 01) is printed: where, under which site's name, the
+    address its QR code opens (`link` makes it from the dossier's code), in which zone."""
+
+    printer: Printer
+    site_name: str
+    link: Callable[[str], str]
+    tz: dt.tzinfo
+
+
+@dataclass
+class Received:
+    dossier: Dossier
+    created: bool = True
+
+
+def _check_applicant(applicant: Applicant) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if applicant.address:
+        _, problem = forms.check_value(ADDRESS, applicant.address)
+        if problem:
+            errors["address"] = problem
+    if not applicant.full_name.strip():
+        errors["full_name"] = "Nhập họ và tên người nộp."
+    elif len(applicant.full_name) > 255:
+        errors["full_name"] = "Họ và tên dài quá 255 ký tự."
+    if applicant.gender and applicant.gender not in GENDERS:
+        errors["gender"] = "Giới tính là Nam hoặc Nữ."
+    try:
+        check_number(
+            applicant.cccd,
+            applicant.birth_date,
+            applicant.gender if applicant.gender in GENDERS else None,
+        )
+    except CccdError as exc:
+        errors["cccd"] = str(exc)
+    phone = applicant.phone.replace(" ", "")
+    if phone and not (phone.isdigit() and len(phone) == 10 and phone.startswith("0")):
+        errors["phone"] = "Số điện thoại gồm 10 chữ số, bắt đầu bằng 0."
+    return errors
+
+
+def _channel_terms(procedure: Procedure, channel: str, day: dt.date) -> tuple[Decimal, int]:
+    """Working days and the fee in force of the procedure's channel for `channel`."""
+    kind = CHANNEL_KINDS.get(channel)
+    if kind is None:
+        raise DossierError("Kênh nộp hồ sơ phải là 'direct' hoặc 'online'.", {"channel": channel})
+    found = next((ch for ch in procedure.channels if ch.kind == kind), None)
+    if found is None:
+        where = "trực tuyến" if channel == "online" else "trực tiếp"
+        raise DossierError(
+            f"Thủ tục {procedure.code} không nhận hồ sơ {where}.", {"procedure": procedure.code}
+        )
+    fees = [f.amount_vnd for f in found.fees if f.applies_on(day)]
+    return found.processing_days, (fees[0] if fees else 0)
+
+
+@dataclass(frozen=True)
+class Papers:
+    """What the dossier carries: `files` uploaded, by document name (`uploads.Wanted`), the
+    papers an officer received on paper at the counter (names only), who sent the uploads, and
+    the limits they must keep."""
+
+    files: tuple[uploads.Wanted, ...] = ()
+    on_paper: tuple[str, ...] = ()
+    owner: str = ""
+    limits: uploads.Limits = uploads.Limits.from_mb(10, 40)
+    staff: bool = False
+
+
+def check(
+    session: Session,
+    procedure: Procedure,
+    applicant: Applicant,
+    fields: Any,
+    papers: Papers,
+    *,
+    complete: bool,
+) -> tuple[dict[str, Any], list[tuple[str, Upload]], dict[str, str]]:
+    """The form's clean values, the uploads to attach, and every error by field: the
+    applicant's (`full_name`, `cccd`, ...), the form's (`fields.<name>`) and the papers'
+    (`documents.<name>`). `complete` asks for every required field and paper (online filing);
+    at a counter the officer holds the paper form and papers, so what is given is checked but
+    nothing more is asked."""
+    errors = _check_applicant(applicant)
+    form = form_of(procedure)
+    if not complete:
+        form = [replace(f, required=False) for f in form]
+    clean, form_errors = forms.validate(form, fields)
+    errors.update({f"fields.{k}": v for k, v in form_errors.items()})
+    names = [d.name for d in procedure.documents]
+    required = [d.name for d in procedure.documents if d.required] if complete else []
+    found, doc_errors = uploads.check_attachable(
+        session, papers.files, owner=papers.owner, limits=papers.limits,
+        required=[n for n in required if n not in papers.on_paper], allowed=names,
+        staff=papers.staff,
+    )  # fmt: skip
+    for name in papers.on_paper:
+        if name not in names:
+            doc_errors[name[:255]] = f"Thủ tục này không có giấy tờ {name[:255]!r}."
+    errors.update({f"documents.{k}": v for k, v in doc_errors.items()})
+    return clean, found, errors
+
+
+def receive(
+    session: Session,
+    procedure: Procedure,
+    applicant: Applicant,
+    *,
+    channel: str,
+    site_code: str,
+    fields: dict[str, Any] | None = None,
+    papers: Papers = Papers(),
+    unit: str = "",
+    actor: User | None = None,
+    ticket_id: int | None = None,
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+    tz: dt.tzinfo = VIETNAM,
+    calendar: workdays.Calendar | None = None,
+    print_on: ReceiptPrint | None = None,
+    agent: User | None = None,
+    consent: Upload | None = None,
+) -> Received:
+    """Receive a dossier (see the module's docstring); DossierError lists what is wrong. Filed
+    by an agent for a citizen, it records the agent and the branch and carries the citizen's
+    signed authorization (`consent`, an upload), without which it is refused."""
+    if channel == "direct":
+        require(actor, "dossier.receive")
+    if agent is not None:
+        require(agent, "agent.work")
+        if consent is None or consent.dossier_id is not None:
+            raise DossierError(
+                "Cần giấy ủy quyền có chữ ký của công dân (consent_upload_id).",
+                {"consent_upload_id": "Tải lên giấy ủy quyền đã ký trước khi nộp."},
+            )
+    key = (idempotency_key or "").strip() or None
+    if key is not None and len(key) > 64:
+        raise DossierError("Khóa chống trùng quá dài (tối đa 64 ký tự).")
+    if key is not None:
+        existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
+        if existing is not None:
+            return Received(existing, created=False)
+    clean, found, errors = check(
+        session, procedure, applicant, fields, papers, complete=channel != "direct"
+    )
+    if errors:
+        raise DossierError("Hồ sơ chưa đúng hoặc còn thiếu, xem từng mục.", errors)
+    now = now or utcnow()
+    here = wall_clock(now, tz)
+    days, fee = _channel_terms(procedure, channel, here.date())
+    calendar = calendar if calendar is not None else workdays.load_calendar(session)
+    accepted = channel == "direct"
+    # Online, the clock starts when an officer accepts the dossier; until then the receipt
+    # gives the date it would be due if accepted now.
+    due = stored(workdays.due_at(here, float(days), calendar), tz)
+    status = S.ACCEPTED if accepted else S.REGISTERED
+    try:
+        code = dossier_code(
+            site_code,
+            here.date(),
+            next_in_sequence(session, DossierSequence, site_code=site_code, day=here.date()),
+        )
+        dossier = Dossier(
+            id=str(uuid.uuid4()), code=code, site_code=site_code, unit=unit or site_code,
+            procedure_code=procedure.code, procedure_version=procedure.version,
+            procedure_name=procedure.name, channel=channel,
+            applicant_name=applicant.full_name.strip(),
+            applicant_cccd=check_number(applicant.cccd),
+            applicant_birth_date=applicant.birth_date, applicant_gender=applicant.gender,
+            applicant_phone=applicant.phone.replace(" ", ""),
+            applicant_address=json.dumps(applicant.address, ensure_ascii=False),
+            fields=json.dumps(clean, ensure_ascii=False), status=status,
+            processing_days=days, fee_vnd=fee, received_at=now, due_at=due,
+            ticket_id=ticket_id, received_by_id=actor.id if actor else None,
+            idempotency_key=key, branch_code=agent.branch_code if agent else None,
+            agent_id=agent.id if agent else None,
+        )  # fmt: skip
+        session.add(dossier)
+        session.flush()
+        uploads.attach(found, dossier)
+        if consent is not None:
+            uploads.attach([(uploads.CONSENT, consent)], dossier)
+            audit.record(session, agent, "dossier.file", dossier=code,
+                         branch=agent.branch_code or "" if agent else "")  # fmt: skip
+        session.add(
+            DossierEvent(
+                dossier=dossier,
+                at=now,
+                actor_id=actor.id if actor else None,
+                actor_name=actor.full_name if actor else "",
+                from_status="",
+                to_status=status,
+                due_at=due if accepted else None,
+            )  # fmt: skip
+        )
+        if print_on is not None:
+            names = [name for name, _ in found] + list(papers.on_paper)
+            ordered = [d.name for d in procedure.documents if d.name in names]
+            session.add(_receipt_job(dossier, print_on, ordered, actor))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
+        if key is None or existing is None:
+            raise
+        return Received(existing, created=False)
+    except BaseException:
+        session.rollback()
+        raise
+    return Received(dossier)
+
+
+def _receipt_job(
+    dossier: Dossier, spec: ReceiptPrint, documents: list[str], actor: User | None
+) -> PrintJob:
+    due = dossier.due_at or dossier.received_at
+    data = {  # the fields of printers.layouts.ReceiptData
+        "site_name": spec.site_name,
+        "dossier_code": dossier.code,
+        "procedure": dossier.procedure_name,
+        "applicant": dossier.applicant_name,
+        "documents": documents,
+        "received_at": wall_clock(dossier.received_at, spec.tz).isoformat(),
+        "due_date": local(due, spec.tz).date().isoformat(),
+        "status_url": spec.link(dossier.code),
+        "officer": actor.full_name if actor else "",
+        "fee_vnd": dossier.fee_vnd,
+        "provisional": dossier.status == S.REGISTERED,
+    }
+    return new_job(spec.printer, "receipt", f"Hồ sơ {dossier.code}", layout=("receipt", data))

@@ -1,0 +1,209 @@
+"""Finding and showing dossiers: who may see which (an agent only their branch's), the
+citizen's check and timeline, the staff's pages and worklists.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hmac
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from ...models import (
+    Dossier,
+    User,
+)
+from ..clock import VIETNAM, local, utcnow
+from ..dossier_states import (
+    LABELS,
+    NEEDS_REASON,
+    OPEN,
+    PAUSED,
+    DossierState,
+    parse_code,
+)
+from ..identity import BRANCH_ROLES, can
+from ..text import N_
+
+S = DossierState
+
+
+def find(session: Session, code: str) -> Dossier | None:
+    """The dossier with this code, or None."""
+    if parse_code(code) is None:
+        return None
+    return session.scalar(select(Dossier).where(Dossier.code == code.strip().upper()))
+
+
+def branch_of(user: User | None) -> str | None:
+    """The branch an agent or supervisor is confined to; None for the center's staff."""
+    if user is not None and user.role in BRANCH_ROLES:
+        return user.branch_code or "-"  # a branch role without a branch sees nothing
+    return None
+
+
+def visible(session: Session, user: User | None, code: str) -> Dossier | None:
+    """The dossier if `user` may see it: the center's staff (`dossier.read`) any, an agent or
+    supervisor only their own branch's. Another branch's dossier is None, exactly as one that
+    does not exist."""
+    if user is None or not user.active:
+        return None
+    branch = branch_of(user)
+    if branch is None and not can(user, "dossier.read"):
+        return None
+    found = find(session, code)
+    if found is None or (branch is not None and found.branch_code != branch):
+        return None
+    return found
+
+
+# ---------------------------------------------------------------- the citizen's view
+
+
+def verify(dossier: Dossier | None, fact: str) -> bool:
+    """Whether `fact` is the last four digits of the applicant's CCCD or phone. Compared in
+    constant time; a missing dossier costs the same, so timing tells no code apart."""
+    fact = (fact or "").strip()
+    cccd = dossier.applicant_cccd[-4:] if dossier else "----"
+    phone = dossier.applicant_phone[-4:] if dossier and dossier.applicant_phone else "----"
+    ok_cccd = hmac.compare_digest(fact.encode(), cccd.encode())
+    ok_phone = hmac.compare_digest(fact.encode(), phone.encode())
+    return dossier is not None and len(fact) == 4 and (ok_cccd or ok_phone)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the timeline a citizen reads."""
+
+    at: dt.datetime
+    status: str
+    label: str
+    note: str
+
+
+def timeline(dossier: Dossier, tz: dt.tzinfo = VIETNAM) -> list[Step]:
+    """The dossier's moves in plain Vietnamese, oldest first; the reason is shown where the
+    citizen is owed one (a refusal, a supplement, an apology)."""
+    steps = []
+    for ev in dossier.events:
+        status = DossierState(ev.to_status)
+        if ev.from_status == ev.to_status:
+            label = N_("Xin lỗi và hẹn lại ngày trả kết quả")
+        else:
+            label = LABELS[status]
+        note = ev.reason if status in NEEDS_REASON or ev.from_status == ev.to_status else ""
+        steps.append(Step(local(ev.at, tz), status, label, note))
+    return steps
+
+
+def promised(dossier: Dossier) -> dt.datetime | None:
+    """The date the citizen is now told: the apology's new date when there is one."""
+    return dossier.promised_at or dossier.due_at
+
+
+# ---------------------------------------------------------------- lists for staff
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Dossier]
+    next_cursor: str | None
+
+
+def _cursor(d: Dossier) -> str:
+    raw = f"{d.received_at.isoformat()}|{d.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _uncursor(cursor: str) -> tuple[dt.datetime, str]:
+    """The position a cursor names; ValueError when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, ident = raw.split("|", 1)
+        return dt.datetime.fromisoformat(at), str(uuid.UUID(ident))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("cursor không hợp lệ") from exc
+
+
+def listing(
+    session: Session,
+    *,
+    status: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+    branch: str | None = None,
+) -> Page:
+    """Dossiers received in [start, end), oldest first, a page at a time: `next_cursor` picks
+    up after the page's last one and is None on the last page."""
+    stmt = select(Dossier)
+    if branch is not None:
+        stmt = stmt.where(Dossier.branch_code == branch)
+    if status:
+        stmt = stmt.where(Dossier.status == status)
+    if start is not None:
+        stmt = stmt.where(Dossier.received_at >= start)
+    if end is not None:
+        stmt = stmt.where(Dossier.received_at < end)
+    if cursor:
+        at, ident = _uncursor(cursor)
+        stmt = stmt.where(
+            or_(Dossier.received_at > at, and_(Dossier.received_at == at, Dossier.id > ident))
+        )
+    rows = list(
+        session.scalars(stmt.order_by(Dossier.received_at, Dossier.id).limit(limit + 1)).all()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _cursor(rows[-1]) if more and rows else None)
+
+
+def worklist(
+    session: Session, now: dt.datetime | None = None, soon: dt.timedelta = dt.timedelta(days=2)
+) -> list[Dossier]:
+    """Open and newly registered dossiers for the processing officers: overdue first, then
+    those due within `soon`, then the rest, each by due date."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(Dossier)
+        .where(Dossier.status.in_([*OPEN, S.REGISTERED, S.RESOLVED]))
+        .order_by(Dossier.due_at)
+    ).all()
+
+    def rank(d: Dossier) -> tuple[int, dt.datetime]:
+        due = promised(d) or d.received_at
+        if d.status == S.RESOLVED:
+            return (4, due)
+        if d.status in PAUSED:
+            return (3, due)
+        if due < now:
+            return (0, due)
+        if due < now + soon:
+            return (1, due)
+        return (2, due)
+
+    return sorted(rows, key=rank)
+
+
+def branch_worklist(session: Session, branch: str, limit: int = 300) -> list[Dossier]:
+    """A branch's dossiers for its agents: results ready to hand back first, then those still
+    open by due date, then the rest, newest first."""
+    rows = session.scalars(
+        select(Dossier).where(Dossier.branch_code == branch).order_by(Dossier.received_at.desc())
+        .limit(limit * 2)
+    ).all()  # fmt: skip
+
+    def rank(d: Dossier) -> tuple[int, float]:
+        due = promised(d)
+        if d.status == S.RESOLVED:
+            return (0, 0.0)
+        if d.status in OPEN or d.status == S.REGISTERED:
+            return (1, due.timestamp() if due else 0.0)
+        return (2, -d.received_at.timestamp())
+
+    return sorted(rows, key=rank)[:limit]
