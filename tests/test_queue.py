@@ -137,8 +137,9 @@ def test_transfer_keeps_number_and_place(floor: Session, officer: User) -> None:
     assert found is not None and found.id == called.id
     # To one counter: only that counter calls it.
     queue.transfer(floor, c3, officer, to_counter_id=counter(floor, 5).id)
-    assert queue.call_next(floor, counter(floor, 4).id, officer) is not None  # B001, not A001
-    at5 = queue.call_next(floor, counter(floor, 5).id, officer)
+    later = MORNING + dt.timedelta(minutes=4)
+    assert queue.call_next(floor, counter(floor, 4).id, officer, now=later) is not None  # B001
+    at5 = queue.call_next(floor, counter(floor, 5).id, officer, now=later)
     assert at5 is not None and at5.number == "A001"
 
 
