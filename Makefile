@@ -44,6 +44,7 @@ translations: install
 
 db: install
 	$(BIN)/kiosk demo
+	$(BIN)/kiosk demo-month --if-missing
 
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -o kiosk/translations/messages.pot .
@@ -55,6 +56,7 @@ bench: install assets
 	$(BIN)/python bench/queue_load.py
 	$(BIN)/python bench/queue_wait.py
 	$(BIN)/python bench/dossiers.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache .mypy_cache .ruff_cache

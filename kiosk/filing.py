@@ -1,7 +1,7 @@
 """Web glue for filing a dossier from an HTML page, shared by the kiosk (*Nộp hồ sơ*), the
-counter (*Tiếp nhận hồ sơ*) and, later, the agent portal: reading the posted form, a CCCD scan,
-an uploaded file, and how the receipt is printed. The rules themselves are in
-`domain.dossiers`, `domain.forms` and `domain.uploads`.
+counter (*Tiếp nhận hồ sơ*) and the agent portal: reading the posted form, a CCCD scan, an
+uploaded file, and how the receipts (the dossier's, the cash one) are printed. The rules
+themselves are in `domain.dossiers`, `domain.forms` and `domain.uploads`.
 
 Input names of the form (templates/_dossier_form.html):
 - the applicant: `a.full_name`, `a.cccd`, `a.birth_date`, `a.gender`, `a.phone`,
@@ -15,6 +15,7 @@ Input names of the form (templates/_dossier_form.html):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +24,11 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .domain import dossiers, forms, places, uploads
+from .domain import dossiers, forms, payments, places, uploads
 from .domain.catalog import form_of
 from .domain.citizen_id import CccdError, parse_qr
 from .domain.printing import Printer, station_printer
-from .models import Procedure, Upload
+from .models import Dossier, Payment, PrintJob, Procedure, Upload, User
 from .web import db, default_printer, public_url, site_tz, upload_folder, upload_limits
 
 
@@ -207,6 +208,24 @@ def receipt_print(printer: Printer) -> dossiers.ReceiptPrint:
         link=lambda code: public_url(url_for("public.dossier_status", code=code)),
         tz=site_tz(),
     )
+
+
+def cash_receipt(
+    printer: Printer, *, place: str, collector: User, dossier: Dossier
+) -> Callable[[Payment], PrintJob]:
+    """What prints the receipt for cash just taken (`payments.record_cash(then=...)`), or for
+    cash taken earlier: on `printer`, naming where and by whom, with a QR code to the dossier's
+    status page."""
+
+    def add(payment: Payment) -> PrintJob:
+        return payments.cash_receipt_job(
+            db(), payment, dossier, printer, site_name=str(current_app.config["SITE_NAME"]),
+            place=place, collector=collector.full_name or collector.username,
+            status_url=public_url(url_for("public.dossier_status", code=dossier.code)),
+            tz=site_tz(),
+        )  # fmt: skip
+
+    return add
 
 
 def limits_text() -> tuple[str, str]:

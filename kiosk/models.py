@@ -459,6 +459,8 @@ class Dossier(Base):
     __table_args__ = (
         Index("ix_dossier_status_due", "status", "due_at"),
         Index("ix_dossier_received", "received_at"),
+        Index("ix_dossier_unit_closed", "unit", "closed_at"),
+        Index("ix_dossier_closed", "closed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -487,6 +489,15 @@ class Dossier(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
     returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    #: When it stopped being in progress: resolved (as `resolved_at`), refused, withdrawn or
+    #: stopped. The reports count a period's dossiers from `received_at` and this.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    #: Kept by `uploads.attach` and `payments` for the service index, so that a province's
+    #: month is counted without a subquery per dossier: its papers digitized (or reused), its
+    #: result digitized, and how its fee was paid (`transfer`, `cash`, or empty).
+    papers_digitized: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    result_digitized: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    fee_paid_by: Mapped[str] = mapped_column(String(16), default="", server_default="")
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("queue_ticket.id", ondelete="SET NULL"), nullable=True
     )
@@ -505,6 +516,18 @@ class Dossier(Base):
     events: Mapped[list[DossierEvent]] = relationship(
         back_populates="dossier", order_by="DossierEvent.id", cascade="all, delete-orphan"
     )
+
+
+class Unit(Base):
+    """A unit the reports count dossiers under (`Dossier.unit`): a department of the province
+    (*sở, ban, ngành*) or a commune (*xã, phường*, by its code); the center itself is the site."""
+
+    __tablename__ = "report_unit"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    #: `department` or `commune`.
+    kind: Mapped[str] = mapped_column(String(16))
 
 
 class DossierEvent(Base):
@@ -623,6 +646,7 @@ class Payment(Base):
     """What a dossier owes or paid, under a unique reference (the VietQR bill number)."""
 
     __tablename__ = "payment"
+    __table_args__ = (Index("ix_payment_dossier_status", "dossier_id", "status", "method"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(25), unique=True)
@@ -647,6 +671,31 @@ class Payment(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
     )
+    #: Cash a bank branch collected: the hand-over to the agency that included it.
+    remittance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("remittance.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+
+
+class Remittance(Base):
+    """Cash a bank branch collected for dossiers' fees, handed over to the collecting agency
+    (*nộp tiền về cơ quan*): how much, for how many payments, when, by whom, with the bank's
+    transfer reference."""
+
+    __tablename__ = "remittance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_code: Mapped[str] = mapped_column(
+        ForeignKey("branch.code", ondelete="RESTRICT"), index=True
+    )
+    amount_vnd: Mapped[int] = mapped_column(Integer)
+    payments: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    recorded_by_name: Mapped[str] = mapped_column(String(255), default="")
+    reference: Mapped[str] = mapped_column(String(64), default="")
 
 
 class PaymentNotice(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -124,3 +125,25 @@ def upload_limits() -> Limits:
 
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_db)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """A CSV file to download (UTF-8 with a BOM, so Excel reads the diacritics). A text that a
+    spreadsheet would run as a formula (a name typed as `=HYPERLINK(...)`) is written with a
+    leading apostrophe; numbers are written as they are."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    for row in rows:
+        w.writerow(
+            [f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in row]
+        )
+    resp = current_app.response_class("\ufeff" + buf.getvalue(), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return resp

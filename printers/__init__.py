@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .encode import to_escpos
-    from .layouts import ApologyData, FeeData, Job, ReceiptData, TicketData
+    from .layouts import ApologyData, FeeData, ReceiptData, TicketData
+    from .page import Job
 
 _LAZY = {
     "to_escpos": "encode",
     "ApologyData": "layouts",
     "FeeData": "layouts",
-    "Job": "layouts",
+    "Job": "page",
     "ReceiptData": "layouts",
     "TicketData": "layouts",
 }

@@ -9,7 +9,7 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 from PIL import Image
 
-from .layouts import QR, Job, qr_image
+from .page import QR, Job, qr_image
 
 #: Blank rows at least this tall go out as a paper feed (`ESC J n`) rather than white dots.
 MIN_FEED = 8

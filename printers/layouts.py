@@ -1,159 +1,18 @@
 """The print-outs, drawn for a given width in dots: queue ticket, dossier receipt, fee slip,
-apology notice and an agent's authorization form (also as an A4 PDF). A layout is a `Job`:
-raster blocks and QR codes in order, which `encode` turns into ESC/POS and `Job.preview()` into
-one PNG-ready image.
+cash receipt, apology notice and an agent's authorization form (also as an A4 PDF). Each is a
+`page.Job` made with `page.Canvas`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
-from .fonts import font
+from .page import QR, Canvas, Job, Raster, check_width, qr_image, qr_module
 from .words import vnd_in_words
-
-WIDTHS = (384, 576)
-
-
-@dataclass(frozen=True)
-class Raster:
-    """A block drawn as an image, 1 bit per dot, as wide as the paper."""
-
-    image: Image.Image
-
-
-@dataclass(frozen=True)
-class QR:
-    """A QR code: native on printers that support it, raster otherwise."""
-
-    data: str
-    module: int  # dots per module when drawn as raster
-
-
-@dataclass
-class Job:
-    """What one print-out is made of, top to bottom."""
-
-    width: int
-    parts: list[Raster | QR] = field(default_factory=list)
-
-    def preview(self) -> Image.Image:
-        """The whole print-out as one image, QR codes drawn in place."""
-        images = [p.image if isinstance(p, Raster) else qr_image(p, self.width) for p in self.parts]
-        out = Image.new("1", (self.width, sum(i.height for i in images)), 1)
-        y = 0
-        for im in images:
-            out.paste(im, (0, y))
-            y += im.height
-        return out
-
-
-def qr_image(code: QR, width: int, align: str = "center") -> Image.Image:
-    """`code` drawn as raster on a strip as wide as the paper, placed left, center or right."""
-    qr = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=code.module, border=2
-    )
-    qr.add_data(code.data)
-    qr.make(fit=True)
-    img = qr.make_image(fill_color="black", back_color="white").get_image().convert("1")
-    if img.width > width:
-        img = img.resize((width, width), Image.Resampling.NEAREST)
-    strip = Image.new("1", (width, img.height), 1)
-    x = {"left": 0, "center": (width - img.width) // 2, "right": width - img.width}[align]
-    strip.paste(img, (x, 0))
-    return strip
-
-
-# --------------------------------------------------------------------------- drawing
-
-
-class _Canvas:
-    """Stacks lines of text into one raster block, wrapping to the paper's width."""
-
-    def __init__(self, width: int) -> None:
-        self.width = width
-        self.margin = max(4, width // 48)
-        self.base = max(16, width // 24)  # 16 dots at 58 mm, 24 at 80 mm
-        self.lines: list[tuple[str, ImageFont.FreeTypeFont, str, int]] = []
-
-    def _wrap(self, text: str, f: ImageFont.FreeTypeFont) -> list[str]:
-        room = self.width - 2 * self.margin
-        out: list[str] = []
-        for para in unicodedata.normalize("NFC", text).split("\n"):
-            line = ""
-            for word in para.split():
-                candidate = f"{line} {word}".strip()
-                if f.getlength(candidate) <= room:
-                    line = candidate
-                    continue
-                if line:
-                    out.append(line)
-                # A word longer than the line (a URL, a long code) is cut by letters.
-                while f.getlength(word) > room:
-                    cut = len(word)
-                    while cut > 1 and f.getlength(word[:cut]) > room:
-                        cut -= 1
-                    out.append(word[:cut])
-                    word = word[cut:]
-                line = word
-            out.append(line)
-        return out
-
-    def text(self, text: str, *, scale: float = 1.0, bold: bool = False, align: str = "left",
-             gap: int = 0) -> None:  # fmt: skip
-        f = font(int(self.base * scale), bold)
-        for line in self._wrap(text, f):
-            self.lines.append((line, f, align, gap))
-
-    def pair(self, label: str, value: str, *, bold: bool = False) -> None:
-        """`label: value`, the value wrapping under itself when long."""
-        self.text(f"{label}: {value}", bold=bold)
-
-    def columns(self, left: str, right: str, *, scale: float = 1.0, bold: bool = False) -> None:
-        """Two short texts side by side, each centered in its half (signature blocks)."""
-        self.lines.append((f"{left}\t{right}", font(int(self.base * scale), bold), "columns", 0))
-
-    def rule(self) -> None:
-        self.lines.append(("—", font(self.base), "rule", 0))
-
-    def space(self, dots: int) -> None:
-        self.lines.append(("", font(self.base), "space", dots))
-
-    def render(self) -> Raster:
-        heights: list[int] = []
-        for _line, f, align, gap in self.lines:
-            if align == "space":
-                heights.append(gap)
-            elif align == "rule":
-                heights.append(self.base // 2 + 2)
-            else:
-                ascent, descent = f.getmetrics()
-                heights.append(int(ascent + descent + max(2, f.size // 6) + gap))
-        img = Image.new("1", (self.width, max(1, sum(heights))), 1)
-        draw = ImageDraw.Draw(img)
-        y = 0
-        for (line, f, align, _gap), h in zip(self.lines, heights, strict=True):
-            if align == "rule":
-                draw.line(
-                    (self.margin, y + h // 2, self.width - self.margin, y + h // 2), fill=0, width=2
-                )
-            elif align == "columns":
-                for i, part in enumerate(line.split("\t")):
-                    half = self.width / 2
-                    draw.text((i * half + (half - f.getlength(part)) / 2, y), part, font=f, fill=0)
-            elif align != "space":
-                w = f.getlength(line)
-                x = {"center": (self.width - w) / 2, "right": self.width - self.margin - w}.get(
-                    align, self.margin
-                )
-                draw.text((x, y), line, font=f, fill=0)
-            y += h
-        return Raster(img)
 
 
 def _when(moment: dt.datetime) -> str:
@@ -162,15 +21,6 @@ def _when(moment: dt.datetime) -> str:
 
 def _vnd(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đ"
-
-
-def _check_width(width: int) -> None:
-    if width not in WIDTHS:
-        raise ValueError(f"width must be one of {WIDTHS} dots, not {width}")
-
-
-def _qr_module(width: int) -> int:
-    return 6 if width >= 576 else 4
 
 
 # --------------------------------------------------------------------------- data
@@ -225,6 +75,23 @@ class FeeData:
 
 
 @dataclass(frozen=True)
+class CashData:
+    """*Biên nhận thu tiền*: a fee paid in cash at a counter or a bank branch."""
+
+    site_name: str
+    #: Where the money was taken: the branch (for an agent) or the center.
+    place: str
+    reference: str
+    dossier_code: str
+    procedure: str
+    payer: str
+    amount_vnd: int
+    collector: str
+    paid_at: dt.datetime
+    status_url: str = ""
+
+
+@dataclass(frozen=True)
 class ApologyData:
     """*Phiếu xin lỗi và hẹn lại ngày trả kết quả* (form 04)."""
 
@@ -243,7 +110,7 @@ class ApologyData:
 # --------------------------------------------------------------------------- layouts
 
 
-def _header(c: _Canvas, site_name: str, title: str) -> None:
+def _header(c: Canvas, site_name: str, title: str) -> None:
     c.text(site_name, bold=True, align="center")
     c.rule()
     c.text(title, scale=1.15, bold=True, align="center", gap=4)
@@ -251,8 +118,8 @@ def _header(c: _Canvas, site_name: str, title: str) -> None:
 
 def ticket(data: TicketData, width: int = 576) -> Job:
     """The queue ticket: service, big number, people ahead, time, and the QR of its page."""
-    _check_width(width)
-    c = _Canvas(width)
+    check_width(width)
+    c = Canvas(width)
     c.text(data.site_name, bold=True, align="center")
     c.rule()
     c.text(data.service, scale=1.1, align="center")
@@ -266,17 +133,17 @@ def ticket(data: TicketData, width: int = 576) -> Job:
     c.text(f"Lấy số lúc {_when(data.issued_at)}", scale=0.85, align="center")
     c.space(c.base // 2)
     top = c.render()
-    foot = _Canvas(width)
+    foot = Canvas(width)
     foot.text("Quét mã để theo dõi lượt của mình trên điện thoại", scale=0.8, align="center")
     foot.text("Xin vui lòng chờ đến lượt. Cảm ơn ông/bà!", scale=0.8, align="center")
     foot.space(c.base)
-    return Job(width, [top, QR(data.url, _qr_module(width)), foot.render()])
+    return Job(width, [top, QR(data.url, qr_module(width)), foot.render()])
 
 
 def receipt(data: ReceiptData, width: int = 576) -> Job:
     """The receipt with the appointment for the result."""
-    _check_width(width)
-    c = _Canvas(width)
+    check_width(width)
+    c = Canvas(width)
     _header(c, data.site_name, "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ")
     c.pair("Mã hồ sơ", data.dossier_code, bold=True)
     c.pair("Thủ tục", data.procedure)
@@ -300,16 +167,16 @@ def receipt(data: ReceiptData, width: int = 576) -> Job:
     if data.officer:
         c.pair("Cán bộ tiếp nhận", data.officer)
     c.space(c.base // 2)
-    foot = _Canvas(width)
+    foot = Canvas(width)
     foot.text("Quét mã để tra cứu tình trạng hồ sơ", scale=0.8, align="center")
     foot.space(c.base)
-    return Job(width, [c.render(), QR(data.status_url, _qr_module(width)), foot.render()])
+    return Job(width, [c.render(), QR(data.status_url, qr_module(width)), foot.render()])
 
 
 def fee_slip(data: FeeData, width: int = 576) -> Job:
     """The fee slip: amount in figures and words, and the VietQR code to pay it."""
-    _check_width(width)
-    c = _Canvas(width)
+    check_width(width)
+    c = Canvas(width)
     _header(c, data.site_name, "PHIẾU THU PHÍ, LỆ PHÍ")
     c.pair("Mã hồ sơ", data.dossier_code, bold=True)
     c.pair("Thủ tục", data.procedure)
@@ -319,19 +186,48 @@ def fee_slip(data: FeeData, width: int = 576) -> Job:
     c.rule()
     c.text("Quét mã VietQR bằng ứng dụng ngân hàng để nộp", align="center")
     c.space(c.base // 2)
-    foot = _Canvas(width)
+    foot = Canvas(width)
     foot.pair("Ngân hàng", data.bank_name)
     foot.pair("Số tài khoản", data.account_number)
     foot.pair("Chủ tài khoản", data.account_name)
     foot.text(f"Lập lúc {_when(data.issued_at)}", scale=0.85)
     foot.space(c.base)
-    return Job(width, [c.render(), QR(data.vietqr_payload, _qr_module(width)), foot.render()])
+    return Job(width, [c.render(), QR(data.vietqr_payload, qr_module(width)), foot.render()])
+
+
+def cash_receipt(data: CashData, width: int = 576) -> Job:
+    """The receipt for cash: who paid how much (figures and words) for which dossier, taken by
+    whom and where, and a QR code to the dossier's status page."""
+    check_width(width)
+    c = Canvas(width)
+    _header(c, data.site_name, "BIÊN NHẬN THU TIỀN PHÍ, LỆ PHÍ")
+    if data.place:
+        c.text(data.place, align="center")
+    c.pair("Số biên nhận", data.reference, bold=True)
+    c.pair("Mã hồ sơ", data.dossier_code)
+    c.pair("Thủ tục", data.procedure)
+    c.pair("Người nộp", data.payer)
+    c.text(_vnd(data.amount_vnd), scale=2.0, bold=True, align="center")
+    c.text(f"Bằng chữ: {vnd_in_words(data.amount_vnd)}.")
+    c.pair("Hình thức", "Tiền mặt")
+    c.pair("Thu lúc", _when(data.paid_at))
+    c.pair("Người thu", data.collector)
+    c.rule()
+    c.text("Ông/bà giữ biên nhận này để đối chiếu khi nhận kết quả.", scale=0.8, align="center")
+    c.space(c.base // 2)
+    blocks: list[Raster | QR] = [c.render()]
+    if data.status_url:
+        foot = Canvas(width)
+        foot.text("Quét mã để tra cứu tình trạng hồ sơ", scale=0.8, align="center")
+        foot.space(c.base)
+        blocks += [QR(data.status_url, qr_module(width)), foot.render()]
+    return Job(width, blocks)
 
 
 def apology(data: ApologyData, width: int = 576) -> Job:
     """The apology with a new date for the result."""
-    _check_width(width)
-    c = _Canvas(width)
+    check_width(width)
+    c = Canvas(width)
     _header(c, data.site_name, "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ")
     c.pair("Kính gửi", data.applicant, bold=True)
     c.pair("Mã hồ sơ", data.dossier_code)
@@ -349,10 +245,10 @@ def apology(data: ApologyData, width: int = 576) -> Job:
     c.space(c.base)
     if not data.status_url:
         return Job(width, [c.render()])
-    foot = _Canvas(width)
+    foot = Canvas(width)
     foot.text("Quét mã để tra cứu tình trạng hồ sơ", scale=0.8, align="center")
     foot.space(c.base)
-    return Job(width, [c.render(), QR(data.status_url, _qr_module(width)), foot.render()])
+    return Job(width, [c.render(), QR(data.status_url, qr_module(width)), foot.render()])
 
 
 #: Every Vietnamese letter, each vowel with its five tones and without.
@@ -364,8 +260,8 @@ VIETNAMESE_LETTERS = (
 
 def test_page(width: int = 576, profile: str = "") -> Job:
     """A page that shows whether the printer prints Vietnamese: every letter, both cases."""
-    _check_width(width)
-    c = _Canvas(width)
+    check_width(width)
+    c = Canvas(width)
     c.text("TRANG IN THỬ", scale=1.3, bold=True, align="center")
     if profile:
         c.text(f"Cấu hình máy in: {profile} · {width} điểm", scale=0.85, align="center")
@@ -377,7 +273,7 @@ def test_page(width: int = 576, profile: str = "") -> Job:
     c.text("Đậm: Cộng hòa xã hội chủ nghĩa Việt Nam", bold=True)
     c.text("Độc lập - Tự do - Hạnh phúc")
     c.space(c.base)
-    return Job(width, [c.render(), QR("Trang in thử tiếng Việt: đ Đ ữ Ữ ệ Ệ", _qr_module(width))])
+    return Job(width, [c.render(), QR("Trang in thử tiếng Việt: đ Đ ữ Ữ ệ Ệ", qr_module(width))])
 
 
 @dataclass(frozen=True)
@@ -400,7 +296,7 @@ class AuthorizationData:
     birth_date: dt.date | None = None
 
 
-def _authorization_text(c: _Canvas, d: AuthorizationData) -> None:
+def _authorization_text(c: Canvas, d: AuthorizationData) -> None:
     c.text("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, align="center")
     c.text("Độc lập - Tự do - Hạnh phúc", align="center")
     c.rule()
@@ -438,10 +334,10 @@ def _authorization_text(c: _Canvas, d: AuthorizationData) -> None:
 
 def authorization(data: AuthorizationData, width: int = 576) -> Job:
     """The authorization on 80 mm (or 58 mm) paper, with a QR code of its reference."""
-    _check_width(width)
-    c = _Canvas(width)
+    check_width(width)
+    c = Canvas(width)
     _authorization_text(c, data)
-    return Job(width, [c.render(), QR(data.reference, _qr_module(width))])
+    return Job(width, [c.render(), QR(data.reference, qr_module(width))])
 
 
 #: A4 at 150 dots per inch.
@@ -453,7 +349,7 @@ def authorization_pdf(data: AuthorizationData) -> bytes:
     shrinks to fit), with a QR code of its reference in the corner."""
     import io
 
-    c = _Canvas(A4[0])
+    c = Canvas(A4[0])
     c.margin, c.base = 118, 30  # 2 cm margins, 14-point type
     _authorization_text(c, data)
     body = c.render().image

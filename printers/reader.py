@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from .layouts import QR, qr_image
+from .page import QR, qr_image
 
 
 class UnreadableJob(ValueError):

@@ -6,14 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from . import layouts
+from .page import Job
 
 
-def sample_job(
-    kind: str, width: int, site_name: str, now: dt.datetime | None = None
-) -> layouts.Job:
-    """A realistic print-out of `kind` (ticket, receipt, fee, apology, authorization) for
-    previews, dated
-    `now` (this minute by default)."""
+def sample_job(kind: str, width: int, site_name: str, now: dt.datetime | None = None) -> Job:
+    """A realistic print-out of `kind` (ticket, receipt, fee, cash, apology, authorization)
+    for previews, dated `now` (this minute by default)."""
     now = (now or dt.datetime.now()).replace(second=0, microsecond=0)
     if kind == "ticket":
         return layouts.ticket(
@@ -61,6 +59,22 @@ def sample_job(
                 account_number="1234567890",
                 account_name="TRUNG TAM PHUC VU HANH CHINH CONG TINH GIA LAI",
                 issued_at=now,
+            ),
+            width,
+        )
+    if kind == "cash":
+        return layouts.cash_receipt(
+            layouts.CashData(
+                site_name=site_name,
+                place="BIDV Chi nhánh Gia Lai",
+                reference="HS7K3M9QX2PA",
+                dossier_code="000.00.01.H29-261122-0003",
+                procedure="Cấp phiếu lý lịch tư pháp cho công dân Việt Nam",
+                payer="Nguyễn Thị Hồng Nhung",
+                amount_vnd=200000,
+                collector="Võ Thị Mai",
+                paid_at=now,
+                status_url="http://127.0.0.1:8000/d/000.00.01.H29-261122-0003",
             ),
             width,
         )

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from kiosk import create_app
 from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
+from kiosk.domain import workdays
 from kiosk.domain.branches import create_branch
 from kiosk.domain.catalog_import import import_catalog
 from kiosk.domain.identity import create_token, create_user
@@ -244,6 +245,23 @@ def db_session(floor: Flask) -> Session:
     s: Session = floor.extensions["kiosk.sessionmaker"]()
     yield s  # type: ignore[misc]
     s.close()
+
+
+@pytest.fixture
+def branches(floor: Flask, db_session: Session) -> dict[str, dict[str, str]]:
+    """A second branch (Agribank's), an agent of each branch, a processor of the center, and
+    an API token of each."""
+    workdays.seed_calendar(db_session, [2026, 2027])
+    create_branch(db_session, "AGR-GL", bank="AGRIBANK", name="Agribank Gia Lai")
+    create_user(db_session, "dl-bidv", "mat-khau-dai-9", "agent", "Đại lý BIDV",
+                branch_code="BIDV-GL")  # fmt: skip
+    create_user(db_session, "dl-agr", "mat-khau-dai-9", "agent", "Đại lý Agribank",
+                branch_code="AGR-GL")  # fmt: skip
+    create_user(db_session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
+    return {
+        name: {"Authorization": f"Bearer {token_for(floor, name)}"}
+        for name in ("dl-bidv", "dl-agr", "xuly")
+    }
 
 
 def token_for(app: Flask, name: str) -> str:

@@ -7,34 +7,15 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import workdays
-from kiosk.domain.branches import create_branch
-from kiosk.domain.identity import create_user
 from kiosk.models import AuditEntry, Dossier, Upload
 
-from .conftest import sample_pdf, token_for
+from .conftest import sample_pdf
 from .test_dossier_api import APPLICANT, DOCS, FIELDS
-
-
-@pytest.fixture
-def branches(floor: Flask, db_session: Session) -> dict[str, dict[str, str]]:
-    workdays.seed_calendar(db_session, [2026, 2027])
-    create_branch(db_session, "AGR-GL", bank="AGRIBANK", name="Agribank Gia Lai")
-    create_user(db_session, "dl-bidv", "mat-khau-dai-9", "agent", "Đại lý BIDV",
-                branch_code="BIDV-GL")  # fmt: skip
-    create_user(db_session, "dl-agr", "mat-khau-dai-9", "agent", "Đại lý Agribank",
-                branch_code="AGR-GL")  # fmt: skip
-    create_user(db_session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
-    return {
-        name: {"Authorization": f"Bearer {token_for(floor, name)}"}
-        for name in ("dl-bidv", "dl-agr", "xuly")
-    }
 
 
 def upload(api: FlaskClient, headers: dict[str, str]) -> str:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from kiosk.models import AuditEntry, Dossier, Upload
 
 from .conftest import csrf, sample_image, sample_pdf, sign_in
-from .test_agent_isolation import branches  # noqa: F401 - the two branches and their agents
 from .test_filing_pages import form_data
 
 LLTP = "3.000333"
@@ -31,7 +30,7 @@ def agent_upload(client: FlaskClient, token: str, data: bytes) -> str:
 
 def test_an_agent_files_for_a_citizen_with_the_signed_authorization(
     floor: Flask,
-    branches: dict[str, Any],  # noqa: F811 - the fixture imported above
+    branches: dict[str, Any],
     db_session: Session,
 ) -> None:
     agent = floor.test_client()

@@ -297,7 +297,7 @@ def _pick_address(page: Any, prefix: str) -> None:
     page.select_option(f'select[name="{prefix}.commune_code"]', "21583")
 
 
-def _upload(page: Any, index: int, path: Path) -> None:
+def _upload(page: Any, index: int | str, path: Path) -> None:
     item = page.locator(f'li.doc[data-doc="{index}"]')
     item.locator("input[type=file]").first.set_input_files(str(path))
     item.locator(".upload-status", has_text="Đã tải lên.").wait_for()
@@ -455,6 +455,7 @@ def test_the_kiosk_payment_screen_turns_to_paid_when_the_bank_says_so(
     """A manager sets up the collecting account; a citizen opens Thanh toán for a dossier and
     sees the VietQR code; the bank's signed notification arrives; the screen turns to paid by
     itself, without a reload."""
+    import datetime as dt
     import hashlib
     import hmac
     import json
@@ -530,7 +531,7 @@ def test_the_kiosk_payment_screen_turns_to_paid_when_the_bank_says_so(
                 "reference": code.bill,
                 "amount": 200000,
                 "bank_txn_id": "FT26112399",
-                "paid_at": "2026-11-23T10:00:00+07:00",
+                "paid_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             }
         )
         stamp = str(int(time.time()))
@@ -546,3 +547,152 @@ def test_the_kiosk_payment_screen_turns_to_paid_when_the_bank_says_so(
     finally:
         for ctx in (staff_ctx, kiosk_ctx):
             ctx.close()
+
+
+def _sign_in(page: Any, server: str, name: str, password: str, target: str) -> None:
+    page.goto(server + "/office/login?next=" + target)
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def test_an_agent_files_with_consent_and_cash_another_branch_gets_not_found_the_supervisor_audits(
+    browser: Any, server: str, instance: Path, tmp_path: Path
+) -> None:
+    """Issue 11's day at a bank branch: the agent finds the procedure, prints the citizen's
+    authorization, uploads it signed, files the dossier with its papers, takes the fee in cash
+    and prints the receipts, and finds the dossier in the branch's worklist; an agent of
+    another bank gets "not found" for it; the branch's supervisor signs in with a TOTP code
+    and sees the filing and the cash in the audit log."""
+    import pyotp
+
+    from .conftest import sample_image, sample_pdf
+
+    pdf = tmp_path / "to-khai.pdf"
+    pdf.write_bytes(sample_pdf(0.5))
+    photo = tmp_path / "cccd.jpg"
+    photo.write_bytes(sample_image())
+    signed = tmp_path / "giay-uy-quyen-da-ky.pdf"
+    signed.write_bytes(sample_pdf())
+    prints = instance / "prints"
+    before = {p.name for p in prints.glob("*.bin")} if prints.exists() else set()
+    contexts = [browser.new_context(viewport={"width": 1366, "height": 900}) for _ in range(3)]
+    try:
+        agent = contexts[0].new_page()
+        agent.set_default_timeout(15_000)
+        _sign_in(agent, server, "daily", "daily-demo-2026", "/agent/")
+        agent.fill("#q", "ly lich tu phap")
+        agent.keyboard.press("Enter")
+        agent.get_by_text("Cấp phiếu lý lịch tư pháp").first.click()
+        agent.wait_for_url("**/agent/file/3.000333")
+        agent.fill('input[name="a.full_name"]', "Nguyễn Thị Hồng Nhung")
+        agent.fill('input[name="a.cccd"]', "064185001234")
+        agent.fill('input[name="a.birth_date"]', "1985-03-12")
+        agent.select_option('select[name="a.gender"]', "Nữ")
+        agent.fill('input[name="a.phone"]', "0905123456")
+        _pick_address(agent, "a")
+        # The authorization, filled with the citizen's data, opens as a PDF to print.
+        with agent.context.expect_event("page") as opened:
+            agent.get_by_role("button", name="In giấy ủy quyền (A4, PDF)").click()
+        opened.value.close()
+        _upload(agent, "consent", signed)
+        agent.fill('input[name="f.noi_sinh"]', "Gia Lai")
+        agent.fill('input[name="f.dan_toc"]', "Kinh")
+        agent.fill('input[name="f.quoc_tich"]', "Việt Nam")
+        _pick_address(agent, "f.noi_thuong_tru")
+        agent.select_option('select[name="f.loai_phieu"]', "Phiếu số 1")
+        agent.fill('input[name="f.so_luong_phieu"]', "1")
+        agent.select_option('select[name="f.xac_nhan_cam_dam_nhiem"]', "Không")
+        agent.fill('textarea[name="f.muc_dich"]', "Bổ sung hồ sơ xin việc")
+        _upload(agent, 0, pdf)
+        _upload(agent, 1, photo)
+        shot(agent, "50-agent-filing-form")
+        agent.get_by_role("button", name="Nộp hồ sơ và in giấy tiếp nhận").click()
+        agent.wait_for_url("**/agent/dossiers/*")
+        code = agent.inner_text('[data-testid="dossier-code"]')
+        status_url = f"{server}/d/{code}"
+        receipt = _printed_since(instance, before, status_url)
+        assert receipt.qr_payloads == [status_url]
+        # The fee, in cash, and its receipt.
+        assert "200.000" in agent.inner_text('[data-testid="fee-owed"]')
+        agent.get_by_role("button", name="Thu tiền mặt và in biên nhận").click()
+        agent.locator('[data-testid="fee-paid"]').wait_for()
+        cash = _printed_since(instance, before, status_url)
+        assert cash.image.height > 0
+        shot(agent, "51-agent-dossier-paid")
+        agent.goto(server + "/agent/dossiers")
+        agent.locator('[data-testid="dossier-code"]', has_text=code).wait_for()
+
+        # An agent of another bank: not found, and not in their worklist.
+        other = contexts[1].new_page()
+        other.set_default_timeout(15_000)
+        _sign_in(other, server, "daily-agr", "daily-agr-demo-2026", "/agent/dossiers")
+        other.wait_for_url("**/agent/dossiers")
+        assert code not in other.content()
+        r = other.goto(f"{server}/agent/dossiers/{code}")
+        assert r is not None and r.status == 404
+        other.get_by_text("Không tìm thấy trang này").wait_for()
+
+        # The supervisor: password, then the second factor (enrolled on first sign-in).
+        boss = contexts[2].new_page()
+        boss.set_default_timeout(15_000)
+        _sign_in(boss, server, "kiemsoat", "kiemsoat-demo-2026", "/agent/audit")
+        boss.wait_for_load_state()
+        assert "/office/login/totp" in boss.url, (boss.url, boss.inner_text("main"))
+        secret = boss.inner_text('[data-testid="totp-secret"]')
+        boss.fill("input[name=code]", pyotp.TOTP(secret).now())
+        boss.locator("input[name=code]").press("Enter")
+        boss.wait_for_url("**/agent/audit*")
+        for action in ("dossier.file", "payment.cash"):
+            row = boss.locator(f'tr[data-action="{action}"]', has_text=code)
+            row.wait_for()
+            assert "Võ Thị Mai" in row.inner_text()
+        shot(boss, "52-supervisor-audit-log")
+    finally:
+        for ctx in contexts:
+            ctx.close()
+
+
+def test_the_managers_dashboard_shows_where_the_index_loses_points(
+    browser: Any, server: str, instance: Path
+) -> None:
+    """A month of synthetic work is loaded; the manager opens the dashboard (last month by
+    default), sees the index per unit and per counter, opens a commune's losses and a
+    dossier from there; the dashboard refreshes itself in place."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "KIOSK_INSTANCE_PATH": str(instance)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run([KIOSK, "demo-month", "--dossiers", "900", "--seed", "4"], env=env,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(server + "/office/login?next=/office/reports")
+        page.fill("input[name=username]", "quanly")
+        page.fill("input[name=password]", "quanly-demo-2026")
+        page.click("button[type=submit]")
+        page.wait_for_selector('[data-testid="index-total"]')
+        total = float(page.inner_text('[data-testid="index-total"]'))
+        assert 40 < total < 100
+        assert page.locator("#dashboard svg").count() >= 6
+        shot(page, "60-manager-dashboard")
+        page.screenshot(path=str(ARTIFACTS / "61-manager-dashboard-full.png"), full_page=True)
+        # Refreshing itself: htmx swaps the dashboard in place, the page stays.
+        page.evaluate("htmx.trigger('#dashboard', 'every 60s')")
+        page.wait_for_timeout(300)
+        assert page.locator("#dashboard").count() == 1
+        # A commune's row: its digitization points, then the dossiers that lost them.
+        row = page.locator('tr[data-unit="21583"]')
+        row.wait_for()
+        row.locator("td a").last.click()
+        page.wait_for_selector('[data-testid="losses"]')
+        assert "Phường Quy Nhơn" in page.inner_text("main")
+        shot(page, "62-dashboard-losses")
+        page.locator('[data-testid="losses"] tbody a').first.click()
+        page.wait_for_selector('[data-testid="dossier-code"]')
+    finally:
+        ctx.close()

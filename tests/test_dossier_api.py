@@ -270,6 +270,14 @@ def test_transitions_to_resolved_with_the_result_and_a_rating(
     valid(body, "/dossiers/{code}/transitions", "post", 200)
     assert body["status"] == "resolved" and body["progress"] == "early"
     assert "ket_qua" in [d["name"] for d in body["documents"]]
+    # The service index reads from the dossier that its papers and its result are digitized.
+    s = floor.extensions["kiosk.sessionmaker"]()
+    from kiosk.models import Dossier
+
+    kept = s.scalar(select(Dossier).where(Dossier.code == code))
+    assert kept is not None and kept.papers_digitized and kept.result_digitized
+    assert kept.closed_at == kept.resolved_at is not None
+    s.close()
     # The citizen rates it.
     rate = f"/api/v1/dossiers/{code}/rating"
     r = api.post(rate, json={"verify": "1234", "score": 5, "reasons": ["thoi_gian", "thai_do"]})

@@ -16,7 +16,7 @@ from vietnam_qr_pay import QRPay
 
 from kiosk.domain import catalog, dossiers, payments, vietqr, workdays
 from kiosk.domain.identity import create_user
-from kiosk.models import AuditEntry, Payment, PaymentNotice, User
+from kiosk.models import AuditEntry, Dossier, Payment, PaymentNotice, User
 
 from .conftest import valid
 
@@ -89,6 +89,9 @@ def test_the_banks_notification_pays(setup: dict[str, Any], api: FlaskClient,
     assert r.status_code == 200 and r.get_json()["status"] == "paid"
     valid(r.get_json(), "/payments/callback", "post", 200)
     assert fee_of(api, setup["dossier"].code)["status"] == "paid"
+    # The service index reads how it was paid from the dossier.
+    db_session.expire_all()
+    assert db_session.get(Dossier, setup["dossier"].id).fee_paid_by == "transfer"  # type: ignore[union-attr]
     # Replayed: nothing changes, 200.
     again = post_notice(api, body, secret=setup["secret"])
     assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
@@ -193,8 +196,14 @@ def test_cash_is_recorded_by_an_officer_into_the_audit_log(setup: dict[str, Any]
     assert entry is not None and entry.dossier_code == d.code and entry.actor_id == setup[
         "officer"].id  # fmt: skip
     assert payments.due_amount(db_session, d) == 0
+    assert d.fee_paid_by == "cash"  # kept for the service index
     with pytest.raises(payments.PaymentError, match="không còn"):
         payments.record_cash(db_session, d, setup["officer"], 20000)
+    manager = db_session.scalar(select(User).where(User.username == "quanly"))
+    assert manager is not None
+    payments.refund(db_session, paid, manager, "Nộp nhầm")
+    db_session.refresh(d)
+    assert d.fee_paid_by == ""
 
 
 def test_accounts_need_a_real_bank(floor: Flask, db_session: Session) -> None:

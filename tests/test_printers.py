@@ -16,7 +16,7 @@ import zxingcpp
 from flask.testing import FlaskCliRunner
 from PIL import Image
 
-from printers import layouts
+from printers import layouts, page
 from printers.encode import FEED_AND_CUT, to_escpos
 from printers.reader import UnreadableJob, read_escpos
 from printers.samples import sample_job
@@ -60,7 +60,7 @@ def test_amount_in_words(amount: int, words: str) -> None:
 def test_exact_bytes_of_a_small_job() -> None:
     black = Image.new("1", (384, 2), 1)
     black.paste(0, (0, 0, 384, 1))  # first row black, second white
-    job = layouts.Job(384, [layouts.Raster(black)])
+    job = page.Job(384, [page.Raster(black)])
     expected = (
         b"\x1b@"  # ESC @ initialise
         + b"\x1dv0\x00" + struct.pack("<HH", 48, 2)  # GS v 0, 48 bytes x 2 rows
@@ -74,7 +74,7 @@ def test_blank_stretches_are_fed_not_rastered() -> None:
     img = Image.new("1", (384, 40), 1)
     img.paste(0, (0, 0, 384, 1))
     img.paste(0, (0, 39, 384, 40))
-    data = to_escpos(layouts.Job(384, [layouts.Raster(img)]), "POS-5890")
+    data = to_escpos(page.Job(384, [page.Raster(img)]), "POS-5890")
     assert b"\x1bJ\x26" in data  # 38 blank rows as ESC J 38
     assert read_escpos(data).image.tobytes() == img.tobytes()
 
@@ -88,7 +88,7 @@ def test_each_layout_reads_back_as_printed(kind: str, width: int) -> None:
     assert data.startswith(b"\x1b@") and data.endswith(FEED_AND_CUT) and back.cuts == 1
     assert back.image.size == job.preview().size
     assert back.image.tobytes() == job.preview().tobytes()
-    expected = [p.data for p in job.parts if isinstance(p, layouts.QR)]
+    expected = [p.data for p in job.parts if isinstance(p, page.QR)]
     if PROFILES[width] == "TM-T20II":
         assert back.qr_payloads == expected  # GS ( k
     else:
@@ -123,7 +123,7 @@ def test_ticket_qr_is_the_ticket_url_and_vietqr_payload_survives() -> None:
     job = layouts.ticket(layouts.TicketData("Trung tâm", "Hộ tịch", "B007", 0, NOW, url), 576)
     assert qr_texts(read_escpos(to_escpos(job)).image) == [url]
     fee = sample_job("fee", 384, "Trung tâm")
-    payload = next(p.data for p in fee.parts if isinstance(p, layouts.QR))
+    payload = next(p.data for p in fee.parts if isinstance(p, page.QR))
     assert qr_texts(read_escpos(to_escpos(fee, "POS-5890")).image) == [payload]
 
 

@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,26 @@ def test_recover_puts_right_what_a_crash_left(session: Session, folder: Path) ->
     done = uploads.recover(session, folder)
     assert (done.finished, done.removed) == (1, 2)
     assert files(folder) == sorted([kept.stored_name, committed.stored_name, live.name])
+
+
+def test_a_killed_writer_left_unreaped_counts_as_dead(session: Session, folder: Path) -> None:
+    """A worker killed with its group is a zombie until reaped, and a zombie still answers
+    kill(pid, 0); its part must be put right all the same."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # exited, not yet waited for: a zombie
+        state = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "Z":
+            break
+        time.sleep(0.02)
+    try:
+        assert state == "Z"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{'d' * 32}.part-{child.pid}").write_bytes(b"%PDF-half")
+        assert uploads.recover(session, folder).removed == 1
+        assert files(folder) == []
+    finally:
+        child.wait()
 
 
 def test_unfiled_uploads_expire_and_shared_files_stay(session: Session, folder: Path) -> None:

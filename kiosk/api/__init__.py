@@ -121,3 +121,4 @@ from . import dossiers as _dossiers  # noqa: E402,F401 - registers the dossier e
 from . import payments as _payments  # noqa: E402,F401 - registers the payment endpoints
 from . import places as _places  # noqa: E402,F401 - registers the places endpoint on `bp`
 from . import queue as _queue  # noqa: E402,F401 - registers the queue endpoints on `bp`
+from . import reports as _reports  # noqa: E402,F401 - registers the report endpoints

@@ -5,7 +5,8 @@
 - `printing.py`: printer test / preview, spooler;
 - `serve.py`: serve (gunicorn with the spooler beside it);
 - `dossiers.py`: uploads sweep;
-- `payments.py`: vietqr build / parse, banks secret.
+- `payments.py`: vietqr build / parse, banks secret;
+- `reports.py`: demo-month.
 
 A new group (dossiers, payments, reports) gets a module of its own with a `register(cli)`
 and a line in `register` below.
@@ -21,9 +22,9 @@ from .catalog import DEMO_CATALOG
 
 def register(app: Flask) -> None:
     """Attach the project's commands to `app.cli`."""
-    from . import catalog, dossiers, payments, people, printing, serve
+    from . import catalog, dossiers, payments, people, printing, reports, serve
 
-    for group in (catalog, people, printing, serve, dossiers, payments):
+    for group in (catalog, people, printing, serve, dossiers, payments, reports):
         group.register(app.cli)
 
 

@@ -17,10 +17,18 @@ from .common import open_session
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "data" / "demo_catalog.json"
 
 #: Demo accounts, created by `kiosk demo` outside production only, documented in the README.
+#: Two bank branches acting as public service agents (code, bank, name, commune).
+DEMO_BRANCHES = [
+    ("BIDV-GL", "BIDV", "BIDV Chi nhánh Gia Lai", "21583"),
+    ("AGR-GL", "AGRIBANK", "Agribank Chi nhánh Gia Lai", ""),
+]
 DEMO_ACCOUNTS = [
-    ("canbo", "canbo-demo-2026", "officer", "Nguyễn Thị Hoa"),
-    ("quanly", "quanly-demo-2026", "manager", "Trần Văn Minh"),
-    ("xuly", "xuly-demo-2026", "processor", "Lê Thị Hà"),
+    ("canbo", "canbo-demo-2026", "officer", "Nguyễn Thị Hoa", None),
+    ("quanly", "quanly-demo-2026", "manager", "Trần Văn Minh", None),
+    ("xuly", "xuly-demo-2026", "processor", "Lê Thị Hà", None),
+    ("daily", "daily-demo-2026", "agent", "Võ Thị Mai", "BIDV-GL"),
+    ("kiemsoat", "kiemsoat-demo-2026", "supervisor", "Phạm Thị Lan", "BIDV-GL"),
+    ("daily-agr", "daily-agr-demo-2026", "agent", "Rơ Chăm Hiền", "AGR-GL"),
 ]
 
 
@@ -104,15 +112,19 @@ def demo() -> None:
 def _demo_accounts(session: Session) -> None:
     from sqlalchemy import select
 
+    from ..domain.branches import create_branch
     from ..domain.identity import create_user
-    from ..models import User
+    from ..models import Branch, User
 
     if current_app.config.get("ENV") == "production":
         click.echo("Môi trường production: không tạo tài khoản mẫu.")
         return
-    for name, password, role, full_name in DEMO_ACCOUNTS:
+    for code, bank, branch_name, commune in DEMO_BRANCHES:
+        if session.get(Branch, code) is None:
+            create_branch(session, code, bank=bank, name=branch_name, commune=commune)
+    for name, password, role, full_name, branch in DEMO_ACCOUNTS:
         if session.scalar(select(User).where(User.username == name)) is None:
-            create_user(session, name, password, role, full_name)
+            create_user(session, name, password, role, full_name, branch)
             click.echo(f"Tài khoản mẫu: {name} / {password} ({role}).")
 
 

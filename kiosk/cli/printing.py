@@ -38,12 +38,14 @@ def printer_test(url: str, profile: str, width: str | None) -> None:
 
 
 @printer.command("preview")
-@click.argument("kind", type=click.Choice(["ticket", "receipt", "fee", "apology", "authorization"]))
+@click.argument(
+    "kind", type=click.Choice(["ticket", "receipt", "fee", "cash", "apology", "authorization"])
+)
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--width", type=click.Choice(["384", "576"]), default="576", show_default=True)
 def printer_preview(kind: str, out: Path, width: str) -> None:
-    """Write a PNG preview of a ticket, receipt, fee slip, apology notice or an agent's
-    authorization form (its A4 PDF: `printers.layouts.authorization_pdf`)."""
+    """Write a PNG preview of a ticket, receipt, fee slip, cash receipt, apology notice or an
+    agent's authorization form (its A4 PDF: `printers.layouts.authorization_pdf`)."""
     from printers.samples import sample_job
 
     job = sample_job(kind, int(width), current_app.config["SITE_NAME"])

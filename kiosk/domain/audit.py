@@ -4,10 +4,14 @@ adds entries, and nothing in the code updates or deletes one (Decree 13/2023 on 
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, User
 from .clock import utcnow
+from .text import N_
 
 
 def record(
@@ -23,3 +27,46 @@ def record(
     )  # fmt: skip
     session.add(entry)
     return entry
+
+
+#: How many entries a page of the log shows.
+PAGE = 200
+
+
+def entries(
+    session: Session, *, branch: str | None, start: dt.datetime, end: dt.datetime,
+    action: str = "", dossier: str = "", before_id: int | None = None, limit: int = PAGE,
+) -> list[AuditEntry]:  # fmt: skip
+    """Entries between `start` and `end` (UTC), newest first: a branch's only when `branch`
+    is given (a supervisor's view), every one when it is None (an admin's)."""
+    q = select(AuditEntry).where(AuditEntry.at >= start, AuditEntry.at < end)
+    if branch is not None:
+        q = q.where(AuditEntry.branch_code == branch)
+    if action:
+        q = q.where(AuditEntry.action == action[:48])
+    if dossier:
+        q = q.where(AuditEntry.dossier_code == dossier.strip().upper()[:40])
+    if before_id is not None:
+        q = q.where(AuditEntry.id < before_id)
+    return list(session.scalars(q.order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+#: What each action means, for the screens.
+ACTIONS = {
+    "dossier.view": N_("Xem hồ sơ"),
+    "dossier.file": N_("Nộp hồ sơ thay công dân"),
+    "consent.print": N_("In giấy ủy quyền"),
+    "payment.cash": N_("Thu tiền mặt"),
+    "payment.vietqr": N_("Tạo mã VietQR"),
+    "payment.refund": N_("Hoàn tiền"),
+    "receipt.print": N_("In lại giấy tiếp nhận"),
+    "receipt.cash": N_("In lại biên nhận tiền mặt"),
+    "dossier.hand_back": N_("Trả kết quả"),
+    "cash.remit": N_("Nộp tiền về cơ quan"),
+    "upload.view": N_("Xem tệp giấy tờ"),
+    "account.add": N_("Thêm tài khoản thu phí"),
+    "user.create": N_("Tạo tài khoản"),
+    "user.lock": N_("Khóa tài khoản"),
+    "user.unlock": N_("Mở khóa tài khoản"),
+    "branch.create": N_("Tạo chi nhánh"),
+}

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import ROLES, ApiToken, Branch, LoginFailure, User
+from . import audit
 from .clock import utcnow
 
 _hasher = PasswordHasher()
@@ -27,8 +28,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # bank accounts; payments.read: the reconciliation report.
     # agent.work: file for citizens and follow the dossiers of one's own branch, and no other.
     # dossier.hand_back: give a citizen the result and record who received it.
+    # branch.supervise: one's own branch's reports, audit log, agents and cash hand-overs.
     "agent": frozenset({"payment.cash", "agent.work", "dossier.hand_back"}),
-    "supervisor": frozenset({"payment.cash", "agent.work", "dossier.hand_back"}),
+    "supervisor": frozenset(
+        {"payment.cash", "agent.work", "dossier.hand_back", "branch.supervise"}
+    ),
+    # reports.read: the center's reports, service index and queue statistics, every unit.
+    # branches.manage: banks' branches and their people; audit.read: the whole audit log.
     # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
     # lifecycle (process, ask for a supplement, resolve, return the result); dossier.read:
     # see every dossier of the site, its papers and its applicant.
@@ -48,6 +54,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.manage",
             "payments.read",
             "dossier.hand_back",
+            "reports.read",
         }
     ),  # fmt: skip
     "admin": frozenset(
@@ -56,6 +63,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "queue.configure",
             "printers.manage",
             "users.manage",
+            "branches.manage",
+            "audit.read",
             "dossier.receive",
             "dossier.process",
             "dossier.read",
@@ -63,6 +72,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.manage",
             "payments.read",
             "dossier.hand_back",
+            "reports.read",
         }
     ),  # fmt: skip
 }
@@ -138,6 +148,41 @@ def create_user(
     except IntegrityError as exc:
         session.rollback()
         raise IdentityError(f"Tên đăng nhập {username} đã có người dùng.") from exc
+    return user
+
+
+def add_agent(
+    session: Session, supervisor: User, username: str, password: str, full_name: str
+) -> User:
+    """A new agent of the supervisor's own branch (a supervisor adds agents, nothing else)."""
+    require(supervisor, "branch.supervise")
+    if not supervisor.branch_code:
+        raise IdentityError("Tài khoản kiểm soát viên chưa thuộc chi nhánh nào.")
+    user = create_user(session, username, password, "agent", full_name, supervisor.branch_code)
+    audit.record(session, supervisor, "user.create", branch=supervisor.branch_code,
+                 detail=f"đại lý {user.username}")  # fmt: skip
+    session.commit()
+    return user
+
+
+def team(session: Session, branch: str) -> list[User]:
+    """A branch's accounts, supervisors first."""
+    rows = session.scalars(select(User).where(User.branch_code == branch)).all()
+    return sorted(rows, key=lambda u: (u.role != "supervisor", not u.active, u.username))
+
+
+def set_active(session: Session, actor: User, user: User, active: bool) -> User:
+    """Lock or unlock an account: an admin any other; a supervisor an agent of their branch."""
+    if user.id == actor.id:
+        raise IdentityError("Không tự khóa tài khoản của mình.")
+    if not can(actor, "users.manage"):
+        require(actor, "branch.supervise")
+        if user.role != "agent" or user.branch_code != actor.branch_code:
+            raise Forbidden("Chỉ khóa, mở tài khoản đại lý của chi nhánh mình.")
+    user.active = active
+    audit.record(session, actor, "user.unlock" if active else "user.lock",
+                 branch=user.branch_code or "", detail=user.username)  # fmt: skip
+    session.commit()
     return user
 
 

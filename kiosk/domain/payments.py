@@ -9,6 +9,8 @@ fake.
   with that bank's secret over `<timestamp>.<raw body>`, compared in constant time, within 5
   minutes of now), or cash recorded by an officer or agent (`record_cash`, in the audit log).
   The kiosk shows the code and waits; it never marks anything paid.
+- **Cash taken by a bank branch** is the agency's money held by the bank until a supervisor
+  records its hand-over (`remittances`).
 - **A transfer that does not match** (unknown reference, another amount, a payment refunded)
   is kept and flagged for a person; it marks nothing paid. A `bank_txn_id` already seen changes
   nothing. Every notification, accepted or refused, is kept with its outcome and reason
@@ -23,6 +25,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,15 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import BankAccount, BankPartner, Dossier, Payment, PaymentNotice, User
+from ..models import (
+    BankAccount,
+    BankPartner,
+    Dossier,
+    Payment,
+    PaymentNotice,
+    PrintJob,
+    User,
+)
 from . import vietqr
 from .audit import record as audit
 from .clock import utcnow
@@ -129,6 +140,17 @@ def rotate_secret(session: Session, code: str) -> str:
 # ---------------------------------------------------------------- payments
 
 
+def _settle(session: Session, dossier_id: str) -> None:
+    """Keep `Dossier.fee_paid_by` (for the service index): `transfer` when a paid payment came
+    by VietQR, else `cash` when one was cash, else empty; in the caller's transaction."""
+    session.flush()
+    methods = set(session.scalars(
+        select(Payment.method).where(Payment.dossier_id == dossier_id, Payment.status == "paid")
+    ))  # fmt: skip
+    way = "transfer" if "transfer" in methods else "cash" if "cash" in methods else ""
+    session.execute(update(Dossier).where(Dossier.id == dossier_id).values(fee_paid_by=way))
+
+
 def _reference() -> str:
     return "HS" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(10))
 
@@ -199,9 +221,11 @@ def find(session: Session, reference: str) -> Payment | None:
 def record_cash(
     session: Session, dossier: Dossier, actor: User, amount: int, *,
     branch: str = "", now: dt.datetime | None = None,
+    then: Callable[[Payment], object] | None = None,
 ) -> Payment:  # fmt: skip
     """Cash received at a counter or an agent's desk, for exactly what the dossier owes; it
-    goes into the audit log."""
+    goes into the audit log. `then` adds what goes with it (the receipt's print job) in the
+    same transaction."""
     require(actor, "payment.cash")
     now = now or utcnow()
     owed = due_amount(session, dossier)
@@ -222,8 +246,37 @@ def record_cash(
     session.add(payment)
     audit(session, actor, "payment.cash", dossier=dossier.code, branch=branch,
           detail=f"{owed} đồng, phiếu {payment.reference}")  # fmt: skip
+    _settle(session, dossier.id)
+    if then is not None:
+        then(payment)
     session.commit()
     return payment
+
+
+def cash_receipt_job(
+    session: Session, payment: Payment, dossier: Dossier, printer: Any, *, site_name: str,
+    place: str, collector: str, status_url: str, tz: dt.tzinfo,
+) -> PrintJob:  # fmt: skip
+    """The cash receipt's print job (printers' `cash` layout), added to the session for the
+    caller to commit."""
+    from .clock import wall_clock
+    from .printing import new_job
+
+    data = {  # the fields of printers.layouts.CashData
+        "site_name": site_name,
+        "place": place,
+        "reference": payment.reference,
+        "dossier_code": dossier.code,
+        "procedure": dossier.procedure_name,
+        "payer": dossier.applicant_name,
+        "amount_vnd": payment.amount_vnd,
+        "collector": collector,
+        "paid_at": wall_clock(payment.paid_at or utcnow(), tz).isoformat(),
+        "status_url": status_url,
+    }
+    job = new_job(printer, "cash", f"Biên nhận {payment.reference}", layout=("cash", data))
+    session.add(job)
+    return job
 
 
 def refund(session: Session, payment: Payment, actor: User, reason: str) -> Payment:
@@ -237,6 +290,7 @@ def refund(session: Session, payment: Payment, actor: User, reason: str) -> Paym
         raise PaymentError("Ghi lý do hoàn tiền (tối đa 500 ký tự).")
     dossier = session.get(Dossier, payment.dossier_id)
     payment.status = "refunded"
+    _settle(session, payment.dossier_id)
     audit(session, actor, "payment.refund", dossier=dossier.code if dossier else "",
           detail=f"{payment.reference} {payment.amount_vnd} đồng: {reason}")  # fmt: skip
     session.commit()
@@ -363,6 +417,7 @@ def notify(
         session.rollback()
         return refuse(200, "duplicate", "Khoản này vừa được ghi nhận; không thay đổi gì.",
                       **record)  # fmt: skip
+    _settle(session, payment.dossier_id)
     session.add(PaymentNotice(received_at=utcnow(), bank_code=bank_code, outcome="paid",
                               reason="", body=_printable(body[:2000].decode("utf-8", "replace")),
                               payment_id=payment.id, **record))  # fmt: skip

@@ -136,6 +136,9 @@ def render(job: PrintJob) -> bytes:
         elif name == "fee":
             data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
             page = layouts.fee_slip(layouts.FeeData(**data), width)
+        elif name == "cash":
+            data["paid_at"] = dt.datetime.fromisoformat(data["paid_at"])
+            page = layouts.cash_receipt(layouts.CashData(**data), width)
         elif name == "authorization":
             data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
             if data.get("birth_date"):

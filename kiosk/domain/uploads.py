@@ -261,10 +261,15 @@ def check_attachable(
 
 
 def attach(found: list[tuple[str, Upload]], dossier: Dossier) -> None:
-    """Make the uploads the dossier's, in the caller's transaction (the dossier's own)."""
+    """Make the uploads the dossier's, in the caller's transaction (the dossier's own), and
+    mark the dossier digitized (its papers, or its result) for the service index."""
     for name, upload in found:
         upload.dossier_id = dossier.id
         upload.document_name = name
+        if name == RESULT:
+            dossier.result_digitized = True
+        elif name != CONSENT:
+            dossier.papers_digitized = True
 
 
 def reusable(session: Session, cccd: str) -> list[Upload]:
@@ -343,6 +348,9 @@ def thumbnail(folder: Path, upload: Upload, width: int = 240) -> bytes:
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process that wrote a part may still be writing it. A worker killed with
+    its group stays a zombie until someone reaps it (in a container whose first process does
+    not, for good), and a zombie still answers `kill(pid, 0)`: it counts as dead."""
     if pid == os.getpid():
         return True
     try:
@@ -351,7 +359,12 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True  # no /proc to ask: trust kill(0)
+    state = stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3]
+    return state not in (b"Z", b"X")
 
 
 @dataclass

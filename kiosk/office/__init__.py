@@ -122,6 +122,8 @@ def logout() -> WerkzeugResponse:
 @bp.get("/")
 @staff_required("dossier.read")
 def index() -> Any:
+    if can(current_user(), "agent.work"):  # a bank branch's agent: the branch's dossiers
+        return redirect(url_for("agent_portal.worklist"))
     if not can(current_user(), "counter.work"):  # a processing officer: straight to the work
         return redirect(url_for("office.dossier_list"))
     return render_template(
@@ -131,4 +133,4 @@ def index() -> Any:
     )
 
 
-from . import calendar, counter, display, dossiers, payments, setup  # noqa: E402,F401 - register their routes on `bp`
+from . import branches, calendar, counter, display, dossiers, payments, reports, setup  # noqa: E402,F401 - register their routes on `bp`

@@ -4,19 +4,18 @@ flagged), with CSV export."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
 
+from .. import filing
 from ..auth import current_user, staff_required
 from ..domain import dossiers, payments
 from ..domain.clock import local, stored, utcnow
 from ..models import BankAccount, Payment, PaymentNotice, User
-from ..web import db, render, site_tz
+from ..web import csv_download, db, default_printer, render, site_tz
 from . import bp
 
 
@@ -62,12 +61,13 @@ def dossier_cash(code: str) -> Any:
         flash("Nhập số tiền bằng số.", "error")
         return redirect(url_for("office.dossier_page", code=found.code), 303)
     try:
-        paid = payments.record_cash(db(), found, _me(), int(raw))
+        then = filing.cash_receipt(default_printer(), place="", collector=_me(), dossier=found)
+        paid = payments.record_cash(db(), found, _me(), int(raw), then=then)
     except payments.PaymentError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Đã ghi nhận tiền mặt {paid.amount_vnd:,} đồng (phiếu {paid.reference}).".replace(
-            ",", "."), "ok")  # fmt: skip
+        flash(f"Đã ghi nhận tiền mặt {paid.amount_vnd:,} đồng (biên nhận {paid.reference} đang "
+              "in).".replace(",", "."), "ok")  # fmt: skip
     return redirect(url_for("office.dossier_page", code=found.code), 303)
 
 
@@ -144,20 +144,19 @@ def payment_report() -> Any:
         day = today
     rows = reconciliation(day)
     if request.args.get("format") == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["ngay", "tai_khoan", "ngan_hang", "du_kien_so", "du_kien_dong",
-                    "da_nhan_so", "da_nhan_dong", "can_kiem_tra"])  # fmt: skip
+        lines: list[list[Any]] = []
         for r in rows:
             acc = r["account"]
-            w.writerow([day.isoformat(), acc.number if acc else "(không khớp mã)",
-                        acc.bank_name if acc else "", r["expected"], r["expected_vnd"],
-                        r["received"], r["received_vnd"], len(r["flagged"])])  # fmt: skip
+            lines.append([day.isoformat(), acc.number if acc else "(không khớp mã)",
+                          acc.bank_name if acc else "", r["expected"], r["expected_vnd"],
+                          r["received"], r["received_vnd"], len(r["flagged"])])  # fmt: skip
         for r in rows:
             for n in r["flagged"]:
-                w.writerow([day.isoformat(), "", n.bank_code, "", "", "", n.amount or "",
-                            f"{n.outcome}: {n.reference} {n.bank_txn_id} {n.reason}"])  # fmt: skip
-        resp = current_app.response_class("\ufeff" + buf.getvalue(), mimetype="text/csv")
-        resp.headers["Content-Disposition"] = f"attachment; filename=doi-soat-{day}.csv"
-        return resp
+                why = f"{n.outcome}: {n.reference} {n.bank_txn_id} {n.reason}"
+                lines.append([day.isoformat(), "", n.bank_code, "", "", "", n.amount or "", why])
+        return csv_download(
+            f"doi-soat-{day}.csv",
+            ["ngay", "tai_khoan", "ngan_hang", "du_kien_so", "du_kien_dong", "da_nhan_so",
+             "da_nhan_dong", "can_kiem_tra"], lines,
+        )  # fmt: skip
     return render("office/payments.html", rows=rows, day=day, tz=site_tz(), local=local)

@@ -33,6 +33,7 @@ from .receiving import (
     ReceiptPrint,
     Received,
     check,
+    print_receipt_again,
     receive,
 )
 from .views import (
@@ -52,6 +53,7 @@ from .views import (
 __all__ = [
     "CHANNEL_KINDS", "Applicant", "DossierError", "Page", "Papers", "ReceiptPrint",
     "Received", "Step", "apologize", "branch_of", "branch_worklist", "check", "find",
-    "hand_back", "listing", "move", "progress", "promised", "receive", "timeline",
+    "hand_back", "listing", "move", "print_receipt_again", "progress", "promised", "receive",
+    "timeline",
     "verify", "visible", "worklist",
 ]  # fmt: skip

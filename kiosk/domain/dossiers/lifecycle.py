@@ -55,6 +55,20 @@ def _pauses(dossier: Dossier, tz: dt.tzinfo) -> list[workdays.Pause]:
     return pauses
 
 
+def _event(
+    session: Session, dossier: Dossier, actor: User, at: dt.datetime, source: str, target: str,
+    reason: str,
+) -> DossierEvent:  # fmt: skip
+    """A line of the dossier's timeline, with its due time as it stands, added to the session
+    (and appended to `dossier.events`, in order, by the relationship)."""
+    event = DossierEvent(
+        dossier=dossier, at=at, actor_id=actor.id, actor_name=actor.full_name,
+        from_status=source, to_status=target, reason=reason, due_at=dossier.due_at,
+    )  # fmt: skip
+    session.add(event)
+    return event
+
+
 def move(
     session: Session,
     dossier: Dossier,
@@ -80,11 +94,7 @@ def move(
         target = check_move(dossier.status, to, reason)
         source = dossier.status
         dossier.status = target
-        event = DossierEvent(
-            dossier=dossier, at=now, actor_id=actor.id, actor_name=actor.full_name,
-            from_status=source, to_status=target, reason=reason.strip(),
-        )  # fmt: skip
-        session.add(event)  # also appended to dossier.events, in order, by the relationship
+        event = _event(session, dossier, actor, now, source, target, reason.strip())
         if target == S.ACCEPTED or (source in PAUSED and target in OPEN - PAUSED):
             calendar = calendar if calendar is not None else workdays.load_calendar(session)
             due = workdays.due_with_pauses(
@@ -94,6 +104,8 @@ def move(
                 calendar,
             )
             dossier.due_at = stored(due, tz) if due is not None else None
+        if target in (S.RESOLVED, S.REFUSED, S.WITHDRAWN, S.STOPPED):
+            dossier.closed_at = now
         if target == S.RESOLVED:
             dossier.resolved_at = now
             if result is not None:
@@ -163,18 +175,7 @@ def apologize(
         close = workdays.OfficeHours().closing
         dossier.promised_at = stored(dt.datetime.combine(new_date, close), tz)
         note = f"Hẹn lại ngày {new_date.strftime('%d/%m/%Y')}. Lý do: {reason}"
-        session.add(
-            DossierEvent(
-                dossier=dossier,
-                at=now,
-                actor_id=actor.id,
-                actor_name=actor.full_name,
-                from_status=dossier.status,
-                to_status=dossier.status,
-                reason=note,
-                due_at=dossier.due_at,
-            )  # fmt: skip
-        )
+        _event(session, dossier, actor, now, dossier.status, dossier.status, note)
         if print_on is not None:
             data = {  # the fields of printers.layouts.ApologyData
                 "site_name": print_on.site_name,
@@ -229,18 +230,7 @@ def hand_back(
         dossier.status = S.RETURNED
         dossier.returned_at = now
         note = f"Trả cho {receiver}, đã kiểm tra giấy tờ số {id_checked}."
-        session.add(
-            DossierEvent(
-                dossier=dossier,
-                at=now,
-                actor_id=actor.id,
-                actor_name=actor.full_name,
-                from_status=S.RESOLVED,
-                to_status=S.RETURNED,
-                reason=note,
-                due_at=dossier.due_at,
-            )  # fmt: skip
-        )
+        _event(session, dossier, actor, now, S.RESOLVED, S.RETURNED, note)
         audit.record(session, actor, "dossier.hand_back", dossier=dossier.code,
                      branch=actor.branch_code or "", detail=note)  # fmt: skip
         session.commit()

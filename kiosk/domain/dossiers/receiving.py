@@ -278,6 +278,28 @@ def receive(
     return Received(dossier)
 
 
+def print_receipt_again(
+    session: Session, dossier: Dossier, spec: ReceiptPrint, actor: User | None
+) -> PrintJob:
+    """Form 01 once more (a jammed printer, a lost paper), listing the papers kept with the
+    dossier; added to the session for the caller to commit."""
+    kept = {
+        u.document_name
+        for u in session.scalars(select(Upload).where(Upload.dossier_id == dossier.id))
+        if u.document_name not in (uploads.CONSENT, uploads.RESULT)
+    }
+    names = [d for d in dossier_procedure_documents(session, dossier) if d in kept]
+    job = _receipt_job(dossier, spec, names or sorted(kept), actor)
+    session.add(job)
+    return job
+
+
+def dossier_procedure_documents(session: Session, dossier: Dossier) -> list[str]:
+    """The procedure's papers in the catalog's order (empty when the procedure is gone)."""
+    proc = session.scalar(select(Procedure).where(Procedure.code == dossier.procedure_code))
+    return [d.name for d in proc.documents] if proc is not None else []
+
+
 def _receipt_job(
     dossier: Dossier, spec: ReceiptPrint, documents: list[str], actor: User | None
 ) -> PrintJob:

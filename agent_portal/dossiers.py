@@ -1,0 +1,216 @@
+"""The branch's dossiers: the worklist, a dossier's page with its fee (cash with a printed
+receipt, or a VietQR code the citizen pays with their banking app), its receipts printed again,
+and the hand-back of the result. Every read of a dossier goes into the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from kiosk import filing
+from kiosk.auth import staff_required
+from kiosk.domain import dossiers, payments
+from kiosk.domain.clock import local
+from kiosk.domain.dossier_states import LABELS, DossierState, TransitionRefused
+from kiosk.domain.identity import can
+from kiosk.models import Branch, Dossier, Payment, Upload
+from kiosk.qr import qr_svg
+from kiosk.web import db, default_printer, render, site_tz
+
+from . import bp, log, may, me, signed_in
+
+
+def _visible(code: str) -> Dossier:
+    """The dossier if it is this branch's; 404 otherwise, as for a code that does not exist.
+    The refused look-up goes into the audit log under the agent's own branch (outcome
+    `not_found`), so their supervisor sees an agent trying codes; the answer is the same."""
+    found = dossiers.visible(db(), me(), code[:64])
+    if found is None:
+        log("dossier.view", code[:40], request.path[:200], outcome="not_found")
+        db().commit()
+        abort(404)
+    return found
+
+
+def _branch_name() -> str:
+    branch = db().get(Branch, me().branch_code or "")
+    return branch.name if branch else ""
+
+
+@bp.get("/dossiers")
+@staff_required("agent.work")
+def worklist() -> Response:
+    branch = dossiers.branch_of(me()) or ""
+    tz = site_tz()
+    rows = [
+        {
+            "d": d,
+            "label": LABELS[DossierState(d.status)],
+            "due": local(p, tz) if (p := dossiers.promised(d)) else None,
+            "ready": d.status == "resolved",
+        }
+        for d in dossiers.branch_worklist(db(), branch)
+    ]
+    return render(
+        "agent_portal/dossiers.html", rows=rows, branch=db().get(Branch, branch),
+        messages=get_flashed_messages(with_categories=True),
+    )  # fmt: skip
+
+
+def _fee(d: Dossier) -> dict[str, Any]:
+    """What the fee block of a dossier's page shows."""
+    pending = db().scalar(
+        select(Payment).where(Payment.dossier_id == d.id, Payment.status == "pending")
+        .order_by(Payment.created_at.desc())
+    )  # fmt: skip
+    return {
+        "d": d,
+        "owed": payments.due_amount(db(), d),
+        "pending": pending,
+        "qr": qr_svg(pending.payload) if pending is not None else "",
+        "paid": db()
+        .scalars(
+            select(Payment)
+            .where(Payment.dossier_id == d.id, Payment.status != "pending")
+            .order_by(Payment.created_at)
+        )
+        .all(),  # fmt: skip
+        "can_cash": can(me(), "payment.cash"),
+    }
+
+
+@bp.get("/dossiers/<code>")
+@signed_in
+def dossier_page(code: str) -> Response:
+    d = _visible(code)
+    may("agent.work")
+    log("dossier.view", d.code)
+    db().commit()
+    tz = site_tz()
+    due = dossiers.promised(d)
+    papers = db().scalars(select(Upload.document_name).where(Upload.dossier_id == d.id)).all()
+    return render(
+        "agent_portal/dossier.html", label=LABELS[DossierState(d.status)],
+        due=local(due, tz) if due else None, received=local(d.received_at, tz),
+        papers=papers, steps=dossiers.timeline(d, tz),
+        messages=get_flashed_messages(with_categories=True), **_fee(d),
+    )  # fmt: skip
+
+
+@bp.get("/dossiers/<code>/fee")
+@signed_in
+def dossier_fee(code: str) -> Response:
+    """The fee block alone, which the page polls while a VietQR code waits for the bank."""
+    d = _visible(code)
+    may("agent.work")
+    return render("agent_portal/_fee.html", **_fee(d))
+
+
+def _back(d: Dossier) -> WerkzeugResponse:
+    return redirect(url_for("agent_portal.dossier_page", code=d.code), 303)
+
+
+@bp.post("/dossiers/<code>/cash")
+@signed_in
+def dossier_cash(code: str) -> WerkzeugResponse:
+    """Cash taken at the branch's desk, for exactly what is owed, with its receipt printed in
+    the same transaction."""
+    d = _visible(code)
+    may("payment.cash")
+    raw = request.form.get("amount", "").replace(".", "").replace(",", "").strip()[:13]
+    if not raw.isdigit():
+        flash("Nhập số tiền bằng số.", "error")
+        return _back(d)
+    then = filing.cash_receipt(default_printer(), place=_branch_name(), collector=me(), dossier=d)
+    try:
+        paid = payments.record_cash(db(), d, me(), int(raw), branch=me().branch_code or "",
+                                    then=then)  # fmt: skip
+    except payments.PaymentError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã thu tiền mặt {paid.amount_vnd:,} đồng; biên nhận {paid.reference} đang in."
+              .replace(",", "."), "ok")  # fmt: skip
+    return _back(d)
+
+
+@bp.post("/dossiers/<code>/vietqr")
+@signed_in
+def dossier_vietqr(code: str) -> Any:
+    """The fee as a VietQR code on the screen (turned to the citizen) and on a printed slip;
+    it becomes paid only when the bank says so."""
+    d = _visible(code)
+    may("agent.work")
+    try:
+        payment = payments.open_payment(db(), d)
+    except payments.PaymentError as exc:
+        flash(str(exc), "error")
+        return _back(d)
+    if payment is None:
+        flash("Hồ sơ này không còn khoản phí nào phải nộp.", "error")
+        return _back(d)
+    payments.fee_slip_job(db(), payment, d, default_printer(),
+                          str(current_app.config["SITE_NAME"]), site_tz())  # fmt: skip
+    log("payment.vietqr", d.code, f"{payment.amount_vnd} đồng, mã {payment.reference}")
+    db().commit()
+    flash("Mời công dân quét mã VietQR bằng ứng dụng ngân hàng; phiếu thu đang in.", "ok")
+    return _back(d)
+
+
+@bp.post("/dossiers/<code>/receipt")
+@signed_in
+def dossier_receipt(code: str) -> WerkzeugResponse:
+    """The dossier's receipt (form 01) printed again."""
+    d = _visible(code)
+    may("agent.work")
+    dossiers.print_receipt_again(db(), d, filing.receipt_print(default_printer()), me())
+    log("receipt.print", d.code)
+    db().commit()
+    flash("Giấy tiếp nhận đang in lại.", "ok")
+    return _back(d)
+
+
+@bp.post("/payments/<reference>/receipt")
+@signed_in
+def payment_receipt(reference: str) -> WerkzeugResponse:
+    """A cash receipt printed again: only for cash this branch took."""
+    payment = payments.find(db(), reference[:25])
+    d = db().get(Dossier, payment.dossier_id) if payment is not None else None
+    if payment is None or d is None or dossiers.visible(db(), me(), d.code) is None:
+        abort(404)
+    if payment.method != "cash" or payment.status != "paid":
+        abort(404)
+    may("payment.cash")
+    filing.cash_receipt(default_printer(), place=_branch_name(), collector=me(), dossier=d)(payment)
+    log("receipt.cash", d.code, f"in lại biên nhận {payment.reference}")
+    db().commit()
+    flash(f"Biên nhận {payment.reference} đang in lại.", "ok")
+    return _back(d)
+
+
+@bp.post("/dossiers/<code>/hand-back")
+@signed_in
+def hand_back(code: str) -> WerkzeugResponse:
+    """The result handed to the citizen at the branch: who received it, which ID was checked."""
+    found = _visible(code)
+    may("dossier.hand_back")
+    try:
+        dossiers.hand_back(db(), found, me(), request.form.get("receiver", "")[:256],
+                           request.form.get("id_checked", "")[:32])  # fmt: skip
+    except TransitionRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã ghi nhận trả kết quả hồ sơ {found.code}.", "ok")
+    target = request.form.get("back") == "page"
+    return _back(found) if target else redirect(url_for("agent_portal.worklist"), 303)

@@ -1,0 +1,353 @@
+"""A branch's day in the agent portal (issue 11): the fee at the agent's desk (cash with a
+printed receipt, or VietQR), receipts printed again, the supervisor's report, cash handed over,
+the audit log and the branch's agents, and the office's page for branches. And isolation:
+every portal page that names a dossier, a payment, an upload or an account answers another
+branch's agent with the very 404 of a code that does not exist."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.domain import payments
+from kiosk.domain.identity import create_user
+from kiosk.domain.printing import render as render_job
+from kiosk.models import AuditEntry, Dossier, Payment, PrintJob, Remittance, User
+from printers.reader import read_escpos
+
+from .conftest import csrf, sign_in
+from .test_agent_isolation import file_as, upload
+from .test_payment_pages import bank_pays
+
+SITE = "000.00.01.H29"
+MISSING = "000.00.01.H29-200101-9999"
+
+
+def text(r: Any) -> str:
+    return str(r.get_data(as_text=True))
+
+
+def signed(floor: Flask, name: str, password: str = "mat-khau-dai-9") -> FlaskClient:
+    client = floor.test_client()
+    r = sign_in(client, name, password)
+    assert r.status_code == 302, text(r)
+    return client
+
+
+def supervisor(floor: Flask, db_session: Session, name: str = "ks-bidv",
+               branch: str = "BIDV-GL") -> FlaskClient:  # fmt: skip
+    """A supervisor signed in with their second factor, enrolled on the way."""
+    create_user(db_session, name, "mat-khau-dai-9", "supervisor", "Kiểm soát viên " + branch,
+                branch_code=branch)  # fmt: skip
+    client = floor.test_client()
+    sign_in(client, name, "mat-khau-dai-9")
+    page = text(client.get("/office/login/totp"))
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
+    r = client.post("/office/login/totp", data={"csrf_token": csrf(client, "/office/login"),
+                                                "code": pyotp.TOTP(secret).now()})  # fmt: skip
+    assert r.status_code == 302
+    return client
+
+
+@pytest.fixture
+def filed(api: FlaskClient, branches: dict[str, dict[str, str]],
+          db_session: Session) -> dict[str, Any]:  # fmt: skip
+    """A dossier the BIDV branch filed (owing its fee), and an account that collects it."""
+    manager = db_session.scalar(select(User).where(User.username == "quanly"))
+    assert manager is not None
+    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+                         holder="Trung tam PVHCC", actor=manager)  # fmt: skip
+    bidv = branches["dl-bidv"]
+    r = file_as(api, bidv, upload(api, bidv))
+    assert r.status_code == 201
+    d = db_session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
+    assert d is not None and d.fee_vnd > 0
+    return {"code": d.code, "fee": d.fee_vnd, "secret": payments.rotate_secret(db_session, "BIDV")}
+
+
+def test_cash_at_the_agents_desk_prints_a_receipt_once(
+    floor: Flask, filed: dict[str, Any], db_session: Session
+) -> None:
+    agent = signed(floor, "dl-bidv")
+    code, fee = filed["code"], filed["fee"]
+    page = text(agent.get(f"/agent/dossiers/{code}"))
+    assert "Còn phải nộp" in page and f"{fee:,}".replace(",", ".") in page
+    token = csrf(agent, f"/agent/dossiers/{code}")
+    # A form posted without its CSRF token (from another site) does nothing.
+    forged = agent.post(f"/agent/dossiers/{code}/cash", data={"amount": str(fee)})
+    assert forged.status_code == 400
+    wrong = agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token, "amount": "1"})
+    assert "đúng bằng" in text(agent.get(wrong.headers["Location"]))
+    words = agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token,
+                                                            "amount": "hai trăm"})  # fmt: skip
+    assert "bằng số" in text(agent.get(words.headers["Location"]))
+    assert db_session.scalar(select(Payment).where(Payment.method == "cash")) is None
+    agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token, "amount": str(fee)})
+    # A double tap: the fee is paid, nothing more is taken.
+    again = agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token,
+                                                            "amount": str(fee)})  # fmt: skip
+    assert "không còn khoản phí" in text(agent.get(again.headers["Location"]))
+    paid = db_session.scalars(select(Payment).where(Payment.method == "cash")).all()
+    assert len(paid) == 1 and paid[0].status == "paid" and paid[0].amount_vnd == fee
+    job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "cash"))
+    assert job is not None and paid[0].reference in job.title
+    data = json.loads(job.layout)["data"]
+    assert data["place"] == "BIDV Chi nhánh Gia Lai" and data["collector"] == "Đại lý BIDV"
+    back = read_escpos(render_job(job))
+    assert back.qr_payloads == [f"http://kiosk.test/d/{code}"] or back.qr_payloads[0].endswith(
+        f"/d/{code}")  # fmt: skip
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
+    assert entry is not None and entry.branch_code == "BIDV-GL" and entry.dossier_code == code
+    assert "fee-paid" in text(agent.get(f"/agent/dossiers/{code}"))
+    # The receipt again, and the dossier's receipt again.
+    agent.post(f"/payments/{paid[0].reference}/receipt")
+    r = agent.post(f"/agent/payments/{paid[0].reference}/receipt", data={"csrf_token": token})
+    assert r.status_code == 303
+    assert len(db_session.scalars(select(PrintJob).where(PrintJob.kind == "cash")).all()) == 2
+    before = len(db_session.scalars(select(PrintJob).where(PrintJob.kind == "receipt")).all())
+    agent.post(f"/agent/dossiers/{code}/receipt", data={"csrf_token": token})
+    receipts = db_session.scalars(select(PrintJob).where(PrintJob.kind == "receipt")).all()
+    assert len(receipts) == before + 1
+    assert json.loads(receipts[-1].layout)["data"]["dossier_code"] == code
+
+
+def test_vietqr_at_the_agents_desk_turns_paid_when_the_bank_says_so(
+    floor: Flask, api: FlaskClient, filed: dict[str, Any], db_session: Session
+) -> None:
+    agent = signed(floor, "dl-bidv")
+    code = filed["code"]
+    token = csrf(agent, f"/agent/dossiers/{code}")
+    agent.post(f"/agent/dossiers/{code}/vietqr", data={"csrf_token": token})
+    page = text(agent.get(f"/agent/dossiers/{code}"))
+    pending = db_session.scalar(select(Payment).where(Payment.status == "pending"))
+    assert pending is not None and pending.reference in page and "<svg" in page
+    assert 'hx-trigger="every 3s"' in page
+    assert db_session.scalar(select(PrintJob).where(PrintJob.kind == "fee")) is not None
+    assert bank_pays(api, filed["secret"], pending.reference, filed["fee"], "FT-AG1").status_code \
+        == 200  # fmt: skip
+    block = text(agent.get(f"/agent/dossiers/{code}/fee"))
+    assert "fee-paid" in block and "every 3s" not in block
+
+
+def test_another_branch_gets_the_404_of_a_code_that_does_not_exist_on_every_portal_page(
+    floor: Flask, filed: dict[str, Any], db_session: Session
+) -> None:
+    code = filed["code"]
+    mine = signed(floor, "dl-bidv")
+    token = csrf(mine, "/agent/dossiers")
+    mine.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token,
+                                                    "amount": str(filed["fee"])})  # fmt: skip
+    reference = db_session.scalar(select(Payment.reference).where(Payment.method == "cash"))
+    unfiled = upload_via_portal(mine, token)
+    bidv_agent = db_session.scalar(select(User).where(User.username == "dl-bidv"))
+    assert bidv_agent is not None
+    theirs = signed(floor, "dl-agr")
+    their_token = csrf(theirs, "/agent/dossiers")
+    form = {"csrf_token": their_token, "amount": str(filed["fee"]), "receiver": "X",
+            "id_checked": "064185001234", "active": "0"}  # fmt: skip
+    pairs = [  # (method, this branch's URL, the same URL with something that does not exist)
+        ("get", f"/agent/dossiers/{code}", f"/agent/dossiers/{MISSING}"),
+        ("get", f"/agent/dossiers/{code}/fee", f"/agent/dossiers/{MISSING}/fee"),
+        ("post", f"/agent/dossiers/{code}/cash", f"/agent/dossiers/{MISSING}/cash"),
+        ("post", f"/agent/dossiers/{code}/vietqr", f"/agent/dossiers/{MISSING}/vietqr"),
+        ("post", f"/agent/dossiers/{code}/receipt", f"/agent/dossiers/{MISSING}/receipt"),
+        ("post", f"/agent/dossiers/{code}/hand-back", f"/agent/dossiers/{MISSING}/hand-back"),
+        ("post", f"/agent/payments/{reference}/receipt", "/agent/payments/HSAAAAAAAAAA/receipt"),
+        ("get", f"/agent/uploads/{unfiled}/thumb", "/agent/uploads/0000/thumb"),
+        ("post", f"/agent/team/{bidv_agent.id}/active", "/agent/team/999999/active"),
+    ]
+    for method, theirs_url, missing_url in pairs:
+        got = getattr(theirs, method)(theirs_url, data=form)
+        nothing = getattr(theirs, method)(missing_url, data=form)
+        assert got.status_code == nothing.status_code == 404, (theirs_url, got.status_code)
+        assert text(got).replace(theirs_url, "") == text(nothing).replace(missing_url, ""), \
+            theirs_url  # fmt: skip
+    # Nothing was done: no second payment, no QR, no print, still one paid.
+    assert len(db_session.scalars(select(Payment)).all()) == 1
+    db_session.expire_all()
+    assert db_session.scalar(select(User.active).where(User.username == "dl-bidv")) is True
+    # Their worklist, and the API, do not have it either.
+    assert code not in text(theirs.get("/agent/dossiers"))
+    # The agent's own pages answer; a center's account without agent.work is refused.
+    assert mine.get(f"/agent/dossiers/{code}").status_code == 200
+    officer = signed(floor, "canbo", "mat-khau-dai-1")
+    assert officer.get(f"/agent/dossiers/{code}").status_code == 403
+
+
+def upload_via_portal(client: FlaskClient, token: str) -> str:
+    import io
+
+    from .conftest import sample_pdf
+
+    r = client.post("/agent/uploads", data={"file": (io.BytesIO(sample_pdf()), "a.pdf")},
+                    headers={"X-CSRFToken": token}, content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 201
+    return str(r.get_json()["id"])
+
+
+def test_the_supervisors_report_cash_handed_over_once_and_the_branch_audit_log(
+    floor: Flask, api: FlaskClient, filed: dict[str, Any],
+    branches: dict[str, dict[str, str]], db_session: Session,
+) -> None:  # fmt: skip
+    agent = signed(floor, "dl-bidv")
+    token = csrf(agent, "/agent/dossiers")
+    cash = {"csrf_token": token, "amount": str(filed["fee"])}
+    agent.post(f"/agent/dossiers/{filed['code']}/cash", data=cash)
+    # Another branch's work counts in its own report only.
+    agr = branches["dl-agr"]
+    file_as(api, agr, upload(api, agr))
+    # An agent has no supervisor's pages.
+    for url in ("/agent/reports", "/agent/audit", "/agent/team"):
+        assert agent.get(url).status_code == 403
+    boss = supervisor(floor, db_session)
+    page = text(boss.get("/agent/reports"))
+    fee = f"{filed['fee']:,}".replace(",", ".")
+    assert re.search(r'data-testid="dossier-total">1<', page)
+    assert re.search(rf'data-testid="cash">{fee} đ<', page)
+    assert re.search(rf'data-testid="held">{fee} đ', page)
+    assert "<svg" in page and "Đại lý BIDV" in page
+    csv_rows = text(boss.get("/agent/reports?table=agents")).lstrip("\ufeff").splitlines()
+    assert csv_rows == ["dai_ly,so_ho_so,so_khoan_tien_mat,tien_mat_vnd",
+                        f"Đại lý BIDV,1,1,{filed['fee']}"]  # fmt: skip
+    assert boss.get("/agent/reports?table=nothing").status_code == 404
+    bad = text(boss.get("/agent/reports?from=2026-13-01"))
+    assert "YYYY-MM-DD" in bad
+    # Cash handed over: claimed once; a second press finds nothing left.
+    token = csrf(boss, "/agent/reports")
+    boss.post("/agent/remittances", data={"csrf_token": token, "reference": "FT2611230001"})
+    again = boss.post("/agent/remittances", data={"csrf_token": token, "reference": "FT2"})
+    assert "không còn khoản tiền mặt" in text(boss.get(again.headers["Location"]))
+    rows = db_session.scalars(select(Remittance)).all()
+    assert [(r.amount_vnd, r.payments, r.branch_code) for r in rows] == [
+        (filed["fee"], 1, "BIDV-GL")]  # fmt: skip
+    page = text(boss.get("/agent/reports"))
+    assert re.search(rf'data-testid="remitted">{fee} đ<', page)
+    assert re.search(r'data-testid="held">0 đ', page)
+    # The audit log: this branch's entries, none of the other's.
+    log = text(boss.get("/agent/audit"))
+    for action in ("dossier.file", "payment.cash", "cash.remit"):
+        assert f'data-action="{action}"' in log
+    theirs = db_session.scalar(select(AuditEntry).where(AuditEntry.branch_code == "AGR-GL"))
+    assert theirs is not None and theirs.dossier_code not in log
+    csv_log = text(boss.get("/agent/audit?format=csv&action=payment.cash"))
+    assert csv_log.lstrip("\ufeff").splitlines()[1].count(filed["code"]) == 1
+    # The other branch's supervisor sees none of it.
+    other = supervisor(floor, db_session, "ks-agr", "AGR-GL")
+    other_log = text(other.get("/agent/audit"))
+    assert 'data-action="cash.remit"' not in other_log, other_log[other_log.find("<tbody") :]
+    assert filed["code"] not in other_log, other_log[other_log.find("<tbody") :]
+    assert "Đại lý BIDV" not in text(other.get("/agent/reports"))
+
+
+def test_a_supervisor_manages_their_own_branchs_agents_only(
+    floor: Flask,
+    branches: dict[str, dict[str, str]],
+    db_session: Session,
+) -> None:
+    boss = supervisor(floor, db_session)
+    token = csrf(boss, "/agent/team")
+    new_agent = {"csrf_token": token, "username": "dl-moi", "full_name": "Đại lý mới"}
+    short = boss.post("/agent/team", data={**new_agent, "password": "ngan"})
+    assert short.status_code == 400 and "ít nhất 8" in text(short)
+    made = boss.post(
+        "/agent/team",
+        data={
+            "csrf_token": token,
+            "username": "dl-moi",
+            "full_name": "Đại lý mới",
+            "password": "mat-khau-dai-9",
+        },
+    )
+    assert made.status_code == 303
+    new = db_session.scalar(select(User).where(User.username == "dl-moi"))
+    assert new is not None and new.role == "agent" and new.branch_code == "BIDV-GL"
+    # Lock them: they can no longer sign in; unlock.
+    boss.post(f"/agent/team/{new.id}/active", data={"csrf_token": token, "active": "0"})
+    assert sign_in(floor.test_client(), "dl-moi", "mat-khau-dai-9").status_code != 302
+    boss.post(f"/agent/team/{new.id}/active", data={"csrf_token": token, "active": "1"})
+    assert sign_in(floor.test_client(), "dl-moi", "mat-khau-dai-9").status_code == 302
+    # Another branch's agent: 404; an account of the center: 404; themselves: refused.
+    agr = db_session.scalar(select(User).where(User.username == "dl-agr"))
+    officer = db_session.scalar(select(User).where(User.username == "canbo"))
+    me = db_session.scalar(select(User).where(User.username == "ks-bidv"))
+    assert agr is not None and officer is not None and me is not None
+    for other in (agr, officer):
+        r = boss.post(f"/agent/team/{other.id}/active", data={"csrf_token": token, "active": "0"})
+        assert r.status_code == 404
+    boss.post(f"/agent/team/{me.id}/active", data={"csrf_token": token, "active": "0"})
+    db_session.expire_all()
+    assert all(u.active for u in db_session.scalars(select(User)))
+    entries = [e.action for e in db_session.scalars(select(AuditEntry))]
+    assert entries.count("user.create") == 1 and "user.lock" in entries
+
+
+def test_the_admin_creates_branches_and_their_people_in_the_office(
+    floor: Flask, db_session: Session
+) -> None:
+    create_user(db_session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
+    manager = signed(floor, "quanly", "mat-khau-dai-2")
+    assert manager.get("/office/branches").status_code == 403
+    assert manager.get("/office/audit").status_code == 403
+    admin = floor.test_client()
+    sign_in(admin, "quantri", "mat-khau-dai-9")
+    page = text(admin.get("/office/login/totp"))
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
+    admin.post("/office/login/totp", data={"csrf_token": csrf(admin, "/office/login"),
+                                           "code": pyotp.TOTP(secret).now()})  # fmt: skip
+    token = csrf(admin, "/office/branches")
+    bad = admin.post("/office/branches", data={"csrf_token": token, "what": "branch",
+                     "bank": "NOBANK", "code": "X-1", "name": "Không có"})  # fmt: skip
+    assert bad.status_code == 400 and "NAPAS" in text(bad)
+    ok = admin.post("/office/branches", data={"csrf_token": token, "what": "branch",
+                    "bank": "AGRIBANK", "code": "agr-pk", "name": "Agribank Pleiku"})  # fmt: skip
+    assert ok.status_code == 303
+    person = admin.post(
+        "/office/branches",
+        data={
+            "csrf_token": token,
+            "what": "user",
+            "branch": "AGR-PK",
+            "role": "supervisor",
+            "username": "ks-pk",
+            "full_name": "Kiểm soát Pleiku",
+            "password": "mat-khau-dai-9",
+        },
+    )
+    assert person.status_code == 303
+    admin_role = admin.post(
+        "/office/branches",
+        data={
+            "csrf_token": token,
+            "what": "user",
+            "branch": "AGR-PK",
+            "role": "admin",
+            "username": "x-admin",
+            "full_name": "X",
+            "password": "mat-khau-dai-9",
+        },
+    )
+    assert admin_role.status_code == 400
+    listing = text(admin.get("/office/branches"))
+    assert "Agribank Pleiku" in listing and "AGR-PK" in listing
+    log = text(admin.get("/office/audit"))
+    assert 'data-action="branch.create"' in log and 'data-action="user.create"' in log
+
+
+def test_report_csv_cannot_carry_a_spreadsheet_formula(
+    floor: Flask, filed: dict[str, Any], db_session: Session
+) -> None:
+    agent = db_session.scalar(select(User).where(User.username == "dl-bidv"))
+    assert agent is not None
+    agent.full_name = '=HYPERLINK("http://evil")'
+    db_session.commit()
+    boss = supervisor(floor, db_session)
+    rows = text(boss.get("/agent/reports?table=agents")).lstrip("\ufeff").splitlines()
+    assert rows[1].startswith("\"'=HYPERLINK")
