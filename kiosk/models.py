@@ -219,6 +219,9 @@ class User(Base):
     branch_code: Mapped[str | None] = mapped_column(
         ForeignKey("branch.code", ondelete="RESTRICT"), nullable=True, index=True
     )
+    #: The unit (a department's or commune's code, `Dossier.unit`) whose reports a manager
+    #: reads; empty for the whole center.
+    unit_code: Mapped[str] = mapped_column(String(64), default="", server_default="")
     #: The TOTP secret (RFC 6238) of a second factor, once enrolled or while enrolling.
     totp_secret: Mapped[str] = mapped_column(String(64), default="", server_default="")
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -9,9 +9,11 @@ from typing import Any
 
 from flask import current_app, flash, get_flashed_messages, request
 
+from .auth import current_user
 from .domain import audit
 from .domain.clock import local, local_day, utcnow
 from .domain.reports import Period, PeriodError, UnitChoice, find_unit, units
+from .domain.units import name_of
 from .web import csv_download, db, render, site_tz
 
 
@@ -44,12 +46,26 @@ def period_from_args() -> Period:
         return this_month()
 
 
+def own_unit() -> str:
+    """The unit the signed-in manager is confined to (`User.unit_code`), "" for the center's."""
+    user = current_user()
+    return user.unit_code if user is not None else ""
+
+
 def unit_in_query() -> tuple[UnitChoice | None, list[UnitChoice]]:
     """The unit `?unit=` asks for (the center when empty; None when there is no such unit),
-    and every unit a report may be asked for."""
+    and every unit a report may be asked for. A manager confined to a unit may ask for that
+    unit only (the default); any other answers None, exactly as a unit that does not exist."""
     config = current_app.config
     choices = units(db(), config["SITE_CODE"], config["SITE_NAME"])
-    return find_unit(choices, request.args.get("unit", "")[:64]), choices
+    asked = request.args.get("unit", "")[:64]
+    own = own_unit()
+    if own:
+        mine = next((u for u in choices if u.code == own), None)
+        kind = "commune" if own.isdigit() else "department"
+        choices = [mine or UnitChoice(own, name_of(own) or own, kind)]
+        asked = asked or own
+    return find_unit(choices, asked), choices
 
 
 def audit_page(branch: str | None, endpoint: str, base: str) -> Any:

@@ -178,3 +178,42 @@ def test_the_receipt_is_printed_from_the_dossiers_own_transaction(
     with pytest.raises(Exception):  # noqa: B017 - the job's INSERT fails, whatever the driver says
         receive(session, staff, print_on=broken)
     assert count(session, Dossier) == 1 and count(session, PrintJob) == 1
+
+
+def test_a_dossier_counts_under_the_unit_that_resolves_it(
+    session: Session, staff: dict[str, User]
+) -> None:
+    """The reports break the center down by department and commune: each dossier is given its
+    unit when received (`kiosk.domain.units`), whoever receives it."""
+    import dataclasses
+
+    from kiosk.domain import places
+    from kiosk.domain.reports import Period, UnitChoice, units
+    from kiosk.domain.reports.period import period_report
+    from kiosk.domain.units import unit_for
+
+    # A commune-level procedure: the commune of the citizen's address.
+    commune = receive(session, staff).dossier
+    assert commune.unit == "21553"
+    # Without an address there is no commune to name: the center itself.
+    nowhere = dataclasses.replace(NHUNG, address={})
+    assert receive(session, staff, applicant=nowhere).dossier.unit == SITE
+    # A province-level procedure: the department of its field (judicial records: Sở Tư pháp).
+    record = receive(session, staff, code="3.000333").dossier
+    assert record.unit == "STP"
+    # The rule itself: the form's address serves when the applicant gave none; an unknown
+    # commune or a field no department claims counts under the center.
+    form = {"noi_thuong_tru": {"commune_code": "21583", "detail": "Tổ 1"}}
+    assert unit_for("xa", "Hộ tịch", SITE, fields=form) == "21583"
+    assert unit_for("xa", "Hộ tịch", SITE, address={"commune_code": "99999"}) == SITE
+    assert unit_for("tinh", "Một lĩnh vực khác", SITE) == SITE
+    # The reports count them there, under names a manager reads.
+    day = Period(dt.date(2026, 11, 16), dt.date(2026, 11, 16))
+    counts = period_report(session, day, unit="21553", site_code=SITE, now=MONDAY_9)
+    assert counts.received_direct == 1
+    assert period_report(session, day, site_code=SITE, now=MONDAY_9).received_direct == 3
+    named = places.get_commune("21553")
+    assert named is not None
+    choices = units(session, SITE, "Trung tâm")
+    assert UnitChoice("21553", named.name, "commune") in choices
+    assert UnitChoice("STP", "Sở Tư pháp", "department") in choices

@@ -369,3 +369,70 @@ def test_every_synthetic_unit_has_a_name(month: synthetic.Month) -> None:
     for code in synthetic.COMMUNES:
         assert places.get_commune(code) is not None, code
     assert all(name and name != code for code, name in month.units.items())
+
+
+def test_a_manager_of_a_unit_reads_that_units_reports_only(
+    floor: Flask, month: synthetic.Month, db_session: Session
+) -> None:
+    """A department's manager (`kiosk users create NAME --role manager --unit STP`) reads their
+    own unit's reports: another unit, the center and the counters answer 404, exactly as a
+    unit that does not exist, on the dashboard, its CSV, the drill-down, the print and the API."""
+    from kiosk.domain.identity import IdentityError, create_user
+
+    runner = floor.test_cli_runner()
+    made = runner.invoke(args=["users", "create", "stp", "--role", "manager", "--unit", "STP"],
+                         input="mat-khau-dai-9\n")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    nope = runner.invoke(args=["users", "create", "x1", "--role", "manager", "--unit", "NOPE"],
+                         input="mat-khau-dai-9\n")  # fmt: skip
+    assert nope.exit_code != 0 and "Không có đơn vị NOPE" in nope.output
+    with pytest.raises(IdentityError, match="Chỉ tài khoản quản lý"):
+        create_user(db_session, "x2", "mat-khau-dai-9", "officer", unit_code="STP")
+    office = floor.test_client()
+    sign_in(office, "stp", "mat-khau-dai-9")
+    q = "from=2026-10-01&to=2026-10-31"
+    page = office.get(f"/office/reports?{q}").get_data(as_text=True)
+    theirs = service_index(db_session, OCTOBER, unit="STP", site_code=SITE)
+    assert f'data-testid="index-total">{theirs.total}<' in page
+    assert 'data-unit="STP"' in page and 'data-unit="21583"' not in page
+    assert 'data-testid="counters"' not in page and 'data-testid="unit-only"' in page
+    assert f'<option value="{SITE}"' not in page
+    missing = office.get(f"/office/reports?{q}&unit=NOPE")
+    for other in ("21583", SITE, "CA"):
+        r = office.get(f"/office/reports?{q}&unit={other}")
+        # The page links back to the address asked for (its language switch): same otherwise.
+        body = r.get_data(as_text=True).replace(f"unit%3D{other}", "unit%3DNOPE")
+        assert (r.status_code, body) == (404, missing.get_data(as_text=True)), other
+        assert office.get(f"/office/reports/print?{q}&unit={other}").status_code == 404
+        assert office.get(f"/office/reports/losses?group=progress&unit={other}&{q}"
+                          ).status_code == 404  # fmt: skip
+    for table in ("counters", "hours", "days", "services", "queue_counters"):
+        assert office.get(f"/office/reports?{q}&table={table}").status_code == 404, table
+    units_csv = office.get(f"/office/reports?{q}&table=units").get_data(as_text=True)
+    assert [line.split(",")[0] for line in units_csv.lstrip("\ufeff").splitlines()[1:]] == ["STP"]
+    counter = next(iter(overview(db_session, OCTOBER).counter_index))
+    r = office.get(f"/office/reports/losses?group=digitization&counter={counter}&{q}")
+    assert r.status_code == 404
+    # Their drill-down lists their own unit's dossiers.
+    group = next(g.key for g in theirs.groups.values() if g.lost > 0)
+    lost = losses(db_session, group, OCTOBER, unit="STP", site_code=SITE, limit=500)
+    drill = office.get(f"/office/reports/losses?group={group}&{q}").get_data(as_text=True)
+    assert lost and all(d.unit == "STP" and d.code in drill for d in lost[:20])
+    printed = office.get(f"/office/reports/print?{q}").get_data(as_text=True)
+    report = period_report(db_session, OCTOBER, unit="STP", site_code=SITE)
+    assert "Sở Tư pháp" in printed and str(report.handled) in printed
+    # Through the API, with their token: their unit by default, any other one not found.
+    token = {"Authorization": f"Bearer {token_for(floor, 'stp')}"}
+    body = office.get(f"/api/v1/reports/period?{q}", headers=token).get_json()
+    assert body["unit"] == "STP" and {k: body[k] for k in FIELDS} == {
+        k: v for k, v in report.as_dict().items() if k in FIELDS
+    }
+    unknown = office.get(f"/api/v1/reports/index?{q}&unit=NOPE", headers=token)
+    for other in ("21583", SITE):
+        r = office.get(f"/api/v1/reports/index?{q}&unit={other}", headers=token)
+        assert (r.status_code, r.get_json()) == (404, unknown.get_json()), other
+    # The center's manager still sees every unit and the counters.
+    center = floor.test_client()
+    sign_in(center, "quanly", "mat-khau-dai-2")
+    whole = center.get(f"/office/reports?{q}").get_data(as_text=True)
+    assert 'data-unit="21583"' in whole and 'data-testid="counters"' in whole

@@ -22,6 +22,7 @@ DEMO_BRANCHES = [
     ("BIDV-GL", "BIDV", "BIDV Chi nhánh Gia Lai", "21583"),
     ("AGR-GL", "AGRIBANK", "Agribank Chi nhánh Gia Lai", ""),
 ]
+#: (name, password, role, full name, bank branch or a manager's unit)
 DEMO_ACCOUNTS = [
     ("canbo", "canbo-demo-2026", "officer", "Nguyễn Thị Hoa", None),
     ("quanly", "quanly-demo-2026", "manager", "Trần Văn Minh", None),
@@ -29,6 +30,7 @@ DEMO_ACCOUNTS = [
     ("daily", "daily-demo-2026", "agent", "Võ Thị Mai", "BIDV-GL"),
     ("kiemsoat", "kiemsoat-demo-2026", "supervisor", "Phạm Thị Lan", "BIDV-GL"),
     ("daily-agr", "daily-agr-demo-2026", "agent", "Rơ Chăm Hiền", "AGR-GL"),
+    ("sotuphap", "sotuphap-demo-2026", "manager", "Đinh Văn Thành", "STP"),
 ]
 
 
@@ -122,9 +124,10 @@ def _demo_accounts(session: Session) -> None:
     for code, bank, branch_name, commune in DEMO_BRANCHES:
         if session.get(Branch, code) is None:
             create_branch(session, code, bank=bank, name=branch_name, commune=commune)
-    for name, password, role, full_name, branch in DEMO_ACCOUNTS:
+    for name, password, role, full_name, place in DEMO_ACCOUNTS:
         if session.scalar(select(User).where(User.username == name)) is None:
-            create_user(session, name, password, role, full_name, branch)
+            branch, unit = (None, place or "") if role == "manager" else (place, "")
+            create_user(session, name, password, role, full_name, branch, unit_code=unit)
             click.echo(f"Tài khoản mẫu: {name} / {password} ({role}).")
 
 

@@ -1,5 +1,5 @@
-"""`kiosk users create NAME --role ROLE [--branch CODE]`, `kiosk tokens create NAME` and
-`kiosk branches create CODE --bank BANK --name NAME [--commune CODE]`."""
+"""`kiosk users create NAME --role ROLE [--branch CODE] [--unit CODE]`, `kiosk tokens create
+NAME` and `kiosk branches create CODE --bank BANK --name NAME [--commune CODE]`."""
 
 from __future__ import annotations
 
@@ -32,7 +32,13 @@ users = AppGroup("users", help="Staff accounts.")
 )
 @click.option("--full-name", default="", help="the name shown on screens")
 @click.option("--branch", default=None, help="the bank branch of an agent or supervisor")
-def users_create(name: str, role: str, full_name: str, branch: str | None) -> None:
+@click.option(
+    "--unit",
+    default="",
+    help="a manager's unit (a department's code such as STP, or a commune's): their reports "
+    "show that unit only",
+)
+def users_create(name: str, role: str, full_name: str, branch: str | None, unit: str) -> None:
     """Create the account NAME; the password is read from standard input."""
     from ..domain.identity import IdentityError, create_user
 
@@ -42,7 +48,9 @@ def users_create(name: str, role: str, full_name: str, branch: str | None) -> No
         password = sys.stdin.readline().rstrip("\r\n")
     session = open_session()
     try:
-        user = create_user(session, name, password, role, full_name, branch_code=branch)
+        user = create_user(
+            session, name, password, role, full_name, branch_code=branch, unit_code=unit
+        )
     except IdentityError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

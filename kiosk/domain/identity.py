@@ -16,8 +16,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import ROLES, ApiToken, Branch, LoginFailure, User
-from . import audit
+from ..models import ROLES, ApiToken, Branch, LoginFailure, Unit, User
+from . import audit, units
 from .clock import utcnow
 
 _hasher = PasswordHasher()
@@ -116,9 +116,11 @@ def create_user(
     role: str,
     full_name: str = "",
     branch_code: str | None = None,
+    unit_code: str = "",
 ) -> User:
     """A new account with an argon2 hash of `password`; IdentityError when it cannot be. An
-    agent or supervisor belongs to a bank branch; the center's staff to none."""
+    agent or supervisor belongs to a bank branch; the center's staff to none. A manager may be
+    confined to one unit's reports (a department's or a commune's code, `kiosk.domain.units`)."""
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise IdentityError("Tên đăng nhập phải có 1–64 ký tự và không có khoảng trắng.")
@@ -133,6 +135,11 @@ def create_user(
         raise IdentityError("Chỉ tài khoản đại lý hoặc kiểm soát viên thuộc chi nhánh ngân hàng.")
     if branch is not None and session.get(Branch, branch) is None:
         raise IdentityError(f"Không có chi nhánh {branch}. Tạo bằng: kiosk branches create.")
+    unit = unit_code.strip()
+    if unit and role != "manager":
+        raise IdentityError("Chỉ tài khoản quản lý (manager) gắn với một đơn vị (--unit).")
+    if unit and units.name_of(unit) is None and session.get(Unit, unit) is None:
+        raise IdentityError(f"Không có đơn vị {unit}: dùng mã sở, ngành (STP, CA…) hoặc mã xã.")
     user = User(
         username=username,
         full_name=full_name.strip() or username,
@@ -141,6 +148,7 @@ def create_user(
         active=True,
         created_at=utcnow(),
         branch_code=branch,
+        unit_code=unit,
     )
     session.add(user)
     try:

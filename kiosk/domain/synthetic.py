@@ -45,23 +45,9 @@ from ..models import (
 from . import workdays
 from .clock import VIETNAM, stored, utcnow
 from .dossier_states import dossier_code
+from .units import DEPARTMENTS, OTHER_DEPARTMENT
 from .uploads import RESULT
 
-#: Departments by the catalog's field (level *tỉnh*); commune-level procedures go to communes.
-DEPARTMENTS = {
-    "Cấp, quản lý căn cước": ("CA", "Công an tỉnh"),
-    "Quản lý xuất nhập cảnh": ("CA", "Công an tỉnh"),
-    "Đăng ký, quản lý phương tiện giao thông cơ giới đường bộ": ("CA", "Công an tỉnh"),
-    "Nộp phạt vi phạm hành chính trong lĩnh vực giao thông": ("CA", "Công an tỉnh"),
-    "Lý lịch tư pháp": ("STP", "Sở Tư pháp"),
-    "Hộ tịch": ("STP", "Sở Tư pháp"),
-    "Chứng thực": ("STP", "Sở Tư pháp"),
-    "Sát hạch, cấp giấy phép lái xe": ("CA", "Công an tỉnh"),  # police since 2025-03-01
-    "Hoạt động xây dựng": ("SXD", "Sở Xây dựng"),
-    "Bảo trợ xã hội": ("SYT", "Sở Y tế"),
-    "Thành lập và hoạt động của hộ kinh doanh": ("STC", "Sở Tài chính"),
-}
-OTHER_DEPARTMENT = ("VPUB", "Văn phòng UBND tỉnh")
 #: Communes of Gia Lai after the 2025 merger (codes from `vietnam-provinces`).
 COMMUNES = ("21583", "21589", "21592", "21601", "21607", "21640")
 DAY_SECONDS = 9 * 3600

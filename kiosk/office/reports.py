@@ -38,6 +38,10 @@ PERIOD_ROWS = (
 )
 
 
+#: The dashboard's tables of the whole center (counters and queue), not a unit's.
+CENTER_TABLES = ("counters", "hours", "days", "services", "queue_counters")
+
+
 def _asked() -> tuple[UnitChoice, Period, list[UnitChoice], str]:
     """The unit and period in the query (the center and last month by default); a malformed
     period is said and last month shown; an unknown unit is 404."""
@@ -74,6 +78,14 @@ def reports() -> Any:
     per_counter = seen.counter_index
     queue = queue_stats(db(), period, tz)
     table = request.args.get("table", "")
+    # A manager confined to a unit sees that unit's line only; the counters and the queue are
+    # the whole center's, so theirs are not shown.
+    whole = not report_pages.own_unit()
+    if not whole:
+        per_unit = {k: v for k, v in per_unit.items() if k == unit.code}
+        per_counter = {}
+        if table in CENTER_TABLES:
+            abort(404)
     name = f"{unit.code}-{period.start}-{period.end}"
     if table == "period":
         return csv_download(f"bao-cao-ky-{name}.csv", ["chi_tieu", "so_ho_so"],
@@ -144,7 +156,8 @@ def reports() -> Any:
         "office/reports.html", block="dashboard",
         unit=unit, period=period, choices=choices, message=message, counts=counts,
         rows=PERIOD_ROWS, index=index, groups=groups, names=service.NAMES,
-        formulas=service.FORMULAS, per_unit=sorted(per_unit.items(), key=lambda kv: kv[1].total),
+        formulas=service.FORMULAS, whole=whole,
+        per_unit=sorted(per_unit.items(), key=lambda kv: kv[1].total),
         per_counter=sorted(per_counter.items()), counters=counters, unit_name=lambda k:
         _name(choices, k), queue=queue, charts=charts_,
         q={"unit": unit.code, "from": period.start.isoformat(), "to": period.end.isoformat()},
@@ -165,7 +178,7 @@ def report_losses() -> Any:
     if request.args.get("counter"):
         raw = request.args.get("counter", "")
         counter = db().get(Counter, int(raw)) if raw.isdigit() and len(raw) < 10 else None
-        if counter is None:
+        if counter is None or report_pages.own_unit():  # a counter's dossiers cross units
             abort(404)
     rows = service.losses(db(), group, period, unit=unit.code, tz=site_tz(),
                           site_code=current_app.config["SITE_CODE"], limit=500,

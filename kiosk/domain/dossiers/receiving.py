@@ -26,7 +26,7 @@ from ...models import (
     User,
 )
 from ...storage import next_in_sequence
-from .. import audit, forms, uploads, workdays
+from .. import audit, forms, units, uploads, workdays
 from ..catalog import form_of
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
@@ -229,7 +229,9 @@ def receive(
             next_in_sequence(session, DossierSequence, site_code=site_code, day=here.date()),
         )
         dossier = Dossier(
-            id=str(uuid.uuid4()), code=code, site_code=site_code, unit=unit or site_code,
+            id=str(uuid.uuid4()), code=code, site_code=site_code,
+            unit=unit or units.unit_for(procedure.level, procedure.field, site_code,
+                                        address=applicant.address, fields=clean),
             procedure_code=procedure.code, procedure_version=procedure.version,
             procedure_name=procedure.name, channel=channel,
             applicant_name=applicant.full_name.strip(),

@@ -9,8 +9,8 @@
 - `branch.py`: a bank branch's agent work (dossiers per procedure, day and agent) and its
   money (fees collected, by cash or VietQR, against cash handed over to the agency).
 
-A unit is the center (the site's code), a department or a commune (`Dossier.unit`,
-`report_unit` names them).
+A unit is the center (the site's code), a department or a commune (`Dossier.unit`, decided
+when the dossier is received by `domain/units.py`; `report_unit` may name them otherwise).
 
 A period is a range of local days, `Period(start, end)` with `end` included; the rows are
 stored in UTC and turned into the site's days here.
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import VIETNAM, stored
+from ..units import name_of
 
 #: The longest period a report covers.
 MAX_DAYS = 400
@@ -82,7 +83,7 @@ def units(session: Any, site_code: str, site_name: str) -> list[UnitChoice]:
     seen = set(session.scalars(select(Dossier.unit).distinct()))
     out = [UnitChoice(site_code, site_name, "center")]
     rows = [UnitChoice(c, u.name, u.kind) for c, u in named.items()]
-    rows += [UnitChoice(c, c, "commune" if c.isdigit() else "department")
+    rows += [UnitChoice(c, name_of(c) or c, "commune" if c.isdigit() else "department")
              for c in seen - set(named) - {site_code}]  # fmt: skip
     out += sorted(rows, key=lambda u: (u.kind != "department", u.name))
     return out
