@@ -8,6 +8,8 @@
 - `dossiers.py`: `/agent/dossiers`, the branch's worklist (results ready to hand back first),
   a dossier's page with its fee (cash with a printed receipt, or VietQR), receipts printed
   again, and the hand-back;
+- receipts print on the branch's printer (`printer()`, `Branch.printer_url`), else the
+  site's default;
 - `branch.py`: for supervisors, the branch's reports (SVG charts, CSV), its audit log, its
   agents and the cash handed over to the agency.
 
@@ -27,8 +29,9 @@ from flask import Blueprint, abort, redirect, request, url_for
 from kiosk.auth import current_user
 from kiosk.domain import audit
 from kiosk.domain.identity import can
-from kiosk.models import User
-from kiosk.web import db
+from kiosk.domain.printing import Printer
+from kiosk.models import Branch, User
+from kiosk.web import db, default_printer
 
 bp = Blueprint("agent_portal", __name__, url_prefix="/agent")
 
@@ -37,6 +40,16 @@ def me() -> User:
     user = current_user()
     assert isinstance(user, User)
     return user
+
+
+def printer() -> Printer:
+    """The signed-in agent's branch printer (set by an admin in /office/branches), else the
+    site's default printer."""
+    mine = db().get(Branch, me().branch_code or "")
+    fallback = default_printer()
+    if mine is None or not mine.printer_url:
+        return fallback
+    return Printer(mine.printer_url, mine.printer_profile or fallback.profile)
 
 
 def owner() -> str:

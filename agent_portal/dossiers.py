@@ -27,9 +27,9 @@ from kiosk.domain.dossier_states import LABELS, DossierState, TransitionRefused
 from kiosk.domain.identity import can
 from kiosk.models import Branch, Dossier, Payment, Upload
 from kiosk.qr import qr_svg
-from kiosk.web import db, default_printer, render, site_tz
+from kiosk.web import db, render, site_tz
 
-from . import bp, log, may, me, signed_in
+from . import bp, log, may, me, printer, signed_in
 
 
 def _visible(code: str) -> Dossier:
@@ -133,7 +133,7 @@ def dossier_cash(code: str) -> WerkzeugResponse:
     if not raw.isdigit():
         flash("Nhập số tiền bằng số.", "error")
         return _back(d)
-    then = filing.cash_receipt(default_printer(), place=_branch_name(), collector=me(), dossier=d)
+    then = filing.cash_receipt(printer(), place=_branch_name(), collector=me(), dossier=d)
     try:
         paid = payments.record_cash(db(), d, me(), int(raw), branch=me().branch_code or "",
                                     then=then)  # fmt: skip
@@ -160,7 +160,7 @@ def dossier_vietqr(code: str) -> Any:
     if payment is None:
         flash("Hồ sơ này không còn khoản phí nào phải nộp.", "error")
         return _back(d)
-    payments.fee_slip_job(db(), payment, d, default_printer(),
+    payments.fee_slip_job(db(), payment, d, printer(),
                           str(current_app.config["SITE_NAME"]), site_tz())  # fmt: skip
     log("payment.vietqr", d.code, f"{payment.amount_vnd} đồng, mã {payment.reference}")
     db().commit()
@@ -174,7 +174,7 @@ def dossier_receipt(code: str) -> WerkzeugResponse:
     """The dossier's receipt (form 01) printed again."""
     d = _visible(code)
     may("agent.work")
-    dossiers.print_receipt_again(db(), d, filing.receipt_print(default_printer()), me())
+    dossiers.print_receipt_again(db(), d, filing.receipt_print(printer()), me())
     log("receipt.print", d.code)
     db().commit()
     flash("Giấy tiếp nhận đang in lại.", "ok")
@@ -192,7 +192,7 @@ def payment_receipt(reference: str) -> WerkzeugResponse:
     if payment.method != "cash" or payment.status != "paid":
         abort(404)
     may("payment.cash")
-    filing.cash_receipt(default_printer(), place=_branch_name(), collector=me(), dossier=d)(payment)
+    filing.cash_receipt(printer(), place=_branch_name(), collector=me(), dossier=d)(payment)
     log("receipt.cash", d.code, f"in lại biên nhận {payment.reference}")
     db().commit()
     flash(f"Biên nhận {payment.reference} đang in lại.", "ok")

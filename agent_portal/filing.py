@@ -19,9 +19,9 @@ from kiosk.auth import staff_required
 from kiosk.domain import catalog, dossiers, forms, uploads
 from kiosk.domain.clock import local, utcnow
 from kiosk.models import Branch
-from kiosk.web import db, default_printer, render, site_tz, upload_folder, upload_limits
+from kiosk.web import db, render, site_tz, upload_folder, upload_limits
 
-from . import bp, log, may, me, owner, signed_in
+from . import bp, log, may, me, owner, printer, signed_in
 
 
 def _thumb_url(upload_id: str) -> str:
@@ -97,7 +97,7 @@ def file_submit(code: str) -> Any:
             site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
             idempotency_key=values.get("idempotency_key", "")[:64] or None, tz=site_tz(),
             agent=me(), consent=consent,
-            print_on=filing.receipt_print(default_printer()),
+            print_on=filing.receipt_print(printer()),
         )  # fmt: skip
     except dossiers.DossierError as exc:
         return _file_page(proc, posted.values, errors={**posted.errors, **exc.errors}), 422

@@ -239,6 +239,10 @@ class Branch(Base):
     commune_code: Mapped[str] = mapped_column(String(5), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    #: The branch's receipt printer (the citizen's receipt, cash receipts, fee slips), empty
+    #: for the site's default; an address the site allows (KIOSK_PRINTER_TCP_PORTS, ...).
+    printer_url: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    printer_profile: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class ApiToken(Base):

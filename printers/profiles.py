@@ -13,3 +13,14 @@ def profile_width(profile: str) -> int:
         return 576
     pixels = data.get("media", {}).get("width", {}).get("pixels")
     return 384 if isinstance(pixels, int) and pixels <= 384 else 576
+
+
+def known_profile(profile: str) -> bool:
+    """Whether python-escpos knows a printer model by this profile name."""
+    from escpos.capabilities import get_profile
+
+    try:
+        get_profile(profile)
+    except Exception:  # noqa: BLE001 - the library raises its own error for an unknown name
+        return False
+    return True

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from kiosk.domain import payments
 from kiosk.domain.identity import create_user
 from kiosk.domain.printing import render as render_job
-from kiosk.models import AuditEntry, Dossier, Payment, PrintJob, Remittance, User
+from kiosk.models import AuditEntry, Branch, Dossier, Payment, PrintJob, Remittance, User
 from printers.reader import read_escpos
 
 from .conftest import csrf, sign_in
@@ -351,3 +351,69 @@ def test_report_csv_cannot_carry_a_spreadsheet_formula(
     boss = supervisor(floor, db_session)
     rows = text(boss.get("/agent/reports?table=agents")).lstrip("\ufeff").splitlines()
     assert rows[1].startswith("\"'=HYPERLINK")
+
+
+def test_a_branch_prints_on_its_own_printer_set_by_the_admin(
+    floor: Flask, filed: dict[str, Any], db_session: Session
+) -> None:
+    """The admin gives a branch its receipt printer in /office/branches, under the same rules
+    as a counter's (no file outside a printer device, no port but a printer's); the branch's
+    receipts then print there, and the spooler's page shows that printer."""
+    create_user(db_session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
+    admin = floor.test_client()
+    sign_in(admin, "quantri", "mat-khau-dai-9")
+    page = text(admin.get("/office/login/totp"))
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
+    admin.post("/office/login/totp", data={"csrf_token": csrf(admin, "/office/login"),
+                                           "code": pyotp.TOTP(secret).now()})  # fmt: skip
+    token = csrf(admin, "/office/branches")
+
+    def set_printer(url: str, profile: str = "", branch: str = "BIDV-GL") -> Any:
+        return admin.post("/office/branches", data={
+            "csrf_token": token, "what": "printer", "branch": branch, "printer_url": url,
+            "printer_profile": profile})  # fmt: skip
+
+    for url, why in (("file:///etc/passwd", "thiết bị máy in"),
+                     ("tcp://127.0.0.1:5432", "cổng 5432 không được phép"),
+                     ("virtual:///etc/cron.d", "chỉ được ghi trong thư mục"),
+                     ("ftp://10.0.0.9", "không hợp lệ")):  # fmt: skip
+        r = set_printer(url)
+        assert r.status_code == 400 and why in text(r), url
+    r = set_printer("tcp://10.1.2.3:9100", "NO-SUCH-MODEL")
+    assert r.status_code == 400 and "Không biết mẫu máy in" in text(r)
+    assert set_printer("tcp://10.1.2.3:9100", branch="NOPE").status_code == 400
+    db_session.expire_all()
+    assert db_session.scalar(select(Branch.printer_url).where(Branch.code == "BIDV-GL")) == ""
+    # An agent cannot set it.
+    agent = signed(floor, "dl-bidv")
+    forbidden = agent.post("/office/branches", data={"csrf_token": csrf(agent, "/agent/"),
+                           "what": "printer", "branch": "BIDV-GL", "printer_url": ""})  # fmt: skip
+    assert forbidden.status_code == 403
+    there = f"virtual://{floor.instance_path}/bidv-gl"
+    assert set_printer(there, "TM-T88V").status_code == 303
+    assert there in text(admin.get("/office/branches"))
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "branch.printer"))
+    assert entry is not None and entry.branch_code == "BIDV-GL" and entry.detail == there
+    # The branch's receipts now print there, on that model.
+    code = filed["code"]
+    r = agent.post(f"/agent/dossiers/{code}/receipt",
+                   data={"csrf_token": csrf(agent, f"/agent/dossiers/{code}")})  # fmt: skip
+    assert r.status_code == 303
+    jobs = db_session.scalars(select(PrintJob).where(PrintJob.printer_url == there)).all()
+    assert [(j.kind, j.profile) for j in jobs] == [("receipt", "TM-T88V")]
+    assert there in text(admin.get("/office/printers"))
+    # Cleared, the branch prints on the site's default again.
+    assert set_printer("").status_code == 303
+    agent.post(f"/agent/dossiers/{code}/receipt",
+               data={"csrf_token": csrf(agent, f"/agent/dossiers/{code}")})  # fmt: skip
+    receipts = db_session.scalars(select(PrintJob).where(PrintJob.kind == "receipt")).all()
+    assert len(receipts) == 2 and sum(j.printer_url == there for j in receipts) == 1
+    # And by command, under the same rules.
+    runner = floor.test_cli_runner()
+    refused = runner.invoke(args=["branches", "printer", "BIDV-GL", "tcp://127.0.0.1:5432"])
+    assert refused.exit_code != 0 and "cổng 5432 không được phép" in refused.output
+    done = runner.invoke(args=["branches", "printer", "bidv-gl", "tcp://10.1.2.3:9100",
+                               "--profile", "TM-T20II"])  # fmt: skip
+    assert done.exit_code == 0 and "tcp://10.1.2.3:9100" in done.output
+    db_session.expire_all()
+    assert db_session.get(Branch, "BIDV-GL").printer_url == "tcp://10.1.2.3:9100"  # type: ignore[union-attr]

@@ -1,5 +1,6 @@
 """`kiosk users create NAME --role ROLE [--branch CODE] [--unit CODE]`, `kiosk tokens create
-NAME` and `kiosk branches create CODE --bank BANK --name NAME [--commune CODE]`."""
+NAME`, `kiosk branches create CODE --bank BANK --name NAME [--commune CODE]` and `kiosk
+branches printer CODE URL [--profile P]`."""
 
 from __future__ import annotations
 
@@ -99,3 +100,26 @@ def branches_create(code: str, bank: str, name: str, commune: str) -> None:
     finally:
         session.close()
     click.echo(f"Đã tạo chi nhánh {branch.code} ({branch.bank}): {branch.name}.")
+
+
+@branches.command("printer")
+@click.argument("code")
+@click.argument("url")
+@click.option("--profile", default="", help="the printer's python-escpos profile, e.g. TM-T20II")
+def branches_printer(code: str, url: str, profile: str) -> None:
+    """Print the branch CODE's receipts on URL (e.g. tcp://10.1.2.3:9100; "" for the default)."""
+    from flask import current_app
+
+    from ..domain.branches import BranchError, set_printer
+
+    session = open_session()
+    try:
+        branch = set_printer(
+            session, code, url, profile, policy=current_app.extensions["kiosk.printer_policy"]
+        )
+        session.commit()
+    except BranchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        session.close()
+    click.echo(f"Chi nhánh {branch.code} in ra {branch.printer_url or 'máy in mặc định'}.")

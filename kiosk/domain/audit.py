@@ -69,4 +69,5 @@ ACTIONS = {
     "user.lock": N_("Khóa tài khoản"),
     "user.unlock": N_("Mở khóa tài khoản"),
     "branch.create": N_("Tạo chi nhánh"),
+    "branch.printer": N_("Đặt máy in của chi nhánh"),
 }

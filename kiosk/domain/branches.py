@@ -10,10 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from printers.profiles import known_profile
+from printers.transports.policy import AddressPolicy
+
 from ..models import Branch
 from . import places
 from .clock import utcnow
 from .payments import banks
+from .queue_config import check_printer
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{1,31}$")
 
@@ -62,6 +66,26 @@ def create_branch(
     except IntegrityError as exc:
         session.rollback()
         raise BranchError(f"Mã chi nhánh {code} đã có.") from exc
+    return branch
+
+
+def set_printer(
+    session: Session, code: str, url: str, profile: str = "", *, policy: AddressPolicy
+) -> Branch:
+    """The branch's receipt printer (an empty address: the site's default printer);
+    BranchError when there is no such branch, or the address or model is not one the site
+    allows (the same rules as a counter's printer). The caller commits."""
+    branch = get(session, code)
+    if branch is None:
+        raise BranchError(f"Không có chi nhánh {code.strip().upper()}.")
+    url, profile = url.strip(), profile.strip()
+    errors: dict[str, str] = {}
+    check_printer(url, errors, policy)
+    if errors:
+        raise BranchError(errors["printer_url"])
+    if profile and not known_profile(profile):
+        raise BranchError(f"Không biết mẫu máy in {profile!r} (ví dụ TM-T20II, TM-T88V).")
+    branch.printer_url, branch.printer_profile = url, profile
     return branch
 
 

@@ -131,7 +131,7 @@ def save_counter(
     if not chosen:
         errors["services"] = "Chọn ít nhất một dịch vụ cho quầy."
     printer_url = printer_url.strip()
-    _check_printer(printer_url, errors, policy)
+    check_printer(printer_url, errors, policy)
     if errors:
         raise ConfigInvalid(errors)
     counter = session.get(Counter, counter_id) if counter_id else None
@@ -145,7 +145,7 @@ def save_counter(
     return counter
 
 
-def _check_printer(url: str, errors: dict[str, str], policy: AddressPolicy) -> None:
+def check_printer(url: str, errors: dict[str, str], policy: AddressPolicy) -> None:
     """A printer address the transports understand (tcp://, usb://, ...) and the site allows,
     or empty."""
     if not url:
@@ -179,7 +179,7 @@ def save_station(
     if not CODE.match(code):
         raise ConfigInvalid({"code": "Mã kiosk gồm 1–16 chữ cái không dấu, chữ số, - hoặc _."})
     errors: dict[str, str] = {}
-    _check_printer(printer_url.strip(), errors, policy)
+    check_printer(printer_url.strip(), errors, policy)
     if errors:
         raise ConfigInvalid(errors)
     station = session.scalar(select(KioskStation).where(KioskStation.code == code))

@@ -1,5 +1,6 @@
 """The admin's pages for the bank partners: banks' branches acting as public service agents,
-their agents and supervisors (`branches.manage`), and the whole audit log (`audit.read`).
+their agents, supervisors and receipt printer (`branches.manage`), and the whole audit log
+(`audit.read`).
 The same can be done by command: `kiosk branches create`, `kiosk users create --branch`."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from .. import report_pages
 from ..auth import current_user, staff_required
 from ..domain import audit, branches, identity, places
 from ..models import Dossier, User
-from ..web import db, render
+from ..web import db, printer_policy, render
 from . import bp
 
 
@@ -36,6 +37,15 @@ def branches_page() -> Any:
                 audit.record(db(), actor, "branch.create", branch=made.code, detail=made.name)
                 db().commit()
                 flash(f"Đã tạo chi nhánh {made.code}.", "ok")
+            elif f.get("what") == "printer":
+                branch = branches.set_printer(
+                    db(), f.get("branch", "")[:40], f.get("printer_url", "")[:255],
+                    f.get("printer_profile", "")[:64], policy=printer_policy(),
+                )  # fmt: skip
+                audit.record(db(), actor, "branch.printer", branch=branch.code,
+                             detail=branch.printer_url or "mặc định")  # fmt: skip
+                db().commit()
+                flash(f"Đã lưu máy in của chi nhánh {branch.code}.", "ok")
             else:
                 role = f.get("role", "")
                 if role not in identity.BRANCH_ROLES:

@@ -17,7 +17,7 @@ from ..domain.queue_config import (
     save_service,
     save_station,
 )
-from ..models import KioskStation, PrinterState, PrintJob, Service, User
+from ..models import Branch, KioskStation, PrinterState, PrintJob, Service, User
 from ..web import db, printer_policy, render
 from . import bp
 
@@ -150,6 +150,7 @@ def printers() -> Any:
     urls = {default_url, *states}
     urls |= {c.printer_url for c in counters if c.printer_url}
     urls |= {s.printer_url for s in stations if s.printer_url}
+    urls |= set(session.scalars(select(Branch.printer_url).where(Branch.printer_url != "")))
     # The listing needs no payloads (tens of kilobytes each).
     jobs = list(
         session.scalars(
