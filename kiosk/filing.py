@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, request, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -28,7 +29,7 @@ from .domain import dossiers, forms, payments, places, uploads
 from .domain.catalog import form_of
 from .domain.citizen_id import CccdError, parse_qr
 from .domain.printing import Printer, station_printer
-from .models import Dossier, Payment, PrintJob, Procedure, Upload, User
+from .models import Counter, Dossier, Payment, PrintJob, Procedure, Upload, User
 from .web import db, default_printer, public_url, site_tz, upload_folder, upload_limits
 
 
@@ -197,6 +198,18 @@ def kiosk_printer(station_code: str | None) -> Printer:
 def counter_printer(url: str, profile: str) -> Printer:
     """A counter's printer, else the default one."""
     return Printer(url, profile or default_printer().profile) if url else default_printer()
+
+
+def desk_printer(user: User) -> Printer:
+    """The printer of the counter `user` works at now (a cash receipt, an apology printed from
+    the dossier's page), else the default one."""
+    at = db().scalar(
+        select(Counter)
+        .where(Counter.officer_id == user.id, Counter.active.is_(True))
+        .order_by(Counter.number)
+        .limit(1)
+    )
+    return counter_printer(at.printer_url, at.printer_profile) if at else default_printer()
 
 
 def receipt_print(printer: Printer) -> dossiers.ReceiptPrint:

@@ -149,3 +149,28 @@ def test_accounts_cash_and_reconciliation_in_the_office(
     rows = [line.split(",") for line in csv_text.lstrip("\ufeff").splitlines()]
     bidv = next(r for r in rows if r[1] == "1234567890")
     assert bidv[3:7] == ["1", "20000", "1", "20000"] and bidv[7] == "1"
+
+
+def test_cash_at_a_counter_prints_on_that_counters_printer(
+    owed: dict[str, Any], floor: Flask, api: FlaskClient, db_session: Session
+) -> None:
+    """The cash receipt comes out where the officer stands: the printer of the counter they
+    work at now, else the site's default."""
+    from kiosk.domain import queue
+    from kiosk.models import Counter
+
+    desk = db_session.scalar(select(Counter).where(Counter.number == 2))
+    assert desk is not None
+    there = f"virtual://{floor.instance_path}/quay-2"
+    desk.printer_url = there
+    db_session.commit()
+    officer = db_session.scalar(select(User).where(User.username == "canbo"))
+    assert officer is not None
+    queue.sign_in_counter(db_session, desk.id, officer)
+    sign_in(api, "canbo", "mat-khau-dai-1")
+    token = csrf(api, f"/office/dossiers/{owed['code']}")
+    r = api.post(f"/office/dossiers/{owed['code']}/cash", data={"csrf_token": token,
+                                                                "amount": "20000"})  # fmt: skip
+    assert r.status_code == 303
+    job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "cash"))
+    assert job is not None and job.printer_url == there

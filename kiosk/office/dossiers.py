@@ -272,7 +272,7 @@ def dossier_apology(code: str) -> Any:
     except ValueError:
         flash("Chọn ngày hẹn mới.", "error")
         return redirect(url_for("office.dossier_page", code=d.code), 303)
-    printer = filing.counter_printer("", "")
+    printer = filing.desk_printer(_me())
     try:
         dossiers.apologize(
             db(), d, _me(), new_date, request.form.get("reason", "")[:1001], tz=site_tz(),

@@ -15,7 +15,7 @@ from ..auth import current_user, staff_required
 from ..domain import dossiers, payments
 from ..domain.clock import local, stored, utcnow
 from ..models import BankAccount, Payment, PaymentNotice, User
-from ..web import csv_download, db, default_printer, render, site_tz
+from ..web import csv_download, db, render, site_tz
 from . import bp
 
 
@@ -61,7 +61,8 @@ def dossier_cash(code: str) -> Any:
         flash("Nhập số tiền bằng số.", "error")
         return redirect(url_for("office.dossier_page", code=found.code), 303)
     try:
-        then = filing.cash_receipt(default_printer(), place="", collector=_me(), dossier=found)
+        then = filing.cash_receipt(filing.desk_printer(_me()), place="", collector=_me(),
+                                   dossier=found)  # fmt: skip
         paid = payments.record_cash(db(), found, _me(), int(raw), then=then)
     except payments.PaymentError as exc:
         flash(str(exc), "error")
