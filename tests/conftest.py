@@ -279,6 +279,14 @@ def csrf(client: FlaskClient, url: str) -> str:
     return found.group(1)
 
 
+def page_text(response: Any) -> str:
+    """A page's HTML with its CSRF tokens blanked: a token is signed with the second it was
+    made, so the same page asked for twice a second apart differs there and nowhere else."""
+    html = str(response.get_data(as_text=True))
+    html = re.sub(r'(name="csrf-token" content=")[^"]+', r"\1", html)
+    return re.sub(r'(name="csrf_token" value=")[^"]+', r"\1", html)
+
+
 def sign_in(client: FlaskClient, name: str, password: str) -> Any:
     token = csrf(client, "/office/login")
     return client.post(

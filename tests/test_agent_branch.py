@@ -23,7 +23,7 @@ from kiosk.domain.printing import render as render_job
 from kiosk.models import AuditEntry, Branch, Dossier, Payment, PrintJob, Remittance, User
 from printers.reader import read_escpos
 
-from .conftest import csrf, sign_in
+from .conftest import csrf, page_text, sign_in
 from .test_agent_isolation import file_as, upload
 from .test_payment_pages import bank_pays
 
@@ -47,6 +47,17 @@ def supervisor(floor: Flask, db_session: Session, name: str = "ks-bidv",
     """A supervisor signed in with their second factor, enrolled on the way."""
     create_user(db_session, name, "mat-khau-dai-9", "supervisor", "Kiểm soát viên " + branch,
                 branch_code=branch)  # fmt: skip
+    return with_second_factor(floor, name)
+
+
+def admin(floor: Flask, db_session: Session) -> FlaskClient:
+    """An admin signed in with their second factor."""
+    create_user(db_session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
+    return with_second_factor(floor, "quantri")
+
+
+def with_second_factor(floor: Flask, name: str) -> FlaskClient:
+    """Signed in as `name` (password mat-khau-dai-9), enrolling the TOTP second factor."""
     client = floor.test_client()
     sign_in(client, name, "mat-khau-dai-9")
     page = text(client.get("/office/login/totp"))
@@ -168,8 +179,8 @@ def test_another_branch_gets_the_404_of_a_code_that_does_not_exist_on_every_port
         got = getattr(theirs, method)(theirs_url, data=form)
         nothing = getattr(theirs, method)(missing_url, data=form)
         assert got.status_code == nothing.status_code == 404, (theirs_url, got.status_code)
-        assert text(got).replace(theirs_url, "") == text(nothing).replace(missing_url, ""), \
-            theirs_url  # fmt: skip
+        seen = page_text(got).replace(theirs_url, "")
+        assert seen == page_text(nothing).replace(missing_url, ""), theirs_url
     # Nothing was done: no second payment, no QR, no print, still one paid.
     assert len(db_session.scalars(select(Payment)).all()) == 1
     db_session.expire_all()
@@ -292,24 +303,18 @@ def test_a_supervisor_manages_their_own_branchs_agents_only(
 def test_the_admin_creates_branches_and_their_people_in_the_office(
     floor: Flask, db_session: Session
 ) -> None:
-    create_user(db_session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
     manager = signed(floor, "quanly", "mat-khau-dai-2")
     assert manager.get("/office/branches").status_code == 403
     assert manager.get("/office/audit").status_code == 403
-    admin = floor.test_client()
-    sign_in(admin, "quantri", "mat-khau-dai-9")
-    page = text(admin.get("/office/login/totp"))
-    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
-    admin.post("/office/login/totp", data={"csrf_token": csrf(admin, "/office/login"),
-                                           "code": pyotp.TOTP(secret).now()})  # fmt: skip
-    token = csrf(admin, "/office/branches")
-    bad = admin.post("/office/branches", data={"csrf_token": token, "what": "branch",
+    office = admin(floor, db_session)
+    token = csrf(office, "/office/branches")
+    bad = office.post("/office/branches", data={"csrf_token": token, "what": "branch",
                      "bank": "NOBANK", "code": "X-1", "name": "Không có"})  # fmt: skip
     assert bad.status_code == 400 and "NAPAS" in text(bad)
-    ok = admin.post("/office/branches", data={"csrf_token": token, "what": "branch",
+    ok = office.post("/office/branches", data={"csrf_token": token, "what": "branch",
                     "bank": "AGRIBANK", "code": "agr-pk", "name": "Agribank Pleiku"})  # fmt: skip
     assert ok.status_code == 303
-    person = admin.post(
+    person = office.post(
         "/office/branches",
         data={
             "csrf_token": token,
@@ -322,7 +327,7 @@ def test_the_admin_creates_branches_and_their_people_in_the_office(
         },
     )
     assert person.status_code == 303
-    admin_role = admin.post(
+    admin_role = office.post(
         "/office/branches",
         data={
             "csrf_token": token,
@@ -335,9 +340,9 @@ def test_the_admin_creates_branches_and_their_people_in_the_office(
         },
     )
     assert admin_role.status_code == 400
-    listing = text(admin.get("/office/branches"))
+    listing = text(office.get("/office/branches"))
     assert "Agribank Pleiku" in listing and "AGR-PK" in listing
-    log = text(admin.get("/office/audit"))
+    log = text(office.get("/office/audit"))
     assert 'data-action="branch.create"' in log and 'data-action="user.create"' in log
 
 
@@ -359,17 +364,11 @@ def test_a_branch_prints_on_its_own_printer_set_by_the_admin(
     """The admin gives a branch its receipt printer in /office/branches, under the same rules
     as a counter's (no file outside a printer device, no port but a printer's); the branch's
     receipts then print there, and the spooler's page shows that printer."""
-    create_user(db_session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
-    admin = floor.test_client()
-    sign_in(admin, "quantri", "mat-khau-dai-9")
-    page = text(admin.get("/office/login/totp"))
-    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
-    admin.post("/office/login/totp", data={"csrf_token": csrf(admin, "/office/login"),
-                                           "code": pyotp.TOTP(secret).now()})  # fmt: skip
-    token = csrf(admin, "/office/branches")
+    office = admin(floor, db_session)
+    token = csrf(office, "/office/branches")
 
     def set_printer(url: str, profile: str = "", branch: str = "BIDV-GL") -> Any:
-        return admin.post("/office/branches", data={
+        return office.post("/office/branches", data={
             "csrf_token": token, "what": "printer", "branch": branch, "printer_url": url,
             "printer_profile": profile})  # fmt: skip
 
@@ -391,7 +390,7 @@ def test_a_branch_prints_on_its_own_printer_set_by_the_admin(
     assert forbidden.status_code == 403
     there = f"virtual://{floor.instance_path}/bidv-gl"
     assert set_printer(there, "TM-T88V").status_code == 303
-    assert there in text(admin.get("/office/branches"))
+    assert there in text(office.get("/office/branches"))
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "branch.printer"))
     assert entry is not None and entry.branch_code == "BIDV-GL" and entry.detail == there
     # The branch's receipts now print there, on that model.
@@ -401,7 +400,7 @@ def test_a_branch_prints_on_its_own_printer_set_by_the_admin(
     assert r.status_code == 303
     jobs = db_session.scalars(select(PrintJob).where(PrintJob.printer_url == there)).all()
     assert [(j.kind, j.profile) for j in jobs] == [("receipt", "TM-T88V")]
-    assert there in text(admin.get("/office/printers"))
+    assert there in text(office.get("/office/printers"))
     # Cleared, the branch prints on the site's default again.
     assert set_printer("").status_code == 303
     agent.post(f"/agent/dossiers/{code}/receipt",

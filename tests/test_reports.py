@@ -26,7 +26,7 @@ from kiosk.domain.reports.period import FIELDS, by_unit, period_report
 from kiosk.domain.reports.queue import queue_stats
 from kiosk.models import Channel, Dossier, Payment, Procedure, Rating, Ticket, Upload
 
-from .conftest import sign_in, token_for, valid
+from .conftest import page_text, sign_in, token_for, valid
 
 SITE = "000.00.01.H29"
 NOW = dt.datetime(2026, 11, 20, 3, 0)  # UTC: 10:00 in Gia Lai, the month after
@@ -401,8 +401,8 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
     for other in ("21583", SITE, "CA"):
         r = office.get(f"/office/reports?{q}&unit={other}")
         # The page links back to the address asked for (its language switch): same otherwise.
-        body = r.get_data(as_text=True).replace(f"unit%3D{other}", "unit%3DNOPE")
-        assert (r.status_code, body) == (404, missing.get_data(as_text=True)), other
+        body = page_text(r).replace(f"unit%3D{other}", "unit%3DNOPE")
+        assert (r.status_code, body) == (404, page_text(missing)), other
         assert office.get(f"/office/reports/print?{q}&unit={other}").status_code == 404
         assert office.get(f"/office/reports/losses?group=progress&unit={other}&{q}"
                           ).status_code == 404  # fmt: skip
