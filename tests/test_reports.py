@@ -436,3 +436,48 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
     sign_in(center, "quanly", "mat-khau-dai-2")
     whole = center.get(f"/office/reports?{q}").get_data(as_text=True)
     assert 'data-unit="21583"' in whole and 'data-testid="counters"' in whole
+
+
+def test_the_worklist_is_ranked_and_paged_by_the_database_as_officers_read_it(
+    month: synthetic.Month, db_session: Session
+) -> None:
+    """The office worklist on a month's stock: the database's order and filters are the ones
+    the officers' page shows (overdue first, due soon next, ..., resolved last), computed here
+    row by row."""
+    from kiosk.domain import dossiers
+    from kiosk.domain.dossier_states import OPEN, PAUSED
+    from kiosk.domain.dossier_states import DossierState as S
+
+    soon = dt.timedelta(days=2)
+    listed = [*OPEN, S.REGISTERED, S.RESOLVED]
+    rows = db_session.scalars(select(Dossier).where(Dossier.status.in_(listed))).all()
+
+    def told(d: Dossier) -> dt.datetime:
+        return d.promised_at or d.due_at or d.received_at
+
+    def rank(d: Dossier) -> int:
+        if d.status == S.RESOLVED:
+            return 4
+        if d.status in PAUSED:
+            return 3
+        return 0 if told(d) < NOW else 1 if told(d) < NOW + soon else 2
+
+    expected = sorted(rows, key=lambda d: (rank(d), told(d), d.code))
+    assert {rank(d) for d in expected} >= {0, 2, 4}  # the month has each kind
+    got = dossiers.worklist(db_session, NOW, soon)
+    assert [d.code for d in got] == [d.code for d in expected]
+    assert dossiers.worklist_size(db_session, NOW, soon) == len(expected)
+    assert [d.code for d in dossiers.worklist(db_session, NOW, soon, limit=7)] == [
+        d.code for d in expected[:7]
+    ]
+    for show in ("overdue", "soon"):
+
+        def shown(d: Dossier, show: str = show) -> bool:
+            state = dossiers.progress(d, NOW)
+            if show == "overdue":
+                return state == "overdue"
+            return state == "within" and told(d) < NOW + soon
+
+        want = [d.code for d in expected if shown(d)]
+        assert [d.code for d in dossiers.worklist(db_session, NOW, soon, show=show)] == want
+        assert dossiers.worklist_size(db_session, NOW, soon, show=show) == len(want)

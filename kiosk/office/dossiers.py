@@ -165,11 +165,11 @@ def _row(d: Dossier, now: dt.datetime) -> dict[str, Any]:
 @staff_required("dossier.read")
 def dossier_list() -> Any:
     now = utcnow()
-    rows = [_row(d, now) for d in dossiers.worklist(db(), now, SOON)]
     show = request.args.get("show", "")
-    if show in ("overdue", "soon"):
-        rows = [r for r in rows if r["progress"] == show]
-    return render("office/dossiers.html", rows=rows[:SHOWN], total=len(rows), show=show)
+    show = show if show in ("overdue", "soon") else ""
+    rows = [_row(d, now) for d in dossiers.worklist(db(), now, SOON, show=show, limit=SHOWN)]
+    total = dossiers.worklist_size(db(), now, SOON, show=show)
+    return render("office/dossiers.html", rows=rows, total=total, show=show)
 
 
 # ---------------------------------------------------------------- one dossier

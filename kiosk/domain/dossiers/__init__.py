@@ -48,6 +48,7 @@ from .views import (
     verify,
     visible,
     worklist,
+    worklist_size,
 )
 
 __all__ = [
@@ -55,5 +56,5 @@ __all__ = [
     "Received", "Step", "apologize", "branch_of", "branch_worklist", "check", "find",
     "hand_back", "listing", "move", "print_receipt_again", "progress", "promised", "receive",
     "timeline",
-    "verify", "visible", "worklist",
+    "verify", "visible", "worklist", "worklist_size",
 ]  # fmt: skip

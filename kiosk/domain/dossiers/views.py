@@ -9,8 +9,9 @@ import datetime as dt
 import hmac
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ...models import (
@@ -163,31 +164,57 @@ def listing(
     return Page(rows, _cursor(rows[-1]) if more and rows else None)
 
 
+def _worklist_query(
+    now: dt.datetime, soon: dt.timedelta, show: str
+) -> tuple[Select[Dossier], ColumnElement[Any], ColumnElement[dt.datetime]]:
+    """The worklist's rows, rank and date in SQL, so a province's stock is ranked and paged by
+    the database: 0 overdue, 1 due within `soon`, 2 the rest, 3 paused, 4 resolved (awaiting
+    hand-back), each by the date the citizen is told. `show` keeps the overdue ones (against
+    the legal due date) or those due soon (still within it), as `progress` says."""
+    told = func.coalesce(Dossier.promised_at, Dossier.due_at, Dossier.received_at)
+    rank = case(
+        (Dossier.status == S.RESOLVED, 4),
+        (Dossier.status.in_(PAUSED), 3),
+        (told < now, 0),
+        (told < now + soon, 1),
+        else_=2,
+    )
+    q = select(Dossier).where(Dossier.status.in_([*OPEN, S.REGISTERED, S.RESOLVED]))
+    if show in ("overdue", "soon"):
+        running = and_(
+            Dossier.status.in_(OPEN - PAUSED),
+            Dossier.due_at.is_not(None),
+            Dossier.resolved_at.is_(None),
+        )
+        if show == "overdue":
+            q = q.where(running, Dossier.due_at < now)
+        else:
+            q = q.where(running, Dossier.due_at >= now, told < now + soon)
+    return q, rank, told
+
+
 def worklist(
-    session: Session, now: dt.datetime | None = None, soon: dt.timedelta = dt.timedelta(days=2)
+    session: Session,
+    now: dt.datetime | None = None,
+    soon: dt.timedelta = dt.timedelta(days=2),
+    *,
+    show: str = "",
+    limit: int | None = None,
 ) -> list[Dossier]:
     """Open and newly registered dossiers for the processing officers: overdue first, then
-    those due within `soon`, then the rest, each by due date."""
-    now = now or utcnow()
-    rows = session.scalars(
-        select(Dossier)
-        .where(Dossier.status.in_([*OPEN, S.REGISTERED, S.RESOLVED]))
-        .order_by(Dossier.due_at)
-    ).all()
+    those due within `soon`, then the rest, each by due date; the first `limit` of them."""
+    q, rank, told = _worklist_query(now or utcnow(), soon, show)
+    q = q.order_by(rank, told, Dossier.code)
+    return list(session.scalars(q.limit(limit) if limit is not None else q))
 
-    def rank(d: Dossier) -> tuple[int, dt.datetime]:
-        due = promised(d) or d.received_at
-        if d.status == S.RESOLVED:
-            return (4, due)
-        if d.status in PAUSED:
-            return (3, due)
-        if due < now:
-            return (0, due)
-        if due < now + soon:
-            return (1, due)
-        return (2, due)
 
-    return sorted(rows, key=rank)
+def worklist_size(
+    session: Session, now: dt.datetime | None = None,
+    soon: dt.timedelta = dt.timedelta(days=2), *, show: str = "",
+) -> int:  # fmt: skip
+    """How many dossiers `worklist` has in all."""
+    q, _rank, _told = _worklist_query(now or utcnow(), soon, show)
+    return int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
 
 
 def branch_worklist(session: Session, branch: str, limit: int = 300) -> list[Dossier]:
