@@ -154,3 +154,21 @@ def test_create_user_checks_the_branch(db_session: Session, floor: Flask) -> Non
         create_user(db_session, "a1", "mat-khau-dai-9", "agent")
     with pytest.raises(BranchError):
         create_branch(db_session, "B", bank="BIDV", name="x")
+
+
+def test_signing_in_lands_each_account_on_its_own_work(floor: Flask, db_session: Session) -> None:
+    """/office/ (where signing in lands without a `next`) sends an agent to the branch's
+    dossiers, a processing officer to the worklist, a counter officer to the counters; it
+    once answered an agent 403."""
+    create_user(db_session, "xuly", "mat-khau-dai-9", "processor", "Xử lý")
+    for name, password, target in (("daily", "mat-khau-dai-3", "/agent/dossiers"),
+                                   ("xuly", "mat-khau-dai-9", "/office/dossiers")):  # fmt: skip
+        client = floor.test_client()
+        landed = sign_in(client, name, password)
+        assert landed.headers["Location"] == "/office/"
+        r = client.get("/office/")
+        assert r.status_code == 302 and r.headers["Location"] == target, name
+    officer = floor.test_client()
+    sign_in(officer, "canbo", "mat-khau-dai-1")
+    assert officer.get("/office/").status_code == 200
+    assert floor.test_client().get("/office/").headers["Location"] == "/office/login"

@@ -389,7 +389,15 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
     with pytest.raises(IdentityError, match="Chỉ tài khoản quản lý"):
         create_user(db_session, "x2", "mat-khau-dai-9", "officer", unit_code="STP")
     office = floor.test_client()
-    sign_in(office, "stp", "mat-khau-dai-9")
+    landed = sign_in(office, "stp", "mat-khau-dai-9")
+    # Signed in, they land on their reports; nothing else of the center is theirs.
+    assert office.get(landed.headers["Location"]).headers["Location"].endswith("/office/reports")
+    some = db_session.scalars(select(Dossier).where(Dossier.unit == "STP")).first()
+    assert some is not None
+    for url in ("/office/dossiers", f"/office/dossiers/{some.code}", "/office/payments",
+                "/office/accounts", "/office/setup/counters", "/office/printers",
+                "/office/calendar"):  # fmt: skip
+        assert office.get(url).status_code == 403, url
     q = "from=2026-10-01&to=2026-10-31"
     page = office.get(f"/office/reports?{q}").get_data(as_text=True)
     theirs = service_index(db_session, OCTOBER, unit="STP", site_code=SITE)
@@ -418,11 +426,18 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
     lost = losses(db_session, group, OCTOBER, unit="STP", site_code=SITE, limit=500)
     drill = office.get(f"/office/reports/losses?group={group}&{q}").get_data(as_text=True)
     assert lost and all(d.unit == "STP" and d.code in drill for d in lost[:20])
+    assert "/office/dossiers/" not in drill  # the codes, not links they could not open
     printed = office.get(f"/office/reports/print?{q}").get_data(as_text=True)
     report = period_report(db_session, OCTOBER, unit="STP", site_code=SITE)
     assert "Sở Tư pháp" in printed and str(report.handled) in printed
     # Through the API, with their token: their unit by default, any other one not found.
     token = {"Authorization": f"Bearer {token_for(floor, 'stp')}"}
+    # A dossier through the API: for them, as for anyone without staff rights, only with the
+    # citizen's fact.
+    anyone = floor.test_client().get(f"/api/v1/dossiers/{some.code}")
+    theirs_ = office.get(f"/api/v1/dossiers/{some.code}", headers=token)
+    assert (theirs_.status_code, theirs_.get_json()) == (anyone.status_code, anyone.get_json())
+    assert office.get("/api/v1/dossiers", headers=token).status_code == 401
     body = office.get(f"/api/v1/reports/period?{q}", headers=token).get_json()
     assert body["unit"] == "STP" and {k: body[k] for k in FIELDS} == {
         k: v for k, v in report.as_dict().items() if k in FIELDS

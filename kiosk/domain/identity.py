@@ -77,6 +77,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),  # fmt: skip
 }
 
+#: A manager confined to one unit (`User.unit_code`: a department's or a commune's head) reads
+#: that unit's reports and nothing else of the center: not its dossiers, counters, money or
+#: set-up, which are the whole center's.
+UNIT_MANAGER = frozenset({"reports.read"})
+
 #: Roles that belong to a bank branch, and roles that sign in with a second factor (TOTP).
 BRANCH_ROLES = frozenset({"agent", "supervisor"})
 TOTP_ROLES = frozenset({"supervisor", "admin"})
@@ -96,17 +101,24 @@ class Forbidden(PermissionError):
     """The acting user's role does not allow this."""
 
 
+def granted(user: User) -> frozenset[str]:
+    """What `user`'s role grants them (a manager of one unit: `UNIT_MANAGER`)."""
+    if user.role == "manager" and user.unit_code:
+        return UNIT_MANAGER
+    return PERMISSIONS.get(user.role, frozenset())
+
+
 def require(user: User | None, permission: str) -> User:
     """`user` if its role grants `permission`, else Forbidden (with a Vietnamese message)."""
     if user is None or not user.active:
         raise Forbidden("Vui lòng đăng nhập.")
-    if permission not in PERMISSIONS.get(user.role, frozenset()):
+    if permission not in granted(user):
         raise Forbidden("Tài khoản của bạn không có quyền thực hiện việc này.")
     return user
 
 
 def can(user: User | None, permission: str) -> bool:
-    return user is not None and user.active and permission in PERMISSIONS.get(user.role, ())
+    return user is not None and user.active and permission in granted(user)
 
 
 def create_user(

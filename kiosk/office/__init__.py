@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth import (
@@ -13,7 +13,6 @@ from ..auth import (
     second_step_user,
     sign_in,
     sign_out,
-    staff_required,
 )
 from ..domain import queue
 from ..domain.identity import (
@@ -120,12 +119,19 @@ def logout() -> WerkzeugResponse:
 
 
 @bp.get("/")
-@staff_required("dossier.read")
 def index() -> Any:
-    if can(current_user(), "agent.work"):  # a bank branch's agent: the branch's dossiers
+    """Where signing in lands: each account on its own work."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("office.login"))
+    if can(user, "agent.work"):  # a bank branch's agent: the branch's dossiers
         return redirect(url_for("agent_portal.worklist"))
-    if not can(current_user(), "counter.work"):  # a processing officer: straight to the work
-        return redirect(url_for("office.dossier_list"))
+    if not can(user, "counter.work"):
+        if can(user, "dossier.read"):  # a processing officer: straight to the work
+            return redirect(url_for("office.dossier_list"))
+        if can(user, "reports.read"):  # a manager of one unit: their reports
+            return redirect(url_for("office.reports"))
+        abort(403)
     return render_template(
         "office/index.html",
         counters=queue.counters(db()),
