@@ -297,6 +297,21 @@ def _pick_address(page: Any, prefix: str) -> None:
     page.select_option(f'select[name="{prefix}.commune_code"]', "21583")
 
 
+def _fill_judicial_record(page: Any, pdf: Path, photo: Path) -> None:
+    """The judicial-record form's own fields and its two papers, as the kiosk and the agent
+    portal both show them."""
+    page.fill('input[name="f.noi_sinh"]', "Gia Lai")
+    page.fill('input[name="f.dan_toc"]', "Kinh")
+    page.fill('input[name="f.quoc_tich"]', "Việt Nam")
+    _pick_address(page, "f.noi_thuong_tru")
+    page.select_option('select[name="f.loai_phieu"]', "Phiếu số 1")
+    page.fill('input[name="f.so_luong_phieu"]', "1")
+    page.select_option('select[name="f.xac_nhan_cam_dam_nhiem"]', "Không")
+    page.fill('textarea[name="f.muc_dich"]', "Bổ sung hồ sơ xin việc")
+    _upload(page, 0, pdf)
+    _upload(page, 1, photo)
+
+
 def _upload(page: Any, index: int | str, path: Path) -> None:
     item = page.locator(f'li.doc[data-doc="{index}"]')
     item.locator("input[type=file]").first.set_input_files(str(path))
@@ -356,16 +371,7 @@ def test_a_dossier_filed_at_the_kiosk_received_at_the_counter_resolved_and_rated
         assert kiosk.input_value('input[name="a.full_name"]') == "Nguyễn Thị Hồng Nhung"
         kiosk.fill('input[name="a.phone"]', "0905123456")
         _pick_address(kiosk, "a")
-        kiosk.fill('input[name="f.noi_sinh"]', "Gia Lai")
-        kiosk.fill('input[name="f.dan_toc"]', "Kinh")
-        kiosk.fill('input[name="f.quoc_tich"]', "Việt Nam")
-        _pick_address(kiosk, "f.noi_thuong_tru")
-        kiosk.select_option('select[name="f.loai_phieu"]', "Phiếu số 1")
-        kiosk.fill('input[name="f.so_luong_phieu"]', "1")
-        kiosk.select_option('select[name="f.xac_nhan_cam_dam_nhiem"]', "Không")
-        kiosk.fill('textarea[name="f.muc_dich"]', "Bổ sung hồ sơ xin việc")
-        _upload(kiosk, 0, pdf)
-        _upload(kiosk, 1, photo)
+        _fill_judicial_record(kiosk, pdf, photo)
         shot(kiosk, "40-kiosk-filing-form")
         kiosk.get_by_text("Xem lại trước khi nộp").tap()
         kiosk.get_by_text("Xem lại hồ sơ trước khi nộp").wait_for()
@@ -596,16 +602,7 @@ def test_an_agent_files_with_consent_and_cash_another_branch_gets_not_found_the_
             agent.get_by_role("button", name="In giấy ủy quyền (A4, PDF)").click()
         opened.value.close()
         _upload(agent, "consent", signed)
-        agent.fill('input[name="f.noi_sinh"]', "Gia Lai")
-        agent.fill('input[name="f.dan_toc"]', "Kinh")
-        agent.fill('input[name="f.quoc_tich"]', "Việt Nam")
-        _pick_address(agent, "f.noi_thuong_tru")
-        agent.select_option('select[name="f.loai_phieu"]', "Phiếu số 1")
-        agent.fill('input[name="f.so_luong_phieu"]', "1")
-        agent.select_option('select[name="f.xac_nhan_cam_dam_nhiem"]', "Không")
-        agent.fill('textarea[name="f.muc_dich"]', "Bổ sung hồ sơ xin việc")
-        _upload(agent, 0, pdf)
-        _upload(agent, 1, photo)
+        _fill_judicial_record(agent, pdf, photo)
         shot(agent, "50-agent-filing-form")
         agent.get_by_role("button", name="Nộp hồ sơ và in giấy tiếp nhận").click()
         agent.wait_for_url("**/agent/dossiers/*")

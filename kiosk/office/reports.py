@@ -19,7 +19,7 @@ from ..domain.dossier_states import LABELS, DossierState
 from ..domain.reports import Period, PeriodError, UnitChoice
 from ..domain.reports import index as service
 from ..domain.reports.period import by_unit, period_report
-from ..domain.reports.queue import queue_stats
+from ..domain.reports.queue import QueueStats, queue_stats
 from ..domain.text import N_
 from ..models import Counter
 from ..web import csv_download, db, render, site_tz
@@ -60,6 +60,40 @@ def _name(choices: list[UnitChoice], code: str) -> str:
     return next((u.name for u in choices if u.code == code), code)
 
 
+def _queue_csv(queue: QueueStats, table: str, name: str) -> Any:
+    """One of the queue's tables as CSV: `hours`, `days`, `services` or `queue_counters`."""
+    if table == "hours":
+        return csv_download(f"so-thu-tu-theo-gio-{name}.csv", ["gio", "so_thu_tu"], queue.by_hour)
+    if table == "days":
+        return csv_download(f"so-thu-tu-theo-ngay-{name}.csv", ["ngay", "so_thu_tu"],
+                            [(d.isoformat(), n) for d, n in queue.by_day])  # fmt: skip
+    rows_t = queue.by_service if table == "services" else queue.by_counter
+    return csv_download(
+        f"thoi-gian-{table}-{name}.csv",
+        ["ma", "ten", "so_thu_tu", "vang_mat", "cho_tb_phut", "cho_p90_phut",
+         "phuc_vu_tb_phut", "phuc_vu_p90_phut"],
+        [(t.key, t.name, t.tickets, t.no_shows, t.wait_avg, t.wait_p90, t.service_avg,
+          t.service_p90) for t in rows_t],
+    )  # fmt: skip
+
+
+def _queue_charts(queue: QueueStats) -> dict[str, Any]:
+    """The queue's charts: tickets per hour and per day, waits per service."""
+    return {
+        "hours": charts.columns([f"{h}h" for h, _n in queue.by_hour],
+                                [(_("Số thứ tự"), [n for _h, n in queue.by_hour])],
+                                title=_("Số thứ tự theo giờ trong ngày")),
+        "days": charts.columns([d.strftime("%d/%m") for d, _n in queue.by_day],
+                               [(_("Số thứ tự"), [n for _d, n in queue.by_day])],
+                               title=_("Số thứ tự theo ngày")),
+        "waits": charts.columns(
+            [t.name for t in queue.by_service],
+            [(_("Chờ trung bình"), [t.wait_avg for t in queue.by_service]),
+             (_("Chờ P90"), [t.wait_p90 for t in queue.by_service])],
+            title=_("Thời gian chờ theo dịch vụ (phút)"), stacked=False),
+    }  # fmt: skip
+
+
 @bp.get("/reports")
 @staff_required("reports.read")
 def reports() -> Any:
@@ -76,16 +110,16 @@ def reports() -> Any:
     per_unit = seen.unit_index
     counters = {c.id: c for c in db().scalars(select(Counter))}
     per_counter = seen.counter_index
-    queue = queue_stats(db(), period, tz)
     table = request.args.get("table", "")
     # A manager confined to a unit sees that unit's line only; the counters and the queue are
-    # the whole center's, so theirs are not shown.
+    # the whole center's, so theirs are neither shown nor computed.
     whole = not report_pages.own_unit()
     if not whole:
         per_unit = {k: v for k, v in per_unit.items() if k == unit.code}
         per_counter = {}
         if table in CENTER_TABLES:
             abort(404)
+    queue = queue_stats(db(), period, tz) if whole else None
     name = f"{unit.code}-{period.start}-{period.end}"
     if table == "period":
         return csv_download(f"bao-cao-ky-{name}.csv", ["chi_tieu", "so_ho_so"],
@@ -110,20 +144,8 @@ def reports() -> Any:
             [(k, label(k), v.total, *(v.groups[g].points for g in service.GROUPS))
              for k, v in rows.items()],
         )  # fmt: skip
-    if table == "hours":
-        return csv_download(f"so-thu-tu-theo-gio-{name}.csv", ["gio", "so_thu_tu"], queue.by_hour)
-    if table == "days":
-        return csv_download(f"so-thu-tu-theo-ngay-{name}.csv", ["ngay", "so_thu_tu"],
-                            [(d.isoformat(), n) for d, n in queue.by_day])  # fmt: skip
-    if table in ("services", "queue_counters"):
-        rows_t = queue.by_service if table == "services" else queue.by_counter
-        return csv_download(
-            f"thoi-gian-{table}-{name}.csv",
-            ["ma", "ten", "so_thu_tu", "vang_mat", "cho_tb_phut", "cho_p90_phut",
-             "phuc_vu_tb_phut", "phuc_vu_p90_phut"],
-            [(t.key, t.name, t.tickets, t.no_shows, t.wait_avg, t.wait_p90, t.service_avg,
-              t.service_p90) for t in rows_t],
-        )  # fmt: skip
+    if queue is not None and table in ("hours", "days", "services", "queue_counters"):
+        return _queue_csv(queue, table, name)
     if table:
         abort(404)
     groups = list(index.groups.values())
@@ -140,17 +162,7 @@ def reports() -> Any:
                                  for k, v in sorted(per_counter.items())],
                                 title=_("Tổng điểm theo quầy (hồ sơ quầy tiếp nhận)"),
                                 maximum=100),
-        "hours": charts.columns([f"{h}h" for h, _n in queue.by_hour],
-                                [(_("Số thứ tự"), [n for _h, n in queue.by_hour])],
-                                title=_("Số thứ tự theo giờ trong ngày")),
-        "days": charts.columns([d.strftime("%d/%m") for d, _n in queue.by_day],
-                               [(_("Số thứ tự"), [n for _d, n in queue.by_day])],
-                               title=_("Số thứ tự theo ngày")),
-        "waits": charts.columns(
-            [t.name for t in queue.by_service],
-            [(_("Chờ trung bình"), [t.wait_avg for t in queue.by_service]),
-             (_("Chờ P90"), [t.wait_p90 for t in queue.by_service])],
-            title=_("Thời gian chờ theo dịch vụ (phút)"), stacked=False),
+        **(_queue_charts(queue) if queue is not None else {}),
     }  # fmt: skip
     return render(
         "office/reports.html", block="dashboard",
