@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = False) -> Flask:
     """Build the app: defaults, then instance/config.py, then KIOSK_* variables, then
     `test_config` (tests only). See `kiosk.app.create_app`."""
     from .app import create_app as build
 
-    return build(test_config)
+    return build(test_config, commands=commands)

@@ -17,9 +17,11 @@ from .storage import make_engine, make_sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = False) -> Flask:
     """Build the app: defaults, then instance/config.py, then KIOSK_* variables, then
-    `test_config` (tests only)."""
+    `test_config` (tests only). In production an app that serves pages refuses to be built
+    while a demo account still signs in; `commands` (the `kiosk` command) builds it anyway, as
+    the command that puts that right needs it (`kiosk serve` checks for itself)."""
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
         "KIOSK_INSTANCE_PATH"
     )
@@ -44,6 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        # Production is served over HTTPS (a proxy in front ends TLS): the cookie never travels
+        # in clear; site.security_headers adds HSTS.
+        SESSION_COOKIE_SECURE=cfg.is_production(app.config),
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         # CSRF tokens live as long as the session: a counter screen stays open all day.
         WTF_CSRF_TIME_LIMIT=None,
@@ -86,4 +91,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .cli import register
 
     register(app)
+    if cfg.is_production(app.config) and not commands:
+        refuse_published_accounts(app)
     return app
+
+
+def refuse_published_accounts(app: Flask) -> None:
+    """ConfigError when a demo account still signs in with its published password (production
+    must not serve with one), naming the command that locks them."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from .cli.catalog import DEMO_ACCOUNTS
+    from .domain.identity import published_accounts
+
+    session = app.extensions["kiosk.sessionmaker"]()
+    try:
+        names = [u.username for u in published_accounts(session, [a[:2] for a in DEMO_ACCOUNTS])]
+    except (OperationalError, ProgrammingError):  # no tables yet: `kiosk init-db` comes first
+        names = []
+    finally:
+        session.close()
+    if names:
+        raise cfg.ConfigError(
+            f"KIOSK_ENV=production: the demo accounts {', '.join(names)} still sign in with "
+            "the passwords published in the README. Lock them with: kiosk users lock --demo "
+            "(or give one a new password with: kiosk users password NAME)"
+        )

@@ -1,5 +1,17 @@
 """Who is asking: a signed-in staff member (session cookie) or another system (bearer token).
 
+Sessions are Flask's signed cookies, made endable on the server by one number per account,
+`User.session_epoch`: a session records the epoch it was signed in under, and every request
+compares it with the account's (on the row already read to know who is asking). Signing out,
+changing or resetting the password and locking the account raise the epoch, so every copy of
+every cookie of that account stops working at once. This is the simplest sound design: no
+session table to write on each request or to sweep, nothing to forget to delete. Its price:
+signing out on one screen signs the account out on its others too, which for staff who leave
+a desk is the safer reading. API bearer tokens are separate and unaffected.
+
+An account whose password someone else set (`User.must_change_password`) is signed in, but
+every staff page sends it to the password page first (`password_change_gate`).
+
 CSRF: every form and htmx request under the staff surfaces carries the session's token
 (Flask-WTF checks it). The JSON API is exempt for bearer tokens, which a browser never sends
 by itself; a browser session using the API must send the token in X-CSRFToken.
@@ -8,7 +20,6 @@ by itself; a browser session using the API must send the token in X-CSRFToken.
 from __future__ import annotations
 
 import functools
-import hashlib
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -16,9 +27,10 @@ from urllib.parse import urlencode
 
 from flask import current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.validators import ValidationError
 
-from .domain.identity import BRANCH_ROLES, TOTP_ROLES, can, user_for_token
+from .domain.identity import BRANCH_ROLES, TOTP_ROLES, can, end_sessions, user_for_token
 from .models import User
 from .web import db
 
@@ -42,9 +54,9 @@ def current_user() -> User | None:
         user = user_for_token(db(), token)
     elif (uid := session.get("user_id")) is not None:
         user = db().get(User, uid)
-        if user is not None and (not user.active or session.get("pw") != _fingerprint(user)):
-            # Deactivated, or the password changed since this session signed in.
-            session.clear()
+        if user is not None and (not user.active or session.get("epoch") != user.session_epoch):
+            # Locked, or ended since it signed in (sign-out, password change): see the top.
+            sign_out()
             user = None
         elif user is not None and user.role in IDLE_ROLES and _idle_too_long():
             sign_out()
@@ -67,18 +79,12 @@ def _idle_too_long() -> bool:
     return bool(idle) and (not isinstance(seen, int) or time.time() - seen > idle)
 
 
-def _fingerprint(user: User) -> str:
-    """Changes when the password does; reveals nothing of the hash (the cookie is signed,
-    not encrypted)."""
-    return hashlib.sha256(b"session:" + user.password_hash.encode()).hexdigest()[:16]
-
-
 def sign_in(user: User) -> None:
     """Start a fresh session for `user`, keeping nothing of the one before but the language."""
     lang = session.get("lang")
     session.clear()
     session["user_id"] = user.id
-    session["pw"] = _fingerprint(user)
+    session["epoch"] = user.session_epoch
     session["seen"] = int(time.time())
     if lang:
         session["lang"] = lang
@@ -112,7 +118,13 @@ def second_step_user() -> User | None:
     return user if user is not None and user.active else None
 
 
-def sign_out() -> None:
+def sign_out(everywhere: bool = False) -> None:
+    """End this browser's session; `everywhere` (the sign-out button) ends every session of
+    the account on the server too, so a copy of the cookie is worth nothing."""
+    user = current_user() if everywhere else None
+    if user is not None and bearer_token() is None:
+        end_sessions(db(), user)
+        db().commit()
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -127,6 +139,33 @@ def check_api_csrf() -> None:
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except ValidationError as exc:
             raise CSRFError(str(exc)) from exc
+
+
+#: Pages an account that must change its password may still open.
+PASSWORD_FREE = frozenset(
+    {"office.login", "office.login_totp", "office.logout", "office.password", "static"}
+)
+#: The blueprints whose pages are staff pages (and the API, for a browser's session).
+GATED = frozenset({"office", "agent_portal", "api"})
+
+
+def password_change_gate() -> WerkzeugResponse | tuple[Any, int] | None:
+    """Before any staff page: an account whose password someone else set is sent to choose its
+    own (the API, for a browser's session, answers 403); a bearer token is not asked."""
+    if request.blueprint not in GATED or request.endpoint in PASSWORD_FREE:
+        return None
+    if bearer_token() is not None or session.get("user_id") is None:
+        return None
+    user = current_user()
+    if user is None or not user.must_change_password:
+        return None
+    if request.blueprint == "api":
+        from .site import api_error
+
+        return api_error(403, "password_change_required",
+                         "Vui lòng đổi mật khẩu trước khi tiếp tục.")  # fmt: skip
+    target = request.full_path.rstrip("?")
+    return redirect(url_for("office.password") + "?" + urlencode({"next": target}))
 
 
 def staff_required(permission: str) -> Callable[[F], F]:
@@ -151,6 +190,6 @@ def staff_required(permission: str) -> Callable[[F], F]:
 
 
 __all__ = [
-    "CSRFError", "begin_second_step", "current_user", "second_step_user", "sign_in",
-    "sign_out", "staff_required",
+    "CSRFError", "begin_second_step", "current_user", "password_change_gate",
+    "second_step_user", "sign_in", "sign_out", "staff_required",
 ]  # fmt: skip

@@ -17,8 +17,15 @@ from printers.transports.policy import AddressPolicy, parse_ports
 #: Every setting, its default and what it is for. The README's settings table is checked
 #: against this registry by the tests, so a new setting cannot go undocumented.
 SETTINGS: dict[str, tuple[Any, str]] = {
-    "ENV": ("development", "`production` refuses to start without a SECRET_KEY"),
-    "SECRET_KEY": (None, "signs sessions and CSRF tokens; required in production"),
+    "ENV": (
+        "development",
+        "`production` refuses to start with a missing, short or known SECRET_KEY or with a demo "
+        "account that still signs in, and sends cookies over HTTPS only, with HSTS",
+    ),
+    "SECRET_KEY": (
+        None,
+        "signs sessions and CSRF tokens; in production at least 32 characters, random",
+    ),
     "DATABASE_URL": (None, "SQLAlchemy URL; empty means SQLite at instance/kiosk.db"),
     "SITE_CODE": ("000.00.01.H29", "the receiving agency's identifier code (Circular 01/2018)"),
     "SITE_NAME": (
@@ -143,17 +150,53 @@ def printer_policy(config: dict[str, Any], instance_path: str) -> AddressPolicy:
     return AddressPolicy(Path(instance_path), tuple(Path(str(d)) for d in dirs), ports)
 
 
+#: How to make a good key, for the messages.
+MAKE_KEY = "export KIOSK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
+#: The shortest key production accepts: anyone who guesses the key forges any session.
+MIN_SECRET_KEY = 32
+#: Keys seen in examples, tests and this repository's own defaults: never good in production.
+KNOWN_KEYS = frozenset(
+    {
+        "changeme", "change-me", "change_me", "secret", "secret-key", "secretkey", "dev",
+        "development", "test", "test-secret", "testing", "x", "bench", "kiosk", "password",
+        "default", "insecure", "your-secret-key", "replace-me", "please-change-me",
+    }
+)  # fmt: skip
+
+
+def is_production(config: dict[str, Any]) -> bool:
+    return str(config.get("ENV") or "").strip().lower() == "production"
+
+
+def weak_secret_key(key: object) -> str | None:
+    """Why `key` must not sign production's sessions, or None when it may."""
+    text = str(key or "")
+    if not text:
+        return "KIOSK_SECRET_KEY is not set"
+    if text.strip().lower() in KNOWN_KEYS:
+        return "KIOSK_SECRET_KEY is a known example value"
+    if len(text) < MIN_SECRET_KEY:
+        return f"KIOSK_SECRET_KEY is shorter than {MIN_SECRET_KEY} characters"
+    if len(set(text)) < 8:
+        return "KIOSK_SECRET_KEY repeats a few characters (it must be random)"
+    return None
+
+
 def ensure_secret_key(config: dict[str, Any], instance_path: str) -> None:
-    """Fill SECRET_KEY: required in production, generated once and kept in the instance folder
-    in development so sessions survive a restart."""
+    """Fill SECRET_KEY: in production it must be given, long and not a known value (a guessed
+    key forges any session, the second step of signing in included); in development it is
+    generated once and kept in the instance folder so sessions survive a restart."""
+    if is_production(config):
+        problem = weak_secret_key(config.get("SECRET_KEY"))
+        if problem:
+            raise ConfigError(
+                f"{problem}. In production the secret key must be at least {MIN_SECRET_KEY} "
+                "random characters from the environment or instance/config.py, for example: "
+                + MAKE_KEY
+            )
+        return
     if config.get("SECRET_KEY"):
         return
-    if config.get("ENV") == "production":
-        raise ConfigError(
-            "KIOSK_SECRET_KEY is not set. In production the secret key must come from the "
-            "environment or instance/config.py, for example: "
-            "export KIOSK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
-        )
     key_file = Path(instance_path) / "secret_key"
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)

@@ -225,6 +225,17 @@ class User(Base):
     #: The TOTP secret (RFC 6238) of a second factor, once enrolled or while enrolling.
     totp_secret: Mapped[str] = mapped_column(String(64), default="", server_default="")
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The time-step (RFC 6238 counter) of the last TOTP code accepted: a code is accepted once,
+    #: and only a newer step's code after it.
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Raised to end every session of the account (sign-out, password change, lock): a session
+    #: carries the value it was signed in under and ends when they differ (`kiosk.auth`).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The password was set by someone else (created or reset by another person): the account
+    #: must choose its own before any staff page opens.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class Branch(Base):
@@ -268,6 +279,8 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
+    #: Which step failed: "password", or "totp" (the second factor, counted on its own).
+    step: Mapped[str] = mapped_column(String(16), default="password", server_default="password")
 
 
 class Service(Base):

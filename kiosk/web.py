@@ -147,3 +147,20 @@ def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
     resp = current_app.response_class("\ufeff" + buf.getvalue(), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f"attachment; filename={filename}"
     return resp
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Where a `next` parameter may send the browser: a path of this site, else `default`
+    (the kiosk's home). Every `next` of the app (sign-in, the language switch, the password
+    page) goes through here.
+
+    Browsers drop tabs and newlines anywhere in a URL and read a backslash as a slash, so
+    `/\\t/evil.example` or `/\\\\evil.example` would leave the site: a control character, a
+    space or a backslash anywhere sends home, as does anything not starting with one `/`.
+    """
+    home = default or url_for("kiosk.home")
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return home
+    if target.startswith("//") or any(c < " " or c in "\x7f\\ " for c in target):
+        return home
+    return target

@@ -294,6 +294,14 @@ def sign_in(client: FlaskClient, name: str, password: str) -> Any:
     )
 
 
+def change_password(client: FlaskClient, current: str, new: str) -> Any:
+    """The signed-in account chooses its own password (`/office/password`), as one whose
+    password someone else set must before any other page opens."""
+    token = csrf(client, "/office/password")
+    return client.post("/office/password", data={"current": current, "new": new,
+                       "repeat": new, "csrf_token": token})  # fmt: skip
+
+
 # --- real files for uploads ---------------------------------------------------------------
 
 

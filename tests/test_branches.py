@@ -88,8 +88,8 @@ def test_a_supervisor_enrols_a_second_factor_once_then_needs_it(
                                                  "code": pyotp.TOTP(secret).now()})  # fmt: skip
     assert wrong.status_code == 401 and "không đúng" in text(wrong)
     assert "<svg" not in text(wrong)  # a failed try does not show the QR again
-    ok = api.post("/office/login/totp", data={"csrf_token": token,
-                                              "code": pyotp.TOTP(secret2).now()})  # fmt: skip
+    first = pyotp.TOTP(secret2).now()
+    ok = api.post("/office/login/totp", data={"csrf_token": token, "code": first})
     assert ok.status_code == 302
     user = db_session.scalar(select(User).where(User.username == "kiemsoat"))
     db_session.refresh(user)
@@ -100,8 +100,12 @@ def test_a_supervisor_enrols_a_second_factor_once_then_needs_it(
     step = text(api.get("/office/login/totp"))
     assert "<svg" not in step and "Nhập mã 6 số" in step
     token = csrf(api, "/office/login")
+    # A code is good once: the one that enrolled does not sign in again; the next one does.
+    replay = api.post("/office/login/totp", data={"csrf_token": token, "code": first})
+    assert replay.status_code == 401 and "đã được dùng" in text(replay)
+    following = pyotp.TOTP(secret2).at(time.time() + 30)
     assert api.post("/office/login/totp", data={"csrf_token": token,
-                    "code": pyotp.TOTP(secret2).now()}).status_code == 302  # fmt: skip
+                    "code": following}).status_code == 302  # fmt: skip
 
 
 def test_wrong_codes_brake_like_wrong_passwords(api: FlaskClient, db_session: Session) -> None:

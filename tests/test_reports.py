@@ -26,7 +26,7 @@ from kiosk.domain.reports.period import FIELDS, by_unit, period_report
 from kiosk.domain.reports.queue import queue_stats
 from kiosk.models import Channel, Dossier, Payment, Procedure, Rating, Ticket, Upload
 
-from .conftest import page_text, sign_in, token_for, valid
+from .conftest import change_password, page_text, sign_in, token_for, valid
 
 SITE = "000.00.01.H29"
 NOW = dt.datetime(2026, 11, 20, 3, 0)  # UTC: 10:00 in Gia Lai, the month after
@@ -390,6 +390,9 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
         create_user(db_session, "x2", "mat-khau-dai-9", "officer", unit_code="STP")
     office = floor.test_client()
     landed = sign_in(office, "stp", "mat-khau-dai-9")
+    # The command chose the password: the manager chooses their own before anything else.
+    assert office.get("/office/reports").headers["Location"].startswith("/office/password")
+    assert change_password(office, "mat-khau-dai-9", "cua-rieng-stp-2026").status_code == 303
     # Signed in, they land on their reports; nothing else of the center is theirs.
     assert office.get(landed.headers["Location"]).headers["Location"].endswith("/office/reports")
     some = db_session.scalars(select(Dossier).where(Dossier.unit == "STP")).first()

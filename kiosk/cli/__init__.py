@@ -29,11 +29,17 @@ def register(app: Flask) -> None:
 
 
 def main() -> None:
+    import functools
+
     from .. import create_app
 
-    FlaskGroup(create_app=create_app, add_version_option=False, load_dotenv=False)(
-        prog_name="kiosk"
-    )
+    # Built for commands: production's refusal of demo accounts must not stop the command that
+    # locks them (`kiosk serve` checks before it serves).
+    FlaskGroup(
+        create_app=functools.partial(create_app, commands=True),
+        add_version_option=False,
+        load_dotenv=False,
+    )(prog_name="kiosk")
 
 
 __all__ = ["DEMO_CATALOG", "main", "register"]

@@ -1,4 +1,5 @@
-"""`kiosk users create NAME --role ROLE [--branch CODE] [--unit CODE]`, `kiosk tokens create
+"""`kiosk users create NAME --role ROLE [--branch CODE] [--unit CODE]`, `kiosk users password
+NAME`, `kiosk users lock NAME... | --demo`, `kiosk users unlock NAME`, `kiosk tokens create
 NAME`, `kiosk branches create CODE --bank BANK --name NAME [--commune CODE]` and `kiosk
 branches printer CODE URL [--profile P]`."""
 
@@ -43,20 +44,90 @@ def users_create(name: str, role: str, full_name: str, branch: str | None, unit:
     """Create the account NAME; the password is read from standard input."""
     from ..domain.identity import IdentityError, create_user
 
-    if sys.stdin.isatty():
-        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password()
     session = open_session()
     try:
-        user = create_user(
-            session, name, password, role, full_name, branch_code=branch, unit_code=unit
-        )
+        # Whoever runs the command chose the password: the owner chooses their own at first.
+        user = create_user(session, name, password, role, full_name, branch_code=branch,
+                           unit_code=unit, must_change_password=True)  # fmt: skip
     except IdentityError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         session.close()
     click.echo(f"Đã tạo tài khoản {user.username} ({user.role}).")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users.command("password")
+@click.argument("name")
+def users_password(name: str) -> None:
+    """Give account NAME a new password (read from standard input), e.g. when it is forgotten:
+    its sessions end, and it must choose its own at the next sign-in."""
+    from ..domain.identity import IdentityError, reset_password
+
+    password = _read_password()
+    session = open_session()
+    try:
+        user = reset_password(session, name, password)
+    except IdentityError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        session.close()
+    click.echo(f"Đã đặt mật khẩu mới cho {user.username}; lần đăng nhập tới phải đổi mật khẩu.")
+
+
+@users.command("lock")
+@click.argument("names", nargs=-1)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="also every demo account that still signs in with its published password (what "
+    "production refuses to start with)",
+)
+def users_lock(names: tuple[str, ...], demo: bool) -> None:
+    """Lock the accounts NAMES (and with --demo the demo accounts): they cannot sign in, and
+    their sessions end. Nothing is deleted: their records and audit entries stay theirs."""
+    _set_active(names, demo, active=False)
+
+
+@users.command("unlock")
+@click.argument("names", nargs=-1, required=True)
+def users_unlock(names: tuple[str, ...]) -> None:
+    """Unlock the accounts NAMES."""
+    _set_active(names, False, active=True)
+
+
+def _set_active(names: tuple[str, ...], demo: bool, active: bool) -> None:
+    from sqlalchemy import select
+
+    from ..domain.identity import published_accounts, set_active_by_operator
+    from ..models import User
+    from .catalog import DEMO_ACCOUNTS
+
+    if not names and not demo:
+        raise click.UsageError("Nêu tên tài khoản, hoặc --demo.")
+    session = open_session()
+    try:
+        found = []
+        for name in names:
+            user = session.scalar(select(User).where(User.username == name.strip()))
+            if user is None:
+                raise click.ClickException(f"Không có tài khoản {name}.")
+            found.append(user)
+        if demo:
+            found += published_accounts(session, [a[:2] for a in DEMO_ACCOUNTS])
+        for user in found:
+            set_active_by_operator(session, user, active)
+            click.echo(f"Đã {'mở khóa' if active else 'khóa'} tài khoản {user.username}.")
+        if not found:
+            click.echo("Không còn tài khoản mẫu nào đăng nhập được bằng mật khẩu công bố.")
+    finally:
+        session.close()
 
 
 tokens = AppGroup("tokens", help="API tokens for other systems.")

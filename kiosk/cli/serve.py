@@ -64,6 +64,14 @@ def serve(
             f"KIOSK_MAX_STREAMS ({streams}) phải nhỏ hơn --worker-connections "
             f"({worker_connections}), để còn chỗ cho kiosk và các quầy."
         )
+    from ..app import refuse_published_accounts
+    from ..config import ConfigError, is_production
+
+    if is_production(current_app.config):
+        try:
+            refuse_published_accounts(current_app._get_current_object())  # type: ignore[attr-defined]
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
     from .dossiers import sweep_uploads
 
     done, _ = sweep_uploads()  # before any worker: what a crash left is put right first

@@ -68,6 +68,8 @@ ACTIONS = {
     "user.create": N_("Tạo tài khoản"),
     "user.lock": N_("Khóa tài khoản"),
     "user.unlock": N_("Mở khóa tài khoản"),
+    "user.password": N_("Đổi mật khẩu"),
+    "user.password_reset": N_("Đặt lại mật khẩu"),
     "branch.create": N_("Tạo chi nhánh"),
     "branch.printer": N_("Đặt máy in của chi nhánh"),
 }

@@ -2,6 +2,15 @@
 
 Roles are checked here, in the domain, so a view that forgets a check still cannot act: every
 domain function that changes the queue takes the acting user and calls `require`.
+
+Passwords: argon2; an account whose password someone else set (`kiosk users create`, a
+supervisor's or the admin's page, `kiosk users password`) must choose its own at the next
+sign-in (`User.must_change_password`). The demo accounts and the tests' accounts, made by
+`create_user` without that flag, are not asked to: the demo's passwords are published anyway
+and production refuses to start while one still signs in (`published_accounts`).
+
+Sessions end server-side when the account's `session_epoch` is raised: on sign-out, a password
+change or reset, and a lock (`end_sessions`; `kiosk.auth` compares it on every request).
 """
 
 from __future__ import annotations
@@ -9,10 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,10 +97,26 @@ BRANCH_ROLES = frozenset({"agent", "supervisor"})
 TOTP_ROLES = frozenset({"supervisor", "admin"})
 TOTP_ISSUER = "Kiosk mot cua"
 
-#: Sign-in brake: this many failures for one account within the window lock it for the window.
+#: Sign-in brake. Wrong passwords count per account *and* client address: MAX_FAILURES of
+#: them within the window stop that address from trying that account for the window, while
+#: the owner signing in from another address is not stopped, so a stranger cannot lock anyone
+#: out. An address with MAX_ADDRESS_FAILURES failures over any accounts (one password tried
+#: on many names) is stopped for the window as well.
 MAX_FAILURES = 5
+MAX_ADDRESS_FAILURES = 30
 FAILURE_WINDOW = dt.timedelta(minutes=15)
+#: Wrong second-factor codes count per account, on their own: a right password does not clear
+#: them. This many within the window lock the account's second step for the window; only
+#: someone who knows the password reaches that step, so no stranger can cause it.
+MAX_TOTP_FAILURES = 5
 MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+
+LOCKED = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
+TOTP_LOCKED = (
+    "Nhập sai mã xác thực quá nhiều lần: bước xác thực hai lớp của tài khoản tạm khóa 15 phút. "
+    "Vui lòng thử lại sau hoặc liên hệ quản trị viên."
+)
 
 
 class IdentityError(ValueError):
@@ -129,17 +155,20 @@ def create_user(
     full_name: str = "",
     branch_code: str | None = None,
     unit_code: str = "",
+    *,
+    must_change_password: bool = False,
 ) -> User:
     """A new account with an argon2 hash of `password`; IdentityError when it cannot be. An
     agent or supervisor belongs to a bank branch; the center's staff to none. A manager may be
-    confined to one unit's reports (a department's or a commune's code, `kiosk.domain.units`)."""
+    confined to one unit's reports (a department's or a commune's code, `kiosk.domain.units`).
+    `must_change_password`: the password was chosen by someone else (a supervisor, the admin,
+    the command line), so the account must choose its own at its first sign-in."""
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise IdentityError("Tên đăng nhập phải có 1–64 ký tự và không có khoảng trắng.")
     if role not in ROLES:
         raise IdentityError(f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD:
-        raise IdentityError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.")
+    _check_length(password)
     branch = (branch_code or "").strip().upper() or None
     if role in BRANCH_ROLES and branch is None:
         raise IdentityError("Tài khoản đại lý hoặc kiểm soát viên cần chi nhánh (--branch).")
@@ -161,6 +190,7 @@ def create_user(
         created_at=utcnow(),
         branch_code=branch,
         unit_code=unit,
+        must_change_password=must_change_password,
     )
     session.add(user)
     try:
@@ -178,7 +208,8 @@ def add_agent(
     require(supervisor, "branch.supervise")
     if not supervisor.branch_code:
         raise IdentityError("Tài khoản kiểm soát viên chưa thuộc chi nhánh nào.")
-    user = create_user(session, username, password, "agent", full_name, supervisor.branch_code)
+    user = create_user(session, username, password, "agent", full_name, supervisor.branch_code,
+                       must_change_password=True)  # fmt: skip
     audit.record(session, supervisor, "user.create", branch=supervisor.branch_code,
                  detail=f"đại lý {user.username}")  # fmt: skip
     session.commit()
@@ -199,11 +230,24 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> User:
         require(actor, "branch.supervise")
         if user.role != "agent" or user.branch_code != actor.branch_code:
             raise Forbidden("Chỉ khóa, mở tài khoản đại lý của chi nhánh mình.")
+    _set_active(session, actor, user, active)
+    return user
+
+
+def set_active_by_operator(session: Session, user: User, active: bool) -> User:
+    """Lock or unlock an account from the machine's command line (`kiosk users lock`), which
+    answers to no role: whoever runs it already holds the database."""
+    _set_active(session, None, user, active)
+    return user
+
+
+def _set_active(session: Session, actor: User | None, user: User, active: bool) -> None:
     user.active = active
+    if not active:  # its sessions end now, and stay ended if it is unlocked later
+        end_sessions(session, user)
     audit.record(session, actor, "user.unlock" if active else "user.lock",
                  branch=user.branch_code or "", detail=user.username)  # fmt: skip
     session.commit()
-    return user
 
 
 def authenticate(
@@ -215,40 +259,138 @@ def authenticate(
 ) -> User:
     """The account if the password is right; IdentityError otherwise, or while locked.
 
-    After MAX_FAILURES wrong passwords within FAILURE_WINDOW the account refuses every try,
-    the right one included, until the window has passed.
+    After MAX_FAILURES wrong passwords for this account from this client address within
+    FAILURE_WINDOW, that address is refused every try, the right one included, until the window
+    has passed; the same account from another address is not (see MAX_FAILURES).
     """
     now = now or utcnow()
-    username = username.strip()
-    since = now - FAILURE_WINDOW
-    failures = session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == username, LoginFailure.at > since)
-    )
-    if (failures or 0) >= MAX_FAILURES:
-        raise IdentityError(
-            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
-        )
+    username = username.strip()[:64]
+    if _password_locked(session, username, remote_addr, now):
+        raise IdentityError(LOCKED)
     user = session.scalar(select(User).where(User.username == username))
     ok = False
     if user is not None and user.active:
-        try:
-            ok = _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
+        ok = _password_ok(user, password)
     else:
         # Spend the same time on an unknown name, so timing does not reveal which names exist.
         _hasher.hash(password)
     if not ok or user is None:
-        session.add(LoginFailure(username=username[:64], remote_addr=remote_addr[:64], at=now))
-        session.commit()
+        _failed(session, username, remote_addr, "password", now)
         raise IdentityError("Tên đăng nhập hoặc mật khẩu không đúng.")
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    # This address's wrong passwords for this account are forgiven; nothing else is (another
+    # address's, or the second factor's, which a right password must not clear).
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.username == username,
+            LoginFailure.remote_addr == remote_addr[:64],
+            LoginFailure.step == "password",
+        )
+    )
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     session.commit()
     return user
+
+
+def _password_ok(user: User, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _failures(session: Session, since: dt.datetime, step: str, **match: str) -> int:
+    q = select(func.count()).select_from(LoginFailure)
+    q = q.where(LoginFailure.step == step, LoginFailure.at > since)
+    for column, value in match.items():
+        q = q.where(getattr(LoginFailure, column) == value)
+    return int(session.scalar(q) or 0)
+
+
+def _password_locked(session: Session, username: str, remote_addr: str, now: dt.datetime) -> bool:
+    """Whether `remote_addr` may not try a password for `username` now (see MAX_FAILURES)."""
+    since, addr = now - FAILURE_WINDOW, remote_addr[:64]
+    pair = _failures(session, since, "password", username=username, remote_addr=addr)
+    return (
+        pair >= MAX_FAILURES
+        or _failures(session, since, "password", remote_addr=addr) >= MAX_ADDRESS_FAILURES
+    )
+
+
+def _check_length(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise IdentityError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.")
+    if len(password) > MAX_PASSWORD:
+        raise IdentityError(f"Mật khẩu dài quá {MAX_PASSWORD} ký tự.")
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of `user` (in the caller's transaction): its epoch moves on, and a
+    session signed in under an older one is refused from the next request on."""
+    session.execute(
+        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+    )
+
+
+def change_password(
+    session: Session,
+    user: User,
+    current: str,
+    new: str,
+    repeat: str,
+    remote_addr: str = "",
+    now: dt.datetime | None = None,
+) -> User:
+    """A staff member changes their own password: the current one is required (a wrong one
+    counts as a failed sign-in), the new one is long enough, typed twice alike, and differs.
+    Every session of the account ends; the caller signs the asking one in again."""
+    now = now or utcnow()
+    if _password_locked(session, user.username, remote_addr, now):
+        raise IdentityError(LOCKED)
+    if not _password_ok(user, current):
+        _failed(session, user.username, remote_addr, "password", now)
+        raise IdentityError("Mật khẩu hiện tại không đúng.")
+    if new != repeat:
+        raise IdentityError("Hai lần nhập mật khẩu mới không giống nhau.")
+    _check_length(new)
+    if new == current:
+        raise IdentityError("Mật khẩu mới phải khác mật khẩu hiện tại.")
+    if new.strip().casefold() == user.username.casefold():
+        raise IdentityError("Mật khẩu không được trùng tên đăng nhập.")
+    user.password_hash = _hasher.hash(new)
+    user.must_change_password = False
+    end_sessions(session, user)
+    audit.record(session, user, "user.password", branch=user.branch_code or "",
+                 detail=user.username)  # fmt: skip
+    session.commit()
+    return user
+
+
+def reset_password(session: Session, username: str, new: str) -> User:
+    """Give `username` a new password from the command line (`kiosk users password`): its
+    sessions end and it must choose its own at the next sign-in."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise IdentityError(f"Không có tài khoản {username}.")
+    _check_length(new)
+    user.password_hash = _hasher.hash(new)
+    user.must_change_password = True
+    end_sessions(session, user)
+    audit.record(session, None, "user.password_reset", branch=user.branch_code or "",
+                 detail=user.username)  # fmt: skip
+    session.commit()
+    return user
+
+
+def published_accounts(session: Session, known: Iterable[tuple[str, str]]) -> list[User]:
+    """The active accounts that still sign in with a published password (`known`: name and
+    password pairs, the demo's): what production must not start with."""
+    found = []
+    for name, password in known:
+        user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
+        if user is not None and _password_ok(user, password):
+            found.append(user)
+    return found
 
 
 def _digest(token: str) -> str:
@@ -296,42 +438,78 @@ def start_totp(session: Session, user: User) -> tuple[str, str]:
     return user.totp_secret, uri
 
 
-def _totp_ok(user: User, code: str) -> bool:
+def _totp_step(user: User, code: str, now: dt.datetime) -> int | None:
+    """The time-step whose code `code` is (the current one or either neighbour, for clocks a
+    little apart), or None."""
     import pyotp
+    from pyotp.utils import strings_equal
 
     code = (code or "").strip().replace(" ", "")
     if not user.totp_secret or not code.isdigit() or len(code) != 6:
-        return False
-    return bool(pyotp.TOTP(user.totp_secret).verify(code, valid_window=1))
+        return None
+    totp = pyotp.TOTP(user.totp_secret)
+    current = int(totp.timecode(now.replace(tzinfo=dt.UTC)))
+    for step in (current - 1, current, current + 1):
+        if strings_equal(code, str(totp.generate_otp(step))):
+            return step
+    return None
 
 
-def confirm_totp(session: Session, user: User, code: str, remote_addr: str = "") -> None:
+def _second_factor(
+    session: Session, user: User, code: str, remote_addr: str, now: dt.datetime | None,
+    wrong: str = "Mã xác thực không đúng.",
+) -> None:  # fmt: skip
+    """Accept `code` once: IdentityError while the second step is locked, for a wrong code,
+    and for a code whose time-step is not newer than the last one accepted (a replay), which
+    count as failures of the second step."""
+    now = now or utcnow()
+    if _failures(session, now - FAILURE_WINDOW, "totp", username=user.username) >= (
+        MAX_TOTP_FAILURES
+    ):
+        raise IdentityError(TOTP_LOCKED)
+    step = _totp_step(user, code, now)
+    if step is None:
+        _failed(session, user.username, remote_addr, "totp", now)
+        raise IdentityError(wrong)
+    # One conditional write, so two requests racing with the same code cannot both pass.
+    took = session.execute(
+        update(User)
+        .where(User.id == user.id, User.totp_last_step < step)
+        .values(totp_last_step=step)
+    )
+    if took.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        _failed(session, user.username, remote_addr, "totp", now)
+        raise IdentityError("Mã xác thực này đã được dùng. Vui lòng đợi mã mới trong ứng dụng.")
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.username == user.username, LoginFailure.step == "totp"
+        )
+    )
+
+
+def confirm_totp(
+    session: Session, user: User, code: str, remote_addr: str = "", now: dt.datetime | None = None
+) -> None:
     """Turn the second factor on once the app shows the right code; IdentityError if not."""
-    if not _totp_ok(user, code):
-        _failed(session, user.username, remote_addr)
-        raise IdentityError("Mã xác thực không đúng. Quét lại mã QR hoặc đợi mã mới.")
+    wrong = "Mã xác thực không đúng. Quét lại mã QR hoặc đợi mã mới."
+    _second_factor(session, user, code, remote_addr, now, wrong=wrong)
     user.totp_enabled = True
     session.commit()
 
 
-def check_totp(session: Session, user: User, code: str, remote_addr: str = "") -> None:
-    """The second step of signing in. A wrong code counts as a failed sign-in (the same
-    brake as passwords); IdentityError says so."""
-    since = utcnow() - FAILURE_WINDOW
-    failures = session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == user.username, LoginFailure.at > since)
-    )
-    if (failures or 0) >= MAX_FAILURES:
-        raise IdentityError(
-            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
-        )
-    if not _totp_ok(user, code):
-        _failed(session, user.username, remote_addr)
-        raise IdentityError("Mã xác thực không đúng.")
+def check_totp(
+    session: Session, user: User, code: str, remote_addr: str = "", now: dt.datetime | None = None
+) -> None:
+    """The second step of signing in: the code must be right and not used before; wrong codes
+    count per account on their own and lock this step after MAX_TOTP_FAILURES."""
+    _second_factor(session, user, code, remote_addr, now)
+    session.commit()
 
 
-def _failed(session: Session, username: str, remote_addr: str) -> None:
-    session.add(LoginFailure(username=username[:64], remote_addr=remote_addr[:64], at=utcnow()))
+def _failed(
+    session: Session, username: str, remote_addr: str, step: str, now: dt.datetime | None = None
+) -> None:
+    session.add(LoginFailure(username=username[:64], remote_addr=remote_addr[:64],
+                             at=now or utcnow(), step=step))  # fmt: skip
     session.commit()

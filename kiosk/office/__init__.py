@@ -16,17 +16,19 @@ from ..auth import (
 )
 from ..domain import queue
 from ..domain.identity import (
+    MIN_PASSWORD,
     Forbidden,
     IdentityError,
     authenticate,
     can,
+    change_password,
     check_totp,
     confirm_totp,
     needs_totp,
     start_totp,
 )
 from ..qr import qr_svg
-from ..web import db
+from ..web import db, safe_next
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
@@ -54,9 +56,7 @@ def forbidden_page(_exc: Exception) -> tuple[str, int]:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("office.index")
+    return safe_next(target, url_for("office.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -114,8 +114,38 @@ def login_totp() -> Any:
 
 @bp.post("/logout")
 def logout() -> WerkzeugResponse:
-    sign_out()
+    """Sign out, on the server too: every copy of this account's session cookie stops
+    working (`kiosk.auth`)."""
+    sign_out(everywhere=True)
     return redirect(url_for("office.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password() -> Any:
+    """A staff member changes their own password (any role, the agents' too): the current one,
+    the new one twice. Every other session of the account ends; this one goes on. An account
+    whose password someone else set is sent here before any other page (`kiosk.auth`)."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("office.login", next=request.full_path.rstrip("?")))
+    error = ""
+    if request.method == "POST":
+        f = request.form
+        try:
+            change_password(
+                db(), user, f.get("current", "")[:300], f.get("new", "")[:300],
+                f.get("repeat", "")[:300], request.remote_addr or "",
+            )  # fmt: skip
+        except IdentityError as exc:
+            error = str(exc)
+        else:
+            sign_in(user)  # under the new epoch: this session stays, the others end
+            return redirect(url_for("office.password", done=1, next=request.args.get("next")), 303)
+    return render_template(
+        "office/password.html", user=user, error=error, forced=user.must_change_password,
+        done=request.method == "GET" and request.args.get("done") == "1",
+        next_url=_safe_next(request.args.get("next")), min_length=MIN_PASSWORD,
+    ), (400 if error else 200)  # fmt: skip
 
 
 @bp.get("/")

@@ -53,6 +53,7 @@ def branches_page() -> Any:
                 user = identity.create_user(
                     db(), f.get("username", "")[:65], f.get("password", "")[:200], role,
                     f.get("full_name", "")[:255], f.get("branch", "")[:40],
+                    must_change_password=True,  # the admin chose it: the owner chooses their own
                 )  # fmt: skip
                 audit.record(db(), actor, "user.create", branch=user.branch_code or "",
                              detail=f"{role} {user.username}")  # fmt: skip
