@@ -176,7 +176,8 @@ def dossier_list() -> Any:
 
 
 def _find(code: str) -> Dossier:
-    found = dossiers.find(db(), code[:64])
+    """The dossier as every page finds it (`dossiers.visible`); 404 otherwise."""
+    found = dossiers.visible(db(), _me(), code[:64])
     if found is None:
         abort(404)
     return found
