@@ -135,8 +135,7 @@ def dossier_cash(code: str) -> WerkzeugResponse:
         return _back(d)
     then = filing.cash_receipt(printer(), place=_branch_name(), collector=me(), dossier=d)
     try:
-        paid = payments.record_cash(db(), d, me(), int(raw), branch=me().branch_code or "",
-                                    then=then)  # fmt: skip
+        paid = payments.record_cash(db(), d, me(), int(raw), then=then)
     except payments.PaymentError as exc:
         flash(str(exc), "error")
     else:

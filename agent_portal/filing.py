@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from kiosk import filing
 from kiosk.auth import staff_required
-from kiosk.domain import catalog, dossiers, forms, uploads
+from kiosk.domain import catalog, dossiers, forms, idempotency, uploads
 from kiosk.domain.clock import local, utcnow
 from kiosk.models import Branch
 from kiosk.web import db, render, site_tz, upload_folder, upload_limits
@@ -99,6 +99,9 @@ def file_submit(code: str) -> Any:
             agent=me(), consent=consent,
             print_on=filing.receipt_print(printer()),
         )  # fmt: skip
+    except idempotency.Conflict:
+        values, errors = filing.used_key(posted.values)
+        return _file_page(proc, values, errors=errors), 409
     except dossiers.DossierError as exc:
         return _file_page(proc, posted.values, errors={**posted.errors, **exc.errors}), 422
     flash(f"Đã nộp hồ sơ {got.dossier.code} cho công dân; giấy tiếp nhận đang in.", "ok")

@@ -255,6 +255,23 @@ def communes_in(province_code: str) -> list[places.Commune]:
     return places.in_province(province_code) if province_code else []
 
 
+def used_key(values: MultiDict[str, str]) -> tuple[MultiDict[str, str], dict[str, str]]:
+    """The form again after its idempotency key was refused (`idempotency.Conflict`: this very
+    form was already filed, with other values): what was typed, a new key, and why, so that
+    submitting again files a new dossier only on purpose."""
+    import uuid
+
+    from flask_babel import gettext
+
+    again = MultiDict(values)
+    again["idempotency_key"] = uuid.uuid4().hex
+    message = gettext(
+        "Biểu mẫu này đã được nộp thành hồ sơ với nội dung khác, nên chưa nộp gì thêm. "
+        "Kiểm tra lại; bấm nộp lần nữa để nộp thành một hồ sơ mới."
+    )
+    return again, {"idempotency_key": message}
+
+
 def form_context(
     procedure: Procedure,
     values: MultiDict[str, str] | None = None,

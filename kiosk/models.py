@@ -524,7 +524,12 @@ class Dossier(Base):
     received_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
     )
+    #: The filing's idempotency key as stored: a digest of the caller and the key they sent
+    #: (`domain.idempotency`), so one caller's key never finds another's dossier.
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    #: A digest of the filing request that key came with: the same key with another request
+    #: is refused (409), not answered with this dossier.
+    request_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: The new date promised in an apology (form 04), when the due date cannot be kept.
     promised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
     #: Filed by an agent for the citizen: the agent's branch and account.
@@ -691,6 +696,9 @@ class Payment(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
     )
+    #: Cash taken at a bank branch's desk: that branch (the center's counters: None), which
+    #: holds the money until it hands it over. Not the branch that filed the dossier.
+    branch_code: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     #: Cash a bank branch collected: the hand-over to the agency that included it.
     remittance_id: Mapped[int | None] = mapped_column(
         ForeignKey("remittance.id", ondelete="RESTRICT"), nullable=True, index=True
@@ -723,7 +731,10 @@ class PaymentNotice(Base):
     (`paid`, `duplicate`, `flagged_*` for a person to look at, or why it was refused)."""
 
     __tablename__ = "payment_notice"
-    __table_args__ = (Index("ix_payment_notice_txn", "bank_code", "bank_txn_id"),)
+    __table_args__ = (
+        Index("ix_payment_notice_txn", "bank_code", "bank_txn_id"),
+        Index("ix_payment_notice_outcome", "outcome", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)

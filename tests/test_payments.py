@@ -241,7 +241,7 @@ def test_an_old_code_paid_after_cash_is_flagged_not_paid_twice(
     body = {"reference": fee["reference"], "amount": 20000, "bank_txn_id": "LATE1",
             "paid_at": "2026-11-23T10:15:00+07:00"}  # fmt: skip
     r = post_notice(api, body, secret=setup["secret"])
-    assert r.status_code == 200 and r.get_json()["status"] == "flagged_state"
+    assert r.status_code == 200 and r.get_json()["status"] == "flagged_refund"
     assert paid_count(db_session) == 1  # the cash only
 
 

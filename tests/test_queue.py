@@ -54,8 +54,12 @@ def test_numbers_run_per_service_and_restart_each_day(floor: Session) -> None:
 
 
 def test_same_idempotency_key_gives_the_same_ticket(floor: Session) -> None:
-    first = queue.issue_ticket(floor, "HOTICH", idempotency_key="tap-1", now=MORNING)
-    again = queue.issue_ticket(floor, "HOTICH", idempotency_key="tap-1", now=MORNING)
+    first = queue.issue_ticket(
+        floor, "HOTICH", idempotency_key="tap-1", caller="kiosk:a", now=MORNING
+    )
+    again = queue.issue_ticket(
+        floor, "HOTICH", idempotency_key="tap-1", caller="kiosk:a", now=MORNING
+    )
     assert first.created and not again.created
     assert again.ticket.id == first.ticket.id
     assert floor.scalar(select(Ticket.id).where(Ticket.number == "A002")) is None
@@ -215,7 +219,7 @@ def test_concurrent_issues_get_distinct_consecutive_numbers(app: Flask, floor: S
     def issue(i: int) -> None:
         s = factory()
         try:
-            queue.issue_ticket(s, "HOTICH", idempotency_key=f"k{i}", now=MORNING)
+            queue.issue_ticket(s, "HOTICH", idempotency_key=f"k{i}", caller="kiosk:a", now=MORNING)
         finally:
             s.close()
 

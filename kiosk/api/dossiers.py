@@ -10,7 +10,7 @@ from flask import Response, current_app, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from .. import auth
-from ..domain import audit, catalog, dossiers, forms, ratings, throttle, uploads
+from ..domain import audit, catalog, dossiers, forms, idempotency, ratings, throttle, uploads
 from ..domain.clock import local, stored
 from ..domain.dossier_states import LABELS, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can
@@ -31,6 +31,12 @@ def owner_of_request() -> str:
     """Who an upload belongs to: the signed-in or token user, else anyone holding its id."""
     user = auth.current_user()
     return f"user:{user.id}" if user is not None else "public"
+
+
+def caller_of_request(user: User | None) -> str:
+    """Whose idempotency keys these are: the signed-in or token user, else the anonymous
+    client's address (`domain.idempotency`)."""
+    return f"user:{user.id}" if user is not None else f"addr:{request.remote_addr or ''}"
 
 
 def _invalid(message: str, fields: dict[str, str], status: int = 422) -> tuple[Response, int]:
@@ -189,7 +195,8 @@ def file_dossier() -> Any:
     if agent is not None:  # an agent files for a citizen: their signed authorization first
         consent_id = body.get("consent_upload_id")
         consent = uploads.get(db(), consent_id) if isinstance(consent_id, str) else None
-        if consent is None or not uploads.may_see(consent, f"user:{agent.id}"):
+        # Its own upload; already filed, only a retry of that filing (same key) may name it.
+        if consent is None or consent.owner != f"user:{agent.id}":
             errors["consent_upload_id"] = (
                 "Cần consent_upload_id: giấy ủy quyền có chữ ký của công dân, tải lên trước."
             )
@@ -206,7 +213,10 @@ def file_dossier() -> Any:
             db(), proc, applicant, channel=channel, site_code=cfg["SITE_CODE"], fields=fields,
             papers=papers, actor=user if channel == "direct" else None,
             idempotency_key=key, tz=site_tz(), agent=agent, consent=consent,
+            caller=caller_of_request(user),
         )  # fmt: skip
+    except idempotency.Conflict as exc:
+        return error(409, "idempotency_conflict", str(exc))
     except dossiers.DossierError as exc:
         return _invalid(str(exc), exc.errors)
     except Forbidden as exc:

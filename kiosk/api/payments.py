@@ -58,8 +58,12 @@ def dossier_payment(code: str) -> Any:
 
 @bp.post("/payments/callback")
 def payment_callback() -> Any:
-    """A bank's notification that a transfer arrived (see `domain.payments.notify`)."""
-    raw = request.get_data(cache=False)[:65536]
+    """A bank's notification that a transfer arrived (see `domain.payments.notify`). A body
+    over `payments.MAX_BODY` is refused before it is read (a bank's is a few hundred bytes)."""
+    too_big = (request.content_length or 0) > payments.MAX_BODY
+    raw = b"" if too_big else request.stream.read(payments.MAX_BODY + 1)
+    if too_big or len(raw) > payments.MAX_BODY:
+        return error(413, "too_large", f"Thông báo dài quá {payments.MAX_BODY} byte.")
     try:
         notice = payments.notify(
             db(),
@@ -67,11 +71,16 @@ def payment_callback() -> Any:
             request.headers.get("X-Kiosk-Timestamp", ""),
             request.headers.get("X-Kiosk-Signature", ""),
             raw,
+            client=request.remote_addr or "",
         )
     except Exception:  # noqa: BLE001 - a bank never sees a 500: it retries a 503 later
         db().rollback()
         current_app.logger.exception("payment callback failed")
         resp, status = error(503, "retry", "Tạm thời không xử lý được; vui lòng gửi lại sau.")
+        resp.headers["Retry-After"] = "60"
+        return resp, status
+    if notice.status == 429:
+        resp, status = error(429, notice.outcome, notice.reason)
         resp.headers["Retry-After"] = "60"
         return resp, status
     if notice.status >= 400:

@@ -15,6 +15,7 @@ from ..events import Filter, Held, stream
 from ..models import Counter, Service, TicketState, User
 from ..web import db, hub, public_url, site_tz, ticket_print
 from . import bp, error
+from .dossiers import caller_of_request
 
 
 def iso(at: dt.datetime | None) -> str | None:
@@ -108,6 +109,7 @@ def create_ticket() -> Any:
             enforce_hours=bool(current_app.config["QUEUE_ENFORCE_HOURS"]),
             tz=site_tz(),
             print_on=print_on,
+            caller=caller_of_request(auth.current_user()),
         )
     except queue.QueueError as exc:
         return error(exc.status, exc.code, str(exc))

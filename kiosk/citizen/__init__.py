@@ -11,9 +11,20 @@ Views read input, call one domain function (`kiosk.domain`), and render a templa
 
 from __future__ import annotations
 
-from flask import Blueprint
+import secrets
+
+from flask import Blueprint, session
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 public = Blueprint("public", __name__)
+
+
+def kiosk_caller() -> str:
+    """This kiosk session, by a random name kept in the session (an idle reset forgets it, so
+    the next citizen gets nothing of the last one's): whose uploads and idempotency keys."""
+    if "uploader" not in session:
+        session["uploader"] = secrets.token_urlsafe(16)
+    return f"kiosk:{session['uploader']}"
+
 
 from . import filing, lookup, payment, public_pages, queue  # noqa: E402,F401 - register their routes

@@ -5,7 +5,6 @@ dossier's status from its code, or the receipt's QR code scanned, and a second f
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Any
 
 from flask import abort, current_app, jsonify, request, session, url_for
@@ -13,21 +12,18 @@ from flask import redirect as go
 from werkzeug.datastructures import MultiDict
 
 from .. import filing
-from ..domain import catalog, dossiers, uploads
+from ..domain import catalog, dossiers, idempotency, uploads
 from ..domain.clock import local
 from ..qr import qr_svg
 from ..web import db, render, site_tz, upload_folder, upload_limits
-from . import bp
+from . import bp, kiosk_caller
 from .public_pages import check_status, status_context, unpaid_qr
 from .queue import STATION_COOKIE
 
 
 def _owner() -> str:
-    """This kiosk session's uploads: a random name kept in the session (an idle reset forgets
-    it, so the next citizen sees nothing of the last one's)."""
-    if "uploader" not in session:
-        session["uploader"] = secrets.token_urlsafe(16)
-    return f"kiosk:{session['uploader']}"
+    """This kiosk session's uploads (`kiosk_caller`)."""
+    return kiosk_caller()
 
 
 def _procedure(code: str) -> Any:
@@ -101,8 +97,11 @@ def file_submit(code: str) -> Any:
             db(), proc, posted.applicant, channel="online",
             site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
             idempotency_key=values.get("idempotency_key", "")[:64] or None, tz=site_tz(),
-            print_on=filing.receipt_print(printer),
+            print_on=filing.receipt_print(printer), caller=_owner(),
         )  # fmt: skip
+    except idempotency.Conflict:
+        values, errors = filing.used_key(posted.values)
+        return _page(proc, values, errors=errors), 409
     except dossiers.DossierError as exc:
         return _page(proc, posted.values, errors=exc.errors), 422
     filed = [c for c in session.get("filed", []) if c != got.dossier.code][-4:]

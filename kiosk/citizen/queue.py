@@ -20,7 +20,7 @@ from ..domain import catalog, printing, queue
 from ..domain.clock import local, utcnow
 from ..qr import qr_svg
 from ..web import db, hub, render, site_tz, ticket_print
-from . import bp
+from . import bp, kiosk_caller
 
 #: The cookie that names this kiosk's station (set once by /kiosk/station/CODE).
 STATION_COOKIE = "kiosk_station"
@@ -72,6 +72,7 @@ def issue() -> Any:
             enforce_hours=bool(current_app.config["QUEUE_ENFORCE_HOURS"]),
             tz=site_tz(),
             print_on=ticket_print(request.cookies.get(STATION_COOKIE)),
+            caller=kiosk_caller(),
         )
     except queue.QueueError as exc:
         message = str(exc) if code else "Chưa có quầy nhận thủ tục này. Vui lòng chọn dịch vụ."

@@ -18,7 +18,10 @@ def record(
     session: Session, actor: User | None, action: str, *, dossier: str = "", branch: str = "",
     detail: str = "", outcome: str = "ok",
 ) -> AuditEntry:  # fmt: skip
-    """Add an entry in the caller's transaction (commit it with the action it records)."""
+    """Add an entry in the caller's transaction (commit it with the action it records). What an
+    agent or supervisor does is always under their own branch, whatever the caller passed."""
+    if actor is not None and actor.branch_code:
+        branch = actor.branch_code
     entry = AuditEntry(
         at=utcnow(), actor_id=actor.id if actor else None,
         actor_name=(actor.full_name or actor.username) if actor else "", action=action[:48],

@@ -13,8 +13,18 @@ fake.
   records its hand-over (`remittances`).
 - **A transfer that does not match** (unknown reference, another amount, a payment refunded)
   is kept and flagged for a person; it marks nothing paid. A `bank_txn_id` already seen changes
-  nothing. Every notification, accepted or refused, is kept with its outcome and reason
-  (`PaymentNotice`).
+  nothing. Every signed notification, accepted or refused, is kept with its outcome and reason
+  (`PaymentNotice`); unsigned ones are kept in a bounded log (`REFUSED_KEPT`, and
+  `REFUSED_PER_MINUTE` per address).
+- **A fee is settled under the dossier's lock** (`_hold`: SELECT ... FOR UPDATE on
+  PostgreSQL, the write lock taken first on SQLite), so what is owed is read and the payment
+  written in one transaction that no other settlement interleaves: cash at a desk racing the
+  bank's notification, or an expired code and its replacement both paid, settle the fee once.
+  Money that arrives when nothing is owed is kept and flagged for refund (`flagged_refund`, on
+  the daily reconciliation), never counted as a second fee.
+- **Visibility**: cash and refunds act only on a dossier the actor may see
+  (`dossiers.visible`, an agent's own branch's); cash taken at a branch's desk is that
+  branch's (`Payment.branch_code`) until it is handed over.
 """
 
 from __future__ import annotations
@@ -30,8 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,9 +53,10 @@ from ..models import (
     PrintJob,
     User,
 )
-from . import vietqr
+from . import throttle, vietqr
 from .audit import record as audit
 from .clock import utcnow
+from .dossiers.views import visible
 from .identity import require
 
 BANKS_FILE = Path(__file__).resolve().parent.parent / "data" / "banks.json"
@@ -55,6 +65,14 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 #: A pending payment's code is offered this long; a new one is made after.
 VALID_FOR = dt.timedelta(hours=24)
 STATES = ("pending", "paid", "expired", "refunded")
+#: Refusals of notifications nobody signed (an unknown bank, a bad timestamp or signature):
+#: the newest this many are kept, older ones are pruned.
+REFUSED_KEPT = 1000
+#: ... and one address gets this many refusals a minute; more are answered 429, not stored.
+REFUSED_PER_MINUTE = 20
+#: The largest notification body read; a bank's is a few hundred bytes.
+MAX_BODY = 8192
+UNSIGNED = ("unknown_bank", "bad_timestamp", "stale", "bad_signature")
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -140,6 +158,20 @@ def rotate_secret(session: Session, code: str) -> str:
 # ---------------------------------------------------------------- payments
 
 
+def _hold(session: Session, dossier_id: str) -> None:
+    """Take the dossier's lock until the transaction ends, before anything about its fee is
+    read: every settlement (cash, a bank's notification, a new code, a refund) takes it first,
+    so they follow one another. PostgreSQL: SELECT ... FOR UPDATE of its row. SQLite: an
+    UPDATE of its row as the transaction's first write takes the database's write lock (the
+    reads before it were outside any transaction), and the reads after see the last commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
+    else:
+        session.execute(
+            update(Dossier).where(Dossier.id == dossier_id).values(fee_paid_by=Dossier.fee_paid_by)
+        )
+
+
 def _settle(session: Session, dossier_id: str) -> None:
     """Keep `Dossier.fee_paid_by` (for the service index): `transfer` when a paid payment came
     by VietQR, else `cash` when one was cash, else empty; in the caller's transaction."""
@@ -171,25 +203,30 @@ def open_payment(
     session: Session, dossier: Dossier, *, now: dt.datetime | None = None, purpose: str = ""
 ) -> Payment | None:
     """The dossier's pending payment, made (or made anew once expired) when it owes a fee;
-    None when nothing is owed. PaymentError when no account collects for its agency."""
+    None when nothing is owed. PaymentError when no account collects for its agency. A new
+    code is made under the dossier's lock (`_hold`)."""
     now = now or utcnow()
+    current = _current(session, dossier)
     owed = due_amount(session, dossier)
     if owed == 0:
         return None
-    current = session.scalar(
-        select(Payment)
-        .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
-        .order_by(Payment.created_at.desc())
-    )
     if current is not None and current.expires_at > now and current.amount_vnd == owed:
         return current
-    if current is not None:
-        current.status = "expired"
     account = account_for(session, dossier.unit or dossier.site_code)
     if account is None:
         session.rollback()
         raise PaymentError("Cơ quan chưa khai báo tài khoản nhận phí; vui lòng nộp tại quầy.")
     for _ in range(5):
+        _hold(session, dossier.id)
+        owed = due_amount(session, dossier)
+        current = _current(session, dossier)
+        if owed == 0 or (
+            current is not None and current.expires_at > now and current.amount_vnd == owed
+        ):  # settled or made meanwhile
+            session.commit()
+            return current if owed else None
+        if current is not None:
+            current.status = "expired"
         reference = _reference()
         text = purpose or f"{reference} {dossier.code[-11:]}"
         payload = vietqr.build(
@@ -211,6 +248,16 @@ def open_payment(
     raise PaymentError("Không tạo được mã thanh toán, vui lòng thử lại.")
 
 
+def _current(session: Session, dossier: Dossier) -> Payment | None:
+    """The dossier's newest pending payment, read afresh."""
+    return session.scalar(
+        select(Payment)
+        .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
+        .order_by(Payment.created_at.desc())
+        .execution_options(populate_existing=True)
+    )
+
+
 def find(session: Session, reference: str) -> Payment | None:
     reference = (reference or "").strip().upper()
     if not reference.isalnum() or len(reference) > 25:
@@ -220,36 +267,44 @@ def find(session: Session, reference: str) -> Payment | None:
 
 def record_cash(
     session: Session, dossier: Dossier, actor: User, amount: int, *,
-    branch: str = "", now: dt.datetime | None = None,
-    then: Callable[[Payment], object] | None = None,
+    now: dt.datetime | None = None, then: Callable[[Payment], object] | None = None,
 ) -> Payment:  # fmt: skip
-    """Cash received at a counter or an agent's desk, for exactly what the dossier owes; it
-    goes into the audit log. `then` adds what goes with it (the receipt's print job) in the
-    same transaction."""
+    """Cash received at a counter or an agent's desk, for exactly what the dossier owes, read
+    under the dossier's lock; it goes into the audit log, and cash taken at a bank branch's
+    desk is that branch's to hand over. Only for a dossier the actor may see (an agent: their
+    branch's). `then` adds what goes with it (the receipt's print job) in the same
+    transaction."""
     require(actor, "payment.cash")
+    if visible(session, actor, dossier.code) is None:
+        raise PaymentError("Không tìm thấy hồ sơ.")
     now = now or utcnow()
-    owed = due_amount(session, dossier)
-    if owed == 0:
-        raise PaymentError("Hồ sơ này không còn khoản phí nào phải nộp.")
-    if isinstance(amount, bool) or amount != owed:
-        raise PaymentError(f"Số tiền mặt phải đúng bằng số phải nộp: {owed} đồng.")
-    session.execute(
-        update(Payment)
-        .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
-        .values(status="expired")
-    )
-    payment = Payment(
-        reference=_reference(), dossier_id=dossier.id, account_id=None, amount_vnd=owed,
-        status="paid", method="cash", payload="", created_at=now, expires_at=now, paid_at=now,
-        recorded_by_id=actor.id,
-    )  # fmt: skip
-    session.add(payment)
-    audit(session, actor, "payment.cash", dossier=dossier.code, branch=branch,
-          detail=f"{owed} đồng, phiếu {payment.reference}")  # fmt: skip
-    _settle(session, dossier.id)
-    if then is not None:
-        then(payment)
-    session.commit()
+    try:
+        _hold(session, dossier.id)
+        owed = due_amount(session, dossier)
+        if owed == 0:
+            raise PaymentError("Hồ sơ này không còn khoản phí nào phải nộp.")
+        if isinstance(amount, bool) or amount != owed:
+            raise PaymentError(f"Số tiền mặt phải đúng bằng số phải nộp: {owed} đồng.")
+        session.execute(
+            update(Payment)
+            .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
+            .values(status="expired")
+        )
+        payment = Payment(
+            reference=_reference(), dossier_id=dossier.id, account_id=None, amount_vnd=owed,
+            status="paid", method="cash", payload="", created_at=now, expires_at=now,
+            paid_at=now, recorded_by_id=actor.id, branch_code=actor.branch_code or None,
+        )  # fmt: skip
+        session.add(payment)
+        audit(session, actor, "payment.cash", dossier=dossier.code,
+              detail=f"{owed} đồng, phiếu {payment.reference}")  # fmt: skip
+        _settle(session, dossier.id)
+        if then is not None:
+            then(payment)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return payment
 
 
@@ -281,19 +336,27 @@ def cash_receipt_job(
 
 def refund(session: Session, payment: Payment, actor: User, reason: str) -> Payment:
     """Mark a paid payment refunded (the money went back to the payer), with the reason, in the
-    audit log; the dossier owes its fee again."""
+    audit log, under the dossier's lock; the dossier owes its fee again."""
     require(actor, "payments.read")
     reason = reason.strip()
-    if payment.status != "paid":
-        raise PaymentError("Chỉ hoàn khoản đã thanh toán.")
+    dossier = session.get(Dossier, payment.dossier_id)
+    if dossier is None or visible(session, actor, dossier.code) is None:
+        raise PaymentError("Không tìm thấy khoản thanh toán.")
     if not reason or len(reason) > 500:
         raise PaymentError("Ghi lý do hoàn tiền (tối đa 500 ký tự).")
-    dossier = session.get(Dossier, payment.dossier_id)
-    payment.status = "refunded"
-    _settle(session, payment.dossier_id)
-    audit(session, actor, "payment.refund", dossier=dossier.code if dossier else "",
-          detail=f"{payment.reference} {payment.amount_vnd} đồng: {reason}")  # fmt: skip
-    session.commit()
+    try:
+        _hold(session, payment.dossier_id)
+        session.refresh(payment)
+        if payment.status != "paid":
+            raise PaymentError("Chỉ hoàn khoản đã thanh toán.")
+        payment.status = "refunded"
+        _settle(session, payment.dossier_id)
+        audit(session, actor, "payment.refund", dossier=dossier.code,
+              detail=f"{payment.reference} {payment.amount_vnd} đồng: {reason}")  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return payment
 
 
@@ -329,6 +392,30 @@ def _keep(session: Session, **fields: Any) -> None:
     session.commit()
 
 
+def _keep_unsigned(session: Session, client: str, **fields: Any) -> bool:
+    """Keep the refusal of a notification nobody signed, in a bounded log: False (nothing
+    kept) once `client` has had `REFUSED_PER_MINUTE` refusals in the last minute; otherwise
+    it is kept (its body cut to 500 characters) and only the newest `REFUSED_KEPT` are."""
+    if not throttle.allow(session, "bank_refused", client, REFUSED_PER_MINUTE):
+        return False
+    _keep(session, **fields)
+    oldest_kept = session.scalar(
+        select(PaymentNotice.id)
+        .where(PaymentNotice.outcome.in_(UNSIGNED))
+        .order_by(PaymentNotice.id.desc())
+        .offset(REFUSED_KEPT - 1)
+        .limit(1)
+    )
+    if oldest_kept is not None:
+        session.execute(
+            delete(PaymentNotice).where(
+                PaymentNotice.outcome.in_(UNSIGNED), PaymentNotice.id < oldest_kept
+            )
+        )
+        session.commit()
+    return True
+
+
 def notify(
     session: Session,
     bank_code: str,
@@ -337,9 +424,11 @@ def notify(
     body: bytes,
     *,
     now: dt.datetime | None = None,
+    client: str = "",
 ) -> Notice:
-    """Handle one notification from a bank (see the module's docstring). Nothing is paid unless
-    the signature, the clock, the reference and the amount all agree."""
+    """Handle one notification from a bank (see the module's docstring), sent from the address
+    `client`. Nothing is paid unless the signature, the clock, the reference and the amount
+    all agree and the dossier still owes the amount, read under its lock."""
     now = now or utcnow()
     bank_code = _printable((bank_code or "").strip().upper()[:16])
     partner = session.get(BankPartner, bank_code) if bank_code else None
@@ -349,19 +438,28 @@ def notify(
               body=body[:2000].decode("utf-8", "replace"), **extra)  # fmt: skip
         return Notice(status, outcome, reason)
 
+    def unsigned(outcome: str, reason: str) -> Notice:
+        cut = body[:500].decode("utf-8", "replace")
+        kept = _keep_unsigned(session, client, bank_code=bank_code, outcome=outcome,
+                              reason=reason, body=cut)  # fmt: skip
+        if not kept:
+            return Notice(429, "too_many", "Quá nhiều thông báo bị từ chối từ địa chỉ này; "
+                          "vui lòng thử lại sau 1 phút.")  # fmt: skip
+        return Notice(401, outcome, reason)
+
     if partner is None:
-        return refuse(401, "unknown_bank", "Ngân hàng không có trong danh sách đối tác.")
+        return unsigned("unknown_bank", "Ngân hàng không có trong danh sách đối tác.")
     try:
         sent = int(timestamp)
     except (TypeError, ValueError):
-        return refuse(401, "bad_timestamp", "X-Kiosk-Timestamp phải là số giây Unix.")
+        return unsigned("bad_timestamp", "X-Kiosk-Timestamp phải là số giây Unix.")
     moment = dt.datetime.fromtimestamp(sent, dt.UTC).replace(tzinfo=None) if abs(sent) < 2**37 \
         else None  # fmt: skip
     if moment is None or abs(moment - now) > CLOCK_SKEW:
-        return refuse(401, "stale", "Thời điểm ký lệch quá 5 phút so với máy chủ.")
+        return unsigned("stale", "Thời điểm ký lệch quá 5 phút so với máy chủ.")
     expected = signature(partner.secret, timestamp.strip(), body)
     if not hmac.compare_digest(expected.encode(), (sign or "").strip().encode()):
-        return refuse(401, "bad_signature", "Chữ ký không đúng.")
+        return unsigned("bad_signature", "Chữ ký không đúng.")
     try:
         data = json.loads(body)
         if not isinstance(data, dict):
@@ -381,18 +479,20 @@ def notify(
                       "bank_txn_id, paid_at} đúng kiểu.")  # fmt: skip
     if paid_at.tzinfo is not None:
         paid_at = paid_at.astimezone(dt.UTC).replace(tzinfo=None)
+    payment = find(session, reference)
+    record = {"bank_txn_id": txn, "reference": reference[:25], "amount": amount}
+    if payment is not None:  # settlements of this dossier follow one another from here
+        _hold(session, payment.dossier_id)
     seen = session.scalar(
         select(PaymentNotice.id).where(
             PaymentNotice.bank_code == bank_code, PaymentNotice.bank_txn_id == txn,
             PaymentNotice.outcome.in_(("paid", "flagged_reference", "flagged_amount",
-                                       "flagged_state")),
+                                       "flagged_state", "flagged_refund")),
         )
     )  # fmt: skip
     if seen is not None:
         return refuse(200, "duplicate", "Giao dịch này đã nhận trước đó; không thay đổi gì.",
-                      bank_txn_id=txn, reference=reference[:25], amount=amount)  # fmt: skip
-    payment = find(session, reference)
-    record = {"bank_txn_id": txn, "reference": reference[:25], "amount": amount}
+                      **record)  # fmt: skip
     if payment is None:
         return refuse(200, "flagged_reference", "Không có khoản thanh toán với mã này; chờ "
                       "người kiểm tra.", **record)  # fmt: skip
@@ -400,23 +500,26 @@ def notify(
         return refuse(200, "flagged_amount", f"Số tiền {amount} khác số phải nộp "
                       f"{payment.amount_vnd}; chờ người kiểm tra.", payment_id=payment.id,
                       **record)  # fmt: skip
+    status = session.scalar(select(Payment.status).where(Payment.id == payment.id))
+    if status == "refunded":
+        return refuse(200, "flagged_state", "Khoản thanh toán này đã được hoàn; chờ người kiểm "
+                      "tra (có thể phải hoàn tiền).", payment_id=payment.id, **record)  # fmt: skip
     dossier = session.get(Dossier, payment.dossier_id)
-    settled = payment.status == "expired" and (
-        dossier is None or due_amount(session, dossier) < payment.amount_vnd
-    )  # an old code paid after the fee was settled another way: money to give back
-    if payment.status not in ("pending", "expired") or settled:
-        return refuse(200, "flagged_state", f"Khoản thanh toán đang ở trạng thái "
-                      f"{payment.status} và hồ sơ không còn nợ khoản này; chờ người kiểm tra "
-                      "(có thể phải hoàn tiền).", payment_id=payment.id, **record)  # fmt: skip
-    won: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+    if status == "paid" or dossier is None or due_amount(session, dossier) < amount:
+        # Settled already (cash, another code, this code by another transfer): the money is
+        # kept on record and given back, never counted as a second fee.
+        return refuse(200, "flagged_refund", "Hồ sơ đã nộp đủ phí trước khi nhận khoản này; "
+                      "cần hoàn tiền cho người nộp.", payment_id=payment.id, **record)  # fmt: skip
+    session.execute(
         update(Payment)
-        .where(Payment.id == payment.id, Payment.status.in_(("pending", "expired")))
+        .where(Payment.id == payment.id)
         .values(status="paid", paid_at=paid_at, bank_code=bank_code, bank_txn_id=txn)
     )
-    if won.rowcount != 1:  # another notification got there first
-        session.rollback()
-        return refuse(200, "duplicate", "Khoản này vừa được ghi nhận; không thay đổi gì.",
-                      **record)  # fmt: skip
+    session.execute(  # its other codes are no longer to be paid
+        update(Payment)
+        .where(Payment.dossier_id == payment.dossier_id, Payment.status == "pending")
+        .values(status="expired")
+    )
     _settle(session, payment.dossier_id)
     session.add(PaymentNotice(received_at=utcnow(), bank_code=bank_code, outcome="paid",
                               reason="", body=_printable(body[:2000].decode("utf-8", "replace")),

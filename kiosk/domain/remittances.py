@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, Payment, Remittance, User
+from ..models import Payment, Remittance, User
 from .audit import record as audit
 from .clock import utcnow
 from .identity import require
@@ -18,12 +18,13 @@ from .payments import PaymentError
 
 
 def _branch_cash(branch: str) -> Any:
-    """The cash payments a branch took and has not handed over."""
+    """The cash payments a branch took at its desk and has not handed over (whoever filed
+    their dossiers: cash taken at the center's counter is not the branch's)."""
     return (
         Payment.method == "cash",
         Payment.status == "paid",
         Payment.remittance_id.is_(None),
-        Payment.dossier_id.in_(select(Dossier.id).where(Dossier.branch_code == branch)),
+        Payment.branch_code == branch,
     )
 
 

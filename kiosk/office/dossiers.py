@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import audit, catalog, dossiers, forms, payments, queue, ratings, uploads
+from ..domain import audit, catalog, dossiers, forms, idempotency, payments, queue, ratings, uploads
 from ..domain.clock import local, utcnow
 from ..domain.dossier_states import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can
@@ -139,6 +139,9 @@ def receive_submit(counter_id: int, code: str) -> Any:
             idempotency_key=request.form.get("idempotency_key", "")[:64] or None,
             tz=site_tz(), print_on=filing.receipt_print(printer),
         )  # fmt: skip
+    except idempotency.Conflict:
+        values, errors = filing.used_key(posted.values)
+        return _receive_page(counter, ticket, proc, values=values, errors=errors), 409
     except dossiers.DossierError as exc:
         return _receive_page(counter, ticket, proc, values=posted.values, errors=exc.errors), 422
     flash(f"Đã tiếp nhận hồ sơ {got.dossier.code}; giấy hẹn đang in ở máy in của quầy.", "ok")
@@ -176,7 +179,8 @@ def dossier_list() -> Any:
 
 
 def _find(code: str) -> Dossier:
-    found = dossiers.find(db(), code[:64])
+    """The dossier as every page finds it (`dossiers.visible`); 404 otherwise."""
+    found = dossiers.visible(db(), _me(), code[:64])
     if found is None:
         abort(404)
     return found

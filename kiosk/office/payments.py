@@ -14,7 +14,7 @@ from .. import filing
 from ..auth import current_user, staff_required
 from ..domain import dossiers, payments
 from ..domain.clock import local, stored, utcnow
-from ..models import BankAccount, Payment, PaymentNotice, User
+from ..models import BankAccount, Dossier, Payment, PaymentNotice, User
 from ..web import csv_download, db, render, site_tz
 from . import bp
 
@@ -53,7 +53,8 @@ def accounts() -> Any:
 @bp.post("/dossiers/<code>/cash")
 @staff_required("payment.cash")
 def dossier_cash(code: str) -> Any:
-    found = dossiers.find(db(), code[:64])
+    # Found as every read finds it: an agent's another branch's dossier is a missing one.
+    found = dossiers.visible(db(), _me(), code[:64])
     if found is None:
         abort(404)
     raw = request.form.get("amount", "").replace(".", "").replace(",", "").strip()[:13]
@@ -75,19 +76,17 @@ def dossier_cash(code: str) -> Any:
 @bp.post("/payments/<reference>/refund")
 @staff_required("payments.read")
 def payment_refund(reference: str) -> Any:
-    payment = payments.find(db(), reference)
-    if payment is None:
+    payment = payments.find(db(), reference[:25])
+    dossier = db().get(Dossier, payment.dossier_id) if payment is not None else None
+    if payment is None or dossier is None or dossiers.visible(db(), _me(), dossier.code) is None:
         abort(404)
-    from ..models import Dossier
-
-    dossier = db().get(Dossier, payment.dossier_id)
     try:
         payments.refund(db(), payment, _me(), request.form.get("reason", "")[:501])
     except payments.PaymentError as exc:
         flash(str(exc), "error")
     else:
         flash(f"Đã ghi nhận hoàn tiền khoản {payment.reference}.", "ok")
-    return redirect(url_for("office.dossier_page", code=dossier.code if dossier else ""), 303)
+    return redirect(url_for("office.dossier_page", code=dossier.code), 303)
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

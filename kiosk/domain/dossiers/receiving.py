@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from ...models import (
     User,
 )
 from ...storage import next_in_sequence
-from .. import audit, forms, units, uploads, workdays
+from .. import audit, forms, idempotency, units, uploads, workdays
 from ..catalog import form_of
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
@@ -188,26 +188,38 @@ def receive(
     print_on: ReceiptPrint | None = None,
     agent: User | None = None,
     consent: Upload | None = None,
+    caller: str = "",
 ) -> Received:
     """Receive a dossier (see the module's docstring); DossierError lists what is wrong. Filed
     by an agent for a citizen, it records the agent and the branch and carries the citizen's
-    signed authorization (`consent`, an upload), without which it is refused."""
+    signed authorization (`consent`, an upload), without which it is refused.
+
+    `idempotency_key` is the caller's own (`domain.idempotency`): `caller` names them (a kiosk
+    session, an anonymous client), by default the agent or actor (`user:<id>`). The same
+    caller's key again answers the dossier it filed; with another request, `Conflict`."""
     if channel == "direct":
         require(actor, "dossier.receive")
     if agent is not None:
         require(agent, "agent.work")
-        if consent is None or consent.dossier_id is not None:
-            raise DossierError(
-                "Cần giấy ủy quyền có chữ ký của công dân (consent_upload_id).",
-                {"consent_upload_id": "Tải lên giấy ủy quyền đã ký trước khi nộp."},
-            )
-    key = (idempotency_key or "").strip() or None
-    if key is not None and len(key) > 64:
+    if len((idempotency_key or "").strip()) > idempotency.MAX_KEY:
         raise DossierError("Khóa chống trùng quá dài (tối đa 64 ký tự).")
+    who = agent or actor
+    key = idempotency.scoped(caller or (f"user:{who.id}" if who else ""), idempotency_key)
+    # What the request asks for; which uploads carry the papers is left out, so that a client
+    # that uploads its papers again before retrying still gets its dossier.
+    asked = idempotency.digest(
+        procedure.code, channel, asdict(applicant), fields,
+        sorted(w.name for w in papers.files), sorted(papers.on_paper),
+    )  # fmt: skip
     if key is not None:
         existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
         if existing is not None:
-            return Received(existing, created=False)
+            return _again(existing, asked)
+    if agent is not None and (consent is None or consent.dossier_id is not None):
+        raise DossierError(
+            "Cần giấy ủy quyền có chữ ký của công dân (consent_upload_id).",
+            {"consent_upload_id": "Tải lên giấy ủy quyền đã ký trước khi nộp."},
+        )
     clean, found, errors = check(
         session, procedure, applicant, fields, papers, complete=channel != "direct"
     )
@@ -242,7 +254,8 @@ def receive(
             fields=json.dumps(clean, ensure_ascii=False), status=status,
             processing_days=days, fee_vnd=fee, received_at=now, due_at=due,
             ticket_id=ticket_id, received_by_id=actor.id if actor else None,
-            idempotency_key=key, branch_code=agent.branch_code if agent else None,
+            idempotency_key=key, request_digest=asked if key is not None else None,
+            branch_code=agent.branch_code if agent else None,
             agent_id=agent.id if agent else None,
         )  # fmt: skip
         session.add(dossier)
@@ -273,11 +286,18 @@ def receive(
         existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
         if key is None or existing is None:
             raise
-        return Received(existing, created=False)
+        return _again(existing, asked)
     except BaseException:
         session.rollback()
         raise
     return Received(dossier)
+
+
+def _again(existing: Dossier, asked: str) -> Received:
+    """The dossier a repeated key filed, if the request is the same one; else `Conflict`."""
+    if existing.request_digest is not None and existing.request_digest != asked:
+        raise idempotency.Conflict()
+    return Received(existing, created=False)
 
 
 def print_receipt_again(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Service, Ticket, TicketSequence, TicketState
 from ...storage import next_in_sequence
+from .. import idempotency
 from ..clock import VIETNAM, local_day, utcnow
 from ..printing import TicketPrint, ticket_job
 from .base import QueueError, TicketInfo, atomic
@@ -48,17 +49,20 @@ def issue_ticket(
     now: dt.datetime | None = None,
     tz: dt.tzinfo = VIETNAM,
     print_on: TicketPrint | None = None,
+    caller: str = "",
 ) -> TicketInfo:
     """Issue the next number of a service, or return the ticket already issued for the same
-    idempotency key (a double tap or a retried request), with `created` False.
+    idempotency key (a double tap or a retried request), with `created` False. The key is
+    `caller`'s own (`domain.idempotency`); the same key for another service or priority is
+    refused (409 `idempotency_conflict`).
 
     With `print_on`, the ticket's print job is written in the same transaction: a ticket is
     never committed without it, and a repeated key prints nothing more."""
     clock_given = now is not None
     now = now or utcnow()
-    key = (idempotency_key or "").strip() or None
-    if key is not None and len(key) > 64:
+    if len((idempotency_key or "").strip()) > idempotency.MAX_KEY:
         raise QueueError("bad_idempotency_key", "Khóa chống trùng quá dài (tối đa 64 ký tự).", 400)
+    key = idempotency.scoped(caller, idempotency_key)
     # A repeated key is caught by the unique index when the ticket is inserted (one query
     # fewer for every new ticket); the transaction, number included, is then rolled back.
     svc = service_by_code(session, service_code)
@@ -90,6 +94,8 @@ def issue_ticket(
         existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == key))
         if key is None or existing is None:
             raise QueueError("conflict", "Không cấp được số, vui lòng thử lại.", 409)
+        if existing.service_id != svc.id or existing.priority != bool(priority):
+            raise QueueError("idempotency_conflict", str(idempotency.Conflict()), 409)
         return ticket_info(session, existing, now, tz)
     return TicketInfo(ticket, ahead, ticket.estimated_wait_minutes, True, svc.opens_at)
 

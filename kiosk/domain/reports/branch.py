@@ -2,9 +2,9 @@
 
 - **Dossiers** the branch filed in the period (`Dossier.branch_code`, `received_at`), counted
   per procedure, per local day and per agent (`agent_id`).
-- **Fees collected**: payments of the branch's dossiers that are `paid` and were paid in the
-  period, by cash (taken at the branch's desk) and by VietQR transfer (straight to the agency's
-  account). A refunded payment is not collected.
+- **Fees collected**: payments `paid` in the period: cash taken at the branch's desk
+  (`Payment.branch_code`, whoever filed the dossier) and VietQR transfers for the branch's
+  dossiers (straight to the agency's account). A refunded payment is not collected.
 - **Cash remitted**: what the branch handed over to the agency in the period (`Remittance`);
   **cash held**: what it holds now and has not handed over (`remittances.unremitted`).
 
@@ -18,7 +18,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ...models import Dossier, Payment, Remittance, User
@@ -79,8 +79,9 @@ def branch_report(
     paid = session.execute(
         select(Payment.method, Payment.amount_vnd, Payment.paid_at, Payment.recorded_by_id)
         .join(Dossier, Dossier.id == Payment.dossier_id)
-        .where(Dossier.branch_code == branch, Payment.status == "paid",
-               Payment.paid_at >= start, Payment.paid_at < end)
+        .where(or_(and_(Payment.method == "cash", Payment.branch_code == branch),
+                   and_(Payment.method != "cash", Dossier.branch_code == branch)),
+               Payment.status == "paid", Payment.paid_at >= start, Payment.paid_at < end)
     ).all()  # fmt: skip
     cash_day: Counter[dt.date] = Counter()
     transfer_day: Counter[dt.date] = Counter()
