@@ -25,12 +25,21 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .auth import current_user
 from .domain import dossiers, forms, payments, places, uploads
 from .domain.catalog import form_of
 from .domain.citizen_id import CccdError, parse_qr
 from .domain.printing import Printer, station_printer
 from .models import Counter, Dossier, Payment, PrintJob, Procedure, Upload, User
-from .web import db, default_printer, public_url, site_tz, upload_folder, upload_limits
+from .web import (
+    anonymous_upload_quota,
+    db,
+    default_printer,
+    public_url,
+    site_tz,
+    upload_folder,
+    upload_limits,
+)
 
 
 @dataclass
@@ -173,9 +182,15 @@ def scan(text: str) -> Scan:
 
 def store_request_file(owner: str) -> Upload:
     """The request's `file` part, kept (UploadRefused says why not). The body may be at most a
-    little over the per-file limit; a larger one is refused before it is read."""
+    little over the per-file limit; a larger one is refused before it is read. Without a
+    signed-in user (the kiosk, the API without a token) the upload is counted first against
+    the address's hourly quota (`uploads.charge`)."""
     limits = upload_limits()
     request.max_content_length = limits.per_file + 64 * 1024
+    if current_user() is None:
+        announced = request.content_length
+        size = min(announced, limits.per_file) if announced is not None else limits.per_file
+        uploads.charge(db(), request.remote_addr or "", size, anonymous_upload_quota())
     try:
         part = request.files.get("file")
     except RequestEntityTooLarge as exc:

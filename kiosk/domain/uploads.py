@@ -2,8 +2,12 @@
 results: checked by content, stored outside `static/` under random names, and never half-kept.
 
 **Checked by content.** The first bytes must be those of a PDF, a JPEG or a PNG, whatever the
-file is called; then a PDF must open in PDFium and have a page, and an image must decode in
-full within `MAX_PIXELS`. Anything else is refused with a message in plain Vietnamese.
+file is called; then a PDF must open in PDFium and have pages of a size some paper has (each
+side at most the PDF's own 14,400 units, and at most 20 times the other), and an image must be
+at most `MAX_PIXELS` by its header and then decode in full, in a child process with bounded
+memory and time (`previews`), which also draws its preview. Anything else is refused with a
+message in plain Vietnamese. Anonymous uploads (the kiosk, the API without a token) are also
+counted per client address and hour (`charge`).
 
 **Stored in three steps**, so that a crash at any moment leaves either the whole upload or
 nothing:
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import os
 import re
 import uuid
@@ -39,11 +42,18 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Dossier, Upload
+from . import previews, throttle
 from .clock import utcnow
 
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
-#: Larger images are refused: a scanned A4 page at 600 dpi is about 35 million pixels.
-MAX_PIXELS = 60_000_000
+#: Larger images are refused, read from the header before decoding: a scanned A4 page at 600
+#: dpi is about 35 million pixels (140 MB decoded; a 16-bit RGBA PNG of 40 million, 330 MB).
+MAX_PIXELS = previews.MAX_PIXELS
+#: A PDF page's sides, in PDF units (1/72 inch): the PDF specification's largest (200 inches)
+#: and 1/2 inch; and how many times longer than wide a page may be (a long receipt, 20).
+MAX_PAGE_SIDE = 14_400
+MIN_PAGE_SIDE = 36
+MAX_ASPECT = 20
 RESULT = "ket_qua"
 #: The citizen's signed authorization of an agent (*giấy ủy quyền*), kept with the dossier.
 CONSENT = "giay_uy_quyen"
@@ -72,6 +82,37 @@ class Limits:
         return cls(int(per_file * 1024 * 1024), int(per_dossier * 1024 * 1024))
 
 
+@dataclass(frozen=True)
+class Quota:
+    """What one client address may upload anonymously within `window`: files and bytes."""
+
+    files: int
+    size: int
+    window: dt.timedelta = dt.timedelta(hours=1)
+
+    @classmethod
+    def from_mb(cls, files: int, megabytes: float) -> Quota:
+        return cls(files, int(megabytes * 1024 * 1024))
+
+
+def charge(
+    session: Session, client: str, size: int, quota: Quota, now: dt.datetime | None = None
+) -> None:
+    """Count an anonymous upload of `size` bytes (as announced, before it is read) against the
+    quota of the client address `client`; UploadRefused (429) when it would pass the files or
+    the bytes of the last `quota.window`. A refused or broken file counts all the same: it was
+    work for the server."""
+    if not throttle.allow(
+        session, "upload", client or "?", quota.files, quota.window, now,
+        cost=max(size, 0), budget=quota.size,
+    ):  # fmt: skip
+        raise UploadRefused(
+            f"Máy này đã tải lên quá nhiều tệp trong một giờ (tối đa {quota.files} tệp, "
+            f"{megabytes(quota.size)}). Vui lòng thử lại sau hoặc nhờ cán bộ tại quầy hỗ trợ.",
+            429,
+        )
+
+
 def megabytes(size: int) -> str:
     """`10 MB`, `2,5 MB`: a size as a Vietnamese screen writes it."""
     mb = size / (1024 * 1024)
@@ -91,7 +132,9 @@ def sniff(head: bytes) -> str | None:
 
 
 def inspect(path: Path) -> tuple[str, int]:
-    """(media type, pages) of a stored file, or UploadRefused saying what is wrong."""
+    """(media type, pages) of a stored file, or UploadRefused saying what is wrong. Only what
+    the headers say is read here, in the worker: a PDF's page count and page sizes, an image's
+    size in pixels. An image is decoded in full by `verify`, in a bounded child process."""
     with path.open("rb") as f:
         media = sniff(f.read(16))
     if media is None:
@@ -106,6 +149,8 @@ def inspect(path: Path) -> tuple[str, int]:
             raise UploadRefused(message, 422) from exc
         try:
             pages = len(pdf)
+            for i in range(pages):
+                _check_page(i + 1, *pdf.get_page_size(i))
         finally:
             pdf.close()
         if pages < 1:
@@ -114,15 +159,49 @@ def inspect(path: Path) -> tuple[str, int]:
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise UploadRefused("Ảnh quá lớn (quá 60 triệu điểm ảnh).", 413)
-            img.load()
-    except UploadRefused:
-        raise
+        with Image.open(path) as img:  # reads the header only
+            size = img.size
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
         raise UploadRefused("Ảnh bị hỏng, không đọc được.", 422) from exc
+    if size[0] * size[1] > MAX_PIXELS:
+        raise UploadRefused(
+            f"Ảnh quá lớn ({size[0]} × {size[1]} điểm ảnh, quá "
+            f"{MAX_PIXELS // 1_000_000} triệu điểm ảnh); hãy chụp hoặc quét lại với độ phân "
+            "giải thấp hơn.",
+            413,
+        )
     return media, 1
+
+
+def _check_page(number: int, width: float, height: float) -> None:
+    """A page no paper has is refused: a side beyond the PDF's own limit (14,400 units, 5 m) or
+    under 1/2 inch, or longer than `MAX_ASPECT` times its width."""
+    short, long = sorted((width, height))
+    if long > MAX_PAGE_SIDE or short < MIN_PAGE_SIDE or long > short * MAX_ASPECT:
+        mm = f"{width * 25.4 / 72:.0f} × {height * 25.4 / 72:.0f} mm"
+        raise UploadRefused(
+            f"Trang {number} của tệp PDF có khổ bất thường ({mm}); hãy quét hoặc xuất lại "
+            "tệp theo khổ giấy thật (A4, A3...).",
+            422,
+        )
+
+
+def verify(path: Path, media: str) -> bytes | None:
+    """An image decoded in full, in a bounded child process (`previews`): its preview, or
+    UploadRefused if it does not decode or costs more than the child may spend. A PDF is not
+    drawn here (None): its preview is made when first asked for."""
+    if media == "application/pdf":
+        return None
+    try:
+        return previews.render(path, media)
+    except previews.Broken as exc:
+        raise UploadRefused("Ảnh bị hỏng, không đọc được.", 422) from exc
+    except previews.TooCostly as exc:
+        raise UploadRefused(
+            "Ảnh quá lớn hoặc quá phức tạp để xử lý; hãy chụp hoặc quét lại với độ phân giải "
+            "thấp hơn.",
+            413,
+        ) from exc
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -164,6 +243,7 @@ def store(
         if size == 0:
             raise UploadRefused("Tệp rỗng.")
         media, pages = inspect(part)
+        preview = verify(part, media)
         upload = Upload(
             id=str(uuid.UUID(ident)), stored_name=ident, sha256=digest.hexdigest(), size=size,
             media_type=media, pages=pages, original_name=_clean_name(original_name),
@@ -177,6 +257,8 @@ def store(
         raise
     os.replace(part, folder / ident)
     _fsync_dir(folder)
+    if preview is not None:
+        _keep_thumbnail(folder, ident, preview)
     return upload
 
 
@@ -309,38 +391,31 @@ def reuse(
 # ---------------------------------------------------------------- thumbnails
 
 
-def thumbnail(folder: Path, upload: Upload, width: int = 240) -> bytes:
-    """A PNG of the file's first page or of the image, `width` pixels wide, made once and kept
-    beside the uploads (in `thumbs/`)."""
-    thumbs = folder / "thumbs"
-    cached = thumbs / f"{upload.stored_name}-{width}.png"
+def _thumb_path(folder: Path, stored_name: str) -> Path:
+    return folder / "thumbs" / f"{stored_name}-{previews.BOX[0]}.png"
+
+
+def _keep_thumbnail(folder: Path, stored_name: str, png: bytes) -> None:
+    cached = _thumb_path(folder, stored_name)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f"{cached.name}.part-{os.getpid()}")
+    tmp.write_bytes(png)
+    os.replace(tmp, cached)
+
+
+def thumbnail(folder: Path, upload: Upload) -> bytes:
+    """A PNG of the file's first page or of the image, at most `previews.BOX` in pixels, made
+    once in a bounded child process (`previews.render`) and kept beside the uploads (in
+    `thumbs/`). A file that cannot be drawn within the child's limits gets the plain "no
+    preview" icon, kept too, so that asking again costs nothing."""
+    cached = _thumb_path(folder, upload.stored_name)
     if cached.exists():
         return cached.read_bytes()
-    from PIL import Image
-
-    source = path_of(folder, upload)
-    if upload.media_type == "application/pdf":
-        import pypdfium2
-
-        pdf = pypdfium2.PdfDocument(str(source))
-        try:
-            page = pdf[0]
-            scale = width / max(page.get_width(), 1)
-            img = page.render(scale=scale).to_pil()
-        finally:
-            pdf.close()
-    else:
-        with Image.open(source) as opened:
-            opened.draft("RGB", (width * 2, width * 4))  # JPEG: decode at a smaller scale
-            img = opened.convert("RGB")
-    img.thumbnail((width, width * 2))
-    buf = io.BytesIO()
-    img.save(buf, "PNG", optimize=True)
-    data = buf.getvalue()
-    thumbs.mkdir(parents=True, exist_ok=True)
-    tmp = thumbs / f"{cached.name}.part-{os.getpid()}"
-    tmp.write_bytes(data)
-    os.replace(tmp, cached)
+    try:
+        data = previews.render(path_of(folder, upload), upload.media_type)
+    except previews.PreviewFailed:
+        data = previews.placeholder()
+    _keep_thumbnail(folder, upload.stored_name, data)
     return data
 
 
