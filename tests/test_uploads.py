@@ -1,6 +1,7 @@
 """Uploads: checked by content, size-capped, stored under random names outside static/,
 thumbnails of PDFs and images at a bounded cost whatever the file says, a quota per address for
-anonymous uploads, recovery after a crash, expiry, and reuse with consent."""
+anonymous uploads, recovery after a crash, expiry, and reuse with
+consent, by an officer at a counter only."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.domain import previews, uploads
 from kiosk.domain.identity import create_user
-from kiosk.models import Dossier, Upload
+from kiosk.models import AuditEntry, Dossier, Upload
 
 from .conftest import (
     csrf,
@@ -164,26 +165,78 @@ def test_unfiled_uploads_expire_and_shared_files_stay(session: Session, folder: 
     stale.created_at = old
     filed = store_upload(session, folder, sample_pdf())
     filed.created_at = old
-    dossier = Dossier(
-        id="d1", code="000.00.01.H29-201231-0001", site_code="000.00.01.H29", unit="x",
-        procedure_code="1", procedure_name="x", channel="online", applicant_name="A",
-        applicant_cccd="001190000123", status="registered", processing_days=1,
-        received_at=old,
-    )  # fmt: skip
-    session.add(dossier)
+    session.add(_dossier("d1", old))
     session.flush()
-    uploads.attach([("Tờ khai", filed)], dossier)
+    uploads.attach([("Tờ khai", filed)], session.get(Dossier, "d1"))  # type: ignore[arg-type]
     session.commit()
+    officer = create_user(session, "canbo", "mat-khau-dai-1", "officer")
     # Reused for a new dossier, then never filed: the file stays for the first dossier.
-    copy = uploads.reuse(session, filed, owner="kiosk:test", cccd="001190000123")
+    copy = uploads.reuse(session, filed, actor=officer, citizen=citizen(), owner="user:1")
     copy.created_at = old
     session.commit()
     with pytest.raises(uploads.UploadRefused):
-        uploads.reuse(session, filed, owner="kiosk:test", cccd="001190000999")
+        other = citizen(cccd="001190000999")
+        uploads.reuse(session, filed, actor=officer, citizen=other, owner="user:1")
     assert uploads.expire(session, folder, dt.timedelta(hours=24)) == 2
     assert files(folder) == [filed.stored_name]
     assert [u.id for u in session.scalars(select(Upload))] == [filed.id]
-    assert [u.id for u in uploads.reusable(session, "001190000123")] == [filed.id]
+    assert [u.id for u in uploads.reusable(session, officer, citizen()).values()] == [filed.id]
+
+
+CCCD, NAME, BIRTH = "001190000123", "Nguyễn Văn A", dt.date(1990, 1, 19)
+
+
+def citizen(cccd: str = CCCD, name: str = NAME, birth: dt.date | None = BIRTH) -> Any:
+    return uploads.Citizen(cccd, name, birth)
+
+
+def _dossier(ident: str, at: dt.datetime) -> Dossier:
+    return Dossier(
+        id=ident, code=f"000.00.01.H29-201231-{ident[-4:]:0>4}", site_code="000.00.01.H29",
+        unit="x", procedure_code="1", procedure_name="x", channel="online",
+        applicant_name=NAME, applicant_cccd=CCCD, applicant_birth_date=BIRTH,
+        status="registered", processing_days=1, received_at=at,
+    )  # fmt: skip
+
+
+def test_papers_are_reused_by_an_officer_who_sees_the_card_and_by_no_one_else(
+    session: Session, folder: Path
+) -> None:
+    """The card's number, name and birth date are printed on it and often photocopied: knowing
+    them is no proof. The kiosk (no one signed in), an agent and a processing officer are
+    offered nothing and can reuse nothing; an officer at a counter can, for the same citizen."""
+    filed = store_upload(session, folder, sample_pdf())
+    session.add(_dossier("d1", dt.datetime(2026, 1, 5)))
+    session.flush()
+    uploads.attach([("Tờ khai", filed)], session.get(Dossier, "d1"))  # type: ignore[arg-type]
+    session.commit()
+    officer = create_user(session, "canbo", "mat-khau-dai-1", "officer")
+    processor = create_user(session, "xuly", "mat-khau-dai-2", "processor")
+    from kiosk.domain.branches import create_branch
+
+    create_branch(session, "BIDV-GL", bank="BIDV", name="BIDV Gia Lai")
+    agent = create_user(session, "daily", "mat-khau-dai-3", "agent", branch_code="BIDV-GL")
+    for nobody in (None, agent, processor):
+        assert uploads.reusable(session, nobody, citizen()) == {}
+        with pytest.raises(uploads.UploadRefused) as refused:
+            uploads.reuse(session, filed, actor=nobody, citizen=citizen(), owner="kiosk:x")
+        assert refused.value.status == 403 and "tại quầy tiếp nhận" in str(refused.value)
+    assert session.scalar(select(Upload).where(Upload.reused_from_id.is_not(None))) is None
+    # The officer: only for the citizen the card names (number, name and birth date).
+    assert list(uploads.reusable(session, officer, citizen())) == ["Tờ khai"]
+    for other in (
+        citizen(name="Người Khác"),
+        citizen(birth=dt.date(1990, 1, 20)),
+        citizen(birth=None),
+    ):
+        assert uploads.reusable(session, officer, other) == {}
+        with pytest.raises(uploads.UploadRefused):
+            uploads.reuse(session, filed, actor=officer, citizen=other, owner="user:1")
+    same = citizen(name="  nguyễn  văn a ")
+    copy = uploads.reuse(session, filed, actor=officer, citizen=same, owner="user:1")
+    assert copy.stored_name == filed.stored_name and copy.reused_from_id == filed.id
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "upload.reuse"))
+    assert entry is not None and entry.actor_id == officer.id and entry.detail == "Tờ khai"
 
 
 # ---------------------------------------------------------------- hostile files

@@ -23,7 +23,8 @@ starts and is safe while other processes upload, since it only touches parts of 
 **Kept until attached.** An upload belongs to no dossier until one is received with it
 (`attach`, in the dossier's own transaction). One never attached expires after
 `UPLOAD_KEEP_HOURS` (`expire`). A document digitized for an earlier dossier of the same citizen
-can be reused (`reuse`): the new row points at the same stored file.
+can be reused (`reuse`), only by an officer at a counter who sees the citizen's card
+(`may_reuse`), never at the kiosk or by an agent: the new row points at the same stored file.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,9 +43,10 @@ from typing import IO
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, Upload
-from . import previews, throttle
+from ..models import Dossier, Upload, User
+from . import audit, previews, throttle
 from .clock import utcnow
+from .identity import can
 
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 #: Larger images are refused, read from the header before decoding: a scanned A4 page at 600
@@ -354,28 +357,84 @@ def attach(found: list[tuple[str, Upload]], dossier: Dossier) -> None:
             dossier.papers_digitized = True
 
 
-def reusable(session: Session, cccd: str) -> list[Upload]:
-    """The latest upload of each paper in the citizen's earlier dossiers (the digitized results
-    included), newest first: what `reuse` may offer instead of asking for the paper again."""
-    rows = session.scalars(
-        select(Upload)
+#: Reusing a citizen's digitized papers is offered only to staff at a counter, who hold the
+#: citizen's card in their hands: those who may receive a dossier and read every dossier.
+REUSE_PERMISSIONS = ("dossier.receive", "dossier.read")
+
+
+@dataclass(frozen=True)
+class Citizen:
+    """The citizen a form names, as the card shows them."""
+
+    cccd: str
+    full_name: str
+    birth_date: dt.date | None
+
+
+def may_reuse(actor: User | None) -> bool:
+    """Whether `actor` may be offered a citizen's earlier papers: an officer at a counter (who
+    sees the card), never the kiosk, the API without a user, or a bank's agent. The card's
+    number, name and birth date are printed on it and often photocopied: knowing them proves
+    nothing, so reuse needs someone who sees the card and its holder."""
+    return all(can(actor, p) for p in REUSE_PERMISSIONS)
+
+
+def _fold(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def _same_citizen(dossier: Dossier | None, citizen: Citizen) -> bool:
+    """The dossier's applicant is the citizen: the same CCCD number, name and birth date."""
+    return (
+        dossier is not None
+        and bool(citizen.cccd)
+        and citizen.birth_date is not None
+        and dossier.applicant_cccd == citizen.cccd
+        and dossier.applicant_birth_date == citizen.birth_date
+        and _fold(dossier.applicant_name) == _fold(citizen.full_name)
+    )
+
+
+def reusable(session: Session, actor: User | None, citizen: Citizen) -> dict[str, Upload]:
+    """The latest upload of each paper (the digitized results included) in the earlier dossiers
+    of `citizen`, by document name: what `reuse` may offer instead of asking for the paper
+    again. Nothing unless `actor` may reuse (`may_reuse`)."""
+    if not may_reuse(actor) or not citizen.cccd:
+        return {}
+    rows = session.execute(
+        select(Upload, Dossier)
         .join(Dossier, Dossier.id == Upload.dossier_id)
-        .where(Dossier.applicant_cccd == cccd)
+        .where(Dossier.applicant_cccd == citizen.cccd)
         .order_by(Upload.created_at.desc())
     ).all()
     latest: dict[str, Upload] = {}
-    for up in rows:
-        latest.setdefault(up.document_name, up)
-    return list(latest.values())
+    for up, dossier in rows:
+        if _same_citizen(dossier, citizen):
+            latest.setdefault(up.document_name, up)
+    return latest
 
 
 def reuse(
-    session: Session, source: Upload, *, owner: str, cccd: str, now: dt.datetime | None = None
+    session: Session,
+    source: Upload | None,
+    *,
+    actor: User | None,
+    citizen: Citizen,
+    owner: str,
+    now: dt.datetime | None = None,
 ) -> Upload:
-    """A new upload, owned by `owner`, of a paper digitized for the citizen `cccd` earlier. The
-    caller has recorded the citizen's consent; the stored file is shared, not copied."""
-    dossier = session.get(Dossier, source.dossier_id) if source.dossier_id else None
-    if dossier is None or dossier.applicant_cccd != cccd:
+    """A new upload, owned by `owner`, of a paper digitized for `citizen` earlier, made by an
+    officer at a counter (`may_reuse`); the caller has recorded the citizen's consent. The
+    stored file is shared, not copied; the audit log says who reused which paper of which
+    dossier. UploadRefused otherwise, saying nothing of whether the paper exists."""
+    if not may_reuse(actor):
+        raise UploadRefused(
+            "Chỉ dùng lại giấy tờ đã số hóa tại quầy tiếp nhận, khi cán bộ xem thẻ căn cước "
+            "của công dân.",
+            403,
+        )
+    dossier = session.get(Dossier, source.dossier_id) if source and source.dossier_id else None
+    if source is None or dossier is None or not _same_citizen(dossier, citizen):
         raise UploadRefused("Không tìm thấy giấy tờ đã số hóa của công dân này.", 404)
     copy = Upload(
         id=str(uuid.uuid4()), stored_name=source.stored_name, sha256=source.sha256,
@@ -384,6 +443,8 @@ def reuse(
         reused_from_id=source.id,
     )  # fmt: skip
     session.add(copy)
+    audit.record(session, actor, "upload.reuse", dossier=dossier.code,
+                 detail=source.document_name)  # fmt: skip
     session.commit()
     return copy
 
