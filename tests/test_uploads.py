@@ -1,6 +1,6 @@
 """Uploads: checked by content, size-capped, stored under random names outside static/,
 thumbnails of PDFs and images at a bounded cost whatever the file says, a quota per address for
-anonymous uploads, recovery after a crash, expiry, and reuse with
+anonymous uploads, recovery after a crash (also when the app starts), expiry, and reuse with
 consent, by an officer at a counter only."""
 
 from __future__ import annotations
@@ -378,3 +378,34 @@ def test_anonymous_uploads_have_a_quota_per_address(db_url: str, tmp_path: Path)
             assert send(office, "/office/uploads", small, "10.0.0.1", otoken).status_code == 201
     finally:
         app.extensions["kiosk.engine"].dispose()
+
+
+# ---------------------------------------------------------------- recovery when the app starts
+
+
+def test_the_app_finishes_a_cut_upload_when_it_starts(db_url: str, tmp_path: Path) -> None:
+    """An upload cut between its row's commit and its file's rename is finished when the app
+    starts (gunicorn's master loads it once before forking), not only by `kiosk uploads
+    sweep`; the part of a writer that died before committing is removed. A file without a row
+    is left to the sweep: an app started on the wrong database must not delete the papers."""
+    from kiosk import create_app
+
+    config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "DATABASE_URL": db_url,
+              "SECRET_KEY": "x"}  # fmt: skip
+    app = create_app(config)
+    folder = tmp_path / "i" / "uploads"
+    s = app.extensions["kiosk.sessionmaker"]()
+    try:
+        cut = store_upload(s, folder, sample_pdf())
+    finally:
+        s.close()
+        app.extensions["kiosk.engine"].dispose()
+    dead = _dead_pid()
+    os.replace(folder / cut.stored_name, folder / f"{cut.stored_name}.part-{dead}")
+    (folder / f"{'a' * 32}.part-{dead}").write_bytes(b"%PDF-half")
+    (folder / ("b" * 32)).write_bytes(b"no row")
+    live = folder / f"{'c' * 32}.part-{os.getpid()}"
+    live.write_bytes(b"%PDF-writing")
+    again = create_app(config)
+    again.extensions["kiosk.engine"].dispose()
+    assert files(folder) == sorted([cut.stored_name, "b" * 32, live.name])

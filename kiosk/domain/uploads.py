@@ -17,8 +17,11 @@ nothing:
 3. the part is renamed to its final name, `<id>` (no extension, nothing guessable).
 
 `recover` puts right what a crash left: a part whose writer is dead is finished (its row was
-committed) or removed (it was not), and a file with no row is removed. It runs when the app
-starts and is safe while other processes upload, since it only touches parts of dead writers.
+committed) or removed (it was not), and a file with no row is removed. Its first half runs when
+the app starts (`kiosk.app.create_app`, once in gunicorn's master before the workers fork) and
+when gunicorn sees a worker die (`kiosk.gunicorn_conf.child_exit`); the whole of it in
+`kiosk uploads sweep` and `kiosk serve`. It is safe while other processes upload, since it only
+touches parts of dead writers and files renamed after their row was committed.
 
 **Kept until attached.** An upload belongs to no dossier until one is received with it
 (`attach`, in the dossier's own transaction). One never attached expires after
@@ -509,32 +512,41 @@ class Recovered:
     removed: int = 0
 
 
-def recover(session: Session, folder: Path) -> Recovered:
-    """Put right what a crash left in the upload folder (see the module's docstring)."""
+def recover(session: Session, folder: Path, *, strays: bool = True) -> Recovered:
+    """Put right what a crash left in the upload folder (see the module's docstring): the parts
+    of dead writers, and with `strays` the files that have no row. The app does the first as
+    it starts (`kiosk.app`); only `kiosk uploads sweep` (and `kiosk serve`) remove strays,
+    since an app started on the wrong database would take every file for one."""
     done = Recovered()
     if not folder.is_dir():
         return done
-    for entry in folder.iterdir():
-        if not entry.is_file():
-            continue
+    # The folder is read first and the rows after, in a transaction begun after: every file
+    # renamed to its final name had its row committed before, so it is seen.
+    entries = [e for e in folder.iterdir() if e.is_file()]
+    dead: list[tuple[Path, str]] = []
+    finals: list[Path] = []
+    for entry in entries:
         part = _PART.match(entry.name)
         if part is not None:
-            ident, pid = part.group(1), int(part.group(2))
-            if _alive(pid):
-                continue
-            if session.scalar(select(Upload.id).where(Upload.stored_name == ident).limit(1)):
-                os.replace(entry, folder / ident)
-                done.finished += 1
-            else:
-                entry.unlink(missing_ok=True)
-                done.removed += 1
-        elif _FINAL.match(entry.name):
-            if not session.scalar(select(Upload.id).where(Upload.stored_name == entry.name)):
-                entry.unlink(missing_ok=True)
-                done.removed += 1
-        elif entry.name.startswith("thumbs"):
-            continue
-    _fsync_dir(folder)
+            if not _alive(int(part.group(2))):
+                dead.append((entry, part.group(1)))
+        elif strays and _FINAL.match(entry.name):
+            finals.append(entry)
+    session.rollback()
+    for entry, ident in dead:
+        if session.scalar(select(Upload.id).where(Upload.stored_name == ident).limit(1)):
+            os.replace(entry, folder / ident)
+            done.finished += 1
+        else:
+            entry.unlink(missing_ok=True)
+            done.removed += 1
+    for entry in finals:
+        if not session.scalar(select(Upload.id).where(Upload.stored_name == entry.name).limit(1)):
+            entry.unlink(missing_ok=True)
+            done.removed += 1
+    session.rollback()
+    if done.finished or done.removed:
+        _fsync_dir(folder)
     return done
 
 
