@@ -332,6 +332,26 @@ def test_a_file_that_cannot_be_drawn_in_bounds_gets_the_no_preview_icon(
     assert (folder / "thumbs" / f"{up.stored_name}-240.png").read_bytes() == previews.placeholder()
 
 
+def test_previews_take_turns_and_a_caller_kept_waiting_is_told_so(
+    session: Session, folder: Path
+) -> None:
+    """Many uploads at once do not start a child each: a process runs `AT_ONCE`, the others
+    wait their turn; one kept waiting too long is told to come back (and its icon not kept)."""
+    up = store_upload(session, folder, sample_pdf())
+    for _ in range(previews.AT_ONCE):
+        assert previews._turns.acquire(timeout=1)
+    try:
+        hurry = previews.Limits(wall_seconds=0.2)
+        with pytest.raises(previews.Busy):
+            previews.render(folder / up.stored_name, up.media_type, hurry)
+        assert uploads.thumbnail(folder, up, hurry) == previews.placeholder()
+        assert not (folder / "thumbs" / f"{up.stored_name}-240.png").exists()
+    finally:
+        for _ in range(previews.AT_ONCE):
+            previews._turns.release()
+    assert uploads.thumbnail(folder, up) != previews.placeholder()
+
+
 def test_anonymous_uploads_have_a_quota_per_address(db_url: str, tmp_path: Path) -> None:
     from kiosk import create_app
 

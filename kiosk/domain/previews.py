@@ -13,8 +13,9 @@ costs about 400 MB to decode. So:
   parent waits at most `WALL_SECONDS` and kills it after. Whatever the file does (a content
   stream that loops, an image that decodes to gigabytes, a crash in a C library), the worker
   sees a child that failed, and shows the plain "no preview" icon (`placeholder`) instead;
-* what fails is said apart: `Broken` (the file does not decode: an image is refused at upload)
-  and `TooCostly` (a limit was reached, or the child died).
+* one process runs at most `AT_ONCE` children; a caller kept waiting too long gets `Busy`;
+* what fails is said apart: `Broken` (the file does not decode: an image is refused at upload),
+  `TooCostly` (a limit was reached, or the child died) and `Busy`.
 
 A child costs about 0.1 s to start (Python, Pillow, PDFium); a preview is made once per upload
 and kept (`uploads.thumbnail`). bench/uploads.py prints the figures before and after.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,9 @@ BOX = (240, 480)
 MEMORY = 768 * 1024 * 1024
 CPU_SECONDS = 8
 WALL_SECONDS = 20.0
+#: Children one process runs at once; more callers wait their turn (at most `WALL_SECONDS`),
+#: so that many uploads at once cannot start a child each and share out the machine's memory.
+AT_ONCE = 2
 #: An image larger than this is refused before it is decoded (`Image.MAX_IMAGE_PIXELS` in the
 #: child too); the upload check (`uploads.inspect`) reads it from the header.
 MAX_PIXELS = 40_000_000
@@ -54,6 +59,13 @@ class TooCostly(PreviewFailed):
     """The preview ran out of its time or memory, or its process died."""
 
 
+class Busy(PreviewFailed):
+    """Other previews kept this one waiting too long: try again later."""
+
+
+_turns = threading.BoundedSemaphore(AT_ONCE)  # a gevent semaphore once gevent has patched
+
+
 @dataclass(frozen=True)
 class Limits:
     memory: int = MEMORY
@@ -61,14 +73,27 @@ class Limits:
     wall_seconds: float = WALL_SECONDS
 
 
+DEFAULT = Limits()
+
+
 def scale_to_fit(width: float, height: float, box: tuple[int, int] = BOX) -> float:
     """The scale at which a page of `width` × `height` units fits in `box` (never above 4)."""
     return min(box[0] / max(width, 1e-3), box[1] / max(height, 1e-3), 4.0)
 
 
-def render(path: Path, media_type: str, limits: Limits = Limits()) -> bytes:
+def render(path: Path, media_type: str, limits: Limits = DEFAULT) -> bytes:
     """A PNG of the first page of the PDF or of the image at `path`, at most `BOX` in pixels;
-    `Broken` or `TooCostly` if none could be made within `limits`."""
+    `Broken` or `TooCostly` if none could be made within `limits`, `Busy` if `AT_ONCE` others
+    kept it waiting `limits.wall_seconds`."""
+    if not _turns.acquire(timeout=limits.wall_seconds):
+        raise Busy(f"{AT_ONCE} previews ahead for {limits.wall_seconds} s")
+    try:
+        return _render(path, media_type, limits)
+    finally:
+        _turns.release()
+
+
+def _render(path: Path, media_type: str, limits: Limits) -> bytes:
     args = [
         sys.executable, "-I", "-m", "kiosk.domain.previews", str(path), media_type,
         str(limits.memory), str(limits.cpu_seconds),

@@ -200,6 +200,10 @@ def verify(path: Path, media: str) -> bytes | None:
         return None
     try:
         return previews.render(path, media)
+    except previews.Busy as exc:
+        raise UploadRefused(
+            "Máy chủ đang bận xử lý các tệp khác; vui lòng gửi lại tệp sau ít phút.", 503
+        ) from exc
     except previews.Broken as exc:
         raise UploadRefused("Ảnh bị hỏng, không đọc được.", 422) from exc
     except previews.TooCostly as exc:
@@ -467,7 +471,7 @@ def _keep_thumbnail(folder: Path, stored_name: str, png: bytes) -> None:
     os.replace(tmp, cached)
 
 
-def thumbnail(folder: Path, upload: Upload) -> bytes:
+def thumbnail(folder: Path, upload: Upload, limits: previews.Limits = previews.DEFAULT) -> bytes:
     """A PNG of the file's first page or of the image, at most `previews.BOX` in pixels, made
     once in a bounded child process (`previews.render`) and kept beside the uploads (in
     `thumbs/`). A file that cannot be drawn within the child's limits gets the plain "no
@@ -476,7 +480,9 @@ def thumbnail(folder: Path, upload: Upload) -> bytes:
     if cached.exists():
         return cached.read_bytes()
     try:
-        data = previews.render(path_of(folder, upload), upload.media_type)
+        data = previews.render(path_of(folder, upload), upload.media_type, limits)
+    except previews.Busy:
+        return previews.placeholder()  # not kept: the next ask may find a turn
     except previews.PreviewFailed:
         data = previews.placeholder()
     _keep_thumbnail(folder, upload.stored_name, data)
