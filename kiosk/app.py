@@ -17,6 +17,33 @@ from .storage import make_engine, make_sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def recover_uploads(app: Flask) -> None:
+    """Finish the uploads a crash cut between their row's commit and their file's rename, and
+    remove the parts of writers that died before committing (`uploads.recover` without strays).
+    Runs as the app is built: once in gunicorn's master, before the workers fork
+    (`preload_app`), and in each command. A database that cannot be read yet (before
+    `kiosk init-db`, or down) leaves it for the next start or `kiosk uploads sweep`."""
+    folder = web.upload_folder_for(app.config, app.instance_path)
+    if not folder.is_dir():
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .domain import uploads
+
+    session = app.extensions["kiosk.sessionmaker"]()
+    try:
+        done = uploads.recover(session, folder, strays=False)
+    except (SQLAlchemyError, OSError) as exc:
+        app.logger.warning("Uploads not recovered at start: %s", exc)
+        return
+    finally:
+        session.close()
+    if done.finished or done.removed:
+        app.logger.warning(
+            "Uploads cut by a crash: %d finished, %d removed.", done.finished, done.removed
+        )
+
+
 def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = False) -> Flask:
     """Build the app: defaults, then instance/config.py, then KIOSK_* variables, then
     `test_config` (tests only). In production an app that serves pages refuses to be built
@@ -64,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = Fa
     app.extensions["kiosk.engine"] = engine
     app.extensions["kiosk.sessionmaker"] = make_sessionmaker(engine)
     web.init_app(app)
+    recover_uploads(app)
     proxies = int(app.config["PROXY_COUNT"] or 0)
     if proxies > 0:  # behind nginx: the client's address, not the proxy's, is the asker's
         from werkzeug.middleware.proxy_fix import ProxyFix

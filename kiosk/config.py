@@ -70,6 +70,15 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "UPLOAD_MAX_MB": (10, "largest file a citizen, officer or agent may upload"),
     "DOSSIER_MAX_MB": (40, "most a dossier's files may weigh together"),
     "UPLOAD_KEEP_HOURS": (24, "an upload never filed with a dossier is removed after this long"),
+    "ANONYMOUS_UPLOADS_PER_HOUR": (
+        100,
+        "files one address may upload in an hour without signing in (the kiosk, the API "
+        "without a token); a kiosk is one address, so count its citizens' papers",
+    ),
+    "ANONYMOUS_UPLOAD_MB_PER_HOUR": (
+        500,
+        "megabytes one address may upload in an hour without signing in",
+    ),
     "STATUS_LOOKUPS_PER_MINUTE": (
         10,
         "dossier status look-ups (/d/<code>, the API's verify) one address may make a minute",

@@ -25,12 +25,21 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .auth import current_user
 from .domain import dossiers, forms, payments, places, uploads
 from .domain.catalog import form_of
 from .domain.citizen_id import CccdError, parse_qr
 from .domain.printing import Printer, station_printer
 from .models import Counter, Dossier, Payment, PrintJob, Procedure, Upload, User
-from .web import db, default_printer, public_url, site_tz, upload_folder, upload_limits
+from .web import (
+    anonymous_upload_quota,
+    db,
+    default_printer,
+    public_url,
+    site_tz,
+    upload_folder,
+    upload_limits,
+)
 
 
 @dataclass
@@ -94,21 +103,25 @@ def read(form: MultiDict[str, str], procedure: Procedure) -> Posted:
     return Posted(applicant, values, wanted, on_paper, reused, form, errors)
 
 
+def citizen_of(posted: Posted) -> uploads.Citizen:
+    a = posted.applicant
+    return uploads.Citizen(a.cccd.replace(" ", ""), a.full_name, a.birth_date)
+
+
 def reuse_consented(
-    session: Session, posted: Posted, procedure: Procedure, owner: str
+    session: Session, posted: Posted, procedure: Procedure, owner: str, actor: User | None
 ) -> dict[str, str]:
-    """Turn each consented reuse into an upload of this owner (`uploads.reuse`), only for the
-    citizen named in the form, and add it to `posted.wanted`; errors by document."""
+    """Turn each consented reuse into an upload of this owner (`uploads.reuse`, which allows
+    it only to an officer at a counter and only for the citizen named in the form), and add it
+    to `posted.wanted`; errors by document."""
     errors: dict[str, str] = {}
     for i, source_id in posted.reused:
         name = procedure.documents[i].name
-        source = uploads.get(session, source_id)
         try:
-            if source is None:
-                raise uploads.UploadRefused("Không tìm thấy giấy tờ đã số hóa.", 404)
             copy = uploads.reuse(
-                session, source, owner=owner, cccd=posted.applicant.cccd.replace(" ", "")
-            )
+                session, uploads.get(session, source_id), actor=actor,
+                citizen=citizen_of(posted), owner=owner,
+            )  # fmt: skip
         except uploads.UploadRefused as exc:
             errors[f"documents.{name}"] = str(exc)
             continue
@@ -118,28 +131,13 @@ def reuse_consented(
     return errors
 
 
-def reusable_for(session: Session, posted: Posted | None) -> dict[str, Upload]:
-    """Papers digitized in the citizen's earlier dossiers, by document name; offered only when
-    the form names the citizen as the card does (number, name and birth date)."""
-    if posted is None or not posted.applicant.cccd or posted.applicant.birth_date is None:
+def reusable_for(session: Session, posted: Posted | None, actor: User | None) -> dict[str, Upload]:
+    """Papers digitized in the citizen's earlier dossiers, by document name: offered only to an
+    officer at a counter, and only when the form names the citizen as the card does (number,
+    name and birth date); see `uploads.may_reuse`."""
+    if posted is None:
         return {}
-    found = {}
-    for up in uploads.reusable(session, posted.applicant.cccd):
-        from .models import Dossier
-
-        d = session.get(Dossier, up.dossier_id)
-        same = (
-            d is not None
-            and d.applicant_birth_date == posted.applicant.birth_date
-            and forms_fold(d.applicant_name) == forms_fold(posted.applicant.full_name)
-        )
-        if same:
-            found[up.document_name] = up
-    return found
-
-
-def forms_fold(name: str) -> str:
-    return " ".join(name.lower().split())
+    return uploads.reusable(session, actor, citizen_of(posted))
 
 
 @dataclass(frozen=True)
@@ -173,9 +171,15 @@ def scan(text: str) -> Scan:
 
 def store_request_file(owner: str) -> Upload:
     """The request's `file` part, kept (UploadRefused says why not). The body may be at most a
-    little over the per-file limit; a larger one is refused before it is read."""
+    little over the per-file limit; a larger one is refused before it is read. Without a
+    signed-in user (the kiosk, the API without a token) the upload is counted first against
+    the address's hourly quota (`uploads.charge`)."""
     limits = upload_limits()
     request.max_content_length = limits.per_file + 64 * 1024
+    if current_user() is None:
+        announced = request.content_length
+        size = min(announced, limits.per_file) if announced is not None else limits.per_file
+        uploads.charge(db(), request.remote_addr or "", size, anonymous_upload_quota())
     try:
         part = request.files.get("file")
     except RequestEntityTooLarge as exc:

@@ -36,3 +36,14 @@ def post_fork(_server: object, worker: object) -> None:
     engine = getattr(app, "extensions", {}).get("kiosk.engine")
     if engine is not None:
         engine.dispose(close=False)
+
+
+def child_exit(_server: object, worker: object) -> None:
+    """A worker died (killed by the kernel for memory, by gunicorn for time, or stopped): an
+    upload it cut between its row's commit and its file's rename is finished now, in the
+    master, rather than at the next start (`kiosk.app.recover_uploads`)."""
+    app = getattr(getattr(worker, "app", None), "callable", None)
+    if app is not None and hasattr(app, "extensions"):
+        from kiosk.app import recover_uploads
+
+        recover_uploads(app)

@@ -636,6 +636,8 @@ class RateHit(Base):
     bucket: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime())
+    #: What the attempt weighs against a budget: an anonymous upload's size in bytes.
+    cost: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class BankAccount(Base):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from printers.transports.policy import AddressPolicy
 
 from .domain.printing import Printer, TicketPrint, station_printer
-from .domain.uploads import Limits
+from .domain.uploads import Limits, Quota
 from .events import Hub
 
 
@@ -120,6 +120,14 @@ def upload_folder_for(config: Any, instance_path: str) -> Path:
 def upload_limits() -> Limits:
     return Limits.from_mb(
         float(current_app.config["UPLOAD_MAX_MB"]), float(current_app.config["DOSSIER_MAX_MB"])
+    )
+
+
+def anonymous_upload_quota() -> Quota:
+    """What one address may upload in an hour without signing in."""
+    return Quota.from_mb(
+        int(current_app.config["ANONYMOUS_UPLOADS_PER_HOUR"]),
+        float(current_app.config["ANONYMOUS_UPLOAD_MB_PER_HOUR"]),
     )
 
 

@@ -178,3 +178,35 @@ def test_kill_9_mid_submission_leaves_nothing_half_stored(tmp_path: Path) -> Non
         server.stop()
     assert cut > 0, "no kill landed during an upload: the test proved nothing"
     assert state["files"] >= 2
+
+
+def test_a_worker_killed_between_commit_and_rename_is_put_right_at_once(tmp_path: Path) -> None:
+    """A worker the kernel kills (out of memory) or gunicorn does (out of time) right after an
+    upload's row was committed leaves `<id>.part-<pid>`: the master finishes it as soon as it
+    sees the worker die (gunicorn's `child_exit`), not at the next start, so the dossier's
+    paper opens while the server keeps serving."""
+    server = Server(tmp_path / "instance")
+    try:
+        server.start()
+        ident = slow_upload(server.port, sample_pdf())
+        assert ident is not None
+        db = sqlite3.connect(server.instance / "kiosk.db")
+        try:
+            row = db.execute("SELECT stored_name FROM upload WHERE id = ?", (ident,))
+            (stored,) = row.fetchone()
+        finally:
+            db.close()
+        assert server.proc is not None
+        children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
+        worker = int(children.read_text().split()[0])
+        folder = server.instance / "uploads"
+        os.replace(folder / stored, folder / f"{stored}.part-{worker}")  # the rename not done
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (folder / stored).exists():
+            time.sleep(0.1)
+        assert (folder / stored).exists(), sorted(p.name for p in folder.iterdir())
+        assert not [p for p in folder.iterdir() if ".part-" in p.name]
+        check_nothing_half_stored(server.instance)
+    finally:
+        server.stop()

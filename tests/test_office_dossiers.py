@@ -76,6 +76,47 @@ def receive_at_counter(office: FlaskClient, db_session: Session) -> str:
     return code
 
 
+def test_an_officer_reuses_a_citizens_digitized_papers_with_consent(
+    office: FlaskClient, db_session: Session, floor: Flask
+) -> None:
+    """Reuse is offered at the counter, where the officer sees the card and its holder: the
+    papers of the citizen's earlier dossier (filed at the kiosk) are offered after the card is
+    scanned, and attached only with the citizen's consent, sharing the stored file."""
+    from .test_filing_pages import LLTP, SCAN, form_data, kupload
+
+    kiosk = floor.test_client()
+    token = csrf(kiosk, f"/kiosk/file/{LLTP}")
+    ids = [kupload(kiosk, sample_pdf(), token).get_json()["id"] for _ in range(2)]
+    r = kiosk.post(f"/kiosk/file/{LLTP}", data={**form_data(token, ids), "step": "submit"})
+    assert r.status_code == 303
+    sign_in(office, "canbo", "mat-khau-dai-1")
+    cid = _counter(db_session, 1)
+    token = csrf(office, f"/office/counters/{cid}")
+    office.post(f"/office/counters/{cid}/sign-in", data={"csrf_token": token})
+    url = f"/office/counters/{cid}/receive/{LLTP}"
+    values = {"csrf_token": token, "idempotency_key": uuid.uuid4().hex,
+              "f.loai_phieu": "Phiếu số 1"}  # fmt: skip
+    page = text(office.post(f"{url}/scan", data={**values, "scan": SCAN}))
+    assert page.count("Tôi đồng ý dùng lại bản đã số hóa") == 2
+    offered = re.findall(r'name="reuse\.(\d)" value="([^"]+)"', page)
+    assert sorted(v for _, v in offered) == sorted(ids)
+    scanned = {k: v for k, v in form_data("", ["", ""]).items() if k.startswith("a.")}
+    # Someone with another birth date is offered nothing.
+    stranger = text(office.post(f"{url}/scan", data={**values, "scan": SCAN.replace(
+        "12031985", "12031986")}))  # fmt: skip
+    assert "dùng lại bản đã số hóa" not in stranger
+    reuse = {f"reuse.{i}": v for i, v in offered}
+    r = office.post(url, data={**values, **scanned, **reuse})
+    assert r.status_code == 422 and "Cần ông/bà đồng ý" in text(r)
+    consent = {"consent.0": "on", "consent.1": "on"}
+    r = office.post(url, data={**values, **scanned, **reuse, **consent})
+    assert r.status_code == 303, text(r)
+    reused = db_session.scalars(select(Upload).where(Upload.reused_from_id.is_not(None))).all()
+    assert len(reused) == 2 and all(u.dossier_id for u in reused)
+    originals = {u.id: u.stored_name for u in db_session.scalars(select(Upload))}
+    assert {u.stored_name for u in reused} == {originals[u.reused_from_id] for u in reused}
+
+
 def test_receiving_at_the_counter_links_the_ticket_and_prints(
     office: FlaskClient, db_session: Session
 ) -> None:

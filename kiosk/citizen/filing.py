@@ -39,7 +39,7 @@ def _thumb_url(upload_id: str) -> str:
 
 def _page(proc: Any, values: MultiDict[str, str] | None = None, **kw: Any) -> Any:
     posted = filing.read(values, proc) if values else None
-    ctx = filing.form_context(proc, values, reusable=filing.reusable_for(db(), posted), **kw)
+    ctx = filing.form_context(proc, values, reusable=filing.reusable_for(db(), posted, None), **kw)
     return render(
         "kiosk/file.html",
         upload_url=url_for("kiosk.upload"),
@@ -79,7 +79,7 @@ def file_submit(code: str) -> Any:
         return _page(proc, values)
     posted = filing.read(values, proc)
     errors = dict(posted.errors)
-    errors.update(filing.reuse_consented(db(), posted, proc, _owner()))
+    errors.update(filing.reuse_consented(db(), posted, proc, _owner(), None))
     papers = dossiers.Papers(files=tuple(posted.wanted), owner=_owner(), limits=upload_limits())
     if step != "submit" or errors:
         _, _, found = dossiers.check(

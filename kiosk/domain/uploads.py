@@ -2,8 +2,12 @@
 results: checked by content, stored outside `static/` under random names, and never half-kept.
 
 **Checked by content.** The first bytes must be those of a PDF, a JPEG or a PNG, whatever the
-file is called; then a PDF must open in PDFium and have a page, and an image must decode in
-full within `MAX_PIXELS`. Anything else is refused with a message in plain Vietnamese.
+file is called; then a PDF must open in PDFium and have pages of a size some paper has (each
+side at most the PDF's own 14,400 units, and at most 20 times the other), and an image must be
+at most `MAX_PIXELS` by its header and then decode in full, in a child process with bounded
+memory and time (`previews`), which also draws its preview. Anything else is refused with a
+message in plain Vietnamese. Anonymous uploads (the kiosk, the API without a token) are also
+counted per client address and hour (`charge`).
 
 **Stored in three steps**, so that a crash at any moment leaves either the whole upload or
 nothing:
@@ -13,22 +17,26 @@ nothing:
 3. the part is renamed to its final name, `<id>` (no extension, nothing guessable).
 
 `recover` puts right what a crash left: a part whose writer is dead is finished (its row was
-committed) or removed (it was not), and a file with no row is removed. It runs when the app
-starts and is safe while other processes upload, since it only touches parts of dead writers.
+committed) or removed (it was not), and a file with no row is removed. Its first half runs when
+the app starts (`kiosk.app.create_app`, once in gunicorn's master before the workers fork) and
+when gunicorn sees a worker die (`kiosk.gunicorn_conf.child_exit`); the whole of it in
+`kiosk uploads sweep` and `kiosk serve`. It is safe while other processes upload, since it only
+touches parts of dead writers and files renamed after their row was committed.
 
 **Kept until attached.** An upload belongs to no dossier until one is received with it
 (`attach`, in the dossier's own transaction). One never attached expires after
 `UPLOAD_KEEP_HOURS` (`expire`). A document digitized for an earlier dossier of the same citizen
-can be reused (`reuse`): the new row points at the same stored file.
+can be reused (`reuse`), only by an officer at a counter who sees the citizen's card
+(`may_reuse`), never at the kiosk or by an agent: the new row points at the same stored file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import os
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,12 +46,20 @@ from typing import IO
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, Upload
+from ..models import Dossier, Upload, User
+from . import audit, previews, throttle
 from .clock import utcnow
+from .identity import can
 
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
-#: Larger images are refused: a scanned A4 page at 600 dpi is about 35 million pixels.
-MAX_PIXELS = 60_000_000
+#: Larger images are refused, read from the header before decoding: a scanned A4 page at 600
+#: dpi is about 35 million pixels (140 MB decoded; a 16-bit RGBA PNG of 40 million, 330 MB).
+MAX_PIXELS = previews.MAX_PIXELS
+#: A PDF page's sides, in PDF units (1/72 inch): the PDF specification's largest (200 inches)
+#: and 1/2 inch; and how many times longer than wide a page may be (a long receipt, 20).
+MAX_PAGE_SIDE = 14_400
+MIN_PAGE_SIDE = 36
+MAX_ASPECT = 20
 RESULT = "ket_qua"
 #: The citizen's signed authorization of an agent (*giấy ủy quyền*), kept with the dossier.
 CONSENT = "giay_uy_quyen"
@@ -72,6 +88,37 @@ class Limits:
         return cls(int(per_file * 1024 * 1024), int(per_dossier * 1024 * 1024))
 
 
+@dataclass(frozen=True)
+class Quota:
+    """What one client address may upload anonymously within `window`: files and bytes."""
+
+    files: int
+    size: int
+    window: dt.timedelta = dt.timedelta(hours=1)
+
+    @classmethod
+    def from_mb(cls, files: int, megabytes: float) -> Quota:
+        return cls(files, int(megabytes * 1024 * 1024))
+
+
+def charge(
+    session: Session, client: str, size: int, quota: Quota, now: dt.datetime | None = None
+) -> None:
+    """Count an anonymous upload of `size` bytes (as announced, before it is read) against the
+    quota of the client address `client`; UploadRefused (429) when it would pass the files or
+    the bytes of the last `quota.window`. A refused or broken file counts all the same: it was
+    work for the server."""
+    if not throttle.allow(
+        session, "upload", client or "?", quota.files, quota.window, now,
+        cost=max(size, 0), budget=quota.size,
+    ):  # fmt: skip
+        raise UploadRefused(
+            f"Máy này đã tải lên quá nhiều tệp trong một giờ (tối đa {quota.files} tệp, "
+            f"{megabytes(quota.size)}). Vui lòng thử lại sau hoặc nhờ cán bộ tại quầy hỗ trợ.",
+            429,
+        )
+
+
 def megabytes(size: int) -> str:
     """`10 MB`, `2,5 MB`: a size as a Vietnamese screen writes it."""
     mb = size / (1024 * 1024)
@@ -91,7 +138,9 @@ def sniff(head: bytes) -> str | None:
 
 
 def inspect(path: Path) -> tuple[str, int]:
-    """(media type, pages) of a stored file, or UploadRefused saying what is wrong."""
+    """(media type, pages) of a stored file, or UploadRefused saying what is wrong. Only what
+    the headers say is read here, in the worker: a PDF's page count and page sizes, an image's
+    size in pixels. An image is decoded in full by `verify`, in a bounded child process."""
     with path.open("rb") as f:
         media = sniff(f.read(16))
     if media is None:
@@ -106,6 +155,8 @@ def inspect(path: Path) -> tuple[str, int]:
             raise UploadRefused(message, 422) from exc
         try:
             pages = len(pdf)
+            for i in range(pages):
+                _check_page(i + 1, *pdf.get_page_size(i))
         finally:
             pdf.close()
         if pages < 1:
@@ -114,15 +165,53 @@ def inspect(path: Path) -> tuple[str, int]:
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise UploadRefused("Ảnh quá lớn (quá 60 triệu điểm ảnh).", 413)
-            img.load()
-    except UploadRefused:
-        raise
+        with Image.open(path) as img:  # reads the header only
+            size = img.size
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
         raise UploadRefused("Ảnh bị hỏng, không đọc được.", 422) from exc
+    if size[0] * size[1] > MAX_PIXELS:
+        raise UploadRefused(
+            f"Ảnh quá lớn ({size[0]} × {size[1]} điểm ảnh, quá "
+            f"{MAX_PIXELS // 1_000_000} triệu điểm ảnh); hãy chụp hoặc quét lại với độ phân "
+            "giải thấp hơn.",
+            413,
+        )
     return media, 1
+
+
+def _check_page(number: int, width: float, height: float) -> None:
+    """A page no paper has is refused: a side beyond the PDF's own limit (14,400 units, 5 m) or
+    under 1/2 inch, or longer than `MAX_ASPECT` times its width."""
+    short, long = sorted((width, height))
+    if long > MAX_PAGE_SIDE or short < MIN_PAGE_SIDE or long > short * MAX_ASPECT:
+        mm = f"{width * 25.4 / 72:.0f} × {height * 25.4 / 72:.0f} mm"
+        raise UploadRefused(
+            f"Trang {number} của tệp PDF có khổ bất thường ({mm}); hãy quét hoặc xuất lại "
+            "tệp theo khổ giấy thật (A4, A3...).",
+            422,
+        )
+
+
+def verify(path: Path, media: str) -> bytes | None:
+    """An image decoded in full, in a bounded child process (`previews`): its preview, or
+    UploadRefused if it does not decode or costs more than the child may spend. A PDF is not
+    drawn here (None): its preview is made when first asked for."""
+    if media == "application/pdf":
+        return None
+    try:
+        return previews.render(path, media)
+    except previews.Busy as exc:
+        raise UploadRefused(
+            "Máy chủ đang bận xử lý các tệp khác; vui lòng gửi lại tệp sau ít phút.", 503
+        ) from exc
+    except previews.Broken as exc:
+        raise UploadRefused("Ảnh bị hỏng, không đọc được.", 422) from exc
+    except previews.TooCostly as exc:
+        raise UploadRefused(
+            "Ảnh quá lớn hoặc quá phức tạp để xử lý; hãy chụp hoặc quét lại với độ phân giải "
+            "thấp hơn.",
+            413,
+        ) from exc
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -164,6 +253,7 @@ def store(
         if size == 0:
             raise UploadRefused("Tệp rỗng.")
         media, pages = inspect(part)
+        preview = verify(part, media)
         upload = Upload(
             id=str(uuid.UUID(ident)), stored_name=ident, sha256=digest.hexdigest(), size=size,
             media_type=media, pages=pages, original_name=_clean_name(original_name),
@@ -177,6 +267,8 @@ def store(
         raise
     os.replace(part, folder / ident)
     _fsync_dir(folder)
+    if preview is not None:
+        _keep_thumbnail(folder, ident, preview)
     return upload
 
 
@@ -272,28 +364,84 @@ def attach(found: list[tuple[str, Upload]], dossier: Dossier) -> None:
             dossier.papers_digitized = True
 
 
-def reusable(session: Session, cccd: str) -> list[Upload]:
-    """The latest upload of each paper in the citizen's earlier dossiers (the digitized results
-    included), newest first: what `reuse` may offer instead of asking for the paper again."""
-    rows = session.scalars(
-        select(Upload)
+#: Reusing a citizen's digitized papers is offered only to staff at a counter, who hold the
+#: citizen's card in their hands: those who may receive a dossier and read every dossier.
+REUSE_PERMISSIONS = ("dossier.receive", "dossier.read")
+
+
+@dataclass(frozen=True)
+class Citizen:
+    """The citizen a form names, as the card shows them."""
+
+    cccd: str
+    full_name: str
+    birth_date: dt.date | None
+
+
+def may_reuse(actor: User | None) -> bool:
+    """Whether `actor` may be offered a citizen's earlier papers: an officer at a counter (who
+    sees the card), never the kiosk, the API without a user, or a bank's agent. The card's
+    number, name and birth date are printed on it and often photocopied: knowing them proves
+    nothing, so reuse needs someone who sees the card and its holder."""
+    return all(can(actor, p) for p in REUSE_PERMISSIONS)
+
+
+def _fold(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def _same_citizen(dossier: Dossier | None, citizen: Citizen) -> bool:
+    """The dossier's applicant is the citizen: the same CCCD number, name and birth date."""
+    return (
+        dossier is not None
+        and bool(citizen.cccd)
+        and citizen.birth_date is not None
+        and dossier.applicant_cccd == citizen.cccd
+        and dossier.applicant_birth_date == citizen.birth_date
+        and _fold(dossier.applicant_name) == _fold(citizen.full_name)
+    )
+
+
+def reusable(session: Session, actor: User | None, citizen: Citizen) -> dict[str, Upload]:
+    """The latest upload of each paper (the digitized results included) in the earlier dossiers
+    of `citizen`, by document name: what `reuse` may offer instead of asking for the paper
+    again. Nothing unless `actor` may reuse (`may_reuse`)."""
+    if not may_reuse(actor) or not citizen.cccd:
+        return {}
+    rows = session.execute(
+        select(Upload, Dossier)
         .join(Dossier, Dossier.id == Upload.dossier_id)
-        .where(Dossier.applicant_cccd == cccd)
+        .where(Dossier.applicant_cccd == citizen.cccd)
         .order_by(Upload.created_at.desc())
     ).all()
     latest: dict[str, Upload] = {}
-    for up in rows:
-        latest.setdefault(up.document_name, up)
-    return list(latest.values())
+    for up, dossier in rows:
+        if _same_citizen(dossier, citizen):
+            latest.setdefault(up.document_name, up)
+    return latest
 
 
 def reuse(
-    session: Session, source: Upload, *, owner: str, cccd: str, now: dt.datetime | None = None
+    session: Session,
+    source: Upload | None,
+    *,
+    actor: User | None,
+    citizen: Citizen,
+    owner: str,
+    now: dt.datetime | None = None,
 ) -> Upload:
-    """A new upload, owned by `owner`, of a paper digitized for the citizen `cccd` earlier. The
-    caller has recorded the citizen's consent; the stored file is shared, not copied."""
-    dossier = session.get(Dossier, source.dossier_id) if source.dossier_id else None
-    if dossier is None or dossier.applicant_cccd != cccd:
+    """A new upload, owned by `owner`, of a paper digitized for `citizen` earlier, made by an
+    officer at a counter (`may_reuse`); the caller has recorded the citizen's consent. The
+    stored file is shared, not copied; the audit log says who reused which paper of which
+    dossier. UploadRefused otherwise, saying nothing of whether the paper exists."""
+    if not may_reuse(actor):
+        raise UploadRefused(
+            "Chỉ dùng lại giấy tờ đã số hóa tại quầy tiếp nhận, khi cán bộ xem thẻ căn cước "
+            "của công dân.",
+            403,
+        )
+    dossier = session.get(Dossier, source.dossier_id) if source and source.dossier_id else None
+    if source is None or dossier is None or not _same_citizen(dossier, citizen):
         raise UploadRefused("Không tìm thấy giấy tờ đã số hóa của công dân này.", 404)
     copy = Upload(
         id=str(uuid.uuid4()), stored_name=source.stored_name, sha256=source.sha256,
@@ -302,6 +450,8 @@ def reuse(
         reused_from_id=source.id,
     )  # fmt: skip
     session.add(copy)
+    audit.record(session, actor, "upload.reuse", dossier=dossier.code,
+                 detail=source.document_name)  # fmt: skip
     session.commit()
     return copy
 
@@ -309,38 +459,33 @@ def reuse(
 # ---------------------------------------------------------------- thumbnails
 
 
-def thumbnail(folder: Path, upload: Upload, width: int = 240) -> bytes:
-    """A PNG of the file's first page or of the image, `width` pixels wide, made once and kept
-    beside the uploads (in `thumbs/`)."""
-    thumbs = folder / "thumbs"
-    cached = thumbs / f"{upload.stored_name}-{width}.png"
+def _thumb_path(folder: Path, stored_name: str) -> Path:
+    return folder / "thumbs" / f"{stored_name}-{previews.BOX[0]}.png"
+
+
+def _keep_thumbnail(folder: Path, stored_name: str, png: bytes) -> None:
+    cached = _thumb_path(folder, stored_name)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f"{cached.name}.part-{os.getpid()}")
+    tmp.write_bytes(png)
+    os.replace(tmp, cached)
+
+
+def thumbnail(folder: Path, upload: Upload, limits: previews.Limits = previews.DEFAULT) -> bytes:
+    """A PNG of the file's first page or of the image, at most `previews.BOX` in pixels, made
+    once in a bounded child process (`previews.render`) and kept beside the uploads (in
+    `thumbs/`). A file that cannot be drawn within the child's limits gets the plain "no
+    preview" icon, kept too, so that asking again costs nothing."""
+    cached = _thumb_path(folder, upload.stored_name)
     if cached.exists():
         return cached.read_bytes()
-    from PIL import Image
-
-    source = path_of(folder, upload)
-    if upload.media_type == "application/pdf":
-        import pypdfium2
-
-        pdf = pypdfium2.PdfDocument(str(source))
-        try:
-            page = pdf[0]
-            scale = width / max(page.get_width(), 1)
-            img = page.render(scale=scale).to_pil()
-        finally:
-            pdf.close()
-    else:
-        with Image.open(source) as opened:
-            opened.draft("RGB", (width * 2, width * 4))  # JPEG: decode at a smaller scale
-            img = opened.convert("RGB")
-    img.thumbnail((width, width * 2))
-    buf = io.BytesIO()
-    img.save(buf, "PNG", optimize=True)
-    data = buf.getvalue()
-    thumbs.mkdir(parents=True, exist_ok=True)
-    tmp = thumbs / f"{cached.name}.part-{os.getpid()}"
-    tmp.write_bytes(data)
-    os.replace(tmp, cached)
+    try:
+        data = previews.render(path_of(folder, upload), upload.media_type, limits)
+    except previews.Busy:
+        return previews.placeholder()  # not kept: the next ask may find a turn
+    except previews.PreviewFailed:
+        data = previews.placeholder()
+    _keep_thumbnail(folder, upload.stored_name, data)
     return data
 
 
@@ -373,32 +518,41 @@ class Recovered:
     removed: int = 0
 
 
-def recover(session: Session, folder: Path) -> Recovered:
-    """Put right what a crash left in the upload folder (see the module's docstring)."""
+def recover(session: Session, folder: Path, *, strays: bool = True) -> Recovered:
+    """Put right what a crash left in the upload folder (see the module's docstring): the parts
+    of dead writers, and with `strays` the files that have no row. The app does the first as
+    it starts (`kiosk.app`); only `kiosk uploads sweep` (and `kiosk serve`) remove strays,
+    since an app started on the wrong database would take every file for one."""
     done = Recovered()
     if not folder.is_dir():
         return done
-    for entry in folder.iterdir():
-        if not entry.is_file():
-            continue
+    # The folder is read first and the rows after, in a transaction begun after: every file
+    # renamed to its final name had its row committed before, so it is seen.
+    entries = [e for e in folder.iterdir() if e.is_file()]
+    dead: list[tuple[Path, str]] = []
+    finals: list[Path] = []
+    for entry in entries:
         part = _PART.match(entry.name)
         if part is not None:
-            ident, pid = part.group(1), int(part.group(2))
-            if _alive(pid):
-                continue
-            if session.scalar(select(Upload.id).where(Upload.stored_name == ident).limit(1)):
-                os.replace(entry, folder / ident)
-                done.finished += 1
-            else:
-                entry.unlink(missing_ok=True)
-                done.removed += 1
-        elif _FINAL.match(entry.name):
-            if not session.scalar(select(Upload.id).where(Upload.stored_name == entry.name)):
-                entry.unlink(missing_ok=True)
-                done.removed += 1
-        elif entry.name.startswith("thumbs"):
-            continue
-    _fsync_dir(folder)
+            if not _alive(int(part.group(2))):
+                dead.append((entry, part.group(1)))
+        elif strays and _FINAL.match(entry.name):
+            finals.append(entry)
+    session.rollback()
+    for entry, ident in dead:
+        if session.scalar(select(Upload.id).where(Upload.stored_name == ident).limit(1)):
+            os.replace(entry, folder / ident)
+            done.finished += 1
+        else:
+            entry.unlink(missing_ok=True)
+            done.removed += 1
+    for entry in finals:
+        if not session.scalar(select(Upload.id).where(Upload.stored_name == entry.name).limit(1)):
+            entry.unlink(missing_ok=True)
+            done.removed += 1
+    session.rollback()
+    if done.finished or done.removed:
+        _fsync_dir(folder)
     return done
 
 

@@ -77,7 +77,7 @@ def receive_pick(counter_id: int) -> Any:
 def _receive_page(counter: Counter, ticket: Ticket | None, proc: Any, **kw: Any) -> Any:
     values = kw.pop("values", None)
     posted = filing.read(values, proc) if values else None
-    ctx = filing.form_context(proc, values, reusable=filing.reusable_for(db(), posted), **kw)
+    ctx = filing.form_context(proc, values, reusable=filing.reusable_for(db(), posted, _me()), **kw)
     return render(
         "office/receive.html",
         counter=counter,
@@ -123,7 +123,7 @@ def receive_submit(counter_id: int, code: str) -> Any:
         abort(404)
     posted = filing.read(MultiDict(request.form), proc)
     errors = dict(posted.errors)
-    errors.update(filing.reuse_consented(db(), posted, proc, _owner()))
+    errors.update(filing.reuse_consented(db(), posted, proc, _owner(), _me()))
     if errors:
         return _receive_page(counter, ticket, proc, values=posted.values, errors=errors), 422
     papers = dossiers.Papers(
