@@ -16,7 +16,7 @@ from ..domain.dossier_states import LABELS, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can
 from ..filing import store_request_file
 from ..models import Dossier, Upload, User
-from ..web import db, public_url, site_tz, upload_limits
+from ..web import db, int_arg, public_url, site_tz, upload_limits
 from . import bp, error
 
 MAX_LIST = 1000
@@ -327,13 +327,11 @@ def list_dossiers() -> Any:
     status = args.get("status") or None
     if status is not None and status not in set(DossierState):
         return error(400, "bad_request", "status không phải trạng thái hồ sơ.")
+    limit = int_arg("limit", 100, low=1, high=MAX_LIST)
     try:
-        limit = int(args.get("limit", 100))
         start, end = _day(args.get("from"), "from"), _day(args.get("to"), "to")
     except ValueError as exc:
-        return error(400, "bad_request", str(exc) if "YYYY" in str(exc) else "limit là số.")
-    if not 1 <= limit <= MAX_LIST:
-        return error(400, "bad_request", f"limit từ 1 đến {MAX_LIST}.")
+        return error(400, "bad_request", str(exc))
     tz = site_tz()
     try:
         page = dossiers.listing(
