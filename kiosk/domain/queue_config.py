@@ -13,6 +13,7 @@ from printers.transports.policy import AddressPolicy, AddressRefused
 
 from ..models import Counter, KioskStation, Service, User
 from .identity import require
+from .text import TextRefused, clean_text
 
 CODE = re.compile(r"^[A-Z0-9_-]{1,16}$")
 
@@ -64,6 +65,12 @@ def save_service(
         errors["prefix"] = "Chữ cái đầu số là một chữ cái từ A đến Z."
     if not form.name.strip():
         errors["name"] = "Nhập tên dịch vụ."
+    texts: dict[str, str] = {}
+    for key, label in (("name", "Tên dịch vụ"), ("name_en", "Tên tiếng Anh")):
+        try:  # printed on every ticket and shown on the hall's screens
+            texts[key] = clean_text(getattr(form, key), label)
+        except TextRefused as exc:
+            errors[key] = str(exc)
     opens = _time(form.opens_at, "Giờ mở", errors, "opens_at")
     closes = _time(form.closes_at, "Giờ đóng", errors, "closes_at")
     if opens and closes and closes <= opens:
@@ -91,8 +98,8 @@ def save_service(
     if svc is None:
         svc = Service()
         session.add(svc)
-    svc.code, svc.prefix, svc.name = code, prefix, form.name.strip()
-    svc.name_en = form.name_en.strip()
+    svc.code, svc.prefix, svc.name = code, prefix, texts["name"]
+    svc.name_en = texts["name_en"]
     svc.opens_at, svc.closes_at = opens, closes
     svc.fields = "\n".join(f.strip() for f in form.fields.splitlines() if f.strip())
     svc.default_minutes, svc.position, svc.active = minutes, position, form.active

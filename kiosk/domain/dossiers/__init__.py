@@ -33,6 +33,7 @@ from .receiving import (
     ReceiptPrint,
     Received,
     check,
+    clean_applicant,
     print_receipt_again,
     receive,
 )
@@ -55,7 +56,7 @@ from .views import (
 __all__ = [
     "CHANNEL_KINDS", "Applicant", "DossierError", "Page", "Papers", "ReceiptPrint",
     "Received", "Step", "TooManyLookups", "apologize", "branch_of", "branch_worklist",
-    "check", "find", "hand_back", "listing", "move", "open_for_citizen",
+    "check", "clean_applicant", "find", "hand_back", "listing", "move", "open_for_citizen",
     "print_receipt_again", "progress", "promised", "receive", "timeline", "visible",
     "worklist", "worklist_size",
 ]  # fmt: skip
