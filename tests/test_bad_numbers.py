@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing.converters import NumberConverter
 
@@ -84,6 +85,24 @@ def test_every_route_with_an_id_answers_a_huge_one_without_a_5xx(
                 assert r.status_code in (400, 404, 405), f"{who}: {method} {url}: {r.status_code}"
                 assert _message(r).strip(), f"{who}: {method} {url}: no message"
     assert tried > 100
+
+
+def test_a_huge_counter_in_a_json_body_is_an_unknown_counter(
+    floor: Flask, callers: dict[str, tuple[FlaskClient, dict[str, str]]], db_session: Session
+) -> None:
+    from kiosk.models import Counter
+
+    client, headers = callers["manager's token"]
+    first = db_session.scalar(select(Counter.id).where(Counter.number == 1))
+    client.post(f"/api/v1/counters/{first}/sign-in", headers=headers)
+    client.post("/api/v1/tickets", json={"service": "HOTICH"})
+    called = client.post(f"/api/v1/counters/{first}/call-next", headers=headers)
+    assert called.status_code == 200, called.get_json()
+    for number in HUGE:
+        r = client.post(f"/api/v1/counters/{first}/transfer", headers=headers,
+                        json={"counter": int(number)})  # fmt: skip
+        assert r.status_code == 404, (number, r.status_code)
+        assert r.get_json()["error"]["message"] == f"Không có quầy số hiệu {number}."
 
 
 def test_every_numeric_route_argument_is_a_bounded_id(floor: Flask) -> None:
