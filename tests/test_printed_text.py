@@ -287,3 +287,17 @@ def test_what_staff_type_passes_the_same_rule(
         ratings.rate(db_session, 5, [], "Tốt\u202e", source="status_page", dossier=d)
     moved = dossiers.move(db_session, d, "refused", processor, "Thiếu giấy tờ\r\nbản gốc")
     assert moved.events[-1].reason == "Thiếu giấy tờ\nbản gốc"
+
+
+def test_the_set_up_refuses_a_stacked_counter_or_kiosk_name_with_its_message(
+    floor: Flask,
+) -> None:
+    office = floor.test_client()
+    sign_in(office, "quanly", "mat-khau-dai-2")
+    token = csrf(office, "/office/setup/counters")
+    r = office.post("/office/setup/counters", data={"csrf_token": token, "number": "9",
+                                                    "name": STACKED, "services": "1"})  # fmt: skip
+    assert r.status_code == 400 and f"Tên quầy: {MARKS}" in r.get_data(as_text=True)
+    r = office.post("/office/printers", data={"csrf_token": token, "code": "K9",
+                                              "name": REVERSED, "printer_url": ""})  # fmt: skip
+    assert f"Tên kiosk: {CONTROL}" in r.get_data(as_text=True)
