@@ -121,7 +121,7 @@ def team() -> Any:
     ), (400 if error else 200)  # fmt: skip
 
 
-@bp.post("/team/<int:user_id>/active")
+@bp.post("/team/<id:user_id>/active")
 @signed_in
 def team_active(user_id: int) -> WerkzeugResponse:
     """Lock or unlock an agent of the branch; another branch's account answers 404."""

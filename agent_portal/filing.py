@@ -61,15 +61,21 @@ def authorization(code: str) -> Any:
     proc = _procedure(code)
     may("agent.work")
     posted = filing.read(MultiDict(request.form), proc)
+    # Printed before anything is filed: the name and address pass the same check as filing.
+    applicant, errors = dossiers.clean_applicant(posted.applicant)
+    given = {"full_name": posted.applicant.full_name, "address": posted.applicant.address}
+    refused = {k: errors[k] for k, value in given.items() if value and k in errors}
+    if refused:
+        return _file_page(proc, posted.values, errors=refused), 422
     agent = me()
     branch = db().get(Branch, agent.branch_code or "")
     reference = "UQ-" + secrets.token_hex(4).upper()
     data = AuthorizationData(
         site_name=str(current_app.config["SITE_NAME"]),
         branch_name=branch.name if branch else "", agent=agent.full_name,
-        citizen=posted.applicant.full_name or "……………………", cccd=posted.applicant.cccd or "……………",
+        citizen=applicant.full_name or "……………………", cccd=posted.applicant.cccd or "……………",
         birth_date=posted.applicant.birth_date,
-        address=forms.address_text(posted.applicant.address) if posted.applicant.address else "",
+        address=forms.address_text(applicant.address) if applicant.address else "",
         phone=posted.applicant.phone, procedure=proc.name, procedure_code=proc.code,
         reference=reference, issued_at=local(utcnow(), site_tz()).replace(tzinfo=None),
     )  # fmt: skip

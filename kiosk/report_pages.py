@@ -14,7 +14,7 @@ from .domain import audit
 from .domain.clock import local, local_day, utcnow
 from .domain.reports import Period, PeriodError, UnitChoice, find_unit, units
 from .domain.units import name_of
-from .web import csv_download, db, render, site_tz
+from .web import csv_download, db, id_arg, render, site_tz
 
 
 def this_month() -> Period:
@@ -74,11 +74,10 @@ def audit_page(branch: str | None, endpoint: str, base: str) -> Any:
     the center's entries (an admin's view)."""
     period = period_from_args()
     start, end = period.bounds(site_tz())
-    before = request.args.get("before", "")
     rows = audit.entries(
         db(), branch=branch, start=start, end=end, action=request.args.get("action", "")[:48],
         dossier=request.args.get("dossier", "")[:40],
-        before_id=int(before) if before.isdigit() else None,
+        before_id=id_arg("before"),
     )  # fmt: skip
     if request.args.get("format") == "csv":
         return csv_download(

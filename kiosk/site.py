@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import is_production
 from .models import TicketState
-from .web import render, safe_next
+from .web import BadParameter, render, safe_next
 
 LOCALES = ("vi", "en")
 #: Blueprints whose pages belong to a signed-in person (their templates show who it is).
@@ -124,6 +124,14 @@ def not_found(_exc: Exception) -> tuple[Response, int]:
     return render("kiosk/error.html", code=404), 404
 
 
+def bad_parameter(exc: Exception) -> tuple[Response, int]:
+    """A parameter that is not what it must be (`web.BadParameter`): a 400 saying which."""
+    message = str(getattr(exc, "description", "")) or "Tham số không hợp lệ."
+    if request.path.startswith("/api/"):
+        return api_error(400, "bad_request", message)
+    return render("kiosk/error.html", code=400, message=message), 400
+
+
 def too_large(_exc: Exception) -> tuple[Response, int]:
     from .domain.uploads import megabytes
 
@@ -171,6 +179,7 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.register_error_handler(404, not_found)
     app.register_error_handler(413, too_large)
+    app.register_error_handler(BadParameter, bad_parameter)
     app.register_error_handler(500, server_error)
     register_filters(app)
     # Templates compare ticket states by name, never by a string of their own.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,19 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter, Map
 
 from printers.transports.policy import AddressPolicy
 
 from .domain.printing import Printer, TicketPrint, station_printer
 from .domain.uploads import Limits, Quota
 from .events import Hub
+from .models import MAX_ID
 
 
 def db() -> Session:
@@ -131,8 +137,63 @@ def anonymous_upload_quota() -> Quota:
     )
 
 
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a route: a row's id, from 1 to `MAX_ID`. A larger number matches no
+    route, so it answers the 404 of an unknown id instead of failing in the database."""
+
+    def __init__(self, map: Map) -> None:  # noqa: A002 - Werkzeug's name
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+class BadParameter(BadRequest):
+    """A query or form parameter that is not what it must be; `description` says so in
+    Vietnamese, naming it (answered as a 400 by `site.bad_parameter`)."""
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
+
+
+def int_arg(
+    name: str,
+    default: int,
+    *,
+    low: int = 0,
+    high: int = MAX_ID,
+    source: MultiDict[str, str] | None = None,
+) -> int:
+    """The integer parameter `name` of the query (or of `source`, a form), `default` when it
+    is absent or empty; BadParameter when it is not a whole number from `low` to `high`. The
+    one parser of integer parameters (offsets, limits, ids)."""
+    raw = (request.args if source is None else source).get(name, "").strip()
+    if not raw:
+        return default
+    if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
+        raise BadParameter(
+            gettext("Tham số %(name)s phải là số nguyên từ %(low)s đến %(high)s.",
+                    name=name[:40], low=low, high=high)
+        )  # fmt: skip
+    return int(raw)
+
+
+def id_arg(name: str, source: MultiDict[str, str] | None = None) -> int | None:
+    """The id in parameter `name` (None when absent); BadParameter when no row could have it."""
+    found = int_arg(name, 0, low=1, source=source)
+    return found or None
+
+
+def as_id(raw: str | None) -> int | None:
+    """`raw` as a row's id, or None when it cannot be one (lenient: for lists of ids and
+    headers, where a bad one is left out)."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    return int(raw) if 1 <= int(raw) <= MAX_ID else None
+
+
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_db)
+    # Before the blueprints' routes are added: they name it.
+    app.url_map.converters["id"] = IdConverter
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

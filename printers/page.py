@@ -66,6 +66,36 @@ def qr_image(code: QR, width: int, align: str = "center") -> Image.Image:
     return strip
 
 
+def printable(text: str) -> str:
+    """`text` as it may be drawn, whatever a record holds: NFC, without control or format
+    characters (a right-to-left override would print a name reversed; a tab is a space), and
+    with no mark stacked beyond two on a letter (a letter keeps at most one mark NFC leaves
+    separate), so no line overprints the lines above and below it. The application refuses such
+    text at every entry; this keeps an older record or another caller from printing it."""
+    out: list[str] = []
+    marks = -1  # marks on the letter just drawn; -1 after anything else
+    loose = False
+    for ch in unicodedata.normalize("NFC", text):
+        kind = unicodedata.category(ch)
+        if ch in "\n\t":
+            out.append(" " if ch == "\t" else ch)
+            marks, loose = -1, False
+        elif kind[0] == "C" or kind in ("Zl", "Zp"):
+            continue
+        elif kind[0] == "M":
+            if marks < 0 or loose or marks >= 2:
+                continue
+            out.append(ch)
+            marks, loose = marks + 1, True
+        else:
+            out.append(ch)
+            decomposed = unicodedata.normalize("NFD", ch)
+            letter = kind[0] == "L"
+            marks = sum(unicodedata.category(c)[0] == "M" for c in decomposed) if letter else -1
+            loose = False
+    return "".join(out)
+
+
 class Canvas:
     """Stacks lines of text into one raster block, wrapping to the paper's width."""
 
@@ -78,7 +108,7 @@ class Canvas:
     def _wrap(self, text: str, f: ImageFont.FreeTypeFont) -> list[str]:
         room = self.width - 2 * self.margin
         out: list[str] = []
-        for para in unicodedata.normalize("NFC", text).split("\n"):
+        for para in printable(text).split("\n"):
             line = ""
             for word in para.split():
                 candidate = f"{line} {word}".strip()
@@ -106,10 +136,11 @@ class Canvas:
 
     def pair(self, label: str, value: str, *, bold: bool = False) -> None:
         """`label: value`, the value wrapping under itself when long."""
-        self.text(f"{label}: {value}", bold=bold)
+        self.text(f"{label}: {' '.join(value.split())}", bold=bold)  # one paragraph
 
     def columns(self, left: str, right: str, *, scale: float = 1.0, bold: bool = False) -> None:
         """Two short texts side by side, each centered in its half (signature blocks)."""
+        left, right = (" ".join(printable(t).split()) for t in (left, right))
         self.lines.append((f"{left}\t{right}", font(int(self.base * scale), bold), "columns", 0))
 
     def rule(self) -> None:

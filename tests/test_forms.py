@@ -64,7 +64,7 @@ def test_a_good_form_is_cleaned() -> None:
     [
         ("ho_ten", "", "Nhập họ và tên."),
         ("ho_ten", "x" * 11, "Họ và tên: dài quá 10 ký tự."),
-        ("ho_ten", "a\x00b", "Họ và tên: có ký tự không được phép."),
+        ("ho_ten", "a\x00b", "Họ và tên: có ký tự điều khiển hoặc ký tự ẩn"),
         ("ngay", "31/02/2020", "Ngày sinh: ngày không hợp lệ"),
         ("ngay", "1800-01-01", "Ngày sinh: ngày không hợp lệ"),
         ("so_ban", "1e9", "Số bản: chỉ nhập số nguyên."),

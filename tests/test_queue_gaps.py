@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.routing.converters import NumberConverter
 
 from kiosk.domain import printing, queue, spooler
 from kiosk.domain.clock import VIETNAM
@@ -172,8 +173,8 @@ UNKNOWN_STR = "khong-co-ma-nay"
 def _unknown_url(rule: Any) -> str:
     url = str(rule.rule)
     for arg in sorted(rule._converters):
-        kind = rule._converters[arg].__class__.__name__
-        value = str(UNKNOWN_INT) if kind == "IntegerConverter" else UNKNOWN_STR
+        number = isinstance(rule._converters[arg], NumberConverter)
+        value = str(UNKNOWN_INT) if number else UNKNOWN_STR
         url = re.sub(rf"<(?:[a-z]+:)?{arg}>", value, url)
     return url
 
@@ -197,7 +198,7 @@ def test_every_route_with_an_unknown_id_answers_404_with_a_message(
             continue
         urls = [_unknown_url(rule)]
         if "<action>" in rule.rule:
-            urls = [rule.rule.replace("<int:counter_id>", str(UNKNOWN_INT)).replace(
+            urls = [rule.rule.replace("<id:counter_id>", str(UNKNOWN_INT)).replace(
                 "<action>", name) for name in queue.ACTIONS]  # fmt: skip
             urls.append(_unknown_url(rule))  # an unknown action too
         for url in urls:

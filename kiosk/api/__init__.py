@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, request
 from ..domain import catalog
 from ..models import LEVELS, Procedure
 from ..site import api_error
-from ..web import db
+from ..web import db, int_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -89,11 +89,8 @@ def list_procedures() -> Any:
     level = request.args.get("level") or None
     if level is not None and level not in LEVELS:
         return error(400, "bad_request", "Cấp thực hiện (level) chỉ nhận 'tinh' hoặc 'xa'.")
-    try:
-        limit = min(max(int(request.args.get("limit", 30)), 1), 100)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        return error(400, "bad_request", "limit và offset phải là số nguyên.")
+    limit = int_arg("limit", 30, low=1, high=100)
+    offset = int_arg("offset", 0)
     result = catalog.search(
         db(), q, field=request.args.get("field") or None, level=level, limit=limit, offset=offset
     )

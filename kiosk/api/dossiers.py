@@ -10,13 +10,13 @@ from flask import Response, current_app, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from .. import auth
-from ..domain import audit, catalog, dossiers, forms, idempotency, ratings, throttle, uploads
+from ..domain import audit, catalog, dossiers, forms, idempotency, ratings, uploads
 from ..domain.clock import local, stored
 from ..domain.dossier_states import LABELS, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can
 from ..filing import store_request_file
 from ..models import Dossier, Upload, User
-from ..web import db, public_url, site_tz, upload_limits
+from ..web import db, int_arg, public_url, site_tz, upload_limits
 from . import bp, error
 
 MAX_LIST = 1000
@@ -300,15 +300,23 @@ def get_dossier(code: str) -> Any:
                      branch=reader.branch_code or "", detail="api")  # fmt: skip
         db().commit()
         return dossier_full(found)
-    limit = int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"])
-    if not throttle.allow(db(), "dossier_status", request.remote_addr or "", limit):
+    checked = citizen_dossier(code, verify)
+    return dossier_public(checked) if isinstance(checked, Dossier) else checked
+
+
+def citizen_dossier(code: str, fact: object) -> Dossier | tuple[Response, int]:
+    """The dossier for a citizen who proves they know it (`dossiers.open_for_citizen`), or the
+    API's answer: 429 past the rate limit, the same 404 for a missing code and a wrong fact."""
+    try:
+        found = dossiers.open_for_citizen(
+            db(), code, fact, asker=request.remote_addr or "",
+            per_minute=int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"]),
+        )  # fmt: skip
+    except dossiers.TooManyLookups:
         resp, status = error(429, "too_many", "Tra cứu quá nhiều lần, vui lòng thử lại sau 1 phút.")
         resp.headers["Retry-After"] = "60"
         return resp, status
-    found = dossiers.find(db(), code[:64])
-    if not dossiers.verify(found, verify[:16]) or found is None:
-        return _not_found()
-    return dossier_public(found)
+    return found if found is not None else _not_found()
 
 
 def _day(value: str | None, name: str) -> dt.date | None:
@@ -329,13 +337,11 @@ def list_dossiers() -> Any:
     status = args.get("status") or None
     if status is not None and status not in set(DossierState):
         return error(400, "bad_request", "status không phải trạng thái hồ sơ.")
+    limit = int_arg("limit", 100, low=1, high=MAX_LIST)
     try:
-        limit = int(args.get("limit", 100))
         start, end = _day(args.get("from"), "from"), _day(args.get("to"), "to")
     except ValueError as exc:
-        return error(400, "bad_request", str(exc) if "YYYY" in str(exc) else "limit là số.")
-    if not 1 <= limit <= MAX_LIST:
-        return error(400, "bad_request", f"limit từ 1 đến {MAX_LIST}.")
+        return error(400, "bad_request", str(exc))
     tz = site_tz()
     try:
         page = dossiers.listing(
@@ -389,12 +395,9 @@ def rate_dossier(code: str) -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("verify"), str):
         return error(400, "bad_request", "Gửi {verify, score, reasons, comment}.")
-    limit = int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"])
-    if not throttle.allow(db(), "dossier_status", request.remote_addr or "", limit):
-        return error(429, "too_many", "Tra cứu quá nhiều lần, vui lòng thử lại sau 1 phút.")
-    found = dossiers.find(db(), code[:64])
-    if not dossiers.verify(found, body["verify"][:16]) or found is None:
-        return _not_found()
+    found = citizen_dossier(code, body["verify"])
+    if not isinstance(found, Dossier):
+        return found
     try:
         r = ratings.rate(
             db(), body.get("score"), body.get("reasons") or [], body.get("comment") or "",

@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import current_app, request
 
-from ..domain import dossiers, payments, throttle
+from ..domain import payments
+from ..models import Dossier
 from ..web import db
 from . import bp, error
+from .dossiers import citizen_dossier
 
 
 def payment_json(p: Any, owed: int) -> dict[str, Any]:
@@ -26,14 +28,9 @@ def payment_json(p: Any, owed: int) -> dict[str, Any]:
 def dossier_payment(code: str) -> Any:
     """The fee still owed, with its reference and VietQR payload, for the citizen who proves
     they know the dossier (the last 4 digits of the CCCD or phone), as the status page."""
-    limit = int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"])
-    if not throttle.allow(db(), "dossier_status", request.remote_addr or "", limit):
-        resp, status = error(429, "too_many", "Tra cứu quá nhiều lần, vui lòng thử lại sau 1 phút.")
-        resp.headers["Retry-After"] = "60"
-        return resp, status
-    found = dossiers.find(db(), code[:64])
-    if not dossiers.verify(found, request.args.get("verify", "")[:16]) or found is None:
-        return error(404, "not_found", "Không tìm thấy hồ sơ với mã và thông tin xác minh này.")
+    found = citizen_dossier(code, request.args.get("verify"))
+    if not isinstance(found, Dossier):
+        return found
     if found.fee_vnd == 0:
         return {"amount": 0, "currency": "VND", "reference": None, "status": "none",
                 "vietqr": None}  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 
 from ..domain import places
+from ..web import int_arg
 from . import bp, error
 
 
@@ -27,9 +28,6 @@ def list_places() -> Any:
     province = request.args.get("province") or None
     if province is not None and not (province.isdigit() and len(province) == 2):
         return error(400, "bad_request", "province là mã tỉnh, thành phố gồm 2 chữ số, ví dụ 52.")
-    try:
-        limit = min(max(int(request.args.get("limit", 20)), 1), 100)
-    except ValueError:
-        return error(400, "bad_request", "limit phải là số nguyên.")
+    limit = int_arg("limit", 20, low=1, high=100)
     found = places.search(q, province_code=province, limit=limit)
     return {"items": [place_json(c) for c in found]}

@@ -13,7 +13,7 @@ from ..domain import printing, queue
 from ..domain.identity import Forbidden
 from ..events import Filter, Held, stream
 from ..models import Counter, Service, TicketState, User
-from ..web import db, hub, public_url, site_tz, ticket_print
+from ..web import as_id, db, hub, public_url, site_tz, ticket_print
 from . import bp, error
 from .dossiers import caller_of_request
 
@@ -183,7 +183,7 @@ def _counter_action(counter_id: int, action: str) -> Any:
 for _name, _spec in queue.ACTIONS.items():
     if _spec.api:
         bp.add_url_rule(
-            f"/counters/<int:counter_id>/{_name}",
+            f"/counters/<id:counter_id>/{_name}",
             "counter_" + _name.replace("-", "_"),
             _counter_action,
             methods=["POST"],
@@ -195,7 +195,7 @@ for _name, _spec in queue.ACTIONS.items():
 def queue_events() -> Response:
     flt = Filter.parse(request.args.get("counters"), request.args.get("services"))
     raw = request.headers.get("Last-Event-ID") or request.args.get("after")
-    after = int(raw) if raw and raw.strip().isdigit() else None
+    after = as_id(raw)  # the browser's Last-Event-ID: a bad one starts from now
     factory = current_app.extensions["kiosk.sessionmaker"]
     events_hub = hub()
     if not events_hub.admit(int(current_app.config["MAX_STREAMS"])):

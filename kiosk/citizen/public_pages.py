@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from ..domain import dossiers, payments, queue, ratings, throttle
+from ..domain import dossiers, payments, queue, ratings
 from ..domain.clock import local, utcnow
 from ..domain.dossier_states import LABELS, DossierState
 from ..models import Dossier
@@ -45,11 +45,14 @@ def check_status(code: str, fact: str) -> tuple[Dossier | None, str]:
     """The dossier if `fact` (last four digits of the CCCD or phone) proves the asker knows
     it, and the message to show otherwise. A wrong code and a wrong fact read the same, so
     codes cannot be enumerated; each try counts against the address's rate limit."""
-    limit = int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"])
-    if not throttle.allow(db(), "dossier_status", request.remote_addr or "", limit):
+    try:
+        found = dossiers.open_for_citizen(
+            db(), code, fact, asker=request.remote_addr or "",
+            per_minute=int(current_app.config["STATUS_LOOKUPS_PER_MINUTE"]),
+        )  # fmt: skip
+    except dossiers.TooManyLookups:
         return None, _("Tra cứu quá nhiều lần. Vui lòng thử lại sau 1 phút.")
-    found = dossiers.find(db(), code[:64])
-    if not dossiers.verify(found, fact[:16]) or found is None:
+    if found is None:
         return None, NOT_FOUND()
     seen = [c for c in session.get("dossiers_seen", []) if c != found.code][-4:]
     session["dossiers_seen"] = [*seen, found.code]

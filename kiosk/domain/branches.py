@@ -18,6 +18,7 @@ from . import places
 from .clock import utcnow
 from .payments import banks
 from .queue_config import check_printer
+from .text import TextRefused, clean_text
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{1,31}$")
 
@@ -49,7 +50,10 @@ def create_branch(
     if given not in bank_names():
         raise BranchError(f"Ngân hàng {given!r} không có trong danh sách NAPAS (ví dụ BIDV).")
     bank = bank_names()[given]
-    name = " ".join(name.split())
+    try:  # printed on the authorization and the branch's receipts
+        name = clean_text(" ".join(name.split()), "Tên chi nhánh")
+    except TextRefused as exc:
+        raise BranchError(str(exc)) from exc
     if not name or len(name) > 255:
         raise BranchError("Cần tên chi nhánh (tối đa 255 ký tự).")
     commune_code = ""

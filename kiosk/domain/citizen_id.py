@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .text import N_
+from .text import N_, TextRefused, clean_text
 
 #: Province codes of the birth registration (appendix of Circular 07/2016/TT-BCA).
 PROVINCES: dict[str, str] = {
@@ -115,6 +115,11 @@ def parse_qr(text: str) -> CccdCard:
             "Mã quét được không phải mã QR trên thẻ căn cước (cần ít nhất 6 phần ngăn bởi |)."
         )
     number, old_id, name, birth, gender, address = (f.strip() for f in fields[:6])
+    try:  # printed on the receipt and the authorization: no stacked marks, no bidi controls
+        name = clean_text(name, "Họ tên trên mã QR")
+        address = clean_text(address, "Địa chỉ trên mã QR")
+    except TextRefused as exc:
+        raise CccdError(str(exc)) from exc
     issue = fields[6].strip() if len(fields) > 6 else ""
     if gender not in GENDERS:
         raise CccdError(f"Giới tính trên mã QR phải là Nam hoặc Nữ, không phải {gender[:10]!r}.")

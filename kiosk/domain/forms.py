@@ -5,7 +5,8 @@ plain Vietnamese for the field it concerns.
 A field is `{"name", "label", "kind", "required", "options", "max_length", "min", "max",
 "help"}`; `kind` is one of `KINDS`:
 
-- `text` (up to `max_length` characters, 255 unless set; no control characters),
+- `text` (up to `max_length` characters, 255 unless set; checked by `text.clean_text`, as
+  every free text is, and kept in NFC),
 - `date` (`YYYY-MM-DD`; `dd/mm/yyyy` is accepted and rewritten),
 - `number` (an integer, within `min`/`max` when set),
 - `select` (one of `options`),
@@ -23,12 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from . import places
 from .citizen_id import CccdError, check_number
+from .text import TextRefused, clean_text
 
 KINDS = ("text", "date", "number", "select", "phone", "email", "cccd", "address")
 KIND_LABELS = {
@@ -151,10 +152,6 @@ def parse_form(raw: Any) -> tuple[list[Field], list[str]]:
     return fields, problems
 
 
-def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in text)
-
-
 def parse_date(value: str) -> dt.date | None:
     """`YYYY-MM-DD` or `dd/mm/yyyy`, between 1900 and 2100; None if it is neither."""
     value = value.strip()
@@ -175,11 +172,12 @@ def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
         value = ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None, f"{f.label}: giá trị không hợp lệ."
-    text = str(value).strip()
+    try:  # a text may span lines (a textarea); no other value may
+        text = clean_text(str(value), f.label, multiline=f.kind == "text")
+    except TextRefused as exc:
+        return None, str(exc)
     if not text:
         return ("", f"Nhập {f.label[:1].lower()}{f.label[1:]}." if f.required else None)
-    if _has_control(text):
-        return None, f"{f.label}: có ký tự không được phép."
     if f.kind == "text":
         if len(text) > f.max_length:
             return None, f"{f.label}: dài quá {f.max_length} ký tự."
@@ -231,9 +229,12 @@ def _check_address(f: Field, value: Any) -> tuple[Any, str | None]:
     commune = places.get_commune(code)
     if commune is None:
         return None, f"{f.label}: chọn xã/phường trong danh sách."
-    detail = detail.strip()
-    if len(detail) > MAX_DETAIL or _has_control(detail):
-        return None, f"{f.label}: số nhà, đường dài quá {MAX_DETAIL} ký tự hoặc có ký tự lạ."
+    try:
+        detail = clean_text(detail, f"{f.label} (số nhà, đường)")
+    except TextRefused as exc:
+        return None, str(exc)
+    if len(detail) > MAX_DETAIL:
+        return None, f"{f.label}: số nhà, đường dài quá {MAX_DETAIL} ký tự."
     return {"commune_code": commune.code, "detail": detail}, None
 
 

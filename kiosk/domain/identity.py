@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from ..models import ROLES, ApiToken, Branch, LoginFailure, Unit, User
 from . import audit, units
 from .clock import utcnow
+from .text import TextRefused, clean_text
 
 _hasher = PasswordHasher()
 
@@ -181,9 +182,13 @@ def create_user(
         raise IdentityError("Chỉ tài khoản quản lý (manager) gắn với một đơn vị (--unit).")
     if unit and units.name_of(unit) is None and session.get(Unit, unit) is None:
         raise IdentityError(f"Không có đơn vị {unit}: dùng mã sở, ngành (STP, CA…) hoặc mã xã.")
+    try:  # printed on receipts as the officer or the agent
+        full_name = clean_text(full_name, "Họ và tên")
+    except TextRefused as exc:
+        raise IdentityError(str(exc)) from exc
     user = User(
         username=username,
-        full_name=full_name.strip() or username,
+        full_name=full_name or username,
         role=role,
         password_hash=_hasher.hash(password),
         active=True,

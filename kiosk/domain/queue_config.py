@@ -13,6 +13,7 @@ from printers.transports.policy import AddressPolicy, AddressRefused
 
 from ..models import Counter, KioskStation, Service, User
 from .identity import require
+from .text import TextRefused, clean_text
 
 CODE = re.compile(r"^[A-Z0-9_-]{1,16}$")
 
@@ -50,6 +51,16 @@ def _time(value: str, label: str, errors: dict[str, str], key: str) -> dt.time |
         return None
 
 
+def _text(value: str, label: str, key: str, errors: dict[str, str]) -> str:
+    """A name typed in the set-up, as the tickets print and the hall's screens show it
+    (`text.clean_text`); its error, if any, added to `errors` under `key`."""
+    try:
+        return clean_text(value, label)
+    except TextRefused as exc:
+        errors[key] = str(exc)
+        return ""
+
+
 def save_service(
     session: Session, user: User, form: ServiceForm, service_id: int | None = None
 ) -> Service:
@@ -64,6 +75,8 @@ def save_service(
         errors["prefix"] = "Chữ cái đầu số là một chữ cái từ A đến Z."
     if not form.name.strip():
         errors["name"] = "Nhập tên dịch vụ."
+    names = {key: _text(getattr(form, key), label, key, errors)
+             for key, label in (("name", "Tên dịch vụ"), ("name_en", "Tên tiếng Anh"))}  # fmt: skip
     opens = _time(form.opens_at, "Giờ mở", errors, "opens_at")
     closes = _time(form.closes_at, "Giờ đóng", errors, "closes_at")
     if opens and closes and closes <= opens:
@@ -91,8 +104,8 @@ def save_service(
     if svc is None:
         svc = Service()
         session.add(svc)
-    svc.code, svc.prefix, svc.name = code, prefix, form.name.strip()
-    svc.name_en = form.name_en.strip()
+    svc.code, svc.prefix, svc.name = code, prefix, names["name"]
+    svc.name_en = names["name_en"]
     svc.opens_at, svc.closes_at = opens, closes
     svc.fields = "\n".join(f.strip() for f in form.fields.splitlines() if f.strip())
     svc.default_minutes, svc.position, svc.active = minutes, position, form.active
@@ -130,6 +143,7 @@ def save_counter(
     chosen = list(session.scalars(select(Service).where(Service.id.in_(service_ids))))
     if not chosen:
         errors["services"] = "Chọn ít nhất một dịch vụ cho quầy."
+    name = _text(name, "Tên quầy", "name", errors)
     printer_url = printer_url.strip()
     check_printer(printer_url, errors, policy)
     if errors:
@@ -138,7 +152,7 @@ def save_counter(
     if counter is None:
         counter = Counter()
         session.add(counter)
-    counter.number, counter.name, counter.active = num, name.strip(), active
+    counter.number, counter.name, counter.active = num, name, active
     counter.services = chosen
     counter.printer_url, counter.printer_profile = printer_url, printer_profile.strip()
     session.commit()
@@ -179,6 +193,7 @@ def save_station(
     if not CODE.match(code):
         raise ConfigInvalid({"code": "Mã kiosk gồm 1–16 chữ cái không dấu, chữ số, - hoặc _."})
     errors: dict[str, str] = {}
+    name = _text(name, "Tên kiosk", "name", errors)
     check_printer(printer_url.strip(), errors, policy)
     if errors:
         raise ConfigInvalid(errors)
@@ -186,7 +201,7 @@ def save_station(
     if station is None:
         station = KioskStation(code=code)
         session.add(station)
-    station.name = name.strip()
+    station.name = name
     station.printer_url = printer_url.strip()
     station.printer_profile = printer_profile.strip()
     session.commit()

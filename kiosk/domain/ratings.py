@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Dossier, Rating, Ticket
 from .clock import utcnow
-from .text import N_
+from .text import N_, TextRefused, clean_text
 
 SCORES = {
     1: N_("Rất không hài lòng"),
@@ -65,6 +65,10 @@ def rate(
         raise RatingError("Lý do đánh giá không hợp lệ.")
     if not isinstance(comment, str) or len(comment) > 1000:
         raise RatingError("Góp ý dài quá 1.000 ký tự.")
+    try:
+        comment = clean_text(comment, "Góp ý", multiline=True)
+    except TextRefused as exc:
+        raise RatingError(str(exc)) from exc
     if dossier is not None:
         found = session.scalar(select(Rating).where(Rating.dossier_id == dossier.id))
     else:

@@ -1,4 +1,5 @@
-"""Text helpers shared by search, screens and print-outs."""
+"""Text helpers shared by search, screens and print-outs, and the one rule for free text people
+type (`clean_text`): names, addresses, notes and form fields, wherever they come in."""
 
 from __future__ import annotations
 
@@ -20,6 +21,74 @@ def fold(text: str) -> str:
     # Keep dots only inside codes such as 1.004222, not at word edges.
     text = re.sub(r"(?<![0-9])\.|\.(?![0-9])", " ", text)
     return " ".join(text.split())
+
+
+#: Vietnamese's own combining marks: the five tones (grave, acute, tilde, hook above, dot
+#: below) and the three that shape a vowel (circumflex, breve, horn).
+TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+VIETNAMESE_MARKS = TONE_MARKS | frozenset("\u0302\u0306\u031b")
+#: A Vietnamese letter carries at most two marks (a vowel's shape and a tone: ệ, ở).
+MAX_MARKS = 2
+_CONTROL = "có ký tự điều khiển hoặc ký tự ẩn (ví dụ ký tự đảo chiều chữ), không được phép."
+_MARKS = "có dấu chồng lên nhau hoặc dấu không thuộc chữ Việt."
+_ONE_LINE = "chỉ viết trên một dòng."
+
+
+class TextRefused(ValueError):
+    """Free text that cannot be kept; the message names the field, in Vietnamese."""
+
+
+def _marks_of(ch: str) -> list[str]:
+    return [c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c)[0] == "M"]
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """What is wrong with `text` (already NFC), or None. The rule, for every text a person
+    types that is stored, shown or printed:
+
+    - no control or format character (bidi controls such as U+202E, which prints a name
+      reversed, zero-width characters, U+00AD, unassigned code points), and no line break
+      unless `multiline` (then a newline or a tab is fine);
+    - after NFC, Vietnamese needs no combining mark at all: every letter is precomposed. A
+      mark may remain only as one of Vietnamese's own (`VIETNAMESE_MARKS`), directly after a
+      letter, one per letter, and the letter with it carries at most two marks, at most one of
+      them a tone. This keeps the Latin scripts of ethnic minorities that put a breve on a
+      Vietnamese vowel (Ê Đê ô̆, ơ̆, ư̆) or a tone on a letter without a precomposed form
+      (ŏ́), and refuses stacked marks (Zalgo text), which overprint the lines above and below
+      on a receipt, and the marks of other scripts.
+    """
+    marks: list[str] | None = None  # the marks of the letter just read; None after a non-letter
+    loose = False  # whether a mark NFC left separate already follows it
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if multiline and ch in "\n\t":
+            marks, loose = None, False
+            continue
+        if ch in "\r\n\u2028\u2029\x85":
+            return _ONE_LINE
+        if kind[0] == "C" or kind in ("Zl", "Zp"):
+            return _CONTROL
+        if kind[0] == "M":
+            if ch not in VIETNAMESE_MARKS or marks is None or loose:
+                return _MARKS
+            marks.append(ch)
+            if len(marks) > MAX_MARKS or sum(m in TONE_MARKS for m in marks) > 1:
+                return _MARKS
+            loose = True
+            continue
+        marks, loose = (_marks_of(ch) if kind[0] == "L" else None), False
+    return None
+
+
+def clean_text(value: str, label: str, *, multiline: bool = False) -> str:
+    """`value` in NFC without surrounding blanks (a line break inside as `\\n`), or
+    TextRefused naming `label` when `text_problem` finds something wrong. The one function
+    every entry (kiosk, counter, portal, API, CCCD scan) checks free text with."""
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
+    problem = text_problem(text, multiline=multiline)
+    if problem:
+        raise TextRefused(f"{label}: {problem}")
+    return text
 
 
 def format_vnd(amount: int) -> str:

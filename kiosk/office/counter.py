@@ -14,7 +14,7 @@ from ..auth import current_user, staff_required
 from ..domain import queue
 from ..domain.clock import local_day, utcnow
 from ..models import User
-from ..web import db, hub, is_htmx_fragment, render, site_tz
+from ..web import as_id, db, hub, is_htmx_fragment, render, site_tz
 from . import bp
 
 
@@ -40,7 +40,7 @@ def _no_counter(exc: queue.QueueError) -> Any:
     return render("office/message.html", title="Không có quầy", message=str(exc)), 404
 
 
-@bp.get("/counters/<int:counter_id>")
+@bp.get("/counters/<id:counter_id>")
 @staff_required("counter.work")
 def counter_page(counter_id: int) -> Any:
     try:
@@ -52,10 +52,10 @@ def counter_page(counter_id: int) -> Any:
 
 def _if_current() -> int | None:
     raw = request.form.get("if_current", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isdigit() else None  # compared in Python only, never in SQL
 
 
-@bp.post("/counters/<int:counter_id>/<action>")
+@bp.post("/counters/<id:counter_id>/<action>")
 @staff_required("counter.work")
 def counter_action(counter_id: int, action: str) -> Any:
     if action not in queue.ACTIONS:
@@ -69,7 +69,7 @@ def counter_action(counter_id: int, action: str) -> Any:
             if_current=_if_current(),
             tz=site_tz(),
             service_code=value if kind == "service" else None,
-            to_counter_id=int(value) if kind == "counter" and value.isdigit() else None,
+            to_counter_id=as_id(value) if kind == "counter" else None,
             number=request.form.get("number", ""),
         )  # fmt: skip
     except queue.QueueError as exc:

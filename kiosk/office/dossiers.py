@@ -61,7 +61,7 @@ def _counter_and_ticket(counter_id: int) -> tuple[Counter, Ticket | None]:
 # ---------------------------------------------------------------- Tiếp nhận hồ sơ
 
 
-@bp.get("/counters/<int:counter_id>/receive")
+@bp.get("/counters/<id:counter_id>/receive")
 @staff_required("dossier.receive")
 def receive_pick(counter_id: int) -> Any:
     counter, ticket = _counter_and_ticket(counter_id)
@@ -88,7 +88,7 @@ def _receive_page(counter: Counter, ticket: Ticket | None, proc: Any, **kw: Any)
     )
 
 
-@bp.get("/counters/<int:counter_id>/receive/<code>")
+@bp.get("/counters/<id:counter_id>/receive/<code>")
 @staff_required("dossier.receive")
 def receive_form(counter_id: int, code: str) -> Any:
     counter, ticket = _counter_and_ticket(counter_id)
@@ -98,7 +98,7 @@ def receive_form(counter_id: int, code: str) -> Any:
     return _receive_page(counter, ticket, proc)
 
 
-@bp.post("/counters/<int:counter_id>/receive/<code>/scan")
+@bp.post("/counters/<id:counter_id>/receive/<code>/scan")
 @staff_required("dossier.receive")
 def receive_scan(counter_id: int, code: str) -> Any:
     counter, ticket = _counter_and_ticket(counter_id)
@@ -114,7 +114,7 @@ def receive_scan(counter_id: int, code: str) -> Any:
     )
 
 
-@bp.post("/counters/<int:counter_id>/receive/<code>")
+@bp.post("/counters/<id:counter_id>/receive/<code>")
 @staff_required("dossier.receive")
 def receive_submit(counter_id: int, code: str) -> Any:
     counter, ticket = _counter_and_ticket(counter_id)
@@ -350,7 +350,7 @@ def _last_visit(counter: Counter) -> Ticket | None:
     )
 
 
-@bp.route("/counters/<int:counter_id>/tablet", methods=["GET", "POST"])
+@bp.route("/counters/<id:counter_id>/tablet", methods=["GET", "POST"])
 @staff_required("counter.work")
 def counter_tablet(counter_id: int) -> Any:
     """The tablet facing the citizen: after the call ends, rate the visit 1-5."""

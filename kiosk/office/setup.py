@@ -18,7 +18,7 @@ from ..domain.queue_config import (
     save_station,
 )
 from ..models import Branch, KioskStation, PrinterState, PrintJob, Service, User
-from ..web import db, printer_policy, render
+from ..web import as_id, db, id_arg, printer_policy, render
 from . import bp
 
 
@@ -33,10 +33,10 @@ def _user() -> User:
 def services() -> Any:
     errors: dict[str, str] = {}
     form: dict[str, Any] = {}
-    edit_id = request.args.get("edit", type=int)
+    edit_id = id_arg("edit")
     if request.method == "POST":
         form = request.form.to_dict()
-        sid = request.form.get("id", type=int)
+        sid = id_arg("id", request.form)
         try:
             svc = save_service(
                 db(),
@@ -83,17 +83,17 @@ def services() -> Any:
 def counters() -> Any:
     errors: dict[str, str] = {}
     form: dict[str, Any] = {}
-    edit_id = request.args.get("edit", type=int)
+    edit_id = id_arg("edit")
     if request.method == "POST":
         form = request.form.to_dict()
-        cid = request.form.get("id", type=int)
+        cid = id_arg("id", request.form)
         try:
             counter = save_counter(
                 db(),
                 _user(),
                 number=form.get("number", ""),
                 name=form.get("name", ""),
-                service_ids=[int(v) for v in request.form.getlist("services") if v.isdigit()],
+                service_ids=[i for v in request.form.getlist("services") if (i := as_id(v))],
                 printer_url=form.get("printer_url", ""),
                 printer_profile=form.get("printer_profile", ""),
                 active=form.get("active") == "on",

@@ -33,19 +33,21 @@ from .receiving import (
     ReceiptPrint,
     Received,
     check,
+    clean_applicant,
     print_receipt_again,
     receive,
 )
 from .views import (
     Page,
     Step,
+    TooManyLookups,
     branch_of,
     branch_worklist,
     find,
     listing,
+    open_for_citizen,
     promised,
     timeline,
-    verify,
     visible,
     worklist,
     worklist_size,
@@ -53,8 +55,8 @@ from .views import (
 
 __all__ = [
     "CHANNEL_KINDS", "Applicant", "DossierError", "Page", "Papers", "ReceiptPrint",
-    "Received", "Step", "apologize", "branch_of", "branch_worklist", "check", "find",
-    "hand_back", "listing", "move", "print_receipt_again", "progress", "promised", "receive",
-    "timeline",
-    "verify", "visible", "worklist", "worklist_size",
+    "Received", "Step", "TooManyLookups", "apologize", "branch_of", "branch_worklist",
+    "check", "clean_applicant", "find", "hand_back", "listing", "move", "open_for_citizen",
+    "print_receipt_again", "progress", "promised", "receive", "timeline", "visible",
+    "worklist", "worklist_size",
 ]  # fmt: skip

@@ -27,6 +27,7 @@ from ..dossier_states import (
 )
 from ..identity import can, require
 from ..printing import new_job
+from ..text import TextRefused, clean_text
 from .receiving import ReceiptPrint
 from .views import promised, visible
 
@@ -69,6 +70,14 @@ def _event(
     return event
 
 
+def _note(text: str, label: str, *, multiline: bool = True) -> str:
+    """What staff typed, as the citizen reads and the apology prints it (`text.clean_text`)."""
+    try:
+        return clean_text(text, label, multiline=multiline)
+    except TextRefused as exc:
+        raise TransitionRefused(str(exc)) from exc
+
+
 def move(
     session: Session,
     dossier: Dossier,
@@ -85,6 +94,7 @@ def move(
     On resolution, `result` is the digitized result (*kết quả số hóa*), attached in the same
     transaction."""
     require(actor, "dossier.process")
+    reason = _note(reason, "Lý do")
     if len(reason) > 2000:
         raise TransitionRefused("Lý do dài quá 2.000 ký tự.")
     if result is not None and (to != S.RESOLVED or result.dossier_id is not None):
@@ -154,7 +164,7 @@ def apologize(
     """Record the apology for a dossier that will be late, with its new date for the result
     (form 04), and write its print job in the same transaction."""
     require(actor, "dossier.process")
-    reason = reason.strip()
+    reason = _note(reason, "Lý do chậm")
     if dossier.status not in OPEN:
         raise TransitionRefused("Chỉ xin lỗi, hẹn lại cho hồ sơ đang giải quyết.")
     if not reason:
@@ -216,7 +226,7 @@ def hand_back(
         raise TransitionRefused("Không tìm thấy hồ sơ.")
     if not can(actor, "dossier.hand_back"):
         raise TransitionRefused("Tài khoản của bạn không có quyền trả kết quả.")
-    receiver = " ".join(receiver.split())
+    receiver = _note(" ".join(receiver.split()), "Họ tên người nhận", multiline=False)
     id_checked = id_checked.strip().replace(" ", "")
     if not receiver or len(receiver) > 255:
         raise TransitionRefused("Ghi họ tên người nhận kết quả.")

@@ -36,6 +36,7 @@ from ..dossier_states import (
 )
 from ..identity import require
 from ..printing import Printer, new_job
+from ..text import TextRefused, clean_text
 
 S = DossierState
 ADDRESS = forms.Field("address", "Địa chỉ", "address", required=False)
@@ -81,16 +82,28 @@ class Received:
     created: bool = True
 
 
-def _check_applicant(applicant: Applicant) -> dict[str, str]:
+def clean_applicant(applicant: Applicant) -> tuple[Applicant, dict[str, str]]:
+    """The applicant with their name and address as they are kept (NFC, `text.clean_text`),
+    and every error by field (`full_name`, `cccd`, `address`...). Every entry files through
+    here: the kiosk, the counter, the agent portal and the API."""
     errors: dict[str, str] = {}
+    address = applicant.address
     if applicant.address:
-        _, problem = forms.check_value(ADDRESS, applicant.address)
+        cleaned, problem = forms.check_value(ADDRESS, applicant.address)
         if problem:
             errors["address"] = problem
-    if not applicant.full_name.strip():
+        else:
+            address = cleaned
+    name = applicant.full_name.strip()
+    if not name:
         errors["full_name"] = "Nhập họ và tên người nộp."
-    elif len(applicant.full_name) > 255:
-        errors["full_name"] = "Họ và tên dài quá 255 ký tự."
+    else:
+        try:
+            name = clean_text(name, "Họ và tên")
+        except TextRefused as exc:
+            errors["full_name"] = str(exc)
+        if len(name) > 255:
+            errors["full_name"] = "Họ và tên dài quá 255 ký tự."
     if applicant.gender and applicant.gender not in GENDERS:
         errors["gender"] = "Giới tính là Nam hoặc Nữ."
     try:
@@ -104,7 +117,7 @@ def _check_applicant(applicant: Applicant) -> dict[str, str]:
     phone = applicant.phone.replace(" ", "")
     if phone and not (phone.isdigit() and len(phone) == 10 and phone.startswith("0")):
         errors["phone"] = "Số điện thoại gồm 10 chữ số, bắt đầu bằng 0."
-    return errors
+    return replace(applicant, full_name=name, address=address), errors
 
 
 def _channel_terms(procedure: Procedure, channel: str, day: dt.date) -> tuple[Decimal, int]:
@@ -149,7 +162,7 @@ def check(
     (`documents.<name>`). `complete` asks for every required field and paper (online filing);
     at a counter the officer holds the paper form and papers, so what is given is checked but
     nothing more is asked."""
-    errors = _check_applicant(applicant)
+    _, errors = clean_applicant(applicant)
     form = form_of(procedure)
     if not complete:
         form = [replace(f, required=False) for f in form]
@@ -225,6 +238,7 @@ def receive(
     )
     if errors:
         raise DossierError("Hồ sơ chưa đúng hoặc còn thiếu, xem từng mục.", errors)
+    applicant, _ = clean_applicant(applicant)
     now = now or utcnow()
     here = wall_clock(now, tz)
     days, fee = _channel_terms(procedure, channel, here.date())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hmac
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from ...models import (
     Dossier,
     User,
 )
+from .. import throttle
 from ..clock import VIETNAM, local, utcnow
 from ..dossier_states import (
     LABELS,
@@ -65,15 +67,48 @@ def visible(session: Session, user: User | None, code: str) -> Dossier | None:
 # ---------------------------------------------------------------- the citizen's view
 
 
-def verify(dossier: Dossier | None, fact: str) -> bool:
-    """Whether `fact` is the last four digits of the applicant's CCCD or phone. Compared in
-    constant time; a missing dossier costs the same, so timing tells no code apart."""
-    fact = (fact or "").strip()
-    cccd = dossier.applicant_cccd[-4:] if dossier else "----"
-    phone = dossier.applicant_phone[-4:] if dossier and dossier.applicant_phone else "----"
-    ok_cccd = hmac.compare_digest(fact.encode(), cccd.encode())
-    ok_phone = hmac.compare_digest(fact.encode(), phone.encode())
-    return dossier is not None and len(fact) == 4 and (ok_cccd or ok_phone)
+#: The citizen's second fact: exactly four ASCII digits, nothing else ("----", "12345",
+#: "abcd" and Unicode digits are no fact at all).
+FACT = re.compile(r"[0-9]{4}")
+#: Compared against where a dossier has no such number (no phone given): never four digits,
+#: so it matches nothing, and the comparison still costs the same.
+_NO_NUMBER = "none"
+
+
+class TooManyLookups(Exception):
+    """The asker used up their status look-ups for the minute; nothing was looked up."""
+
+
+def _proves(dossier: Dossier | None, fact: object) -> bool:
+    """Whether `fact` is the last four digits of a real number of the dossier: the CCCD, or the
+    phone when one was given. Constant time for any dossier, missing or not."""
+    given = fact.strip() if isinstance(fact, str) else ""
+    well_formed = FACT.fullmatch(given) is not None
+    numbers = (dossier.applicant_cccd, dossier.applicant_phone) if dossier else ("", "")
+    matched = False
+    for number in numbers:
+        tail = number[-4:] if FACT.fullmatch(number[-4:]) else _NO_NUMBER
+        matched |= hmac.compare_digest(given[:16].encode(), tail.encode())
+    return dossier is not None and well_formed and matched
+
+
+def open_for_citizen(
+    session: Session,
+    code: object,
+    fact: object,
+    *,
+    asker: str,
+    per_minute: int,
+    now: dt.datetime | None = None,
+) -> Dossier | None:
+    """The citizen's status check, the one for every path (the status page, the kiosk's status
+    and payment screens, the API's status, fee and rating): counts the try against `asker`'s
+    rate limit (TooManyLookups past `per_minute`), finds the dossier and checks the second fact
+    (`_proves`). A missing code and a wrong fact both give None, so codes cannot be told apart."""
+    if not throttle.allow(session, "dossier_status", asker, per_minute, now=now):
+        raise TooManyLookups
+    found = find(session, code[:64]) if isinstance(code, str) else None
+    return found if _proves(found, fact) else None
 
 
 @dataclass(frozen=True)

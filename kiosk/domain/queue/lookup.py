@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Counter, Procedure, Service, Ticket
+from ...models import MAX_ID, Counter, Procedure, Service, Ticket
 from ..clock import VIETNAM, local
 from .base import ACTIVE, QueueError
 
@@ -35,7 +35,8 @@ def counters(session: Session, *, active_only: bool = True) -> list[Counter]:
 
 
 def get_counter(session: Session, counter_id: int) -> Counter:
-    counter = session.get(Counter, counter_id)
+    # A number no row can have is no counter (the database would fail on it, not find none).
+    counter = session.get(Counter, counter_id) if 1 <= counter_id <= MAX_ID else None
     if counter is None or not counter.active:
         raise QueueError("unknown_counter", f"Không có quầy số hiệu {counter_id}.", 404)
     return counter
