@@ -209,18 +209,20 @@ def test_signing_out_ends_the_session_on_the_server(floor: Flask) -> None:
     assert thief.get("/office/reports").status_code == 302
 
 
-def test_a_lock_ends_sessions_and_an_unlock_does_not_revive_them(
-    floor: Flask, db_session: Session
-) -> None:
+def test_a_lock_ends_sessions_and_an_unlock_does_not_revive_them(floor: Flask) -> None:
     agent = floor.test_client()
     sign_in(agent, "daily", "mat-khau-dai-3")
     thief = _copy_session(agent, floor)
-    user = db_session.scalar(select(User).where(User.username == "daily"))
-    assert user is not None
-    identity.set_active_by_operator(db_session, user, False)
-    identity.set_active_by_operator(db_session, user, True)
+    runner = floor.test_cli_runner()
+    assert runner.invoke(args=["users", "lock", "daily"]).exit_code == 0
+    assert sign_in(floor.test_client(), "daily", "mat-khau-dai-3").status_code == 401
+    assert runner.invoke(args=["users", "unlock", "daily"]).exit_code == 0
     for client in (agent, thief):
         assert client.get("/agent/dossiers").status_code == 302
+    assert sign_in(agent, "daily", "mat-khau-dai-3").status_code == 302
+    assert agent.get("/agent/dossiers").status_code == 200
+    missing = runner.invoke(args=["users", "lock", "khong-co"])
+    assert missing.exit_code != 0 and "Không có tài khoản khong-co" in missing.output
 
 
 def test_staff_change_their_own_password_and_other_sessions_end(floor: Flask) -> None:
