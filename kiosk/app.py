@@ -140,6 +140,7 @@ def refuse_published_accounts(app: Flask) -> None:
     finally:
         session.close()
     if names:
+        app.extensions["kiosk.engine"].dispose()  # this app will never serve: let go of it
         raise cfg.ConfigError(
             f"KIOSK_ENV=production: the demo accounts {', '.join(names)} still sign in with "
             "the passwords published in the README. Lock them with: kiosk users lock --demo "

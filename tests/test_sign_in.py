@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,10 +111,21 @@ def test_a_code_and_an_older_one_are_refused_in_the_domain(db_session: Session) 
 # --- hole 8: production -----------------------------------------------------------------------
 
 
-def _production(db_url: str, tmp_path: Path, **extra: Any) -> Flask:
-    return create_app({"TESTING": True, "ENV": "production", "SECRET_KEY": STRONG,
-                       "DATABASE_URL": db_url, "INSTANCE_PATH": str(tmp_path / "prod"),
-                       **extra})  # fmt: skip
+@pytest.fixture
+def production(db_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Builds apps in production on the test's database (`commands=True`: as the `kiosk`
+    command does), and lets go of their connections after the test."""
+    made: list[Flask] = []
+
+    def build(commands: bool = False) -> Flask:
+        config = {"TESTING": True, "ENV": "production", "SECRET_KEY": STRONG,
+                  "DATABASE_URL": db_url, "INSTANCE_PATH": str(tmp_path / "prod")}  # fmt: skip
+        made.append(create_app(config, commands=commands))
+        return made[-1]
+
+    yield build
+    for app in made:
+        app.extensions["kiosk.engine"].dispose()
 
 
 @pytest.mark.parametrize(
@@ -127,7 +139,7 @@ def test_production_refuses_a_short_or_known_secret_key(tmp_path: Path, key: str
 
 
 def test_production_refuses_demo_accounts_until_they_are_locked(
-    app: Flask, db_url: str, tmp_path: Path
+    app: Flask, production: Callable[..., Flask]
 ) -> None:
     s = app.extensions["kiosk.sessionmaker"]()
     for code in ("BIDV-GL", "AGR-GL"):
@@ -140,26 +152,26 @@ def test_production_refuses_demo_accounts_until_they_are_locked(
     identity.reset_password(s, "quanly", "mot-mat-khau-that-su")  # no longer the published one
     s.close()
     with pytest.raises(ConfigError, match="kiosk users lock --demo") as refused:
-        _production(db_url, tmp_path)
+        production()
     assert "canbo" in str(refused.value) and "quanly" not in str(refused.value)
     # `kiosk serve` says so before it starts anything.
-    commands = create_app({"TESTING": True, "ENV": "production", "SECRET_KEY": STRONG,
-                           "DATABASE_URL": db_url, "INSTANCE_PATH": str(tmp_path / "cli")},
-                          commands=True)  # fmt: skip
+    commands = production(commands=True)
     served = commands.test_cli_runner().invoke(args=["serve"])
     assert served.exit_code != 0 and "kiosk users lock --demo" in served.output
     locked = commands.test_cli_runner().invoke(args=["users", "lock", "--demo"])
     assert locked.exit_code == 0 and "khóa tài khoản canbo" in locked.output, locked.output
-    prod = _production(db_url, tmp_path)
+    prod = production()
     assert sign_in(prod.test_client(), "canbo", "canbo-demo-2026").status_code == 401
     assert sign_in(prod.test_client(), "quanly", "mot-mat-khau-that-su").status_code == 302
 
 
-def test_production_cookies_travel_over_https_only(app: Flask, db_url: str, tmp_path: Path) -> None:
+def test_production_cookies_travel_over_https_only(
+    app: Flask, production: Callable[..., Flask]
+) -> None:
     s = app.extensions["kiosk.sessionmaker"]()
     create_user(s, "canbo", "mat-khau-dai-1", "officer")
     s.close()
-    for flask_app, secure in ((app, False), (_production(db_url, tmp_path), True)):
+    for flask_app, secure in ((app, False), (production(), True)):
         client = flask_app.test_client()
         client.environ_base["wsgi.url_scheme"] = "https"
         r = sign_in(client, "canbo", "mat-khau-dai-1")
@@ -197,18 +209,20 @@ def test_signing_out_ends_the_session_on_the_server(floor: Flask) -> None:
     assert thief.get("/office/reports").status_code == 302
 
 
-def test_a_lock_ends_sessions_and_an_unlock_does_not_revive_them(
-    floor: Flask, db_session: Session
-) -> None:
+def test_a_lock_ends_sessions_and_an_unlock_does_not_revive_them(floor: Flask) -> None:
     agent = floor.test_client()
     sign_in(agent, "daily", "mat-khau-dai-3")
     thief = _copy_session(agent, floor)
-    user = db_session.scalar(select(User).where(User.username == "daily"))
-    assert user is not None
-    identity.set_active_by_operator(db_session, user, False)
-    identity.set_active_by_operator(db_session, user, True)
+    runner = floor.test_cli_runner()
+    assert runner.invoke(args=["users", "lock", "daily"]).exit_code == 0
+    assert sign_in(floor.test_client(), "daily", "mat-khau-dai-3").status_code == 401
+    assert runner.invoke(args=["users", "unlock", "daily"]).exit_code == 0
     for client in (agent, thief):
         assert client.get("/agent/dossiers").status_code == 302
+    assert sign_in(agent, "daily", "mat-khau-dai-3").status_code == 302
+    assert agent.get("/agent/dossiers").status_code == 200
+    missing = runner.invoke(args=["users", "lock", "khong-co"])
+    assert missing.exit_code != 0 and "Không có tài khoản khong-co" in missing.output
 
 
 def test_staff_change_their_own_password_and_other_sessions_end(floor: Flask) -> None:
