@@ -129,3 +129,25 @@ def test_a_form_filed_again_with_other_values_is_refused_with_its_reason(
     assert r.status_code == 409 and "đã được nộp" in page and "0912345678" in page
     assert KEY not in page  # a new key: submitting again files anew, on purpose
     assert count(db_session, Dossier) == 1
+
+
+def test_the_portal_answers_a_retry_with_its_dossier_and_other_values_with_409(
+    floor: Flask, branches: dict[str, Any], db_session: Session
+) -> None:
+    from .conftest import sign_in
+    from .test_agent_portal import agent_upload
+
+    agent = floor.test_client()
+    sign_in(agent, "dl-bidv", "mat-khau-dai-9")
+    token = csrf(agent, f"/agent/file/{LLTP}")
+    ids = [agent_upload(agent, token, sample_pdf()), agent_upload(agent, token, sample_image())]
+    form = {**form_data(token, ids, idempotency_key=KEY),
+            "consent": agent_upload(agent, token, sample_pdf())}  # fmt: skip
+    done = agent.post(f"/agent/file/{LLTP}", data=form)
+    assert done.status_code == 303
+    # A double tap: the same dossier, even though its authorization is now filed with it.
+    again = agent.post(f"/agent/file/{LLTP}", data=form)
+    assert again.status_code == 303 and again.headers["Location"] == done.headers["Location"]
+    other = agent.post(f"/agent/file/{LLTP}", data={**form, "a.phone": "0912345678"})
+    assert other.status_code == 409 and "đã được nộp" in other.get_data(as_text=True)
+    assert count(db_session, Dossier) == 1

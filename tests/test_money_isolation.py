@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import remittances
-from kiosk.models import AuditEntry, Payment
+from kiosk.domain import payments, remittances
+from kiosk.models import AuditEntry, Dossier, Payment, User
 
 from . import test_agent_branch
 from .conftest import csrf, page_text
@@ -97,3 +98,15 @@ def test_cash_taken_at_the_centers_counter_is_not_the_filing_branchs_to_hand_ove
     agent.post(f"/agent/dossiers/{second}/cash",
                data={"csrf_token": token, "amount": str(filed["fee"])})  # fmt: skip
     assert remittances.unremitted(db_session, "BIDV-GL") == (1, filed["fee"])
+
+
+def test_the_domain_refuses_cash_on_a_dossier_the_agent_may_not_see(
+    filed: dict[str, Any], db_session: Session
+) -> None:
+    """Whatever view calls it: another branch's agent cannot record cash in the domain."""
+    agribank = db_session.scalar(select(User).where(User.username == "dl-agr"))
+    d = db_session.scalar(select(Dossier).where(Dossier.code == filed["code"]))
+    assert agribank is not None and d is not None
+    with pytest.raises(payments.PaymentError, match="Không tìm thấy"):
+        payments.record_cash(db_session, d, agribank, filed["fee"])
+    assert paid(db_session) == 0
