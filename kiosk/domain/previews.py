@@ -24,6 +24,7 @@ and kept (`uploads.thumbnail`). bench/uploads.py prints the figures before and a
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import threading
@@ -63,6 +64,8 @@ class Busy(PreviewFailed):
     """Other previews kept this one waiting too long: try again later."""
 
 
+#: The child gets no settings (KIOSK_SECRET_KEY, KIOSK_DATABASE_URL...): it reads a hostile file.
+_CHILD_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
 _turns = threading.BoundedSemaphore(AT_ONCE)  # a gevent semaphore once gevent has patched
 
 
@@ -101,7 +104,7 @@ def _render(path: Path, media_type: str, limits: Limits) -> bytes:
     try:
         done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
             args, capture_output=True, timeout=limits.wall_seconds, check=False,
-            cwd=Path(__file__).resolve().parent.parent.parent,
+            cwd=Path(__file__).resolve().parent.parent.parent, env=_CHILD_ENV,
         )  # fmt: skip
     except subprocess.TimeoutExpired as exc:  # run() has killed it
         raise TooCostly(f"over {limits.wall_seconds} s") from exc
