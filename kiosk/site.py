@@ -71,13 +71,15 @@ _RAW_PATHS = ("/api/v1/payments/callback",)
 
 
 def refuse_nul(*_args: Any) -> Any:
-    """No value with a NUL character reaches the views: PostgreSQL cannot store one, and no
+    """No value or path with a NUL character reaches the views: PostgreSQL cannot store one, and no
     person types one. Refused with a plain message before anything is read or stored; so is a
     multipart part without a name (Werkzeug names it None, which no reader expects). Runs
     before the CSRF check, which reads the form's names too (`kiosk.app`)."""
     if request.path in _RAW_PATHS:
         return None
-    bad = any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True))
+    bad = "\x00" in request.path or any(
+        "\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)
+    )
     if not bad and request.method in ("POST", "PUT", "PATCH"):
         if request.is_json:
             raw = request.get_data(cache=True)

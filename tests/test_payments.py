@@ -274,6 +274,14 @@ def test_nul_characters_are_refused_everywhere_and_never_stored(
         assert r.status_code == 400 and "NUL" in r.get_json()["error"]["message"]
     page = api.get("/kiosk/search?q=%00")
     assert page.status_code == 400 and "NUL" in page.get_data(as_text=True)
+    # In the path too (PostgreSQL answered 500 for a code or token with a NUL in it).
+    for url in ("/api/v1/procedures/1.00%00", "/api/v1/tickets/ab%00c"):
+        r = api.get(url)
+        assert r.status_code == 400 and "NUL" in r.get_json()["error"]["message"], url
+    for url in ("/kiosk/procedures/1.00%00", "/t/a%00b", "/kiosk/queue/a%00b",
+                "/kiosk/station/a%00b"):  # fmt: skip
+        page = api.get(url)
+        assert page.status_code == 400 and "NUL" in page.get_data(as_text=True), url
 
 
 def test_a_form_part_without_a_name_is_no_500(api: FlaskClient) -> None:
