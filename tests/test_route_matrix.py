@@ -16,7 +16,9 @@ An answer is a status, or `login` for a 302 to the sign-in page (any other 302/3
 there). Forms are posted with the asker's own CSRF token (`test_forms_need_their_csrf_token`
 checks that without it every form answers 400), with fields chosen so that an allowed write
 is refused on its content or is harmless: the table is about who gets in, not what a form
-does (each surface's own tests do that).
+does (each surface's own tests do that). The few writes that do act (the API's call-next calls
+the ticket the world issued, for the first role allowed) make later cells depend on earlier
+ones: the table is asked in its order, in one module run.
 
 Records named in a URL belong to BIDV's branch (a dossier its agent filed, the cash paid for
 it, its agent's upload and account, the receipt's print job), so that
