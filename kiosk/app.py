@@ -99,6 +99,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = Fa
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
+    # Before the CSRF check, which reads the form's names: no NUL, no part without a name.
+    app.before_request(site.refuse_nul)
     csrf = CSRFProtect(app)
     Babel(app, locale_selector=site.select_locale)
 

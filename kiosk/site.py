@@ -69,20 +69,30 @@ _RAW_PATHS = ("/api/v1/payments/callback",)
 
 
 def refuse_nul(*_args: Any) -> Any:
-    """No value with a NUL character reaches the views: PostgreSQL cannot store one, and no
-    person types one. Refused with a plain message before anything is read or stored."""
+    """No value or path with a NUL character reaches the views: PostgreSQL cannot store one, and no
+    person types one. Refused with a plain message before anything is read or stored; so is a
+    multipart part without a name (Werkzeug names it None, which no reader expects). Runs
+    before the CSRF check, which reads the form's names too (`kiosk.app`)."""
     if request.path in _RAW_PATHS:
         return None
-    bad = any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True))
+    bad = "\x00" in request.path or any(
+        "\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)
+    )
     if not bad and request.method in ("POST", "PUT", "PATCH"):
         if request.is_json:
             raw = request.get_data(cache=True)
             bad = b"\x00" in raw or b"\\u0000" in raw.lower()
         elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            pairs = [*request.form.items(multi=True), *request.files.items(multi=True)]
+            if any(k is None for k, _v in pairs):  # a multipart part without a name
+                return _refuse("Dữ liệu gửi lên có một phần không có tên.")
             bad = any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
     if not bad:
         return None
-    message = "Dữ liệu gửi lên có ký tự không hợp lệ (NUL)."
+    return _refuse("Dữ liệu gửi lên có ký tự không hợp lệ (NUL).")
+
+
+def _refuse(message: str) -> Any:
     if request.path.startswith("/api/"):
         return api_error(400, "bad_request", message)
     return render("kiosk/error.html", code=400, message=message), 400
@@ -172,7 +182,6 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/lang/<code>", "set_language", set_language)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.context_processor(surface_globals)
-    app.before_request(refuse_nul)
     from .auth import password_change_gate
 
     app.before_request(password_change_gate)

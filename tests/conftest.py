@@ -381,3 +381,15 @@ def store_upload(
         session, folder, _io.BytesIO(data), original_name=name, owner=owner,
         limits=uploads.Limits.from_mb(10, 40),
     )  # fmt: skip
+
+
+# --- figures a test module reports at the end of the run -----------------------------------
+
+#: title -> figures (JSON-able), printed in the run's summary (e.g. the API fuzzer's).
+RUN_FIGURES: dict[str, Any] = {}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for title, figures in RUN_FIGURES.items():
+        terminalreporter.write_sep("-", title)
+        terminalreporter.write_line(json.dumps(figures, ensure_ascii=False))

@@ -18,7 +18,7 @@ from kiosk.domain import catalog, dossiers, payments, vietqr, workdays
 from kiosk.domain.identity import create_user
 from kiosk.models import AuditEntry, Dossier, Payment, PaymentNotice, User
 
-from .conftest import valid
+from .conftest import sample_pdf, valid
 
 SITE = "000.00.01.H29"
 NHUNG = dossiers.Applicant("Nguyễn Thị Hồng Nhung", "064185001234", None, "Nữ", "0905123456")
@@ -274,3 +274,26 @@ def test_nul_characters_are_refused_everywhere_and_never_stored(
         assert r.status_code == 400 and "NUL" in r.get_json()["error"]["message"]
     page = api.get("/kiosk/search?q=%00")
     assert page.status_code == 400 and "NUL" in page.get_data(as_text=True)
+    # In the path too (PostgreSQL answered 500 for a code or token with a NUL in it).
+    for url in ("/api/v1/procedures/1.00%00", "/api/v1/tickets/ab%00c"):
+        r = api.get(url)
+        assert r.status_code == 400 and "NUL" in r.get_json()["error"]["message"], url
+    for url in ("/kiosk/procedures/1.00%00", "/t/a%00b", "/kiosk/queue/a%00b",
+                "/kiosk/station/a%00b"):  # fmt: skip
+        page = api.get(url)
+        assert page.status_code == 400 and "NUL" in page.get_data(as_text=True), url
+
+
+def test_a_form_part_without_a_name_is_no_500(api: FlaskClient) -> None:
+    """Found by the API fuzzer: a multipart part with no name reached the NUL check and the
+    CSRF check as the name None, and every multipart form (uploads, anonymous ones too)
+    answered 500. It is refused with a message, before the CSRF check."""
+    body = (b'--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n" + sample_pdf() + b"\r\n--B--\r\n")  # fmt: skip
+    for url in ("/api/v1/uploads", "/kiosk/uploads", "/office/uploads"):
+        r = api.post(url, data=body, content_type="multipart/form-data; boundary=B")
+        assert r.status_code == 400, url
+        said = r.get_json()["error"]["message"] if url.startswith("/api/") else r.get_data(
+            as_text=True)  # fmt: skip
+        assert "không có tên" in said, url
