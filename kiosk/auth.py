@@ -92,6 +92,20 @@ def sign_in(user: User) -> None:
     g.user = user
 
 
+#: The session's keys that say who is signed in (and the second step under way): a citizen's
+#: idle reset at the kiosk leaves them, so that a page elsewhere cannot sign staff out by
+#: pointing at `/kiosk/reset`.
+SIGN_IN_KEYS = ("user_id", "epoch", "seen", "totp_user", "totp_at")
+
+
+def forget_citizen() -> None:
+    """Forget everything a citizen left in the session (language, dossiers seen, uploads,
+    payments), and nothing of a staff member's sign-in."""
+    kept = {k: session[k] for k in SIGN_IN_KEYS if k in session}
+    session.clear()
+    session.update(kept)
+
+
 #: How long the second step of signing in (the TOTP code) may wait for the first.
 SECOND_STEP_SECONDS = 300
 

@@ -29,7 +29,7 @@ from kiosk.domain.clock import utcnow
 from kiosk.domain.identity import IdentityError, authenticate, create_user
 from kiosk.models import AuditEntry, User
 
-from .conftest import change_password, csrf, sign_in, token_for
+from .conftest import change_password, csrf, sign_in, token_for, valid
 
 STRONG = secrets.token_hex(32)
 
@@ -209,6 +209,25 @@ def test_signing_out_ends_the_session_on_the_server(floor: Flask) -> None:
     assert thief.get("/office/reports").status_code == 302
 
 
+def test_the_kiosks_idle_reset_forgets_the_citizen_not_a_staff_sign_in(floor: Flask) -> None:
+    """A page elsewhere pointing at /kiosk/reset (an <img>, a link) does not sign staff out;
+    the citizen's language and screens are forgotten as ever."""
+    officer = floor.test_client()
+    sign_in(officer, "canbo", "mat-khau-dai-1")
+    officer.get("/lang/en?next=/kiosk/")
+    with officer.session_transaction() as s:
+        s["dossiers_seen"] = ["000.00.01.H29-261203-0001"]
+    assert officer.get("/kiosk/reset").status_code == 302
+    with officer.session_transaction() as s:
+        assert "lang" not in s and "dossiers_seen" not in s
+    assert officer.get("/office/").status_code == 200
+    citizen = floor.test_client()
+    citizen.get("/lang/en?next=/kiosk/")
+    citizen.get("/kiosk/reset")
+    with citizen.session_transaction() as s:
+        assert dict(s) == {}
+
+
 def test_a_lock_ends_sessions_and_an_unlock_does_not_revive_them(floor: Flask) -> None:
     agent = floor.test_client()
     sign_in(agent, "daily", "mat-khau-dai-3")
@@ -268,6 +287,7 @@ def _must_change_first(floor: Flask, name: str, password: str, first_page: str) 
         assert r.status_code == 302 and r.headers["Location"].startswith("/office/password"), url
     api = client.get("/api/v1/dossiers", headers={"X-CSRFToken": csrf(client, "/office/password")})
     assert api.status_code == 403 and api.get_json()["error"]["code"] == "password_change_required"
+    valid(api.get_json(), "/dossiers", "get", 403)
     forced = text(client.get("/office/password"))
     assert "do người khác đặt" in forced
     assert change_password(client, password, f"{name}-cua-rieng-2026").status_code == 303

@@ -6,9 +6,10 @@ import datetime as dt
 import uuid
 
 from flask import Response as FlaskResponse
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from .. import auth
 from ..domain import catalog
 from ..models import LEVELS
 from ..qr import qr_svg
@@ -28,8 +29,9 @@ def home() -> FlaskResponse:
 
 @bp.get("/reset")
 def reset() -> WerkzeugResponse:
-    """Idle reset: forget this citizen's language and choices, back to the home screen."""
-    session.clear()
+    """Idle reset: forget this citizen's language and choices, back to the home screen. A
+    staff member signed in on the same browser stays signed in (`auth.forget_citizen`)."""
+    auth.forget_citizen()
     return redirect(url_for("kiosk.home"))
 
 
