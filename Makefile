@@ -57,6 +57,7 @@ bench: install assets
 	$(BIN)/python bench/queue_wait.py
 	$(BIN)/python bench/dossiers.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/uploads.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache .mypy_cache .ruff_cache

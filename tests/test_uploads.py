@@ -25,14 +25,13 @@ from kiosk.models import AuditEntry, Dossier, Upload
 
 from .conftest import (
     csrf,
-    page_pdf,
-    png16,
     sample_image,
     sample_pdf,
     sign_in,
     store_upload,
     valid,
 )
+from .hostile_files import page_pdf, png16
 
 SMALL = uploads.Limits(per_file=200_000, per_dossier=300_000)
 
