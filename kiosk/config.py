@@ -41,7 +41,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "PRINTER_PROFILE": ("TM-T20II", "python-escpos profile of the default printer"),
     "PRINTER_TCP_PORTS": (
         "9100-9109",
-        "the only ports a tcp:// printer may use, e.g. 9100-9109,9200",
+        "the only ports a tcp:// printer may use: one port (9100), ports and ranges "
+        "(9100-9109,9200) or a JSON list ([9100, 9200])",
     ),
     "PRINTER_FILE_DIRS": (
         [],
@@ -151,10 +152,12 @@ def printer_policy(config: dict[str, Any], instance_path: str) -> AddressPolicy:
     if isinstance(dirs, str):
         dirs = [d for d in dirs.split(os.pathsep) if d]
     try:
-        ports = parse_ports(config.get("PRINTER_TCP_PORTS") or "9100-9109")
+        raw = config.get("PRINTER_TCP_PORTS")
+        ports = parse_ports("9100-9109" if raw is None or raw == "" else raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"KIOSK_PRINTER_TCP_PORTS is not a list of ports such as 9100-9109,9200: {exc}"
+            "KIOSK_PRINTER_TCP_PORTS is not a port or a list of ports such as 9100, 9100-9109,9200 "
+            f"or [9100, 9200]: {exc}"
         ) from exc
     return AddressPolicy(Path(instance_path), tuple(Path(str(d)) for d in dirs), ports)
 

@@ -79,3 +79,31 @@ def test_every_setting_the_readme_lists_exists() -> None:
     assert len(listed) >= len(SETTINGS) - 1
     known = {_env(name) for name in SETTINGS}
     assert [name for name in listed if name not in known] == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "ports"),
+    [
+        ("9100", {9100}),  # one port, read as JSON: the number 9100
+        ("9100-9102,9200", {9100, 9101, 9102, 9200}),
+        ("[9100, 9200]", {9100, 9200}),
+        ('[9100, "9300-9301"]', {9100, 9300, 9301}),
+    ],
+)
+def test_printer_tcp_ports_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw: str, ports: set[int]
+) -> None:
+    """KIOSK_* variables are read as JSON where they parse, so one port arrives as a number and
+    a list as a list: each is a way the setting is written, and the app starts with it."""
+    monkeypatch.setenv("KIOSK_PRINTER_TCP_PORTS", raw)
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.extensions["kiosk.printer_policy"].tcp_ports == frozenset(ports)
+
+
+@pytest.mark.parametrize("raw", ["0", "70000", "9109-9100", "true", "abc", "[9100, 0]"])
+def test_printer_tcp_ports_that_are_no_ports_stop_the_app_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("KIOSK_PRINTER_TCP_PORTS", raw)
+    with pytest.raises(ConfigError, match="KIOSK_PRINTER_TCP_PORTS"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})

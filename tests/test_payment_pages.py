@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from vietnam_qr_pay import QRPay
@@ -174,3 +175,61 @@ def test_cash_at_a_counter_prints_on_that_counters_printer(
     assert r.status_code == 303
     job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "cash"))
     assert job is not None and job.printer_url == there
+
+
+def test_the_demo_has_a_collecting_account_marked_as_a_demo(app: Flask, db_url: str) -> None:
+    """After `kiosk demo` (as after `make run`) the kiosk's Thanh toán shows a VietQR code, not
+    "pay at the counter": the demo has a collecting account, as it has demo users, and says
+    what it is: its number is no bank's, its holder says not to transfer. Never in production."""
+    from kiosk import create_app
+    from kiosk.models import BankAccount
+
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["demo"])
+    assert done.exit_code == 0, done.output
+    s = app.extensions["kiosk.sessionmaker"]()
+    officer = s.scalar(select(User).where(User.username == "canbo"))
+    proc = catalog.get_procedure(s, "1.004222")
+    assert proc is not None
+    applicant = dossiers.Applicant("Nguyễn Thị Hồng Nhung", "064185001234", None, "Nữ",
+                                   "0905123456")  # fmt: skip
+    dossier = dossiers.receive(s, proc, applicant, channel="direct", site_code=SITE,
+                               actor=officer).dossier  # fmt: skip
+    code = dossier.code
+    assert dossier.fee_vnd > 0
+    kiosk = app.test_client()
+    token = csrf(kiosk, "/kiosk/pay")
+    paying = kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": code, "verify": "1234"})
+    page = text(paying)
+    assert paying.status_code == 200 and "<svg" in page, page
+    assert "nộp tại quầy" not in page
+    payload = re.search(r'data-payload="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    decoded = QRPay(payload)
+    assert decoded.is_valid and decoded.consumer.bank_bin == "970418"
+    assert decoded.consumer.bank_number == "DEMOKHONGCHUYENTIEN"
+    assert "TAI KHOAN DEMO - KHONG CHUYEN TIEN" in page
+    # Run again, it adds no second account; an account a manager entered is never replaced.
+    manager = s.scalar(select(User).where(User.username == "quanly"))
+    payments.add_account(s, agency=SITE, bank_bin="970418", number="1234567890",
+                         holder="Trung tam PVHCC", actor=manager)  # fmt: skip
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    active = s.scalars(select(BankAccount.number).where(BankAccount.active)).all()
+    assert active == ["1234567890"] and len(s.scalars(select(BankAccount)).all()) == 2
+    s.close()
+    # Production creates neither the demo users nor the demo account.
+    prod = create_app({"TESTING": True, "ENV": "Production", "SECRET_KEY": "p" + "0123456789" * 4,
+                       "DATABASE_URL": db_url, "INSTANCE_PATH": str(app.instance_path) + "-prod"},
+                      commands=True)  # fmt: skip
+    try:
+        with prod.app_context():
+            ps = prod.extensions["kiosk.sessionmaker"]()
+            ps.execute(sa_delete(BankAccount))
+            ps.commit()
+            ps.close()
+        refused = prod.test_cli_runner().invoke(args=["demo"])
+        assert refused.exit_code == 0 and "không tạo tài khoản mẫu" in refused.output
+        ps = prod.extensions["kiosk.sessionmaker"]()
+        assert ps.scalars(select(BankAccount)).all() == []
+        ps.close()
+    finally:
+        prod.extensions["kiosk.engine"].dispose()

@@ -109,7 +109,7 @@ def _with_crc(body: str) -> str:
         (_with_crc("AB" + V1[2:-4]), "mã trường 'AB'"),
         (_with_crc(V1[:-4].replace("A000000727", "A000000775")), "38.00"),
         (_with_crc(V1[:-4].replace("5303704", "5303840")), "704"),
-        (_with_crc(V1[:-4].replace("010212", "010211")), "Trường 01 phải là 12"),
+        (_with_crc(V1[:-4].replace("010212", "010213")), "Trường 01 phải là 11"),
         ("x" * 600, "quá dài"),
         ("", "Thiếu mã kiểm tra CRC"),
     ],
@@ -118,6 +118,61 @@ def test_the_parser_refuses_and_says_which_field(payload: str, message: str) -> 
     with pytest.raises(VietQRError) as refused:
         vietqr.parse(payload)
     assert message in str(refused.value), str(refused.value)
+
+
+def _tlv(tag: str, value: str) -> str:
+    """One field written by hand (ID, 2-digit length, value), not by the builder under test."""
+    return f"{tag}{len(value):02d}{value}"
+
+
+#: A BIDV code as its app issues one to receive money: point of initiation 12 (dynamic) and no
+#: amount (the payer types it), the beneficiary's name (59) and city (60), a purpose; written
+#: field by field with its own CRC.
+BIDV_BODY = (
+    _tlv("00", "01")
+    + _tlv("01", "12")
+    + _tlv("38", _tlv("00", "A000000727")
+           + _tlv("01", _tlv("00", "970418") + _tlv("01", "2151000123456"))
+           + _tlv("02", "QRIBFTTA"))
+    + _tlv("53", "704")
+    + _tlv("58", "VN")
+    + _tlv("59", "NGUYEN VAN AN")
+    + _tlv("60", "GIA LAI")
+    + _tlv("62", _tlv("08", "CHUYEN TIEN"))
+    + "6304"
+)  # fmt: skip
+BIDV = BIDV_BODY + vietqr.crc16(BIDV_BODY)
+
+
+def test_a_bidv_dynamic_code_without_an_amount_parses(app: Flask) -> None:
+    """EMVCo's point of initiation says whether a code is shown for one payment (12) or many
+    (11), not whether it holds an amount (54 is optional in both): banks issue 12 without an
+    amount and banking apps pay it. The independent decoder reads it as we do."""
+    theirs = _independent(BIDV)
+    assert (theirs.init_method, theirs.amount, theirs.consumer.bank_bin) == ("12", None, "970418")
+    assert vietqr.parse(BIDV) == VietQR("970418", "2151000123456", purpose="CHUYEN TIEN")
+    runner = app.test_cli_runner()
+    parsed = runner.invoke(args=["vietqr", "parse", BIDV])
+    assert parsed.exit_code == 0, parsed.output
+    assert json.loads(parsed.output) == {
+        "bin": "970418", "account": "2151000123456", "service": "QRIBFTTA",
+        "amount": None, "purpose": "CHUYEN TIEN", "bill": "",
+    }  # fmt: skip
+    # A static code with an amount, and a code without a point of initiation (optional in
+    # EMVCo), are read too.
+    static = _with_crc(V1[:-4].replace("010212", "010211"))
+    assert vietqr.parse(static).amount == 180000
+    assert vietqr.parse(_with_crc(V1[:-4].replace("010212", "", 1))).amount == 180000
+    # What the format forbids is still refused: a wrong CRC, a length that does not hold.
+    wrong_crc = BIDV[:-1] + ("0" if BIDV[-1] != "0" else "1")
+    bad_crc = runner.invoke(args=["vietqr", "parse", wrong_crc])
+    assert bad_crc.exit_code != 0 and "Sai mã kiểm tra CRC" in bad_crc.output
+    short = _with_crc(BIDV_BODY.replace("0113", "0114", 1))  # the account says 14, holds 13
+    bad_length = runner.invoke(args=["vietqr", "parse", short])
+    assert bad_length.exit_code != 0 and "Trường 38.01" in bad_length.output, bad_length.output
+    beyond = _with_crc(BIDV_BODY.replace("6007GIA LAI", "6099GIA LAI", 1))
+    with pytest.raises(VietQRError, match="khai báo dài 99"):
+        vietqr.parse(beyond)
 
 
 def test_the_bank_list_agrees_with_the_independent_package() -> None:

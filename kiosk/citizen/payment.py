@@ -47,7 +47,8 @@ def pay() -> Any:
         db().commit()
     _remember(payment.reference)
     return render("kiosk/pay.html", code=dossier.code, dossier=dossier, payment=payment,
-                  qr=qr_svg(payment.payload), words=vnd_in_words(payment.amount_vnd))  # fmt: skip
+                  account=payments.payee(db(), payment), qr=qr_svg(payment.payload),
+                  words=vnd_in_words(payment.amount_vnd))  # fmt: skip
 
 
 @bp.get("/pay/<reference>/status")

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
+from ..config import is_production
 from ..domain.catalog_import import CatalogFormatError, export_catalog, import_catalog
 from ..storage import migrate
 from .common import open_session
@@ -32,6 +33,12 @@ DEMO_ACCOUNTS = [
     ("daily-agr", "daily-agr-demo-2026", "agent", "Rơ Chăm Hiền", "AGR-GL"),
     ("sotuphap", "sotuphap-demo-2026", "manager", "Đinh Văn Thành", "STP"),
 ]
+
+#: The demo's collecting account (*tài khoản thu phí*), so the kiosk's Thanh toán shows a
+#: VietQR code: BIDV's BIN, and a "number" that says what it is and that no bank holds (letters
+#: are allowed by VietQR, so a banking app that scans it finds no such account and pays
+#: nothing). Its holder, printed on the fee slip, says so too. (BIN, number, holder)
+DEMO_COLLECTING_ACCOUNT = ("970418", "DEMOKHONGCHUYENTIEN", "TÀI KHOẢN DEMO - KHÔNG CHUYỂN TIỀN")
 
 
 def register(cli: AppGroup) -> None:
@@ -118,7 +125,7 @@ def _demo_accounts(session: Session) -> None:
     from ..domain.identity import create_user
     from ..models import Branch, User
 
-    if current_app.config.get("ENV") == "production":
+    if is_production(current_app.config):
         click.echo("Môi trường production: không tạo tài khoản mẫu.")
         return
     for code, bank, branch_name, commune in DEMO_BRANCHES:
@@ -129,6 +136,29 @@ def _demo_accounts(session: Session) -> None:
             branch, unit = (None, place or "") if role == "manager" else (place, "")
             create_user(session, name, password, role, full_name, branch, unit_code=unit)
             click.echo(f"Tài khoản mẫu: {name} / {password} ({role}).")
+    _demo_collecting_account(session)
+
+
+def _demo_collecting_account(session: Session) -> None:
+    """The demo's collecting account for the site, entered by the demo manager as a manager
+    enters one (*Tài khoản thu phí*), only while no account at all is entered: one a manager
+    entered is never replaced (a new account for the same agency retires the one before)."""
+    from sqlalchemy import select
+
+    from ..domain.payments import add_account
+    from ..models import BankAccount, User
+
+    if session.scalar(select(BankAccount.id).limit(1)) is not None:
+        return
+    manager = session.scalar(select(User).where(User.username == "quanly", User.active))
+    if manager is None:
+        click.echo("Không có tài khoản quanly: không tạo tài khoản thu phí mẫu.")
+        return
+    bank_bin, number, holder = DEMO_COLLECTING_ACCOUNT
+    agency = str(current_app.config["SITE_CODE"])
+    add_account(session, agency=agency, bank_bin=bank_bin, number=number, holder=holder,
+                actor=manager)  # fmt: skip
+    click.echo(f"Tài khoản thu phí mẫu (không chuyển tiền thật): BIDV {number} ({agency}).")
 
 
 def _safe_url() -> str:

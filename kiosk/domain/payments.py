@@ -141,6 +141,12 @@ def account_for(session: Session, agency: str) -> BankAccount | None:
     )
 
 
+def payee(session: Session, payment: Payment) -> BankAccount | None:
+    """The account a payment's code pays into (shown beside the code and printed on the slip),
+    None when it was removed."""
+    return session.get(BankAccount, payment.account_id) if payment.account_id else None
+
+
 def rotate_secret(session: Session, code: str) -> str:
     """Create or replace the secret a bank signs its notifications with; the new secret."""
     code = code.strip().upper()
@@ -538,7 +544,7 @@ def fee_slip_job(
     from .clock import wall_clock
     from .printing import new_job
 
-    account = session.get(BankAccount, payment.account_id) if payment.account_id else None
+    account = payee(session, payment)
     data = {  # the fields of printers.layouts.FeeData
         "site_name": site_name,
         "dossier_code": dossier.code,

@@ -3,7 +3,11 @@ EMVCo merchant-presented format. A builder and a strict parser.
 
 Each field is an ID (2 digits), a length (2 digits) and a value:
 
-- `00` payload format `01`; `01` point of initiation `11` (static) or `12` (an amount is set);
+- `00` payload format `01`; `01` point of initiation, optional: `11` (static, the same code
+  shown for many payments) or `12` (dynamic, a new code for each payment). It says whether the
+  code is reused, not whether it holds an amount: either may carry `54` or leave the amount to
+  the payer (BIDV issues `12` without one, and banking apps pay it). We build `12` with an
+  amount and `11` without;
 - `38` the beneficiary: `00` the GUID `A000000727`, `01` the beneficiary organization (`00` the
   bank's BIN, 6 digits; `01` the account or card number), `02` the service, `QRIBFTTA` to an
   account or `QRIBFTTC` to a card;
@@ -159,8 +163,8 @@ def parse(payload: str) -> VietQR:
     top = _fields(payload[:-4] + "0000", "Mã QR")  # the CRC's own value was checked above
     if top.get("00") != "01":
         raise VietQRError("Trường 00 (phiên bản) phải là 01.")
-    if top.get("01") not in ("11", "12"):
-        raise VietQRError("Trường 01 phải là 11 (mã tĩnh) hoặc 12 (có số tiền).")
+    if top.get("01", "11") not in ("11", "12"):
+        raise VietQRError("Trường 01 phải là 11 (mã tĩnh) hoặc 12 (mã động).")
     if "38" not in top:
         raise VietQRError("Thiếu trường 38 (thông tin người nhận VietQR).")
     merchant = _fields(top["38"], "Trường 38")
@@ -184,8 +188,6 @@ def parse(payload: str) -> VietQR:
         if not re.fullmatch(r"[0-9]{1,13}", top["54"]) or int(top["54"]) == 0:
             raise VietQRError("Trường 54 (số tiền) phải là số nguyên dương, tính bằng đồng.")
         amount = int(top["54"])
-    if (amount is None) != (top["01"] == "11"):
-        raise VietQRError("Trường 01 phải là 12 khi có số tiền, 11 khi không có.")
     extra = _fields(top["62"], "Trường 62") if "62" in top else {}
     return VietQR(
         bin=bank_bin, account=account, service=service, amount=amount,

@@ -33,11 +33,23 @@ class AddressRefused(ValueError):
     """A printer address outside what the site allows; the message names the rule."""
 
 
-def parse_ports(value: str | Iterable[int]) -> frozenset[int]:
-    """Ports from "9100-9109,9200" (or a list of numbers); ValueError if malformed."""
+def parse_ports(value: str | int | Iterable[str | int]) -> frozenset[int]:
+    """Ports from a number (9100), a string of ports and ranges ("9100-9109,9200") or a list
+    of either ([9100, "9200-9201"]); ValueError if one is malformed or outside 1-65535.
+
+    All three reach here from the settings: `KIOSK_*` variables are read as JSON where they
+    parse, so `KIOSK_PRINTER_TCP_PORTS=9100` arrives as the number 9100 and `[9100,9200]` as a
+    list; only a range such as `9100-9109` stays a string."""
+    if isinstance(value, bool):  # JSON's true/false are ints to Python, and no port
+        raise ValueError(f"invalid port {value!r}")
+    if isinstance(value, int):
+        value = str(value)
     if not isinstance(value, str):
-        return frozenset(int(p) for p in value)
-    ports: set[int] = set()
+        ports: set[int] = set()
+        for item in value:
+            ports |= parse_ports(item)
+        return frozenset(ports)
+    ports = set()
     for part in value.replace(" ", "").split(","):
         if not part:
             continue
