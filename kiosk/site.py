@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import is_production
@@ -142,6 +143,24 @@ def bad_parameter(exc: Exception) -> tuple[Response, int]:
     return render("kiosk/error.html", code=400, message=message), 400
 
 
+def forbidden(_exc: Exception) -> tuple[Response, int]:
+    """A page the signed-in account may not open (surfaces without their own 403 page)."""
+    message = gettext("Tài khoản của bạn không có quyền mở trang này.")
+    if request.path.startswith("/api/"):
+        return api_error(403, "forbidden", message)
+    return render("kiosk/error.html", code=403, message=message), 403
+
+
+def csrf_refused(_exc: Exception) -> tuple[Response, int]:
+    """A form posted without its protection token, or with one that has expired."""
+    message = gettext(
+        "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ. Vui lòng tải lại trang rồi thử lại."
+    )
+    if request.path.startswith("/api/"):
+        return api_error(400, "csrf", message)
+    return render("kiosk/error.html", code=400, message=message), 400
+
+
 def too_large(_exc: Exception) -> tuple[Response, int]:
     from .domain.uploads import megabytes
 
@@ -187,6 +206,8 @@ def init_app(app: Flask) -> None:
     app.before_request(password_change_gate)
     app.after_request(security_headers)
     app.register_error_handler(404, not_found)
+    app.register_error_handler(403, forbidden)
+    app.register_error_handler(CSRFError, csrf_refused)
     app.register_error_handler(413, too_large)
     app.register_error_handler(BadParameter, bad_parameter)
     app.register_error_handler(500, server_error)

@@ -82,6 +82,21 @@ def test_wrong_codes_lock_the_second_step_however_often_the_password_is_given(
     identity.check_totp(db_session, user, code, now=later)
 
 
+def test_an_unlock_by_the_operator_lifts_the_brakes_of_both_steps(
+    api: FlaskClient, db_session: Session
+) -> None:
+    """`kiosk users unlock` is what a supervisor locked out of their second step is told to ask
+    for: it clears the wrong codes and passwords counted against the account."""
+    user = _supervisor(db_session)
+    for _ in range(identity.MAX_TOTP_FAILURES):
+        sign_in(api, "ks", "mat-khau-dai-8")
+        _code(api, "000000")
+    runner = api.application.test_cli_runner()
+    assert runner.invoke(args=["users", "unlock", "ks"]).exit_code == 0
+    assert sign_in(api, "ks", "mat-khau-dai-8").status_code == 302
+    assert _code(api, pyotp.TOTP(user.totp_secret).now()).status_code == 302
+
+
 def test_a_code_signs_in_once(api: FlaskClient, db_session: Session) -> None:
     user = _supervisor(db_session)
     code = pyotp.TOTP(user.totp_secret).now()
@@ -411,3 +426,16 @@ def test_the_session_cookie_carries_no_password_material(floor: Flask) -> None:
     sign_in(client, "canbo", "mat-khau-dai-1")
     with client.session_transaction() as s:
         assert set(s) >= {"user_id", "epoch"} and "pw" not in s
+
+
+def test_refusals_are_explained_in_vietnamese_on_every_surface(floor: Flask) -> None:
+    """A page an agent may not open, and a form posted without its token, answer with the
+    site's own page in Vietnamese, not the framework's English one."""
+    agent = floor.test_client()
+    sign_in(agent, "daily", "mat-khau-dai-3")
+    refused = agent.get("/agent/reports")
+    assert refused.status_code == 403
+    assert "không có quyền mở trang này" in text(refused) and "Forbidden" not in text(refused)
+    stale = floor.test_client().post("/kiosk/queue", data={"service": "1"})
+    assert stale.status_code == 400
+    assert "Biểu mẫu đã hết hạn" in text(stale) and "Bad Request" not in text(stale)

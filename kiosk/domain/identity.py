@@ -250,6 +250,8 @@ def _set_active(session: Session, actor: User | None, user: User, active: bool) 
     user.active = active
     if not active:  # its sessions end now, and stay ended if it is unlocked later
         end_sessions(session, user)
+    else:  # whoever unlocks it has checked who asks: the brakes of both steps start again
+        session.execute(delete(LoginFailure).where(LoginFailure.username == user.username))
     audit.record(session, actor, "user.unlock" if active else "user.lock",
                  branch=user.branch_code or "", detail=user.username)  # fmt: skip
     session.commit()
