@@ -176,6 +176,10 @@ KNOWN_KEYS = frozenset(
 )  # fmt: skip
 
 
+#: Words that give away a key copied from an example rather than generated.
+PLACEHOLDER_WORDS = ("change", "secret", "example", "replace", "your", "password", "default")
+
+
 def is_production(config: dict[str, Any]) -> bool:
     return str(config.get("ENV") or "").strip().lower() == "production"
 
@@ -191,6 +195,12 @@ def weak_secret_key(key: object) -> str | None:
         return f"KIOSK_SECRET_KEY is shorter than {MIN_SECRET_KEY} characters"
     if len(set(text)) < 8:
         return "KIOSK_SECRET_KEY repeats a few characters (it must be random)"
+    if any(text == text[:n] * (len(text) // n) for n in range(1, len(text) // 2 + 1)
+           if len(text) % n == 0):  # fmt: skip
+        return "KIOSK_SECRET_KEY is one piece repeated (it must be random)"
+    folded = text.lower()
+    if any(word in folded for word in PLACEHOLDER_WORDS):
+        return "KIOSK_SECRET_KEY reads like an example to replace (it must be random)"
     return None
 
 

@@ -145,7 +145,18 @@ def production(db_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 
 @pytest.mark.parametrize(
     "key",
-    ["changeme", "test-secret", "CHANGEME", "x", "bench", "k" * 31, "ab" * 20, "secret-key"],
+    [
+        "changeme",
+        "test-secret",
+        "CHANGEME",
+        "x",
+        "bench",
+        "k" * 31,
+        "ab" * 20,
+        "secret-key",
+        "0123456789abcdef0123456789abcdef",
+        "your-secret-key-here-change-me-please-123",
+    ],
 )
 def test_production_refuses_a_short_or_known_secret_key(tmp_path: Path, key: str) -> None:
     """A guessed key forges any session, the second step of signing in included."""
