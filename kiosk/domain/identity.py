@@ -364,13 +364,7 @@ def change_password(
         raise IdentityError("Mật khẩu mới phải khác mật khẩu hiện tại.")
     if new.strip().casefold() == user.username.casefold():
         raise IdentityError("Mật khẩu không được trùng tên đăng nhập.")
-    user.password_hash = _hasher.hash(new)
-    user.must_change_password = False
-    end_sessions(session, user)
-    audit.record(session, user, "user.password", branch=user.branch_code or "",
-                 detail=user.username)  # fmt: skip
-    session.commit()
-    return user
+    return _set_password(session, user, new, actor=user, forced=False, action="user.password")
 
 
 def reset_password(session: Session, username: str, new: str) -> User:
@@ -380,11 +374,19 @@ def reset_password(session: Session, username: str, new: str) -> User:
     if user is None:
         raise IdentityError(f"Không có tài khoản {username}.")
     _check_length(new)
+    return _set_password(session, user, new, actor=None, forced=True,
+                         action="user.password_reset")  # fmt: skip
+
+
+def _set_password(
+    session: Session, user: User, new: str, *, actor: User | None, forced: bool, action: str
+) -> User:
+    """Store `new` (argon2), end every session of the account and audit it; `forced`: the
+    account must choose its own at the next sign-in (someone else set this one)."""
     user.password_hash = _hasher.hash(new)
-    user.must_change_password = True
+    user.must_change_password = forced
     end_sessions(session, user)
-    audit.record(session, None, "user.password_reset", branch=user.branch_code or "",
-                 detail=user.username)  # fmt: skip
+    audit.record(session, actor, action, branch=user.branch_code or "", detail=user.username)
     session.commit()
     return user
 
