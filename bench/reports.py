@@ -46,7 +46,7 @@ from kiosk.domain.catalog_import import import_catalog  # noqa: E402
 from kiosk.domain.dossier_states import OPEN  # noqa: E402
 from kiosk.domain.dossier_states import DossierState as S  # noqa: E402
 from kiosk.domain.identity import create_user  # noqa: E402
-from kiosk.domain.queue_config import load_demo_floor  # noqa: E402
+from kiosk.domain.queue.setup import load_demo_floor  # noqa: E402
 from kiosk.domain.reports import Period  # noqa: E402
 from kiosk.domain.reports.index import service_index  # noqa: E402
 from kiosk.domain.reports.period import period_report  # noqa: E402

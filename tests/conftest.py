@@ -40,7 +40,7 @@ from kiosk.domain import workdays
 from kiosk.domain.branches import create_branch
 from kiosk.domain.catalog_import import import_catalog
 from kiosk.domain.identity import create_token, create_user
-from kiosk.domain.queue_config import load_demo_floor
+from kiosk.domain.queue.setup import load_demo_floor
 from kiosk.storage import migrate
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -259,7 +259,7 @@ def test_what_staff_type_passes_the_same_rule(
     from kiosk.domain.branches import BranchError, create_branch
     from kiosk.domain.dossier_states import TransitionRefused
     from kiosk.domain.identity import IdentityError, create_user
-    from kiosk.domain.queue_config import ConfigInvalid, ServiceForm, save_service
+    from kiosk.domain.queue.setup import ConfigInvalid, ServiceForm, save_service
     from kiosk.models import User
 
     with pytest.raises(IdentityError, match=f"^Họ và tên: {MARKS}"):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kiosk.domain import queue
 from kiosk.domain.branches import create_branch
 from kiosk.domain.identity import Forbidden, create_user
-from kiosk.domain.queue_config import load_demo_floor
+from kiosk.domain.queue.setup import load_demo_floor
 from kiosk.models import Counter, QueueEvent, Ticket, User
 
 # 10:00 in Hà Nội: inside the demo services' hours.

@@ -228,7 +228,7 @@ def test_the_same_seed_makes_the_same_month(floor: Flask, db_session: Session,
                                              tmp_path: Any) -> None:  # fmt: skip
     from kiosk.cli import DEMO_CATALOG
     from kiosk.domain.catalog_import import import_catalog
-    from kiosk.domain.queue_config import load_demo_floor
+    from kiosk.domain.queue.setup import load_demo_floor
     from kiosk.storage import make_engine, make_sessionmaker, migrate
 
     def rows(s: Session) -> list[tuple[Any, ...]]:

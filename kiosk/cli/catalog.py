@@ -104,7 +104,7 @@ def export_catalog_cmd(file: TextIO) -> None:
 def demo() -> None:
     """Migrate, then load the demo catalog, services, counters and accounts (safe to run
     again: it updates in place and adds only what is missing)."""
-    from ..domain.queue_config import load_demo_floor
+    from ..domain.queue.setup import load_demo_floor
 
     migrate(current_app.config["DATABASE_URL"])
     _seed_calendar()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import defer
 
 from ..auth import current_user, staff_required
 from ..domain import queue, spooler
-from ..domain.queue_config import (
+from ..domain.queue import (
     ConfigInvalid,
     ServiceForm,
     save_counter,
