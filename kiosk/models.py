@@ -62,7 +62,7 @@ class Procedure(Base):
     conditions: Mapped[str] = mapped_column(Text, default="")
     steps: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(Text, default="")
-    #: JSON: the e-form's fields (`domain.forms`), `[]` when the procedure has none.
+    #: JSON: the e-form's fields (`domain.catalog.forms`), `[]` when the procedure has none.
     form: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     #: Folded (lower case, no diacritics, đ→d) name padded with spaces, for word-prefix matching.
     search_name: Mapped[str] = mapped_column(Text, default="")

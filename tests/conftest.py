@@ -38,7 +38,7 @@ from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
 from kiosk.domain import workdays
 from kiosk.domain.branches import create_branch
-from kiosk.domain.catalog_import import import_catalog
+from kiosk.domain.catalog import import_catalog
 from kiosk.domain.identity import create_token, create_user
 from kiosk.domain.queue.setup import load_demo_floor
 from kiosk.storage import migrate

@@ -227,7 +227,7 @@ def test_queue_statistics_match_the_tickets(month: synthetic.Month,
 def test_the_same_seed_makes_the_same_month(floor: Flask, db_session: Session,
                                              tmp_path: Any) -> None:  # fmt: skip
     from kiosk.cli import DEMO_CATALOG
-    from kiosk.domain.catalog_import import import_catalog
+    from kiosk.domain.catalog import import_catalog
     from kiosk.domain.queue.setup import load_demo_floor
     from kiosk.storage import make_engine, make_sessionmaker, migrate
 

@@ -10,7 +10,8 @@ from flask import Response, current_app, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from .. import auth
-from ..domain import audit, catalog, dossiers, forms, idempotency, ratings, uploads
+from ..domain import audit, catalog, dossiers, idempotency, ratings, uploads
+from ..domain.catalog import forms
 from ..domain.clock import local, stored
 from ..domain.dossier_states import LABELS, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can

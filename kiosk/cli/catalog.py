@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from ..config import is_production
-from ..domain.catalog_import import CatalogFormatError, export_catalog, import_catalog
+from ..domain.catalog import CatalogFormatError, export_catalog, import_catalog
 from ..storage import migrate
 from .common import open_session
 

@@ -23,7 +23,8 @@ from werkzeug.datastructures import MultiDict
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import audit, catalog, dossiers, forms, idempotency, payments, queue, ratings, uploads
+from ..domain import audit, catalog, dossiers, idempotency, payments, queue, ratings, uploads
+from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
 from ..domain.dossier_states import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can

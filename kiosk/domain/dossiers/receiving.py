@@ -26,8 +26,9 @@ from ...models import (
     User,
 )
 from ...storage import next_in_sequence
-from .. import audit, forms, idempotency, units, uploads, workdays
-from ..catalog import form_of
+from .. import audit, idempotency, units, uploads, workdays
+from ..catalog import forms
+from ..catalog.procedures import form_of
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
 from ..dossier_states import (
