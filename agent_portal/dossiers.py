@@ -23,7 +23,7 @@ from kiosk import filing
 from kiosk.auth import staff_required
 from kiosk.domain import dossiers, payments
 from kiosk.domain.clock import local
-from kiosk.domain.dossier_states import LABELS, DossierState, TransitionRefused
+from kiosk.domain.dossiers import LABELS, DossierState, TransitionRefused
 from kiosk.domain.identity import can
 from kiosk.models import Branch, Dossier, Payment, Upload
 from kiosk.qr import qr_svg

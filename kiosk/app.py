@@ -28,7 +28,7 @@ def recover_uploads(app: Flask) -> None:
         return
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .domain import uploads
+    from .domain.dossiers import uploads
 
     session = app.extensions["kiosk.sessionmaker"]()
     try:

@@ -1,7 +1,7 @@
 """Web glue for filing a dossier from an HTML page, shared by the kiosk (*Nộp hồ sơ*), the
 counter (*Tiếp nhận hồ sơ*) and the agent portal: reading the posted form, a CCCD scan, an
 uploaded file, and how the receipts (the dossier's, the cash one) are printed. The rules
-themselves are in `domain.dossiers`, `domain.catalog.forms` and `domain.uploads`.
+themselves are in `domain.dossiers` (and its `uploads`) and `domain.catalog.forms`.
 
 Input names of the form (templates/_dossier_form.html):
 - the applicant: `a.full_name`, `a.cccd`, `a.birth_date`, `a.gender`, `a.phone`,
@@ -26,9 +26,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .auth import current_user
-from .domain import dossiers, payments, places, uploads
+from .domain import dossiers, payments, places
 from .domain.catalog import form_of, forms
 from .domain.citizen_id import CccdError, parse_qr
+from .domain.dossiers import uploads
 from .domain.printing import Printer, station_printer
 from .models import Counter, Dossier, Payment, PrintJob, Procedure, Upload, User
 from .web import (

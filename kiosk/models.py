@@ -586,7 +586,8 @@ class Upload(Base):
     """A file a citizen, officer or agent sent (a scanned paper, a photo, the digitized result).
     It lies in the instance's upload folder under `stored_name`, a random name; the original
     name is kept only to show. It belongs to no dossier until one is received with it
-    (`dossier_id`, `document_name`); an upload never attached expires (`domain.uploads`)."""
+    (`dossier_id`, `document_name`); an upload never attached expires
+    (`domain.dossiers.uploads`)."""
 
     __tablename__ = "upload"
 

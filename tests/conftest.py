@@ -36,9 +36,9 @@ from sqlalchemy.orm import Session
 from kiosk import create_app
 from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
-from kiosk.domain import workdays
 from kiosk.domain.branches import create_branch
 from kiosk.domain.catalog import import_catalog
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.identity import create_token, create_user
 from kiosk.domain.queue.setup import load_demo_floor
 from kiosk.storage import migrate
@@ -336,7 +336,7 @@ def store_upload(
 ) -> Any:
     import io as _io
 
-    from kiosk.domain import uploads
+    from kiosk.domain.dossiers import uploads
 
     return uploads.store(
         session, folder, _io.BytesIO(data), original_name=name, owner=owner,

@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import catalog, dossiers, payments, workdays
+from kiosk.domain import catalog, dossiers, payments
+from kiosk.domain.dossiers import workdays
 from kiosk.models import PrintJob, Rating, User
 
 from .conftest import csrf

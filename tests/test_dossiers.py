@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import catalog, dossiers, uploads, workdays
+from kiosk.domain import catalog, dossiers
 from kiosk.domain.clock import VIETNAM
-from kiosk.domain.dossier_states import DossierState, TransitionRefused
+from kiosk.domain.dossiers import DossierState, TransitionRefused, uploads, workdays
 from kiosk.domain.identity import Forbidden, create_user
 from kiosk.domain.printing import Printer, render
 from kiosk.models import Dossier, DossierEvent, DossierSequence, PrintJob, Upload, User

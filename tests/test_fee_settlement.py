@@ -20,8 +20,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import catalog, dossiers, payments, workdays
+from kiosk.domain import catalog, dossiers, payments
 from kiosk.domain.clock import utcnow
+from kiosk.domain.dossiers import workdays
 from kiosk.models import Dossier, Payment, PaymentNotice, User
 
 from .conftest import sign_in, valid

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from vietnam_qr_pay import QRPay
 
-from kiosk.domain import catalog, dossiers, payments, workdays
+from kiosk.domain import catalog, dossiers, payments
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.printing import render as render_job
 from kiosk.models import AuditEntry, Payment, PrintJob, User
 from printers.reader import read_escpos

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from vietnam_qr_pay import QRPay
 
-from kiosk.domain import catalog, dossiers, payments, vietqr, workdays
+from kiosk.domain import catalog, dossiers, payments, vietqr
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.identity import create_user
 from kiosk.models import AuditEntry, Dossier, Payment, PaymentNotice, User
 

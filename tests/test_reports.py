@@ -15,7 +15,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import synthetic, workdays
+from kiosk.domain import synthetic
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.reports import Period
 from kiosk.domain.reports.index import (
     losses,
@@ -463,8 +464,8 @@ def test_the_worklist_is_ranked_and_paged_by_the_database_as_officers_read_it(
     the officers' page shows (overdue first, due soon next, ..., resolved last), computed here
     row by row."""
     from kiosk.domain import dossiers
-    from kiosk.domain.dossier_states import OPEN, PAUSED
-    from kiosk.domain.dossier_states import DossierState as S
+    from kiosk.domain.dossiers import OPEN, PAUSED
+    from kiosk.domain.dossiers import DossierState as S
 
     soon = dt.timedelta(days=2)
     listed = [*OPEN, S.REGISTERED, S.RESOLVED]

@@ -19,7 +19,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import previews, uploads
+from kiosk.domain.dossiers import previews, uploads
 from kiosk.domain.identity import create_user
 from kiosk.models import AuditEntry, Dossier, Upload
 

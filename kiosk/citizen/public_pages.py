@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ..domain import dossiers, payments, queue, ratings
 from ..domain.clock import local, utcnow
-from ..domain.dossier_states import LABELS, DossierState
+from ..domain.dossiers import LABELS, DossierState
 from ..models import Dossier
 from ..qr import qr_svg
 from ..web import db, render, site_tz

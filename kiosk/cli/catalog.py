@@ -62,7 +62,7 @@ def _seed_calendar() -> None:
     from the `holidays` package; days a manager already changed are kept."""
     import datetime as dt
 
-    from ..domain.workdays import seed_calendar
+    from ..domain.dossiers.workdays import seed_calendar
 
     year = dt.date.today().year
     session = open_session()

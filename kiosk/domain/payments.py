@@ -56,7 +56,7 @@ from ..models import (
 from . import throttle, vietqr
 from .audit import record as audit
 from .clock import utcnow
-from .dossiers.views import visible
+from .dossiers.reading import visible
 from .identity import require
 
 BANKS_FILE = Path(__file__).resolve().parent.parent / "data" / "banks.json"

@@ -42,11 +42,11 @@ from ..models import (
     Unit,
     Upload,
 )
-from . import workdays
 from .clock import VIETNAM, stored, utcnow
-from .dossier_states import dossier_code
+from .dossiers import workdays
+from .dossiers.states import dossier_code
+from .dossiers.uploads import RESULT
 from .units import DEPARTMENTS, OTHER_DEPARTMENT
-from .uploads import RESULT
 
 #: Communes of Gia Lai after the 2025 merger (codes from `vietnam-provinces`).
 COMMUNES = ("21583", "21589", "21592", "21601", "21607", "21640")

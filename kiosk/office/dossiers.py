@@ -23,10 +23,10 @@ from werkzeug.datastructures import MultiDict
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import audit, catalog, dossiers, idempotency, payments, queue, ratings, uploads
+from ..domain import audit, catalog, dossiers, idempotency, payments, queue, ratings
 from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
-from ..domain.dossier_states import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused
+from ..domain.dossiers import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused, uploads
 from ..domain.identity import Forbidden, can
 from ..models import Counter, Dossier, Payment, Rating, Ticket, Upload, User
 from ..web import db, render, site_tz, upload_folder, upload_limits

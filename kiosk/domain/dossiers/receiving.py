@@ -26,18 +26,16 @@ from ...models import (
     User,
 )
 from ...storage import next_in_sequence
-from .. import audit, idempotency, units, uploads, workdays
+from .. import audit, idempotency, units
 from ..catalog import forms
 from ..catalog.procedures import form_of
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
-from ..dossier_states import (
-    DossierState,
-    dossier_code,
-)
 from ..identity import require
 from ..printing import Printer, new_job
 from ..text import TextRefused, clean_text
+from . import uploads, workdays
+from .states import DossierState, dossier_code
 
 S = DossierState
 ADDRESS = forms.Field("address", "Địa chỉ", "address", required=False)

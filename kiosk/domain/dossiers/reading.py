@@ -21,16 +21,9 @@ from ...models import (
 )
 from .. import throttle
 from ..clock import VIETNAM, local, utcnow
-from ..dossier_states import (
-    LABELS,
-    NEEDS_REASON,
-    OPEN,
-    PAUSED,
-    DossierState,
-    parse_code,
-)
 from ..identity import BRANCH_ROLES, can
 from ..text import N_
+from .states import LABELS, NEEDS_REASON, OPEN, PAUSED, DossierState, parse_code
 
 S = DossierState
 
