@@ -27,8 +27,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, redirect, request, url_for
 
 from kiosk.auth import current_user
-from kiosk.domain import audit
-from kiosk.domain.identity import can
+from kiosk.domain.accounts import audit, can
 from kiosk.domain.printing import Printer
 from kiosk.models import Branch, User
 from kiosk.web import db, default_printer

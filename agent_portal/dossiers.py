@@ -22,9 +22,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from kiosk import filing
 from kiosk.auth import staff_required
 from kiosk.domain import dossiers, payments
+from kiosk.domain.accounts import can
 from kiosk.domain.clock import local
 from kiosk.domain.dossiers import LABELS, DossierState, TransitionRefused
-from kiosk.domain.identity import can
 from kiosk.models import Branch, Dossier, Payment, Upload
 from kiosk.qr import qr_svg
 from kiosk.web import db, render, site_tz

@@ -42,13 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kiosk import create_app  # noqa: E402
 from kiosk.cli import DEMO_CATALOG  # noqa: E402
 from kiosk.domain import synthetic
+from kiosk.domain.accounts import create_user  # noqa: E402
 from kiosk.domain.catalog import import_catalog  # noqa: E402
 from kiosk.domain.dossiers import (
     OPEN,  # noqa: E402
     workdays,  # noqa: E402
 )
 from kiosk.domain.dossiers import DossierState as S  # noqa: E402
-from kiosk.domain.identity import create_user  # noqa: E402
 from kiosk.domain.queue.setup import load_demo_floor  # noqa: E402
 from kiosk.domain.reports import Period  # noqa: E402
 from kiosk.domain.reports.index import service_index  # noqa: E402

@@ -132,7 +132,7 @@ def refuse_published_accounts(app: Flask) -> None:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from .cli.catalog import DEMO_ACCOUNTS
-    from .domain.identity import published_accounts
+    from .domain.accounts import published_accounts
 
     session = app.extensions["kiosk.sessionmaker"]()
     try:

@@ -204,7 +204,7 @@ class PrinterState(Base):
 
 
 #: Roles (*vai trò*), from the least to the most trusted. What each may do is decided in
-#: `domain/identity.py`, not in templates.
+#: `domain/accounts/roles.py`, not in templates.
 ROLES = ("agent", "supervisor", "officer", "processor", "manager", "admin")
 
 
@@ -633,7 +633,7 @@ class Rating(Base):
 
 
 class RateHit(Base):
-    """One attempt counted against a rate limit (`domain.throttle`): what, by whom, when."""
+    """One attempt counted against a rate limit (`domain.accounts.throttle`): what, who, when."""
 
     __tablename__ = "rate_hit"
     __table_args__ = (Index("ix_rate_hit_key", "bucket", "key", "at"),)

@@ -36,10 +36,10 @@ from sqlalchemy.orm import Session
 from kiosk import create_app
 from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
-from kiosk.domain.branches import create_branch
+from kiosk.domain.accounts import create_token, create_user
+from kiosk.domain.accounts.branches import create_branch
 from kiosk.domain.catalog import import_catalog
 from kiosk.domain.dossiers import workdays
-from kiosk.domain.identity import create_token, create_user
 from kiosk.domain.queue.setup import load_demo_floor
 from kiosk.storage import migrate
 

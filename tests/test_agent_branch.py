@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.domain import payments
-from kiosk.domain.identity import create_user
+from kiosk.domain.accounts import create_user
 from kiosk.domain.printing import render as render_job
 from kiosk.models import AuditEntry, Branch, Dossier, Payment, PrintJob, Remittance, User
 from printers.reader import read_escpos

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.domain import catalog, dossiers
+from kiosk.domain.accounts import Forbidden, create_user
 from kiosk.domain.clock import VIETNAM
 from kiosk.domain.dossiers import DossierState, TransitionRefused, uploads, workdays
-from kiosk.domain.identity import Forbidden, create_user
 from kiosk.domain.printing import Printer, render
 from kiosk.models import Dossier, DossierEvent, DossierSequence, PrintJob, Upload, User
 from printers.reader import read_escpos

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from vietnam_qr_pay import QRPay
 
 from kiosk.domain import catalog, dossiers, payments, vietqr
+from kiosk.domain.accounts import create_user
 from kiosk.domain.dossiers import workdays
-from kiosk.domain.identity import create_user
 from kiosk.models import AuditEntry, Dossier, Payment, PaymentNotice, User
 
 from .conftest import sample_pdf, valid

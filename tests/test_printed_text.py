@@ -256,9 +256,9 @@ def test_what_staff_type_passes_the_same_rule(
     api: FlaskClient, floor: Flask, db_session: Session
 ) -> None:
     from kiosk.domain import dossiers, ratings
-    from kiosk.domain.branches import BranchError, create_branch
+    from kiosk.domain.accounts import IdentityError, create_user
+    from kiosk.domain.accounts.branches import BranchError, create_branch
     from kiosk.domain.dossiers import TransitionRefused
-    from kiosk.domain.identity import IdentityError, create_user
     from kiosk.domain.queue.setup import ConfigInvalid, ServiceForm, save_service
     from kiosk.models import User
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.domain import queue
-from kiosk.domain.branches import create_branch
-from kiosk.domain.identity import Forbidden, create_user
+from kiosk.domain.accounts import Forbidden, create_user
+from kiosk.domain.accounts.branches import create_branch
 from kiosk.domain.queue.setup import load_demo_floor
 from kiosk.models import Counter, QueueEvent, Ticket, User
 

@@ -378,7 +378,7 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
     """A department's manager (`kiosk users create NAME --role manager --unit STP`) reads their
     own unit's reports: another unit, the center and the counters answer 404, exactly as a
     unit that does not exist, on the dashboard, its CSV, the drill-down, the print and the API."""
-    from kiosk.domain.identity import IdentityError, create_user
+    from kiosk.domain.accounts import IdentityError, create_user
 
     runner = floor.test_cli_runner()
     made = runner.invoke(args=["users", "create", "stp", "--role", "manager", "--unit", "STP"],

@@ -121,8 +121,8 @@ def demo() -> None:
 def _demo_accounts(session: Session) -> None:
     from sqlalchemy import select
 
-    from ..domain.branches import create_branch
-    from ..domain.identity import create_user
+    from ..domain.accounts import create_user
+    from ..domain.accounts.branches import create_branch
     from ..models import Branch, User
 
     if is_production(current_app.config):

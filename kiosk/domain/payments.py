@@ -53,11 +53,12 @@ from ..models import (
     PrintJob,
     User,
 )
-from . import throttle, vietqr
-from .audit import record as audit
+from . import vietqr
+from .accounts import throttle
+from .accounts.audit import record as audit
+from .accounts.roles import require
 from .clock import utcnow
 from .dossiers.reading import visible
-from .identity import require
 
 BANKS_FILE = Path(__file__).resolve().parent.parent / "data" / "banks.json"
 #: A notification's timestamp may differ from our clock by this much, no more.

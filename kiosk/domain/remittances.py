@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Payment, Remittance, User
-from .audit import record as audit
+from .accounts.audit import record as audit
+from .accounts.roles import require
 from .clock import utcnow
-from .identity import require
 from .payments import PaymentError
 
 

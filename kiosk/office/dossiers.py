@@ -23,11 +23,11 @@ from werkzeug.datastructures import MultiDict
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import audit, catalog, dossiers, idempotency, payments, queue, ratings
+from ..domain import catalog, dossiers, idempotency, payments, queue, ratings
+from ..domain.accounts import Forbidden, audit, can
 from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
 from ..domain.dossiers import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused, uploads
-from ..domain.identity import Forbidden, can
 from ..models import Counter, Dossier, Payment, Rating, Ticket, Upload, User
 from ..web import db, render, site_tz, upload_folder, upload_limits
 from . import bp

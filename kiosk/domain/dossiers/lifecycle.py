@@ -15,9 +15,9 @@ from ...models import (
     Upload,
     User,
 )
-from .. import audit
+from ..accounts import audit
+from ..accounts.roles import can, require
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
-from ..identity import can, require
 from ..printing import new_job
 from ..text import TextRefused, clean_text
 from . import uploads, workdays

@@ -26,12 +26,13 @@ from ...models import (
     User,
 )
 from ...storage import next_in_sequence
-from .. import audit, idempotency, units
+from .. import idempotency, units
+from ..accounts import audit
+from ..accounts.roles import require
 from ..catalog import forms
 from ..catalog.procedures import form_of
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
-from ..identity import require
 from ..printing import Printer, new_job
 from ..text import TextRefused, clean_text
 from . import uploads, workdays

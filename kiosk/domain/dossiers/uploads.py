@@ -47,9 +47,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ...models import Dossier, Upload, User
-from .. import audit, throttle
+from ..accounts import audit, throttle
+from ..accounts.roles import can
 from ..clock import utcnow
-from ..identity import can
 from . import previews
 
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from printers.transports.policy import AddressPolicy, AddressRefused
 
 from ...models import Counter, KioskStation, Service, User
-from ..identity import require
+from ..accounts.roles import require
 from ..text import TextRefused, clean_text
 
 CODE = re.compile(r"^[A-Z0-9_-]{1,16}$")
