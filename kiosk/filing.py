@@ -30,7 +30,7 @@ from .domain import dossiers, payments, places
 from .domain.catalog import form_of, forms
 from .domain.citizen_id import CccdError, parse_qr
 from .domain.dossiers import uploads
-from .domain.printing import Printer, station_printer
+from .domain.printing import Printer, printer_for, station_printer
 from .models import Counter, Dossier, Payment, PrintJob, Procedure, Upload, User
 from .web import (
     anonymous_upload_quota,
@@ -202,7 +202,7 @@ def kiosk_printer(station_code: str | None) -> Printer:
 
 def counter_printer(url: str, profile: str) -> Printer:
     """A counter's printer, else the default one."""
-    return Printer(url, profile or default_printer().profile) if url else default_printer()
+    return printer_for(url, profile, default_printer())
 
 
 def desk_printer(user: User) -> Printer:

@@ -322,7 +322,7 @@ def cash_receipt_job(
     """The cash receipt's print job (printers' `cash` layout), added to the session for the
     caller to commit."""
     from .clock import wall_clock
-    from .printing import new_job
+    from .printing.jobs import new_job
 
     data = {  # the fields of printers.layouts.CashData
         "site_name": site_name,
@@ -543,7 +543,7 @@ def fee_slip_job(
     """The fee slip's print job (printers' `fee` layout: the amount in figures and words and
     the same VietQR code), added to the session for the caller to commit."""
     from .clock import wall_clock
-    from .printing import new_job
+    from .printing.jobs import new_job
 
     account = payee(session, payment)
     data = {  # the fields of printers.layouts.FeeData

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from ..auth import current_user, staff_required
-from ..domain import queue, spooler
+from ..domain import queue
+from ..domain.printing import spooler
 from ..domain.queue import (
     ConfigInvalid,
     ServiceForm,

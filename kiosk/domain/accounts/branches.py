@@ -17,7 +17,7 @@ from ...models import Branch
 from .. import places
 from ..clock import utcnow
 from ..payments import banks
-from ..queue.setup import check_printer
+from ..printing.jobs import check_printer
 from ..text import TextRefused, clean_text
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{1,31}$")

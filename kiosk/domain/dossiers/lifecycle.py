@@ -18,7 +18,7 @@ from ...models import (
 from ..accounts import audit
 from ..accounts.roles import can, require
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
-from ..printing import new_job
+from ..printing.jobs import new_job
 from ..text import TextRefused, clean_text
 from . import uploads, workdays
 from .reading import promised, visible

@@ -33,7 +33,7 @@ from ..catalog import forms
 from ..catalog.procedures import form_of
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
-from ..printing import Printer, new_job
+from ..printing.jobs import Printer, new_job
 from ..text import TextRefused, clean_text
 from . import uploads, workdays
 from .states import DossierState, dossier_code

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from printers.transports.policy import AddressPolicy, AddressRefused
+from printers.transports.policy import AddressPolicy
 
 from ...models import Counter, KioskStation, Service, User
 from ..accounts.roles import require
+from ..printing.jobs import check_printer
 from ..text import TextRefused, clean_text
 
 CODE = re.compile(r"^[A-Z0-9_-]{1,16}$")
@@ -157,24 +158,6 @@ def save_counter(
     counter.printer_url, counter.printer_profile = printer_url, printer_profile.strip()
     session.commit()
     return counter
-
-
-def check_printer(url: str, errors: dict[str, str], policy: AddressPolicy) -> None:
-    """A printer address the transports understand (tcp://, usb://, ...) and the site allows,
-    or empty."""
-    if not url:
-        return
-    from printers.transports import open_transport
-
-    try:
-        open_transport(url)
-    except ValueError as exc:
-        errors["printer_url"] = f"Địa chỉ máy in không hợp lệ: {exc}"
-        return
-    try:
-        policy.check(url)
-    except AddressRefused as exc:
-        errors["printer_url"] = str(exc)
 
 
 def save_station(
