@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kiosk import charts, report_pages
 from kiosk.auth import staff_required
-from kiosk.domain import accounts, remittances
+from kiosk.domain import accounts, money
 from kiosk.domain.clock import local
-from kiosk.domain.payments import PaymentError
+from kiosk.domain.money import PaymentError
 from kiosk.domain.reports.branch import branch_report, recent_remittances
 from kiosk.models import Branch, User
 from kiosk.web import csv_download, db, render, site_tz
@@ -82,7 +82,7 @@ def reports() -> Any:
 def remit() -> WerkzeugResponse:
     """The branch's cash handed over to the agency, with the transfer's reference."""
     try:
-        row = remittances.remit(db(), _branch(), me(), request.form.get("reference", "")[:65])
+        row = money.remit(db(), _branch(), me(), request.form.get("reference", "")[:65])
     except PaymentError as exc:
         flash(str(exc), "error")
     else:

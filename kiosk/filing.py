@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .auth import current_user
-from .domain import dossiers, payments, places
+from .domain import dossiers, money, places
 from .domain.catalog import form_of, forms
 from .domain.citizen_id import CccdError, parse_qr
 from .domain.dossiers import uploads
@@ -231,12 +231,12 @@ def receipt_print(printer: Printer) -> dossiers.ReceiptPrint:
 def cash_receipt(
     printer: Printer, *, place: str, collector: User, dossier: Dossier
 ) -> Callable[[Payment], PrintJob]:
-    """What prints the receipt for cash just taken (`payments.record_cash(then=...)`), or for
+    """What prints the receipt for cash just taken (`money.record_cash(then=...)`), or for
     cash taken earlier: on `printer`, naming where and by whom, with a QR code to the dossier's
     status page."""
 
     def add(payment: Payment) -> PrintJob:
-        return payments.cash_receipt_job(
+        return money.cash_receipt_job(
             db(), payment, dossier, printer, site_name=str(current_app.config["SITE_NAME"]),
             place=place, collector=collector.full_name or collector.username,
             status_url=public_url(url_for("public.dossier_status", code=dossier.code)),

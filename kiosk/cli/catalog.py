@@ -145,7 +145,7 @@ def _demo_collecting_account(session: Session) -> None:
     entered is never replaced (a new account for the same agency retires the one before)."""
     from sqlalchemy import select
 
-    from ..domain.payments import add_account
+    from ..domain.money import add_account
     from ..models import BankAccount, User
 
     if session.scalar(select(BankAccount.id).limit(1)) is not None:

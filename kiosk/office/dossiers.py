@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import catalog, dossiers, idempotency, payments, queue, ratings
+from ..domain import catalog, dossiers, idempotency, money, queue, ratings
 from ..domain.accounts import Forbidden, audit, can
 from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
@@ -225,7 +225,7 @@ def dossier_page(code: str) -> Any:
         messages=get_flashed_messages(with_categories=True),
         thumb_url=_thumb_url,
         today=local(utcnow(), tz).date(),
-        owed=payments.due_amount(db(), d),
+        owed=money.due_amount(db(), d),
         fee_payments=db()
         .scalars(
             select(Payment)

@@ -16,7 +16,7 @@ from printers.transports.policy import AddressPolicy
 from ...models import Branch
 from .. import places
 from ..clock import utcnow
-from ..payments import banks
+from ..money.payments import banks
 from ..printing.jobs import check_printer
 from ..text import TextRefused, clean_text
 
