@@ -131,7 +131,7 @@ def refuse_published_accounts(app: Flask) -> None:
     must not serve with one), naming the command that locks them."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from .cli.catalog import DEMO_ACCOUNTS
+    from .demo.accounts import DEMO_ACCOUNTS
     from .domain.accounts import published_accounts
 
     session = app.extensions["kiosk.sessionmaker"]()

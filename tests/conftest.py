@@ -36,11 +36,11 @@ from sqlalchemy.orm import Session
 from kiosk import create_app
 from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
+from kiosk.demo.floor import load_demo_floor
 from kiosk.domain.accounts import create_token, create_user
 from kiosk.domain.accounts.branches import create_branch
 from kiosk.domain.catalog import import_catalog
 from kiosk.domain.dossiers import workdays
-from kiosk.domain.queue.setup import load_demo_floor
 from kiosk.storage import migrate
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

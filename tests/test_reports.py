@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import synthetic
+from kiosk.demo import synthetic
 from kiosk.domain.dossiers import workdays
 from kiosk.domain.reports import Period
 from kiosk.domain.reports.index import (
@@ -228,8 +228,8 @@ def test_queue_statistics_match_the_tickets(month: synthetic.Month,
 def test_the_same_seed_makes_the_same_month(floor: Flask, db_session: Session,
                                              tmp_path: Any) -> None:  # fmt: skip
     from kiosk.cli import DEMO_CATALOG
+    from kiosk.demo.floor import load_demo_floor
     from kiosk.domain.catalog import import_catalog
-    from kiosk.domain.queue.setup import load_demo_floor
     from kiosk.storage import make_engine, make_sessionmaker, migrate
 
     def rows(s: Session) -> list[tuple[Any, ...]]:

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk import create_app
-from kiosk.cli.catalog import DEMO_ACCOUNTS
 from kiosk.config import ConfigError
+from kiosk.demo.accounts import DEMO_ACCOUNTS
 from kiosk.domain import accounts
 from kiosk.domain.accounts import IdentityError, authenticate, create_user
 from kiosk.domain.accounts.branches import create_branch

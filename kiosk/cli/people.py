@@ -105,9 +105,9 @@ def users_unlock(names: tuple[str, ...]) -> None:
 def _set_active(names: tuple[str, ...], demo: bool, active: bool) -> None:
     from sqlalchemy import select
 
+    from ..demo.accounts import DEMO_ACCOUNTS
     from ..domain.accounts import published_accounts, set_active_by_operator
     from ..models import User
-    from .catalog import DEMO_ACCOUNTS
 
     if not names and not demo:
         raise click.UsageError("Nêu tên tài khoản, hoặc --demo.")
