@@ -30,7 +30,7 @@ from kiosk.auth import current_user
 from kiosk.domain.accounts import audit, can
 from kiosk.domain.printing import Printer, printer_for
 from kiosk.models import Branch, User
-from kiosk.web import db, default_printer
+from kiosk.view_helpers import db, default_printer
 
 bp = Blueprint("agent_portal", __name__, url_prefix="/agent")
 

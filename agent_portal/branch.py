@@ -19,7 +19,7 @@ from kiosk.domain.clock import local
 from kiosk.domain.money import PaymentError
 from kiosk.domain.reports.branch import branch_report, recent_remittances
 from kiosk.models import Branch, User
-from kiosk.web import csv_download, db, render, site_tz
+from kiosk.view_helpers import csv_download, db, render, site_tz
 
 from . import bp, me, signed_in
 

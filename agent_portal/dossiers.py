@@ -19,7 +19,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from kiosk import filing
+from kiosk import dossier_form
 from kiosk.auth import staff_required
 from kiosk.domain import dossiers, money
 from kiosk.domain.accounts import can
@@ -27,7 +27,7 @@ from kiosk.domain.clock import local
 from kiosk.domain.dossiers import LABELS, DossierState, TransitionRefused
 from kiosk.models import Branch, Dossier, Payment, Upload
 from kiosk.qr import qr_svg
-from kiosk.web import db, render, site_tz
+from kiosk.view_helpers import db, render, site_tz
 
 from . import bp, log, may, me, printer, signed_in
 
@@ -133,7 +133,7 @@ def dossier_cash(code: str) -> WerkzeugResponse:
     if not raw.isdigit():
         flash("Nhập số tiền bằng số.", "error")
         return _back(d)
-    then = filing.cash_receipt(printer(), place=_branch_name(), collector=me(), dossier=d)
+    then = dossier_form.cash_receipt(printer(), place=_branch_name(), collector=me(), dossier=d)
     try:
         paid = money.record_cash(db(), d, me(), int(raw), then=then)
     except money.PaymentError as exc:
@@ -173,7 +173,7 @@ def dossier_receipt(code: str) -> WerkzeugResponse:
     """The dossier's receipt (form 01) printed again."""
     d = _visible(code)
     may("agent.work")
-    dossiers.print_receipt_again(db(), d, filing.receipt_print(printer()), me())
+    dossiers.print_receipt_again(db(), d, dossier_form.receipt_print(printer()), me())
     log("receipt.print", d.code)
     db().commit()
     flash("Giấy tiếp nhận đang in lại.", "ok")
@@ -191,7 +191,7 @@ def payment_receipt(reference: str) -> WerkzeugResponse:
     if payment.method != "cash" or payment.status != "paid":
         abort(404)
     may("payment.cash")
-    filing.cash_receipt(printer(), place=_branch_name(), collector=me(), dossier=d)(payment)
+    dossier_form.cash_receipt(printer(), place=_branch_name(), collector=me(), dossier=d)(payment)
     log("receipt.cash", d.code, f"in lại biên nhận {payment.reference}")
     db().commit()
     flash(f"Biên nhận {payment.reference} đang in lại.", "ok")

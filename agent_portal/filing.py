@@ -14,14 +14,14 @@ from typing import Any
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from kiosk import filing
+from kiosk import dossier_form
 from kiosk.auth import staff_required
 from kiosk.domain import catalog, dossiers, idempotency
 from kiosk.domain.catalog import forms
 from kiosk.domain.clock import local, utcnow
 from kiosk.domain.dossiers import uploads
 from kiosk.models import Branch
-from kiosk.web import db, render, site_tz, upload_folder, upload_limits
+from kiosk.view_helpers import db, render, site_tz, upload_folder, upload_limits
 
 from . import bp, log, may, me, owner, printer, signed_in
 
@@ -38,7 +38,7 @@ def _procedure(code: str) -> Any:
 
 
 def _file_page(proc: Any, values: MultiDict[str, str] | None = None, **kw: Any) -> Any:
-    ctx = filing.form_context(proc, values, **kw)
+    ctx = dossier_form.form_context(proc, values, **kw)
     return render(
         "agent_portal/file.html", upload_url=url_for("agent_portal.upload"),
         thumb_url=_thumb_url, consent_id=(values or MultiDict()).get("consent", ""), **ctx,
@@ -62,7 +62,7 @@ def authorization(code: str) -> Any:
 
     proc = _procedure(code)
     may("agent.work")
-    posted = filing.read(MultiDict(request.form), proc)
+    posted = dossier_form.read(MultiDict(request.form), proc)
     # Printed before anything is filed: the name and address pass the same check as filing.
     applicant, errors = dossiers.clean_applicant(posted.applicant)
     given = {"full_name": posted.applicant.full_name, "address": posted.applicant.address}
@@ -94,7 +94,7 @@ def file_submit(code: str) -> Any:
     proc = _procedure(code)
     may("agent.work")
     values = MultiDict(request.form)
-    posted = filing.read(values, proc)
+    posted = dossier_form.read(values, proc)
     consent = uploads.get(db(), values.get("consent", "")[:64])
     if consent is not None and not uploads.may_see(consent, owner()):
         consent = None
@@ -105,10 +105,10 @@ def file_submit(code: str) -> Any:
             site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
             idempotency_key=values.get("idempotency_key", "")[:64] or None, tz=site_tz(),
             agent=me(), consent=consent,
-            print_on=filing.receipt_print(printer()),
+            print_on=dossier_form.receipt_print(printer()),
         )  # fmt: skip
     except idempotency.Conflict:
-        values, errors = filing.used_key(posted.values)
+        values, errors = dossier_form.used_key(posted.values)
         return _file_page(proc, values, errors=errors), 409
     except dossiers.DossierError as exc:
         return _file_page(proc, posted.values, errors={**posted.errors, **exc.errors}), 422
@@ -120,7 +120,7 @@ def file_submit(code: str) -> Any:
 @staff_required("agent.work")
 def upload() -> Any:
     try:
-        up = filing.store_request_file(owner())
+        up = dossier_form.store_request_file(owner())
     except uploads.UploadRefused as exc:
         return jsonify({"error": {"code": "upload_refused", "message": str(exc)}}), exc.status
     return jsonify({"id": up.id, "pages": up.pages, "thumb": _thumb_url(up.id)}), 201

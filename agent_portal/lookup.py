@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request, url_for
 
 from kiosk.domain import catalog
-from kiosk.web import db, render
+from kiosk.view_helpers import db, render
 
 from . import bp
 

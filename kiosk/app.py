@@ -11,7 +11,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from . import config as cfg
-from . import site, web
+from . import site_wide, view_helpers
 from .storage import make_engine, make_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,7 @@ def recover_uploads(app: Flask) -> None:
     Runs as the app is built: once in gunicorn's master, before the workers fork
     (`preload_app`), and in each command. A database that cannot be read yet (before
     `kiosk init-db`, or down) leaves it for the next start or `kiosk uploads sweep`."""
-    folder = web.upload_folder_for(app.config, app.instance_path)
+    folder = view_helpers.upload_folder_for(app.config, app.instance_path)
     if not folder.is_dir():
         return
     from sqlalchemy.exc import SQLAlchemyError
@@ -74,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = Fa
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
         # Production is served over HTTPS (a proxy in front ends TLS): the cookie never travels
-        # in clear; site.security_headers adds HSTS.
+        # in clear; site_wide.security_headers adds HSTS.
         SESSION_COOKIE_SECURE=cfg.is_production(app.config),
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         # CSRF tokens live as long as the session: a counter screen stays open all day.
@@ -90,7 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = Fa
     )
     app.extensions["kiosk.engine"] = engine
     app.extensions["kiosk.sessionmaker"] = make_sessionmaker(engine)
-    web.init_app(app)
+    view_helpers.init_app(app)
     recover_uploads(app)
     proxies = int(app.config["PROXY_COUNT"] or 0)
     if proxies > 0:  # behind nginx: the client's address, not the proxy's, is the asker's
@@ -100,9 +100,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = Fa
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
     # Before the CSRF check, which reads the form's names: no NUL, no part without a name.
-    app.before_request(site.refuse_nul)
+    app.before_request(site_wide.refuse_nul)
     csrf = CSRFProtect(app)
-    Babel(app, locale_selector=site.select_locale)
+    Babel(app, locale_selector=site_wide.select_locale)
 
     from agent_portal import bp as agent_bp
 
@@ -116,7 +116,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = Fa
     # The API authenticates by bearer token; cookie-authenticated writes check X-CSRFToken
     # themselves (kiosk/auth.py).
     csrf.exempt(api_bp)
-    site.init_app(app)
+    site_wide.init_app(app)
 
     from .cli import register
 

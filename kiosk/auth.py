@@ -32,7 +32,7 @@ from wtforms.validators import ValidationError
 
 from .domain.accounts import BRANCH_ROLES, TOTP_ROLES, can, end_sessions, user_for_token
 from .models import User
-from .web import db
+from .view_helpers import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -174,7 +174,7 @@ def password_change_gate() -> WerkzeugResponse | tuple[Any, int] | None:
     if user is None or not user.must_change_password:
         return None
     if request.blueprint == "api":
-        from .site import api_error
+        from .site_wide import api_error
 
         return api_error(403, "password_change_required",
                          "Vui lòng đổi mật khẩu trước khi tiếp tục.")  # fmt: skip

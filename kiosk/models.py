@@ -30,8 +30,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .storage import Base
 
 #: The largest id a row can have: every integer primary key is a 32-bit INTEGER on PostgreSQL.
-#: A larger number in a URL or a form is no row's id (`web.IdConverter`, `web.int_arg`), and
-#: never reaches the database, where it would fail rather than find nothing.
+#: A larger number in a URL or a form is no row's id (`view_helpers.IdConverter`,
+#: `view_helpers.int_arg`), and never reaches the database, where it would fail rather than
+#: find nothing.
 MAX_ID = 2**31 - 1
 
 #: Levels of the executing authority (*cấp thực hiện*) since the two-tier reform of 2025-07-01.

@@ -14,7 +14,7 @@ from .domain.accounts import audit
 from .domain.clock import local, local_day, utcnow
 from .domain.reports import Period, PeriodError, UnitChoice, find_unit, units
 from .domain.units import name_of
-from .web import csv_download, db, id_arg, render, site_tz
+from .view_helpers import csv_download, db, id_arg, render, site_tz
 
 
 def this_month() -> Period:

@@ -1,6 +1,6 @@
 """Numbers no row can have answer a 404 or a 400 with a message, never a 500: an id beyond the
 32-bit columns in any route of the URL map (found by walking it, so the next route is covered
-too), and integer query parameters out of range (`web.int_arg`, the one parser)."""
+too), and integer query parameters out of range (`view_helpers.int_arg`, the one parser)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from werkzeug.routing.converters import NumberConverter
 
 from kiosk.domain import queue
 from kiosk.domain.accounts import create_user
-from kiosk.web import IdConverter
+from kiosk.view_helpers import IdConverter
 
 from .conftest import csrf, sign_in, token_for
 from .test_agent_branch import with_second_factor

@@ -17,7 +17,7 @@ from werkzeug.routing.converters import NumberConverter
 
 from kiosk.domain import printing, queue
 from kiosk.domain.clock import VIETNAM
-from kiosk.domain.printing import spooler
+from kiosk.domain.printing import delivery
 from kiosk.models import KioskStation, PrintJob, Ticket, TicketSequence
 from printers.reader import read_escpos
 
@@ -61,9 +61,9 @@ def test_the_spooler_never_opens_an_address_the_site_refuses(
 ) -> None:
     # As if written before the rules tightened, or straight into the database.
     target = tmp_path / "outside.bin"
-    job = spooler.enqueue(db_session, f"file://{target}", "TM-T20II", b"\x1b@", kind="ticket")
+    job = delivery.enqueue(db_session, f"file://{target}", "TM-T20II", b"\x1b@", kind="ticket")
     policy = floor.extensions["kiosk.printer_policy"]
-    assert spooler.deliver_due(db_session, policy=policy) == 0
+    assert delivery.deliver_due(db_session, policy=policy) == 0
     assert not target.exists()
     db_session.refresh(job)
     assert job.state == "pending" and "KIOSK_PRINTER_FILE_DIRS" in job.last_error
@@ -86,7 +86,7 @@ def test_a_ticket_issued_through_the_api_prints_on_its_station(
     assert job is not None and job.printer_url == f"virtual://{folder}"
     assert job.profile == "POS-5890" and job.payload == b""  # drawn by the spooler
     policy = floor.extensions["kiosk.printer_policy"]
-    assert spooler.deliver_due(db_session, policy=policy) == 1
+    assert delivery.deliver_due(db_session, policy=policy) == 1
     printed = list(folder.glob("*.bin"))
     assert len(printed) == 1
     back = read_escpos(printed[0].read_bytes())

@@ -354,7 +354,7 @@ def test_demo_month_by_command(floor: Flask) -> None:
                                 "--month", "2026-09", "--if-missing"])  # fmt: skip
     assert quiet.exit_code == 0 and "đã được nạp" in quiet.output
     # Its papers point at one real PDF in the upload folder, which opens.
-    from kiosk.web import upload_folder_for
+    from kiosk.view_helpers import upload_folder_for
 
     s = floor.extensions["kiosk.sessionmaker"]()
     up = s.scalar(select(Upload).where(Upload.owner == "synthetic"))

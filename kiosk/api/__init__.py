@@ -11,8 +11,8 @@ from flask import Blueprint, Response, current_app, request
 
 from ..domain import catalog
 from ..models import LEVELS, Procedure
-from ..site import api_error
-from ..web import db, int_arg
+from ..site_wide import api_error
+from ..view_helpers import db, int_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).with_name("openapi.json")

@@ -15,9 +15,9 @@ from ..domain.accounts import Forbidden, audit, can
 from ..domain.catalog import forms
 from ..domain.clock import local, stored
 from ..domain.dossiers import LABELS, DossierState, TransitionRefused, uploads
-from ..filing import store_request_file
+from ..dossier_form import store_request_file
 from ..models import Dossier, Upload, User
-from ..web import db, int_arg, public_url, site_tz, upload_limits
+from ..view_helpers import db, int_arg, public_url, site_tz, upload_limits
 from . import bp, error
 
 MAX_LIST = 1000

@@ -9,7 +9,7 @@ from flask import current_app, request
 
 from ..domain import money
 from ..models import Dossier
-from ..web import db
+from ..view_helpers import db
 from . import bp, error
 from .dossiers import citizen_dossier
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 
 from ..domain import places
-from ..web import int_arg
+from ..view_helpers import int_arg
 from . import bp, error
 
 

@@ -13,7 +13,7 @@ from ..domain import printing, queue
 from ..domain.accounts import Forbidden
 from ..events import Filter, Held, stream
 from ..models import Counter, Service, TicketState, User
-from ..web import as_id, db, hub, public_url, site_tz, ticket_print
+from ..view_helpers import as_id, db, hub, public_url, site_tz, ticket_print
 from . import bp, error
 from .dossiers import caller_of_request
 

@@ -13,7 +13,7 @@ from ..domain.accounts import can
 from ..domain.reports import Period, PeriodError, UnitChoice
 from ..domain.reports.index import service_index
 from ..domain.reports.period import period_report
-from ..web import db, site_tz
+from ..view_helpers import db, site_tz
 from . import bp, error
 
 

@@ -13,7 +13,7 @@ from .. import auth
 from ..domain import catalog
 from ..models import LEVELS
 from ..qr import qr_svg
-from ..web import db, render
+from ..view_helpers import db, render
 from . import bp
 
 

@@ -10,12 +10,12 @@ from flask import abort, current_app, request, session
 
 from printers.words import vnd_in_words
 
-from .. import filing
+from .. import dossier_form
 from ..domain import money
 from ..qr import qr_svg
-from ..web import db, render, site_tz
+from ..view_helpers import db, render, site_tz
 from . import bp
-from .filing import code_from_scan
+from .dossiers import code_from_scan
 from .public_pages import check_status
 from .queue import STATION_COOKIE
 
@@ -41,7 +41,7 @@ def pay() -> Any:
         return render("kiosk/pay.html", code=dossier.code, message=str(exc)), 409
     assert payment is not None
     if payment.reference not in session.get("payments", []):  # print once per screen
-        printer = filing.kiosk_printer(request.cookies.get(STATION_COOKIE))
+        printer = dossier_form.kiosk_printer(request.cookies.get(STATION_COOKIE))
         money.fee_slip_job(db(), payment, dossier, printer,
                               str(current_app.config["SITE_NAME"]), site_tz())  # fmt: skip
         db().commit()

@@ -13,7 +13,7 @@ from ..domain.clock import local, utcnow
 from ..domain.dossiers import LABELS, DossierState
 from ..models import Dossier
 from ..qr import qr_svg
-from ..web import db, render, site_tz
+from ..view_helpers import db, render, site_tz
 from . import public
 
 

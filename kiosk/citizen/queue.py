@@ -19,7 +19,7 @@ from flask import (
 from ..domain import catalog, printing, queue
 from ..domain.clock import local, utcnow
 from ..qr import qr_svg
-from ..web import db, hub, render, site_tz, ticket_print
+from ..view_helpers import db, hub, render, site_tz, ticket_print
 from . import bp, kiosk_caller
 
 #: The cookie that names this kiosk's station (set once by /kiosk/station/CODE).

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..domain.dossiers import uploads
-from ..web import upload_folder_for
+from ..view_helpers import upload_folder_for
 from .common import open_session
 
 group = AppGroup("uploads", help="Uploaded papers and digitized results.")

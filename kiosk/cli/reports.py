@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..web import upload_folder_for
+from ..view_helpers import upload_folder_for
 from .common import open_session
 
 

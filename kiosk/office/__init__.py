@@ -28,7 +28,7 @@ from ..domain.accounts import (
     start_totp,
 )
 from ..qr import qr_svg
-from ..web import db, safe_next
+from ..view_helpers import db, safe_next
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 

@@ -15,7 +15,7 @@ from ..auth import current_user, staff_required
 from ..domain import accounts, places
 from ..domain.accounts import audit, branches
 from ..models import Dossier, User
-from ..web import db, printer_policy, render
+from ..view_helpers import db, printer_policy, render
 from . import bp
 
 

@@ -11,7 +11,7 @@ from flask import request
 from ..auth import staff_required
 from ..domain.clock import local, utcnow
 from ..domain.dossiers import workdays
-from ..web import db, render, site_tz
+from ..view_helpers import db, render, site_tz
 from . import bp
 
 

@@ -14,7 +14,7 @@ from ..auth import current_user, staff_required
 from ..domain import queue
 from ..domain.clock import local_day, utcnow
 from ..models import User
-from ..web import as_id, db, hub, is_htmx_fragment, render, site_tz
+from ..view_helpers import as_id, db, hub, is_htmx_fragment, render, site_tz
 from . import bp
 
 

@@ -11,7 +11,7 @@ from flask import Response, abort, render_template, request
 
 from .. import speech
 from ..events import Filter, snapshot
-from ..web import db, site_tz
+from ..view_helpers import db, site_tz
 from . import bp
 
 #: Seconds a new call stays highlighted, however fast the next one comes.

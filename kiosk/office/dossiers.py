@@ -21,7 +21,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import filing
+from .. import dossier_form
 from ..auth import current_user, staff_required
 from ..domain import catalog, dossiers, idempotency, money, queue, ratings
 from ..domain.accounts import Forbidden, audit, can
@@ -29,7 +29,7 @@ from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
 from ..domain.dossiers import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused, uploads
 from ..models import Counter, Dossier, Payment, Rating, Ticket, Upload, User
-from ..web import db, render, site_tz, upload_folder, upload_limits
+from ..view_helpers import db, render, site_tz, upload_folder, upload_limits
 from . import bp
 
 SOON = dt.timedelta(days=2)
@@ -77,8 +77,10 @@ def receive_pick(counter_id: int) -> Any:
 
 def _receive_page(counter: Counter, ticket: Ticket | None, proc: Any, **kw: Any) -> Any:
     values = kw.pop("values", None)
-    posted = filing.read(values, proc) if values else None
-    ctx = filing.form_context(proc, values, reusable=filing.reusable_for(db(), posted, _me()), **kw)
+    posted = dossier_form.read(values, proc) if values else None
+    ctx = dossier_form.form_context(
+        proc, values, reusable=dossier_form.reusable_for(db(), posted, _me()), **kw
+    )
     return render(
         "office/receive.html",
         counter=counter,
@@ -107,7 +109,7 @@ def receive_scan(counter_id: int, code: str) -> Any:
     if proc is None:
         abort(404)
     values = MultiDict(request.form)
-    result = filing.scan(request.form.get("scan", ""))
+    result = dossier_form.scan(request.form.get("scan", ""))
     for key, value in result.values.items():
         values[key] = value
     return _receive_page(
@@ -122,26 +124,26 @@ def receive_submit(counter_id: int, code: str) -> Any:
     proc = catalog.get_procedure(db(), code[:32])
     if proc is None:
         abort(404)
-    posted = filing.read(MultiDict(request.form), proc)
+    posted = dossier_form.read(MultiDict(request.form), proc)
     errors = dict(posted.errors)
-    errors.update(filing.reuse_consented(db(), posted, proc, _owner(), _me()))
+    errors.update(dossier_form.reuse_consented(db(), posted, proc, _owner(), _me()))
     if errors:
         return _receive_page(counter, ticket, proc, values=posted.values, errors=errors), 422
     papers = dossiers.Papers(
         files=tuple(posted.wanted), on_paper=tuple(posted.on_paper), owner=_owner(),
         limits=upload_limits(), staff=True,
     )  # fmt: skip
-    printer = filing.counter_printer(counter.printer_url, counter.printer_profile)
+    printer = dossier_form.counter_printer(counter.printer_url, counter.printer_profile)
     try:
         got = dossiers.receive(
             db(), proc, posted.applicant, channel="direct",
             site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
             actor=_me(), ticket_id=ticket.id if ticket else None,
             idempotency_key=request.form.get("idempotency_key", "")[:64] or None,
-            tz=site_tz(), print_on=filing.receipt_print(printer),
+            tz=site_tz(), print_on=dossier_form.receipt_print(printer),
         )  # fmt: skip
     except idempotency.Conflict:
-        values, errors = filing.used_key(posted.values)
+        values, errors = dossier_form.used_key(posted.values)
         return _receive_page(counter, ticket, proc, values=values, errors=errors), 409
     except dossiers.DossierError as exc:
         return _receive_page(counter, ticket, proc, values=posted.values, errors=exc.errors), 422
@@ -255,7 +257,7 @@ def dossier_move(code: str) -> Any:
                   "error")  # fmt: skip
             return redirect(url_for("office.dossier_page", code=d.code), 303)
         try:
-            result = filing.store_request_file(_owner())
+            result = dossier_form.store_request_file(_owner())
         except uploads.UploadRefused as exc:
             flash(str(exc), "error")
             return redirect(url_for("office.dossier_page", code=d.code), 303)
@@ -277,11 +279,11 @@ def dossier_apology(code: str) -> Any:
     except ValueError:
         flash("Chọn ngày hẹn mới.", "error")
         return redirect(url_for("office.dossier_page", code=d.code), 303)
-    printer = filing.desk_printer(_me())
+    printer = dossier_form.desk_printer(_me())
     try:
         dossiers.apologize(
             db(), d, _me(), new_date, request.form.get("reason", "")[:1001], tz=site_tz(),
-            print_on=filing.receipt_print(printer),
+            print_on=dossier_form.receipt_print(printer),
         )  # fmt: skip
     except (TransitionRefused, Forbidden) as exc:
         flash(str(exc), "error")
@@ -298,7 +300,7 @@ def dossier_apology(code: str) -> Any:
 @staff_required("dossier.receive")
 def upload() -> Any:
     try:
-        up = filing.store_request_file(_owner())
+        up = dossier_form.store_request_file(_owner())
     except uploads.UploadRefused as exc:
         return jsonify({"error": {"code": "upload_refused", "message": str(exc)}}), exc.status
     return jsonify({"id": up.id, "pages": up.pages, "thumb": _thumb_url(up.id)}), 201

@@ -10,12 +10,12 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
 
-from .. import filing
+from .. import dossier_form
 from ..auth import current_user, staff_required
 from ..domain import dossiers, money
 from ..domain.clock import local, utcnow
 from ..models import BankAccount, Dossier, User
-from ..web import csv_download, db, render, site_tz
+from ..view_helpers import csv_download, db, render, site_tz
 from . import bp
 
 
@@ -62,8 +62,8 @@ def dossier_cash(code: str) -> Any:
         flash("Nhập số tiền bằng số.", "error")
         return redirect(url_for("office.dossier_page", code=found.code), 303)
     try:
-        then = filing.cash_receipt(filing.desk_printer(_me()), place="", collector=_me(),
-                                   dossier=found)  # fmt: skip
+        then = dossier_form.cash_receipt(dossier_form.desk_printer(_me()), place="",
+                                         collector=_me(), dossier=found)  # fmt: skip
         paid = money.record_cash(db(), found, _me(), int(raw), then=then)
     except money.PaymentError as exc:
         flash(str(exc), "error")

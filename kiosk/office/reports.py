@@ -22,7 +22,7 @@ from ..domain.reports.period import by_unit, period_report
 from ..domain.reports.queue import QueueStats, queue_stats
 from ..domain.text import N_
 from ..models import Counter
-from ..web import csv_download, db, render, site_tz
+from ..view_helpers import csv_download, db, render, site_tz
 from . import bp
 
 PERIOD_ROWS = (

@@ -10,7 +10,7 @@ from sqlalchemy.orm import defer
 
 from ..auth import current_user, staff_required
 from ..domain import queue
-from ..domain.printing import spooler
+from ..domain.printing import delivery
 from ..domain.queue import (
     ConfigInvalid,
     ServiceForm,
@@ -19,7 +19,7 @@ from ..domain.queue import (
     save_station,
 )
 from ..models import Branch, KioskStation, PrinterState, PrintJob, Service, User
-from ..web import as_id, db, id_arg, printer_policy, render
+from ..view_helpers import as_id, db, id_arg, printer_policy, render
 from . import bp
 
 
@@ -147,7 +147,7 @@ def printers() -> Any:
     counters = queue.counters(session, active_only=False)
     stations = list(session.scalars(select(KioskStation).order_by(KioskStation.code)))
     states = {p.url: p for p in session.scalars(select(PrinterState))}
-    waiting = spooler.pending_counts(session)
+    waiting = delivery.pending_counts(session)
     urls = {default_url, *states}
     urls |= {c.printer_url for c in counters if c.printer_url}
     urls |= {s.printer_url for s in stations if s.printer_url}
@@ -178,7 +178,7 @@ def printers() -> Any:
 @bp.post("/printers/jobs/<job_id>/reprint")
 @staff_required("counter.work")
 def reprint(job_id: str) -> Any:
-    job = spooler.reprint(db(), job_id[:36])
+    job = delivery.reprint(db(), job_id[:36])
     if job is None:
         return render(
             "office/message.html", title="Không có lệnh in", message="Không tìm thấy lệnh in này."

@@ -4,10 +4,11 @@ paper, and the spooler that carries it there.
 - `jobs`: the printer of a place (`printer_for`: a kiosk station's, a counter's, a branch's,
   else the site's), whether an address may be a printer (`check_printer`), a ticket's print-out,
   and the print job written in its record's transaction and drawn (`render`) on delivery;
-- `spooler`: delivering the jobs, each claimed with a lease, retried with backoff, never lost
-  (its light process is `kiosk/spooler.py`, the drawing is `printers/`).
+- `delivery`: the spooler's work, delivering the jobs, each claimed with a lease, retried with
+  backoff, never lost (the process that runs it is `kiosk/spooler.py`, the drawing is
+  `printers/`).
 
-Callers use `kiosk.domain.printing`, and `printing.spooler` by name.
+Callers use `kiosk.domain.printing`, and `printing.delivery` by name.
 """
 
 from __future__ import annotations

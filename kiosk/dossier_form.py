@@ -32,7 +32,7 @@ from .domain.citizen_id import CccdError, parse_qr
 from .domain.dossiers import uploads
 from .domain.printing import Printer, printer_for, station_printer
 from .models import Counter, Dossier, Payment, PrintJob, Procedure, Upload, User
-from .web import (
+from .view_helpers import (
     anonymous_upload_quota,
     db,
     default_printer,

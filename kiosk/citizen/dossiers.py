@@ -11,12 +11,12 @@ from flask import abort, current_app, jsonify, request, session, url_for
 from flask import redirect as go
 from werkzeug.datastructures import MultiDict
 
-from .. import filing
+from .. import dossier_form
 from ..domain import catalog, dossiers, idempotency
 from ..domain.clock import local
 from ..domain.dossiers import uploads
 from ..qr import qr_svg
-from ..web import db, render, site_tz, upload_folder, upload_limits
+from ..view_helpers import db, render, site_tz, upload_folder, upload_limits
 from . import bp, kiosk_caller
 from .public_pages import check_status, status_context, unpaid_qr
 from .queue import STATION_COOKIE
@@ -39,8 +39,10 @@ def _thumb_url(upload_id: str) -> str:
 
 
 def _page(proc: Any, values: MultiDict[str, str] | None = None, **kw: Any) -> Any:
-    posted = filing.read(values, proc) if values else None
-    ctx = filing.form_context(proc, values, reusable=filing.reusable_for(db(), posted, None), **kw)
+    posted = dossier_form.read(values, proc) if values else None
+    ctx = dossier_form.form_context(
+        proc, values, reusable=dossier_form.reusable_for(db(), posted, None), **kw
+    )
     return render(
         "kiosk/file.html",
         upload_url=url_for("kiosk.upload"),
@@ -65,7 +67,7 @@ def file_scan(code: str) -> Any:
     """The CCCD's QR code, typed by the scanner: fill the applicant, or say why not."""
     proc = _procedure(code)
     values = MultiDict(request.form)
-    result = filing.scan(request.form.get("scan", ""))
+    result = dossier_form.scan(request.form.get("scan", ""))
     for key, value in result.values.items():
         values[key] = value
     return _page(proc, values, scan_message=result.message, scan_ok=result.ok)
@@ -78,9 +80,9 @@ def file_submit(code: str) -> Any:
     step = values.get("step", "review")
     if step == "edit":
         return _page(proc, values)
-    posted = filing.read(values, proc)
+    posted = dossier_form.read(values, proc)
     errors = dict(posted.errors)
-    errors.update(filing.reuse_consented(db(), posted, proc, _owner(), None))
+    errors.update(dossier_form.reuse_consented(db(), posted, proc, _owner(), None))
     papers = dossiers.Papers(files=tuple(posted.wanted), owner=_owner(), limits=upload_limits())
     if step != "submit" or errors:
         _, _, found = dossiers.check(
@@ -90,18 +92,18 @@ def file_submit(code: str) -> Any:
             errors.setdefault(key, message)
         if errors:
             return _page(proc, posted.values, errors=errors), 422
-        ctx = filing.form_context(proc, posted.values)
+        ctx = dossier_form.form_context(proc, posted.values)
         return render("kiosk/file_review.html", **ctx)
-    printer = filing.kiosk_printer(request.cookies.get(STATION_COOKIE))
+    printer = dossier_form.kiosk_printer(request.cookies.get(STATION_COOKIE))
     try:
         got = dossiers.receive(
             db(), proc, posted.applicant, channel="online",
             site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
             idempotency_key=values.get("idempotency_key", "")[:64] or None, tz=site_tz(),
-            print_on=filing.receipt_print(printer), caller=_owner(),
+            print_on=dossier_form.receipt_print(printer), caller=_owner(),
         )  # fmt: skip
     except idempotency.Conflict:
-        values, errors = filing.used_key(posted.values)
+        values, errors = dossier_form.used_key(posted.values)
         return _page(proc, values, errors=errors), 409
     except dossiers.DossierError as exc:
         return _page(proc, posted.values, errors=exc.errors), 422
@@ -117,7 +119,7 @@ def file_done(code: str) -> Any:
     found = dossiers.find(db(), code)
     if found is None:
         abort(404)
-    link = filing.receipt_print(filing.kiosk_printer(None)).link(found.code)
+    link = dossier_form.receipt_print(dossier_form.kiosk_printer(None)).link(found.code)
     tz = site_tz()
     return render(
         "kiosk/file_done.html",
@@ -136,7 +138,7 @@ def file_done(code: str) -> Any:
 @bp.post("/uploads")
 def upload() -> Any:
     try:
-        up = filing.store_request_file(_owner())
+        up = dossier_form.store_request_file(_owner())
     except uploads.UploadRefused as exc:
         return jsonify({"error": {"code": "upload_refused", "message": str(exc)}}), exc.status
     return jsonify(

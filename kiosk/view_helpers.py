@@ -147,7 +147,7 @@ class IdConverter(IntegerConverter):
 
 class BadParameter(BadRequest):
     """A query or form parameter that is not what it must be; `description` says so in
-    Vietnamese, naming it (answered as a 400 by `site.bad_parameter`)."""
+    Vietnamese, naming it (answered as a 400 by `site_wide.bad_parameter`)."""
 
 
 _INTEGER = re.compile(r"-?[0-9]{1,20}")

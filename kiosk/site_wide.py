@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import is_production
 from .models import TicketState
-from .web import BadParameter, render, safe_next
+from .view_helpers import BadParameter, render, safe_next
 
 LOCALES = ("vi", "en")
 #: Blueprints whose pages belong to a signed-in person (their templates show who it is).
@@ -136,7 +136,7 @@ def not_found(_exc: Exception) -> tuple[Response, int]:
 
 
 def bad_parameter(exc: Exception) -> tuple[Response, int]:
-    """A parameter that is not what it must be (`web.BadParameter`): a 400 saying which."""
+    """A parameter that is not what it must be (`view_helpers.BadParameter`): a 400 saying which."""
     message = str(getattr(exc, "description", "")) or "Tham số không hợp lệ."
     if request.path.startswith("/api/"):
         return api_error(400, "bad_request", message)

@@ -1,4 +1,5 @@
-"""The print spooler: jobs are committed to the database first and delivered by a worker.
+"""The print spooler's work (run by `kiosk spooler` and `python -m kiosk.spooler`): jobs are
+committed to the database first and delivered by a worker.
 
 Issuing a ticket or accepting a dossier only stores a job (`enqueue`, or a job written in the
 same transaction, see `jobs.py`), which never touches a printer. A job stored as a layout
