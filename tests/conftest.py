@@ -8,11 +8,14 @@ except under CI=true, where they fail: CI must never pass by skipping them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -160,15 +163,26 @@ def _empty_pg(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite database made once per test session; each test gets a copy,
+    since migrating took most of a short test's time."""
+    path = tmp_path_factory.mktemp("template") / "kiosk.db"
+    migrate(f"sqlite:///{path}")
+    with contextlib.closing(sqlite3.connect(path)) as conn:  # the WAL folded into the file
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database of each engine."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'kiosk.db'}"
-        migrate(url)
-        return url
+        path = tmp_path / "kiosk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_database")
     _empty_pg(url)
     return url

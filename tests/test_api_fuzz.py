@@ -247,6 +247,7 @@ def _raw(base: str, request_bytes: bytes) -> tuple[int, str, bytes]:
     return int(lines[0].split()[1]), headers.get("Content-Type", ""), body
 
 
+@pytest.mark.slow
 def test_the_servers_own_refusals_are_documented(tmp_path: Path) -> None:
     """What gunicorn answers before the app sees a request (414, 431, 400 as HTML) and the
     app's refusal of a NUL character (400 as JSON) are in openapi.json, for every operation."""

@@ -16,7 +16,7 @@ import pytest
 
 from .conftest import ARTIFACTS, running_server, unavailable
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 IDLE = 4
 KIOSK = str(Path(sys.executable).with_name("kiosk"))

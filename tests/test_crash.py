@@ -23,6 +23,8 @@ import pytest
 
 from .conftest import KIOSK, free_port, sample_pdf
 
+pytestmark = pytest.mark.slow
+
 DOCS = (
     "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp",
     "Bản chụp giấy tờ tùy thân (thẻ căn cước, hộ chiếu)",

@@ -15,6 +15,8 @@ import pytest
 
 from .conftest import KIOSK, running_server
 
+pytestmark = pytest.mark.slow
+
 TICKETS = 500
 
 
