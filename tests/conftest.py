@@ -10,123 +10,39 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import re
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from jsonschema import Draft202012Validator
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from kiosk import create_app
-from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
-from kiosk.domain import workdays
+from kiosk.domain import payments, workdays
 from kiosk.domain.branches import create_branch
 from kiosk.domain.catalog_import import import_catalog
-from kiosk.domain.identity import create_token, create_user
+from kiosk.domain.identity import create_user
 from kiosk.domain.queue_config import load_demo_floor
+from kiosk.models import Dossier, User
 from kiosk.storage import migrate
-
-CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PG_URL = os.environ.get("KIOSK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-ARTIFACTS = Path(__file__).parent / "artifacts"
-#: The API's OpenAPI document, which real responses are validated against.
-SPEC: dict[str, Any] = json.loads(OPENAPI.read_text(encoding="utf-8"))
-REGISTRY = Registry().with_resource("urn:openapi", DRAFT202012.create_resource(SPEC))
-
-
-def _pointer(*parts: str) -> str:
-    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def valid(body: Any, template: str, method: str, status: int) -> None:
-    """`body` matches the OpenAPI document's schema for that response of `method template`."""
-    response = SPEC["paths"][template][method]["responses"][str(status)]
-    if "$ref" in response:
-        ref = response["$ref"].removeprefix("#/").split("/")
-        pointer = "#/" + _pointer(*ref, "content", "application/json", "schema")
-    else:
-        pointer = "#/" + _pointer(
-            "paths", template, method, "responses", str(status),
-            "content", "application/json", "schema",
-        )  # fmt: skip
-    validator = Draft202012Validator({"$ref": "urn:openapi" + pointer}, registry=REGISTRY)
-    errors = sorted(validator.iter_errors(body), key=str)
-    assert not errors, [e.message for e in errors]
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-KIOSK = str(Path(sys.executable).with_name("kiosk"))
-
-
-@contextmanager
-def running_server(
-    instance: Path, *, workers: int = 1, env: dict[str, str] | None = None
-) -> Iterator[str]:
-    """`kiosk demo` then `kiosk serve` (gunicorn) on a free loopback port; yields its base URL.
-
-    `env` may set DATABASE_URL; without it the server uses SQLite in `instance`.
-    """
-    full = {**os.environ, "KIOSK_INSTANCE_PATH": str(instance), **(env or {})}
-    if not (env or {}).get("DATABASE_URL"):
-        full.pop("DATABASE_URL", None)
-    subprocess.run([KIOSK, "demo"], env=full, check=True, capture_output=True)
-    port = free_port()
-    log_path = instance / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [KIOSK, "serve", "--port", str(port), "--workers", str(workers)],
-            env=full,
-            stdout=log,
-            stderr=log,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("the server did not start: " + log_path.read_text())
-            yield base
-        finally:
-            # SIGINT: gunicorn's quick shutdown, without waiting out open event streams.
-            proc.send_signal(signal.SIGINT)
-            proc.wait(15)
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail under CI where nothing may be skipped."""
-    if CI:
-        pytest.fail(f"{reason} (CI=true: this must run, not skip)")
-    pytest.skip(reason)
+from tests.builders import (
+    PG_URL,
+    RUN_FIGURES,
+    SITE,
+    empty_pg,
+    file_as,
+    token_for,
+    unavailable,
+    upload_as,
+)
 
 
 @pytest.fixture(scope="session")
@@ -146,21 +62,6 @@ def pg_database() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def _empty_pg(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        tables = conn.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )
-        ).scalars()
-        names = ", ".join(f'"{t}"' for t in tables)
-        if names:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -184,7 +85,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_database")
-    _empty_pg(url)
+    empty_pg(url)
     return url
 
 
@@ -278,90 +179,26 @@ def branches(floor: Flask, db_session: Session) -> dict[str, dict[str, str]]:
     }
 
 
-def token_for(app: Flask, name: str) -> str:
-    s = app.extensions["kiosk.sessionmaker"]()
-    try:
-        return create_token(s, name)
-    finally:
-        s.close()
-
-
-def csrf(client: FlaskClient, url: str) -> str:
-    page = client.get(url).get_data(as_text=True)
-    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
-    assert found, "no CSRF token on " + url
-    return found.group(1)
-
-
-def page_text(response: Any) -> str:
-    """A page's HTML with its CSRF tokens blanked: a token is signed with the second it was
-    made, so the same page asked for twice a second apart differs there and nowhere else."""
-    html = str(response.get_data(as_text=True))
-    html = re.sub(r'(name="csrf-token" content=")[^"]+', r"\1", html)
-    return re.sub(r'(name="csrf_token" value=")[^"]+', r"\1", html)
-
-
-def sign_in(client: FlaskClient, name: str, password: str) -> Any:
-    token = csrf(client, "/office/login")
-    return client.post(
-        "/office/login", data={"username": name, "password": password, "csrf_token": token}
-    )
-
-
-def change_password(client: FlaskClient, current: str, new: str) -> Any:
-    """The signed-in account chooses its own password (`/office/password`), as one whose
-    password someone else set must before any other page opens."""
-    token = csrf(client, "/office/password")
-    return client.post("/office/password", data={"current": current, "new": new,
-                       "repeat": new, "csrf_token": token})  # fmt: skip
+@pytest.fixture
+def filed(api: FlaskClient, branches: dict[str, dict[str, str]],
+          db_session: Session) -> dict[str, Any]:  # fmt: skip
+    """A dossier the BIDV branch filed (owing its fee), and an account that collects it."""
+    manager = db_session.scalar(select(User).where(User.username == "quanly"))
+    assert manager is not None
+    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+                         holder="Trung tam PVHCC", actor=manager)  # fmt: skip
+    bidv = branches["dl-bidv"]
+    r = file_as(api, bidv, upload_as(api, bidv))
+    assert r.status_code == 201
+    d = db_session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
+    assert d is not None and d.fee_vnd > 0
+    return {"code": d.code, "fee": d.fee_vnd, "secret": payments.rotate_secret(db_session, "BIDV")}
 
 
 # --- real files for uploads ---------------------------------------------------------------
 
 
-def sample_pdf(megabytes: float = 0.0, pages: int = 1) -> bytes:
-    """A real PDF (Pillow writes each page as a JPEG of noise), of about `megabytes` when set."""
-    import io as _io
-    import os as _os
-
-    from PIL import Image
-
-    side = max(64, int((megabytes * 1_000_000 / pages / 1.2) ** 0.5)) if megabytes else 64
-    frames = [
-        Image.frombytes("RGB", (side, side), _os.urandom(side * side * 3)) for _ in range(pages)
-    ]
-    buf = _io.BytesIO()
-    frames[0].save(buf, "PDF", quality=95, save_all=True, append_images=frames[1:])
-    return buf.getvalue()
-
-
-def sample_image(fmt: str = "JPEG", side: int = 120) -> bytes:
-    import io as _io
-
-    from PIL import Image
-
-    buf = _io.BytesIO()
-    Image.new("RGB", (side, side), (200, 30, 30)).save(buf, fmt)
-    return buf.getvalue()
-
-
-def store_upload(
-    session: Session, folder: Path, data: bytes, owner: str = "kiosk:test", name: str = "a.pdf"
-) -> Any:
-    import io as _io
-
-    from kiosk.domain import uploads
-
-    return uploads.store(
-        session, folder, _io.BytesIO(data), original_name=name, owner=owner,
-        limits=uploads.Limits.from_mb(10, 40),
-    )  # fmt: skip
-
-
 # --- figures a test module reports at the end of the run -----------------------------------
-
-#: title -> figures (JSON-able), printed in the run's summary (e.g. the API fuzzer's).
-RUN_FIGURES: dict[str, Any] = {}
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -10,78 +10,33 @@ import json
 import re
 from typing import Any
 
-import pyotp
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import payments
-from kiosk.domain.identity import create_user
 from kiosk.domain.printing import render as render_job
-from kiosk.models import AuditEntry, Branch, Dossier, Payment, PrintJob, Remittance, User
+from kiosk.models import AuditEntry, Branch, Payment, PrintJob, Remittance, User
 from printers.reader import read_escpos
-
-from .conftest import csrf, page_text, sign_in
-from .test_agent_isolation import file_as, upload
-from .test_payment_pages import bank_pays
+from tests.builders import (
+    MISSING,
+    admin,
+    bank_pays,
+    csrf,
+    file_as,
+    page_text,
+    sample_pdf,
+    sign_in,
+    signed,
+    supervisor,
+    upload_as,
+)
 
 SITE = "000.00.01.H29"
-MISSING = "000.00.01.H29-200101-9999"
 
 
 def text(r: Any) -> str:
     return str(r.get_data(as_text=True))
-
-
-def signed(floor: Flask, name: str, password: str = "mat-khau-dai-9") -> FlaskClient:
-    client = floor.test_client()
-    r = sign_in(client, name, password)
-    assert r.status_code == 302, text(r)
-    return client
-
-
-def supervisor(floor: Flask, db_session: Session, name: str = "ks-bidv",
-               branch: str = "BIDV-GL") -> FlaskClient:  # fmt: skip
-    """A supervisor signed in with their second factor, enrolled on the way."""
-    create_user(db_session, name, "mat-khau-dai-9", "supervisor", "Kiểm soát viên " + branch,
-                branch_code=branch)  # fmt: skip
-    return with_second_factor(floor, name)
-
-
-def admin(floor: Flask, db_session: Session) -> FlaskClient:
-    """An admin signed in with their second factor."""
-    create_user(db_session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
-    return with_second_factor(floor, "quantri")
-
-
-def with_second_factor(floor: Flask, name: str) -> FlaskClient:
-    """Signed in as `name` (password mat-khau-dai-9), enrolling the TOTP second factor."""
-    client = floor.test_client()
-    sign_in(client, name, "mat-khau-dai-9")
-    page = text(client.get("/office/login/totp"))
-    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
-    r = client.post("/office/login/totp", data={"csrf_token": csrf(client, "/office/login"),
-                                                "code": pyotp.TOTP(secret).now()})  # fmt: skip
-    assert r.status_code == 302
-    return client
-
-
-@pytest.fixture
-def filed(api: FlaskClient, branches: dict[str, dict[str, str]],
-          db_session: Session) -> dict[str, Any]:  # fmt: skip
-    """A dossier the BIDV branch filed (owing its fee), and an account that collects it."""
-    manager = db_session.scalar(select(User).where(User.username == "quanly"))
-    assert manager is not None
-    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
-                         holder="Trung tam PVHCC", actor=manager)  # fmt: skip
-    bidv = branches["dl-bidv"]
-    r = file_as(api, bidv, upload(api, bidv))
-    assert r.status_code == 201
-    d = db_session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
-    assert d is not None and d.fee_vnd > 0
-    return {"code": d.code, "fee": d.fee_vnd, "secret": payments.rotate_secret(db_session, "BIDV")}
 
 
 def test_cash_at_the_agents_desk_prints_a_receipt_once(
@@ -196,8 +151,6 @@ def test_another_branch_gets_the_404_of_a_code_that_does_not_exist_on_every_port
 def upload_via_portal(client: FlaskClient, token: str) -> str:
     import io
 
-    from .conftest import sample_pdf
-
     r = client.post("/agent/uploads", data={"file": (io.BytesIO(sample_pdf()), "a.pdf")},
                     headers={"X-CSRFToken": token}, content_type="multipart/form-data")  # fmt: skip
     assert r.status_code == 201
@@ -214,7 +167,7 @@ def test_the_supervisors_report_cash_handed_over_once_and_the_branch_audit_log(
     agent.post(f"/agent/dossiers/{filed['code']}/cash", data=cash)
     # Another branch's work counts in its own report only.
     agr = branches["dl-agr"]
-    file_as(api, agr, upload(api, agr))
+    file_as(api, agr, upload_as(api, agr))
     # An agent has no supervisor's pages.
     for url in ("/agent/reports", "/agent/audit", "/agent/team"):
         assert agent.get(url).status_code == 403

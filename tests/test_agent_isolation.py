@@ -4,36 +4,13 @@ code is typed: such a request answers 404, exactly as for a code that does not e
 
 from __future__ import annotations
 
-import io
-from typing import Any
-
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.models import AuditEntry, Dossier, Upload
-
-from .conftest import sample_pdf
-from .test_dossier_api import APPLICANT, DOCS, FIELDS
-
-
-def upload(api: FlaskClient, headers: dict[str, str]) -> str:
-    r = api.post("/api/v1/uploads", data={"file": (io.BytesIO(sample_pdf()), "a.pdf")},
-                 content_type="multipart/form-data", headers=headers)  # fmt: skip
-    assert r.status_code == 201
-    return str(r.get_json()["id"])
-
-
-def file_as(api: FlaskClient, headers: dict[str, str], consent: str | None) -> Any:
-    ids = [upload(api, headers), upload(api, headers)]
-    body: dict[str, Any] = {
-        "procedure": "3.000333", "applicant": APPLICANT, "fields": FIELDS,
-        "documents": [{"name": n, "upload_id": i} for n, i in zip(DOCS, ids, strict=True)],
-    }  # fmt: skip
-    if consent is not None:
-        body["consent_upload_id"] = consent
-    return api.post("/api/v1/dossiers", json=body, headers=headers)
+from tests.builders import csrf, file_as, sign_in, upload_as
 
 
 def test_an_agent_files_only_with_the_citizens_signed_authorization(
@@ -44,9 +21,9 @@ def test_an_agent_files_only_with_the_citizens_signed_authorization(
     assert refused.status_code == 400 and "consent_upload_id" in refused.get_json()["error"][
         "fields"]  # fmt: skip
     # Another agent's upload is not this agent's consent.
-    theirs = upload(api, branches["dl-agr"])
+    theirs = upload_as(api, branches["dl-agr"])
     assert file_as(api, bidv, theirs).status_code == 400
-    r = file_as(api, bidv, upload(api, bidv))
+    r = file_as(api, bidv, upload_as(api, bidv))
     assert r.status_code == 201, r.get_json()
     d = db_session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
     assert d is not None and d.branch_code == "BIDV-GL" and d.agent_id is not None
@@ -60,7 +37,7 @@ def test_another_branch_gets_404_exactly_as_for_a_code_that_does_not_exist(
     api: FlaskClient, branches: dict[str, dict[str, str]]
 ) -> None:
     bidv, agr, center = branches["dl-bidv"], branches["dl-agr"], branches["xuly"]
-    code = file_as(api, bidv, upload(api, bidv)).get_json()["code"]
+    code = file_as(api, bidv, upload_as(api, bidv)).get_json()["code"]
     missing = "000.00.01.H29-200101-9999"
     # Reading one.
     mine = api.get(f"/api/v1/dossiers/{code}", headers=bidv)
@@ -91,16 +68,15 @@ def test_another_branch_gets_404_exactly_as_for_a_code_that_does_not_exist(
 def test_the_branch_worklist_shows_its_own_results_ready_first(
     api: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]]
 ) -> None:
-    from .conftest import sign_in
 
     bidv, agr, center = branches["dl-bidv"], branches["dl-agr"], branches["xuly"]
-    first = file_as(api, bidv, upload(api, bidv)).get_json()["code"]
-    second = file_as(api, bidv, upload(api, bidv)).get_json()["code"]
-    theirs = file_as(api, agr, upload(api, agr)).get_json()["code"]
+    first = file_as(api, bidv, upload_as(api, bidv)).get_json()["code"]
+    second = file_as(api, bidv, upload_as(api, bidv)).get_json()["code"]
+    theirs = file_as(api, agr, upload_as(api, agr)).get_json()["code"]
     url = f"/api/v1/dossiers/{second}/transitions"
     for to in ("accepted", "processing"):
         api.post(url, json={"to": to}, headers=center)
-    result = upload(api, center)
+    result = upload_as(api, center)
     api.post(url, json={"to": "resolved", "result_upload_id": result}, headers=center)
     browser = floor.test_client()
     assert browser.get("/agent/dossiers").status_code == 302  # sign in first
@@ -115,14 +91,13 @@ def test_the_branch_worklist_shows_its_own_results_ready_first(
 def test_the_branch_hands_the_result_back_and_records_who_and_which_id(
     api: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], db_session: Session
 ) -> None:
-    from .conftest import csrf, sign_in
 
     bidv, center = branches["dl-bidv"], branches["xuly"]
-    code = file_as(api, bidv, upload(api, bidv)).get_json()["code"]
+    code = file_as(api, bidv, upload_as(api, bidv)).get_json()["code"]
     url = f"/api/v1/dossiers/{code}/transitions"
     for to in ("accepted", "processing"):
         api.post(url, json={"to": to}, headers=center)
-    api.post(url, json={"to": "resolved", "result_upload_id": upload(api, center)},
+    api.post(url, json={"to": "resolved", "result_upload_id": upload_as(api, center)},
              headers=center)  # fmt: skip
     other = floor.test_client()
     sign_in(other, "dl-agr", "mat-khau-dai-9")

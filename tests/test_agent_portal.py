@@ -3,29 +3,18 @@ data (A4 PDF, its QR code the reference), signed and uploaded back; no dossier w
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pypdfium2
 import zxingcpp
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.models import AuditEntry, Dossier, Upload
-
-from .conftest import csrf, sample_image, sample_pdf, sign_in
-from .test_filing_pages import form_data
+from tests.builders import agent_upload, csrf, form_data, sample_image, sample_pdf, sign_in
 
 LLTP = "3.000333"
-
-
-def agent_upload(client: FlaskClient, token: str, data: bytes) -> str:
-    r = client.post("/agent/uploads", data={"file": (io.BytesIO(data), "a.pdf")},
-                    headers={"X-CSRFToken": token}, content_type="multipart/form-data")  # fmt: skip
-    assert r.status_code == 201, r.get_json()
-    return str(r.get_json()["id"])
 
 
 def test_an_agent_files_for_a_citizen_with_the_signed_authorization(

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate as validate_spec
 
-from .conftest import SPEC, valid
+from tests.builders import SPEC, valid
 
 
 def check(client: FlaskClient, url: str, template: str, status: int) -> Any:

@@ -38,8 +38,7 @@ from sqlalchemy.exc import DataError
 
 from kiosk import create_app
 from kiosk.domain.identity import create_token
-
-from .conftest import ARTIFACTS, RUN_FIGURES, SPEC, _empty_pg
+from tests.builders import ARTIFACTS, RUN_FIGURES, SPEC, empty_pg, running_server, valid
 
 #: Cases per operation, identity, engine and generation mode.
 EXAMPLES = 25
@@ -138,7 +137,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = f"sqlite:///{tmp / 'kiosk.db'}"
     else:
         url = request.getfixturevalue("pg_database")
-        _empty_pg(url)
+        empty_pg(url)
     app = create_app({"INSTANCE_PATH": str(tmp / "instance"), "DATABASE_URL": url,
                       "SECRET_KEY": "fuzz-test-secret-key-0123456789-abcdef",
                       "PUBLIC_URL": "http://kiosk.test",
@@ -251,7 +250,6 @@ def _raw(base: str, request_bytes: bytes) -> tuple[int, str, bytes]:
 def test_the_servers_own_refusals_are_documented(tmp_path: Path) -> None:
     """What gunicorn answers before the app sees a request (414, 431, 400 as HTML) and the
     app's refusal of a NUL character (400 as JSON) are in openapi.json, for every operation."""
-    from .conftest import running_server, valid
 
     def documented(status: int, media: str) -> None:
         for template, ops in SPEC["paths"].items():

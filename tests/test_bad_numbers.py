@@ -18,9 +18,7 @@ from werkzeug.routing.converters import NumberConverter
 from kiosk.domain import queue
 from kiosk.domain.identity import create_user
 from kiosk.web import IdConverter
-
-from .conftest import csrf, sign_in, token_for
-from .test_agent_branch import with_second_factor
+from tests.builders import csrf, sign_in, token_for, with_second_factor
 
 #: Beyond a 32-bit INTEGER (PostgreSQL fails on it), and beyond a 64-bit one (SQLite does).
 HUGE = ("3000000000", "40017711154761245392896")

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from kiosk.domain.branches import BranchError, create_branch
 from kiosk.domain.identity import IdentityError, create_user
 from kiosk.models import User
-
-from .conftest import csrf, sign_in
+from tests.builders import csrf, sign_in
 
 
 def text(r: Any) -> str:

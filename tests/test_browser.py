@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ARTIFACTS, running_server, unavailable
+from tests.builders import ARTIFACTS, running_server, sample_image, sample_pdf, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
@@ -344,7 +344,6 @@ def test_a_dossier_filed_at_the_kiosk_received_at_the_counter_resolved_and_rated
     uploaded PDF and takes the printed receipt; an officer receives a second dossier at the
     counter from a called ticket; a processing officer takes the first to resolved; the citizen
     sees "resolved, early" on the status page and rates it."""
-    from .conftest import sample_image, sample_pdf
 
     pdf = tmp_path / "to-khai.pdf"
     pdf.write_bytes(sample_pdf(1.0))
@@ -471,8 +470,6 @@ def test_the_kiosk_payment_screen_turns_to_paid_when_the_bank_says_so(
 
     from kiosk.domain import vietqr
 
-    from .conftest import sample_pdf
-
     env = {**os.environ, "KIOSK_INSTANCE_PATH": str(instance)}
     env.pop("DATABASE_URL", None)
     out = subprocess.run([KIOSK, "banks", "secret", "BIDV"], env=env, check=True,
@@ -571,8 +568,6 @@ def test_an_agent_files_with_consent_and_cash_another_branch_gets_not_found_the_
     another bank gets "not found" for it; the branch's supervisor signs in with a TOTP code
     and sees the filing and the cash in the audit log."""
     import pyotp
-
-    from .conftest import sample_image, sample_pdf
 
     pdf = tmp_path / "to-khai.pdf"
     pdf.write_bytes(sample_pdf(0.5))

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.domain import catalog, dossiers, payments, workdays
 from kiosk.models import PrintJob, Rating, User
-
-from .conftest import csrf
+from tests.builders import csrf
 
 SITE = "000.00.01.H29"
 NAME = "Nguyễn Thị Hồng Nhung"

@@ -21,21 +21,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import KIOSK, free_port, sample_pdf
+from tests.builders import APPLICANT, DOCS, FIELDS, KIOSK, free_port, sample_pdf
 
 pytestmark = pytest.mark.slow
-
-DOCS = (
-    "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp",
-    "Bản chụp giấy tờ tùy thân (thẻ căn cước, hộ chiếu)",
-)
-APPLICANT = {"full_name": "Nguyễn Văn An", "cccd": "052090001234", "birth_date": "1990-05-01",
-             "gender": "Nam", "phone": "0912345678"}  # fmt: skip
-FIELDS = {
-    "noi_sinh": "Gia Lai", "dan_toc": "Kinh", "quoc_tich": "Việt Nam",
-    "noi_thuong_tru": {"commune_code": "21583", "detail": "Tổ 1"}, "loai_phieu": "Phiếu số 1",
-    "so_luong_phieu": 1, "xac_nhan_cam_dam_nhiem": "Không", "muc_dich": "Xin việc",
-}  # fmt: skip
 
 
 class Server:

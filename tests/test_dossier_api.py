@@ -5,7 +5,6 @@ list with cursors, transitions, ratings, and malformed requests that must never 
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,55 +16,15 @@ from werkzeug.test import EnvironBuilder
 from kiosk.domain import workdays
 from kiosk.domain.identity import create_user
 from kiosk.models import Dossier, Upload
-
-from .conftest import sample_image, sample_pdf, token_for, valid
-
-LLTP = "3.000333"
-APPLICANT = {
-    "full_name": "Nguyễn Thị Hồng Nhung",
-    "cccd": "064185001234",
-    "birth_date": "1985-03-12",
-    "gender": "Nữ",
-    "phone": "0905123456",
-    "address": {"commune_code": "21583", "detail": "12 Lê Lợi"},
-}
-FIELDS = {
-    "noi_sinh": "Gia Lai",
-    "dan_toc": "Kinh",
-    "quoc_tich": "Việt Nam",
-    "noi_thuong_tru": {"commune_code": "21583", "detail": "12 Lê Lợi"},
-    "loai_phieu": "Phiếu số 1",
-    "so_luong_phieu": 1,
-    "xac_nhan_cam_dam_nhiem": "Không",
-    "muc_dich": "Bổ sung hồ sơ xin việc",
-}
-DOCS = (
-    "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp",
-    "Bản chụp giấy tờ tùy thân (thẻ căn cước, hộ chiếu)",
+from tests.builders import (
+    DOCS,
+    FIELDS,
+    file_lltp,
+    sample_pdf,
+    token_for,
+    upload,
+    valid,
 )
-
-
-def upload(api: FlaskClient, data: bytes, name: str = "to-khai.pdf", **kw: Any) -> Any:
-    return api.post(
-        "/api/v1/uploads",
-        data={"file": (io.BytesIO(data), name)},
-        content_type="multipart/form-data",
-        **kw,
-    )
-
-
-def file_lltp(api: FlaskClient, key: str | None = None, **over: Any) -> Any:
-    ids = [upload(api, sample_pdf()).get_json()["id"], upload(api, sample_image()).get_json()["id"]]
-    body = {
-        "procedure": LLTP,
-        "applicant": APPLICANT,
-        "fields": FIELDS,
-        "documents": [{"name": n, "upload_id": i} for n, i in zip(DOCS, ids, strict=True)],
-        **over,
-    }
-    if key:
-        body["idempotency_key"] = key
-    return api.post("/api/v1/dossiers", json=body)
 
 
 @pytest.fixture

@@ -18,17 +18,12 @@ from kiosk.domain.identity import Forbidden, create_user
 from kiosk.domain.printing import Printer, render
 from kiosk.models import Dossier, DossierEvent, DossierSequence, PrintJob, Upload, User
 from printers.reader import read_escpos
-
-from .conftest import sample_pdf, store_upload
+from tests.builders import NHUNG, sample_pdf, store_upload
 
 S = DossierState
 SITE = "000.00.01.H29"
 # Monday 16/11/2026, 9:00 in Vietnam.
 MONDAY_9 = dt.datetime(2026, 11, 16, 2, 0)
-NHUNG = dossiers.Applicant(
-    "Nguyễn Thị Hồng Nhung", "064185001234", dt.date(1985, 3, 12), "Nữ", "0905123456",
-    {"commune_code": "21553", "detail": "Tổ 3"},
-)  # fmt: skip
 
 
 @pytest.fixture

@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 from kiosk.domain import catalog, dossiers, payments, workdays
 from kiosk.domain.clock import utcnow
 from kiosk.models import Dossier, Payment, PaymentNotice, User
-
-from .conftest import sign_in, valid
+from tests.builders import sign_in, valid
 
 SITE = "000.00.01.H29"
 FEE = 20000

@@ -4,7 +4,6 @@ their fields with nothing typed lost, review, one dossier per double tap, the re
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
@@ -18,14 +17,7 @@ from kiosk.domain import workdays
 from kiosk.domain.printing import render as render_job
 from kiosk.models import Dossier, PrintJob
 from printers.reader import read_escpos
-
-from .conftest import csrf, sample_image, sample_pdf
-
-LLTP = "3.000333"
-SCAN = (
-    "064185001234|123456789|Nguyễn Thị Hồng Nhung|12031985|Nữ|Tổ 3, Phường Quy Nhơn, Gia Lai"
-    "|01012022"
-)
+from tests.builders import LLTP, SCAN, csrf, form_data, kupload, sample_image, sample_pdf
 
 
 def text(r: Any) -> str:
@@ -38,42 +30,6 @@ def kiosk(demo_app: Flask) -> FlaskClient:
     workdays.seed_calendar(s, [2026, 2027])
     s.close()
     return demo_app.test_client()
-
-
-def kupload(client: FlaskClient, data: bytes, token: str) -> Any:
-    return client.post(
-        "/kiosk/uploads",
-        data={"file": (io.BytesIO(data), "giay-to.pdf")},
-        headers={"X-CSRFToken": token},
-        content_type="multipart/form-data",
-    )
-
-
-def form_data(token: str, ids: list[str], **over: str) -> dict[str, str]:
-    data = {
-        "csrf_token": token,
-        "idempotency_key": "kiosk-test-1",
-        "a.full_name": "Nguyễn Thị Hồng Nhung",
-        "a.cccd": "064185001234",
-        "a.birth_date": "1985-03-12",
-        "a.gender": "Nữ",
-        "a.phone": "0905123456",
-        "a.commune_code": "21583",
-        "a.detail": "Tổ 3",
-        "f.noi_sinh": "Gia Lai",
-        "f.dan_toc": "Kinh",
-        "f.quoc_tich": "Việt Nam",
-        "f.noi_thuong_tru.commune_code": "21583",
-        "f.noi_thuong_tru.detail": "Tổ 3",
-        "f.loai_phieu": "Phiếu số 1",
-        "f.so_luong_phieu": "1",
-        "f.xac_nhan_cam_dam_nhiem": "Không",
-        "f.muc_dich": "Xin việc",
-        "doc.0": ids[0],
-        "doc.1": ids[1],
-    }
-    data.update(over)
-    return data
 
 
 def test_the_home_screen_offers_filing_and_status(kiosk: FlaskClient) -> None:

@@ -16,8 +16,7 @@ from kiosk.cli.catalog import DEMO_CATALOG
 from kiosk.domain import forms
 from kiosk.domain.catalog import form_of, get_procedure
 from kiosk.domain.catalog_import import export_catalog, import_catalog
-
-from .conftest import valid
+from tests.builders import valid
 
 FORM = [
     {"name": "ho_ten", "label": "Họ và tên", "kind": "text", "max_length": 10},

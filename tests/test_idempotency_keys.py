@@ -12,24 +12,33 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.models import Dossier, Ticket
-
-from .conftest import csrf, sample_image, sample_pdf, valid
-from .test_agent_isolation import upload
-from .test_dossier_api import APPLICANT, DOCS, FIELDS, LLTP
-from .test_filing_pages import form_data, kupload
+from tests.builders import (
+    APPLICANT,
+    DOCS,
+    FIELDS,
+    LLTP,
+    csrf,
+    form_data,
+    kupload,
+    sample_image,
+    sample_pdf,
+    sign_in,
+    upload_as,
+    valid,
+)
 
 KEY = "bidv-counter-7-0001"
 
 
 def filing(api: FlaskClient, headers: dict[str, str], consent: bool, **over: Any) -> Any:
-    ids = [upload(api, headers), upload(api, headers)]
+    ids = [upload_as(api, headers), upload_as(api, headers)]
     body: dict[str, Any] = {
         "procedure": LLTP, "applicant": APPLICANT, "fields": FIELDS, "idempotency_key": KEY,
         "documents": [{"name": n, "upload_id": i} for n, i in zip(DOCS, ids, strict=True)],
         **over,
     }  # fmt: skip
     if consent:
-        body["consent_upload_id"] = upload(api, headers)
+        body["consent_upload_id"] = upload_as(api, headers)
     return body
 
 
@@ -134,8 +143,7 @@ def test_a_form_filed_again_with_other_values_is_refused_with_its_reason(
 def test_the_portal_answers_a_retry_with_its_dossier_and_other_values_with_409(
     floor: Flask, branches: dict[str, Any], db_session: Session
 ) -> None:
-    from .conftest import sign_in
-    from .test_agent_portal import agent_upload
+    from tests.builders import agent_upload
 
     agent = floor.test_client()
     sign_in(agent, "dl-bidv", "mat-khau-dai-9")

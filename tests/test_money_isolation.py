@@ -16,14 +16,9 @@ from sqlalchemy.orm import Session
 
 from kiosk.domain import payments, remittances
 from kiosk.models import AuditEntry, Dossier, Payment, User
-
-from . import test_agent_branch
-from .conftest import csrf, page_text
-from .test_agent_branch import MISSING, signed
-from .test_agent_isolation import file_as, upload
+from tests.builders import MISSING, csrf, file_as, page_text, signed, upload_as
 
 #: A dossier the BIDV branch filed, owing its fee (the fixture of test_agent_branch).
-filed = test_agent_branch.filed
 
 
 def paid(db_session: Session) -> int:
@@ -93,7 +88,7 @@ def test_cash_taken_at_the_centers_counter_is_not_the_filing_branchs_to_hand_ove
     # And its own agent's cash on another of its dossiers is BIDV's.
     agent = signed(floor, "dl-bidv")
     bidv = branches["dl-bidv"]
-    second = file_as(api, bidv, upload(api, bidv)).get_json()["code"]
+    second = file_as(api, bidv, upload_as(api, bidv)).get_json()["code"]
     token = csrf(agent, "/agent/dossiers")
     agent.post(f"/agent/dossiers/{second}/cash",
                data={"csrf_token": token, "amount": str(filed["fee"])})  # fmt: skip

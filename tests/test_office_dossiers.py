@@ -19,10 +19,9 @@ from sqlalchemy.orm import Session
 from kiosk.domain import workdays
 from kiosk.domain.identity import create_user
 from kiosk.domain.printing import render as render_job
-from kiosk.models import Counter, Dossier, PrintJob, Rating, Ticket, Upload
+from kiosk.models import Dossier, PrintJob, Rating, Ticket, Upload
 from printers.reader import read_escpos
-
-from .conftest import csrf, sample_pdf, sign_in
+from tests.builders import counter_id, csrf, sample_pdf, sign_in, token_for
 
 
 def text(r: Any) -> str:
@@ -36,15 +35,11 @@ def office(floor: Flask, db_session: Session) -> FlaskClient:
     return floor.test_client()
 
 
-def _counter(db_session: Session, number: int) -> int:
-    return int(db_session.scalar(select(Counter.id).where(Counter.number == number)) or 0)
-
-
 def receive_at_counter(office: FlaskClient, db_session: Session) -> str:
     """Ticket A001 for the judicial record, called at counter 1, received as a dossier."""
     office.post("/api/v1/tickets", json={"service": "HOTICH"})
     sign_in(office, "canbo", "mat-khau-dai-1")
-    cid = _counter(db_session, 1)
+    cid = counter_id(db_session, 1)
     token = csrf(office, f"/office/counters/{cid}")
     office.post(f"/office/counters/{cid}/sign-in", data={"csrf_token": token})
     office.post(f"/office/counters/{cid}/call-next", data={"csrf_token": token, "if_current": "0"})
@@ -82,7 +77,7 @@ def test_an_officer_reuses_a_citizens_digitized_papers_with_consent(
     """Reuse is offered at the counter, where the officer sees the card and its holder: the
     papers of the citizen's earlier dossier (filed at the kiosk) are offered after the card is
     scanned, and attached only with the citizen's consent, sharing the stored file."""
-    from .test_filing_pages import LLTP, SCAN, form_data, kupload
+    from tests.builders import LLTP, SCAN, form_data, kupload
 
     kiosk = floor.test_client()
     token = csrf(kiosk, f"/kiosk/file/{LLTP}")
@@ -90,7 +85,7 @@ def test_an_officer_reuses_a_citizens_digitized_papers_with_consent(
     r = kiosk.post(f"/kiosk/file/{LLTP}", data={**form_data(token, ids), "step": "submit"})
     assert r.status_code == 303
     sign_in(office, "canbo", "mat-khau-dai-1")
-    cid = _counter(db_session, 1)
+    cid = counter_id(db_session, 1)
     token = csrf(office, f"/office/counters/{cid}")
     office.post(f"/office/counters/{cid}/sign-in", data={"csrf_token": token})
     url = f"/office/counters/{cid}/receive/{LLTP}"
@@ -220,7 +215,7 @@ def test_the_counter_tablet_rates_the_visit_after_the_call(
 ) -> None:
     office.post("/api/v1/tickets", json={"service": "HOTICH"})
     sign_in(office, "canbo", "mat-khau-dai-1")
-    cid = _counter(db_session, 1)
+    cid = counter_id(db_session, 1)
     token = csrf(office, f"/office/counters/{cid}")
     for action in ("sign-in", "call-next", "start", "finish"):
         office.post(f"/office/counters/{cid}/{action}", data={"csrf_token": token})
@@ -258,8 +253,6 @@ def test_every_read_of_a_dossier_by_staff_is_in_the_audit_log(
     from pathlib import Path
 
     from kiosk.models import AuditEntry
-
-    from .conftest import token_for
 
     code = receive_at_counter(office, db_session)
     office.get(f"/office/dossiers/{code}")

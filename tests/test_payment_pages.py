@@ -4,10 +4,7 @@ while unpaid, the bank accounts and cash in the office, and the daily reconcilia
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import re
-import time
 from typing import Any
 
 import pytest
@@ -22,8 +19,7 @@ from kiosk.domain import catalog, dossiers, payments, workdays
 from kiosk.domain.printing import render as render_job
 from kiosk.models import AuditEntry, Payment, PrintJob, User
 from printers.reader import read_escpos
-
-from .conftest import csrf, sign_in
+from tests.builders import bank_pays, csrf, sign_in
 
 SITE = "000.00.01.H29"
 
@@ -47,23 +43,6 @@ def owed(floor: Flask, db_session: Session) -> dict[str, Any]:
     d = dossiers.receive(db_session, proc, applicant, channel="direct", site_code=SITE,
                          actor=officer).dossier  # fmt: skip
     return {"code": d.code, "secret": payments.rotate_secret(db_session, "BIDV")}
-
-
-def bank_pays(api: FlaskClient, secret: str, reference: str, amount: int, txn: str) -> Any:
-    # The bank's own time of the transfer: now, so that it falls in today's reconciliation
-    # whatever the hour the test runs (the site's day turns at 17:00 UTC).
-    paid_at = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).isoformat(timespec="seconds")
-    body = json.dumps({"reference": reference, "amount": amount, "bank_txn_id": txn,
-                       "paid_at": paid_at}).encode()  # fmt: skip
-    stamp = str(int(time.time()))
-    headers = {
-        "X-Kiosk-Bank": "BIDV",
-        "X-Kiosk-Timestamp": stamp,
-        "X-Kiosk-Signature": payments.signature(secret, stamp, body),
-    }
-    return api.post(
-        "/api/v1/payments/callback", data=body, content_type="application/json", headers=headers
-    )
 
 
 def test_paying_at_the_kiosk(owed: dict[str, Any], floor: Flask, db_session: Session) -> None:

@@ -17,8 +17,7 @@ from vietnam_qr_pay import QRPay
 from kiosk.domain import catalog, dossiers, payments, vietqr, workdays
 from kiosk.domain.identity import create_user
 from kiosk.models import AuditEntry, Dossier, Payment, PaymentNotice, User
-
-from .conftest import sample_pdf, valid
+from tests.builders import sample_pdf, valid
 
 SITE = "000.00.01.H29"
 NHUNG = dossiers.Applicant("Nguyễn Thị Hồng Nhung", "064185001234", None, "Nữ", "0905123456")

@@ -6,8 +6,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from kiosk.domain import places
-
-from .conftest import valid
+from tests.builders import valid
 
 
 def test_34_provinces_and_every_commune_with_national_codes() -> None:

@@ -23,10 +23,16 @@ from kiosk.domain.text import TextRefused, clean_text
 from kiosk.models import Dossier, PrintJob
 from printers import layouts
 from printers.page import Canvas, printable
-
-from .conftest import csrf, sample_image, sample_pdf, sign_in
-from .test_dossier_api import file_lltp
-from .test_filing_pages import LLTP, form_data, kupload
+from tests.builders import (
+    LLTP,
+    csrf,
+    file_lltp,
+    form_data,
+    kupload,
+    sample_image,
+    sample_pdf,
+    sign_in,
+)
 
 NAME = "Nguyễn Thị Hồng Nhung"
 #: The same name typed decomposed (a Mac, some keyboards): kept as NFC.
@@ -182,7 +188,7 @@ def test_the_kiosk_page_refuses_and_keeps_nfc(kiosk: FlaskClient, demo_app: Flas
 
 
 def test_the_api_refuses_and_keeps_nfc(api: FlaskClient, floor: Flask) -> None:
-    from .test_dossier_api import APPLICANT
+    from tests.builders import APPLICANT
 
     for bad, problem in ((REVERSED, CONTROL), (STACKED, MARKS)):
         r = file_lltp(api, applicant={**APPLICANT, "full_name": bad})
@@ -195,13 +201,13 @@ def test_the_api_refuses_and_keeps_nfc(api: FlaskClient, floor: Flask) -> None:
 
 
 def test_the_counter_refuses_and_keeps_nfc(floor: Flask, db_session: Session) -> None:
-    from .test_office_dossiers import _counter
+    from tests.builders import counter_id
 
     workdays.seed_calendar(db_session, [2026, 2027])
     office = floor.test_client()
     office.post("/api/v1/tickets", json={"service": "HOTICH"})
     sign_in(office, "canbo", "mat-khau-dai-1")
-    cid = _counter(db_session, 1)
+    cid = counter_id(db_session, 1)
     token = csrf(office, f"/office/counters/{cid}")
     office.post(f"/office/counters/{cid}/sign-in", data={"csrf_token": token})
     office.post(f"/office/counters/{cid}/call-next", data={"csrf_token": token, "if_current": "0"})
@@ -218,7 +224,7 @@ def test_the_counter_refuses_and_keeps_nfc(floor: Flask, db_session: Session) ->
 def test_the_portal_refuses_before_printing_the_authorization_and_keeps_nfc(
     floor: Flask, branches: dict[str, Any], db_session: Session
 ) -> None:
-    from .test_agent_portal import agent_upload
+    from tests.builders import agent_upload
 
     agent = floor.test_client()
     sign_in(agent, "dl-bidv", "mat-khau-dai-9")

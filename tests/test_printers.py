@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import struct
-import threading
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -24,8 +22,7 @@ from printers.transports import PrinterUnavailable, Status, open_transport
 from printers.transports.base import decode_status
 from printers.transports.policy import AddressPolicy, AddressRefused, parse_ports
 from printers.words import vnd_in_words
-
-from .conftest import free_port
+from tests.builders import FakePrinter, free_port, ticket_bytes
 
 NOW = dt.datetime(2026, 11, 22, 9, 41)
 PROFILES = {576: "TM-T20II", 384: "POS-5890"}  # native QR / raster QR
@@ -194,76 +191,11 @@ def test_dle_eot_decoding(
     assert decode_status(printer, cause, paper) == status
 
 
-class FakePrinter:
-    """A loopback "printer" on port 9100's model: takes jobs, answers DLE EOT, misbehaves on cue."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen()
-        self.port = self.sock.getsockname()[1]
-        self.jobs: list[bytes] = []
-        self.mode = "ok"  # ok | stall | drop
-        self.status_bytes = {1: 0x16, 2: 0x12, 4: 0x12}
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                self._handle(conn)
-
-    def _handle(self, conn: socket.socket) -> None:
-        if self.mode == "stall":
-            time.sleep(3)
-            return
-        got = b""
-        conn.settimeout(5)
-        while True:
-            try:
-                chunk = conn.recv(65536)
-            except OSError:
-                return
-            if not chunk:
-                break
-            got += chunk
-            if (
-                got.startswith(b"\x10\x04")
-                and len(got) % 3 == 0
-                and all(got[i : i + 2] == b"\x10\x04" for i in range(0, len(got), 3))
-            ):
-                conn.sendall(bytes([self.status_bytes[got[-1]]]))
-                continue
-            if self.mode == "drop" and len(got) > 1000:
-                # Pulled the plug mid-job: reset, as a printer losing power does.
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                return
-        if got and not got.startswith(b"\x10\x04"):
-            self.jobs.append(got)
-
-    def close(self) -> None:
-        self.running = False
-        self.sock.close()
-
-
 @pytest.fixture
 def printer() -> Iterator[FakePrinter]:
     p = FakePrinter()
     yield p
     p.close()
-
-
-def ticket_bytes() -> bytes:
-    """The same bytes at every call (a fixed time: a minute turning between two calls must
-    not change them)."""
-    at = dt.datetime(2026, 11, 23, 9, 30)
-    return to_escpos(sample_job("ticket", 576, "Trung tâm", at), "TM-T20II")
 
 
 def test_tcp_delivers_a_job_whole(printer: FakePrinter) -> None:

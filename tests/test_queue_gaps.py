@@ -19,8 +19,7 @@ from kiosk.domain import printing, queue, spooler
 from kiosk.domain.clock import VIETNAM
 from kiosk.models import KioskStation, PrintJob, Ticket, TicketSequence
 from printers.reader import read_escpos
-
-from .conftest import csrf, sign_in, token_for, valid
+from tests.builders import csrf, sign_in, token_for, valid
 
 
 def _text(resp: Any) -> str:

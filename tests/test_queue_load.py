@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import KIOSK, running_server
+from tests.builders import KIOSK, running_server
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from kiosk import events
 from kiosk.models import Counter, PrinterState, PrintJob, Ticket
-
-from .conftest import csrf, sign_in, token_for, valid
+from tests.builders import csrf, sign_in, token_for, valid
 
 
 def counter_id(s: Session, number: int) -> int:

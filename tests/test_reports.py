@@ -25,8 +25,7 @@ from kiosk.domain.reports.index import (
 from kiosk.domain.reports.period import FIELDS, by_unit, period_report
 from kiosk.domain.reports.queue import queue_stats
 from kiosk.models import Channel, Dossier, Payment, Procedure, Rating, Ticket, Upload
-
-from .conftest import change_password, page_text, sign_in, token_for, valid
+from tests.builders import change_password, page_text, sign_in, token_for, valid
 
 SITE = "000.00.01.H29"
 NOW = dt.datetime(2026, 11, 20, 3, 0)  # UTC: 10:00 in Gia Lai, the month after

@@ -52,10 +52,7 @@ from sqlalchemy import select, text
 from kiosk import create_app
 from kiosk.domain.identity import create_token, create_user
 from kiosk.models import KioskStation, Payment, PrintJob
-
-from .conftest import _empty_pg, page_text, sample_pdf
-from .test_agent_isolation import file_as
-from .test_agent_isolation import upload as api_upload
+from tests.builders import empty_pg, file_as, page_text, sample_pdf, upload_as
 
 ROLES = (
     "anonymous", "kiosk", "canbo", "xuly", "quanly", "sotuphap", "daily", "daily-agr",
@@ -446,7 +443,7 @@ def _world(db_url: str, instance: Path) -> World:
         "holder": "Trung tam PVHCC", "csrf_token": _csrf(app, manager)})  # fmt: skip
     assert r.status_code == 303, r.get_data(as_text=True)
     # BIDV's dossier, its fee paid in cash at BIDV's desk, and an upload not yet filed.
-    filed = file_as(api, bidv, api_upload(api, bidv))
+    filed = file_as(api, bidv, upload_as(api, bidv))
     assert filed.status_code == 201, filed.get_json()
     code = filed.get_json()["code"]
     agent = clients["daily"]
@@ -455,7 +452,7 @@ def _world(db_url: str, instance: Path) -> World:
     assert r.status_code == 303
     payment = s.scalar(select(Payment).where(Payment.method == "cash"))
     assert payment is not None and payment.status == "paid"
-    loose = api_upload(api, bidv)
+    loose = upload_as(api, bidv)
     job = s.scalar(select(PrintJob).where(PrintJob.kind == "cash"))  # BIDV's cash receipt
     assert job is not None
     ticket = api.post("/api/v1/tickets", json={"service": "HOTICH"})
@@ -495,7 +492,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         url = f"sqlite:///{tmp / 'kiosk.db'}"
     else:
         url = request.getfixturevalue("pg_database")
-        _empty_pg(url)
+        empty_pg(url)
     w = _world(url, tmp / "instance")
     yield w
     hub = w.app.extensions.get("kiosk.hub")

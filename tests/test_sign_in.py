@@ -28,8 +28,7 @@ from kiosk.domain.branches import create_branch
 from kiosk.domain.clock import utcnow
 from kiosk.domain.identity import IdentityError, authenticate, create_user
 from kiosk.models import AuditEntry, User
-
-from .conftest import change_password, csrf, sign_in, token_for, valid
+from tests.builders import change_password, csrf, sign_in, token_for, valid
 
 STRONG = secrets.token_hex(32)
 
@@ -324,7 +323,7 @@ def _must_change_first(floor: Flask, name: str, password: str, first_page: str) 
 def test_a_password_set_by_someone_else_is_changed_at_first_sign_in(
     floor: Flask, db_session: Session
 ) -> None:
-    from .test_agent_branch import admin, supervisor
+    from tests.builders import admin, supervisor
 
     # By the command line.
     made = floor.test_cli_runner().invoke(

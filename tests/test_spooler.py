@@ -15,9 +15,7 @@ from kiosk import create_app
 from kiosk.domain import spooler
 from kiosk.models import PrinterState, PrintJob
 from printers.transports.policy import AddressPolicy
-
-from .conftest import free_port
-from .test_printers import FakePrinter, ticket_bytes
+from tests.builders import FakePrinter, free_port, ticket_bytes
 
 #: The spooler's own behaviour is tested here, on loopback printers at random ports and in
 #: temporary folders; what addresses a site allows is tested in test_printers.py.

@@ -22,16 +22,8 @@ from sqlalchemy.orm import Session
 from kiosk.domain import previews, uploads
 from kiosk.domain.identity import create_user
 from kiosk.models import AuditEntry, Dossier, Upload
-
-from .conftest import (
-    csrf,
-    sample_image,
-    sample_pdf,
-    sign_in,
-    store_upload,
-    valid,
-)
-from .hostile_files import page_pdf, png16
+from tests.builders import csrf, sample_image, sample_pdf, sign_in, store_upload, valid
+from tests.hostile_files import page_pdf, png16
 
 SMALL = uploads.Limits(per_file=200_000, per_dossier=300_000)
 
