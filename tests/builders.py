@@ -225,23 +225,23 @@ def with_second_factor(floor: Flask, name: str) -> FlaskClient:
     return client
 
 
-def supervisor(floor: Flask, db_session: Session, name: str = "ks-bidv",
+def supervisor(floor: Flask, session: Session, name: str = "ks-bidv",
                branch: str = "BIDV-GL") -> FlaskClient:  # fmt: skip
     """A supervisor signed in with their second factor, enrolled on the way."""
-    create_user(db_session, name, "mat-khau-dai-9", "supervisor", "Kiểm soát viên " + branch,
+    create_user(session, name, "mat-khau-dai-9", "supervisor", "Kiểm soát viên " + branch,
                 branch_code=branch)  # fmt: skip
     return with_second_factor(floor, name)
 
 
-def admin(floor: Flask, db_session: Session) -> FlaskClient:
+def admin(floor: Flask, session: Session) -> FlaskClient:
     """An admin signed in with their second factor."""
-    create_user(db_session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
+    create_user(session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
     return with_second_factor(floor, "quantri")
 
 
-def counter_id(db_session: Session, number: int) -> int:
+def counter_id(session: Session, number: int) -> int:
     """The id of the counter numbered `number` (0 when there is none)."""
-    return int(db_session.scalar(select(Counter.id).where(Counter.number == number)) or 0)
+    return int(session.scalar(select(Counter.id).where(Counter.number == number)) or 0)
 
 
 def upload(api: FlaskClient, data: bytes, name: str = "to-khai.pdf", **kw: Any) -> Any:

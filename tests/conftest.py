@@ -120,6 +120,8 @@ def demo_app(app: Flask) -> Flask:
 
 @pytest.fixture
 def client(demo_app: Flask) -> FlaskClient:
+    """A test client of the app; what its database holds is another fixture's: `demo_app` (the
+    catalog) by itself, `floor` (the queue's floor and staff) when the test takes it too."""
     return demo_app.test_client()
 
 
@@ -129,13 +131,14 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture
-def session(demo_app: Flask):  # type: ignore[no-untyped-def]
-    s = demo_app.extensions["kiosk.sessionmaker"]()
+def session(demo_app: Flask) -> Iterator[Session]:
+    """A database session on the app (with `floor`, on the floor it loads)."""
+    s: Session = demo_app.extensions["kiosk.sessionmaker"]()
     yield s
     s.close()
 
 
-# --- the demo floor with staff, for the queue's tests ------------------------------------
+# --- the demo floor with staff ----------------------------------------------------------
 
 
 @pytest.fixture
@@ -151,28 +154,16 @@ def floor(demo_app: Flask) -> Flask:
 
 
 @pytest.fixture
-def api(floor: Flask) -> FlaskClient:
-    return floor.test_client()
-
-
-@pytest.fixture
-def db_session(floor: Flask) -> Session:
-    s: Session = floor.extensions["kiosk.sessionmaker"]()
-    yield s  # type: ignore[misc]
-    s.close()
-
-
-@pytest.fixture
-def branches(floor: Flask, db_session: Session) -> dict[str, dict[str, str]]:
+def branches(floor: Flask, session: Session) -> dict[str, dict[str, str]]:
     """A second branch (Agribank's), an agent of each branch, a processor of the center, and
     an API token of each."""
-    workdays.seed_calendar(db_session, [2026, 2027])
-    create_branch(db_session, "AGR-GL", bank="AGRIBANK", name="Agribank Gia Lai")
-    create_user(db_session, "dl-bidv", "mat-khau-dai-9", "agent", "Đại lý BIDV",
+    workdays.seed_calendar(session, [2026, 2027])
+    create_branch(session, "AGR-GL", bank="AGRIBANK", name="Agribank Gia Lai")
+    create_user(session, "dl-bidv", "mat-khau-dai-9", "agent", "Đại lý BIDV",
                 branch_code="BIDV-GL")  # fmt: skip
-    create_user(db_session, "dl-agr", "mat-khau-dai-9", "agent", "Đại lý Agribank",
+    create_user(session, "dl-agr", "mat-khau-dai-9", "agent", "Đại lý Agribank",
                 branch_code="AGR-GL")  # fmt: skip
-    create_user(db_session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
+    create_user(session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
     return {
         name: {"Authorization": f"Bearer {token_for(floor, name)}"}
         for name in ("dl-bidv", "dl-agr", "xuly")
@@ -180,19 +171,19 @@ def branches(floor: Flask, db_session: Session) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-def filed(api: FlaskClient, branches: dict[str, dict[str, str]],
-          db_session: Session) -> dict[str, Any]:  # fmt: skip
+def filed(floor: Flask, client: FlaskClient, branches: dict[str, dict[str, str]],
+          session: Session) -> dict[str, Any]:  # fmt: skip
     """A dossier the BIDV branch filed (owing its fee), and an account that collects it."""
-    manager = db_session.scalar(select(User).where(User.username == "quanly"))
+    manager = session.scalar(select(User).where(User.username == "quanly"))
     assert manager is not None
-    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+    payments.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
     bidv = branches["dl-bidv"]
-    r = file_as(api, bidv, upload_as(api, bidv))
+    r = file_as(client, bidv, upload_as(client, bidv))
     assert r.status_code == 201
-    d = db_session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
+    d = session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
     assert d is not None and d.fee_vnd > 0
-    return {"code": d.code, "fee": d.fee_vnd, "secret": payments.rotate_secret(db_session, "BIDV")}
+    return {"code": d.code, "fee": d.fee_vnd, "secret": payments.rotate_secret(session, "BIDV")}
 
 
 # --- real files for uploads ---------------------------------------------------------------

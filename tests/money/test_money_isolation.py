@@ -31,11 +31,11 @@ def paid(db_session: Session) -> int:
 
 def test_another_branchs_or_a_kiosks_dossier_takes_no_cash_through_the_office(
     floor: Flask,
-    api: FlaskClient,
+    client: FlaskClient,
     filed: dict[str, Any],
-    db_session: Session,
+    session: Session,
 ) -> None:
-    kiosk_code = file_as(api, {}, None).get_json()["code"]  # filed anonymously, online
+    kiosk_code = file_as(client, {}, None).get_json()["code"]  # filed anonymously, online
     agribank = signed(floor, "dl-agr")
     token = csrf(agribank, "/agent/dossiers")
     form = {"csrf_token": token, "amount": str(filed["fee"])}
@@ -47,14 +47,14 @@ def test_another_branchs_or_a_kiosks_dossier_takes_no_cash_through_the_office(
         assert got.status_code == 404, (code, got.status_code)
         missing_url = f"/office/dossiers/{MISSING}/cash"
         assert page_text(got).replace(url, "") == page_text(nothing).replace(missing_url, "")
-    assert paid(db_session) == 0
-    assert db_session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash")) is None
+    assert paid(session) == 0
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash")) is None
 
 
 def test_an_agents_cash_is_audited_and_counted_under_their_own_branch(
     floor: Flask,
     filed: dict[str, Any],
-    db_session: Session,
+    session: Session,
 ) -> None:
     # The BIDV agent takes the fee of their own dossier through the office's route.
     bidv = signed(floor, "dl-bidv")
@@ -62,46 +62,46 @@ def test_an_agents_cash_is_audited_and_counted_under_their_own_branch(
     r = bidv.post(f"/office/dossiers/{filed['code']}/cash",
                   data={"csrf_token": token, "amount": str(filed["fee"])})  # fmt: skip
     assert r.status_code == 303
-    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
     assert entry is not None and entry.branch_code == "BIDV-GL"
-    cash = db_session.scalar(select(Payment).where(Payment.method == "cash"))
+    cash = session.scalar(select(Payment).where(Payment.method == "cash"))
     assert cash is not None and cash.branch_code == "BIDV-GL"
-    assert remittances.unremitted(db_session, "BIDV-GL") == (1, filed["fee"])
+    assert remittances.unremitted(session, "BIDV-GL") == (1, filed["fee"])
 
 
 def test_cash_taken_at_the_centers_counter_is_not_the_filing_branchs_to_hand_over(
     floor: Flask,
-    api: FlaskClient,
+    client: FlaskClient,
     filed: dict[str, Any],
-    db_session: Session,
+    session: Session,
     branches: dict[str, dict[str, str]],
 ) -> None:
     officer = signed(floor, "canbo", "mat-khau-dai-1")
     token = csrf(officer, "/office/dossiers")
     r = officer.post(f"/office/dossiers/{filed['code']}/cash",
                      data={"csrf_token": token, "amount": str(filed["fee"])})  # fmt: skip
-    assert r.status_code == 303 and paid(db_session) == 1
-    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
+    assert r.status_code == 303 and paid(session) == 1
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
     assert entry is not None and entry.branch_code == ""
     # BIDV filed it, but the center holds this cash: nothing for BIDV to hand over.
-    assert remittances.unremitted(db_session, "BIDV-GL") == (0, 0)
+    assert remittances.unremitted(session, "BIDV-GL") == (0, 0)
     # And its own agent's cash on another of its dossiers is BIDV's.
     agent = signed(floor, "dl-bidv")
     bidv = branches["dl-bidv"]
-    second = file_as(api, bidv, upload_as(api, bidv)).get_json()["code"]
+    second = file_as(client, bidv, upload_as(client, bidv)).get_json()["code"]
     token = csrf(agent, "/agent/dossiers")
     agent.post(f"/agent/dossiers/{second}/cash",
                data={"csrf_token": token, "amount": str(filed["fee"])})  # fmt: skip
-    assert remittances.unremitted(db_session, "BIDV-GL") == (1, filed["fee"])
+    assert remittances.unremitted(session, "BIDV-GL") == (1, filed["fee"])
 
 
 def test_the_domain_refuses_cash_on_a_dossier_the_agent_may_not_see(
-    filed: dict[str, Any], db_session: Session
+    floor: Flask, filed: dict[str, Any], session: Session
 ) -> None:
     """Whatever view calls it: another branch's agent cannot record cash in the domain."""
-    agribank = db_session.scalar(select(User).where(User.username == "dl-agr"))
-    d = db_session.scalar(select(Dossier).where(Dossier.code == filed["code"]))
+    agribank = session.scalar(select(User).where(User.username == "dl-agr"))
+    d = session.scalar(select(Dossier).where(Dossier.code == filed["code"]))
     assert agribank is not None and d is not None
     with pytest.raises(payments.PaymentError, match="Không tìm thấy"):
-        payments.record_cash(db_session, d, agribank, filed["fee"])
-    assert paid(db_session) == 0
+        payments.record_cash(session, d, agribank, filed["fee"])
+    assert paid(session) == 0

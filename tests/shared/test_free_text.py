@@ -187,27 +187,27 @@ def test_the_kiosk_page_refuses_and_keeps_nfc(kiosk: FlaskClient, demo_app: Flas
     assert d.applicant_name == NAME and "Xin việc" in d.fields and "Lê Lợi" in d.applicant_address
 
 
-def test_the_api_refuses_and_keeps_nfc(api: FlaskClient, floor: Flask) -> None:
+def test_the_api_refuses_and_keeps_nfc(client: FlaskClient, floor: Flask) -> None:
     from tests.builders import APPLICANT
 
     for bad, problem in ((REVERSED, CONTROL), (STACKED, MARKS)):
-        r = file_lltp(api, applicant={**APPLICANT, "full_name": bad})
+        r = file_lltp(client, applicant={**APPLICANT, "full_name": bad})
         assert r.status_code == 422
         assert r.get_json()["error"]["fields"]["full_name"].startswith(f"Họ và tên: {problem}")
     assert _stored(floor) == []
-    r = file_lltp(api, applicant={**APPLICANT, "full_name": NFD_NAME})
+    r = file_lltp(client, applicant={**APPLICANT, "full_name": NFD_NAME})
     assert r.status_code == 201
     assert [d.applicant_name for d in _stored(floor)] == [NAME]
 
 
-def test_the_counter_refuses_and_keeps_nfc(floor: Flask, db_session: Session) -> None:
+def test_the_counter_refuses_and_keeps_nfc(floor: Flask, session: Session) -> None:
     from tests.builders import counter_id
 
-    workdays.seed_calendar(db_session, [2026, 2027])
+    workdays.seed_calendar(session, [2026, 2027])
     office = floor.test_client()
     office.post("/api/v1/tickets", json={"service": "HOTICH"})
     sign_in(office, "canbo", "mat-khau-dai-1")
-    cid = counter_id(db_session, 1)
+    cid = counter_id(session, 1)
     token = csrf(office, f"/office/counters/{cid}")
     office.post(f"/office/counters/{cid}/sign-in", data={"csrf_token": token})
     office.post(f"/office/counters/{cid}/call-next", data={"csrf_token": token, "if_current": "0"})
@@ -222,7 +222,7 @@ def test_the_counter_refuses_and_keeps_nfc(floor: Flask, db_session: Session) ->
 
 
 def test_the_portal_refuses_before_printing_the_authorization_and_keeps_nfc(
-    floor: Flask, branches: dict[str, Any], db_session: Session
+    floor: Flask, branches: dict[str, Any], session: Session
 ) -> None:
     from tests.builders import agent_upload
 
@@ -245,8 +245,8 @@ def test_the_portal_refuses_before_printing_the_authorization_and_keeps_nfc(
     done = agent.post(f"/agent/file/{LLTP}", data={**filled, "a.full_name": NFD_NAME})
     assert done.status_code == 303
     assert [d.applicant_name for d in _stored(floor)] == [NAME]
-    job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "receipt"))
-    assert job is not None and db_session.scalar(select(func.count()).select_from(PrintJob)) == 1
+    job = session.scalar(select(PrintJob).where(PrintJob.kind == "receipt"))
+    assert job is not None and session.scalar(select(func.count()).select_from(PrintJob)) == 1
 
 
 def test_the_kiosk_scan_of_a_card_with_a_reversed_name_fills_nothing(kiosk: FlaskClient) -> None:
@@ -259,7 +259,7 @@ def test_the_kiosk_scan_of_a_card_with_a_reversed_name_fills_nothing(kiosk: Flas
 
 
 def test_what_staff_type_passes_the_same_rule(
-    api: FlaskClient, floor: Flask, db_session: Session
+    client: FlaskClient, floor: Flask, session: Session
 ) -> None:
     from kiosk.domain import dossiers, ratings
     from kiosk.domain.branches import BranchError, create_branch
@@ -269,29 +269,29 @@ def test_what_staff_type_passes_the_same_rule(
     from kiosk.models import User
 
     with pytest.raises(IdentityError, match=f"^Họ và tên: {MARKS}"):
-        create_user(db_session, "x-1", "mat-khau-dai-9", "officer", STACKED)
-    assert create_user(db_session, "x-2", "mat-khau-dai-9", "officer", NFD_NAME).full_name == NAME
+        create_user(session, "x-1", "mat-khau-dai-9", "officer", STACKED)
+    assert create_user(session, "x-2", "mat-khau-dai-9", "officer", NFD_NAME).full_name == NAME
     with pytest.raises(BranchError, match=f"^Tên chi nhánh: {CONTROL}"):
-        create_branch(db_session, "BIDV-X", bank="BIDV", name="BIDV \u202eGia Lai")
-    manager = db_session.scalar(select(User).where(User.username == "quanly"))
+        create_branch(session, "BIDV-X", bank="BIDV", name="BIDV \u202eGia Lai")
+    manager = session.scalar(select(User).where(User.username == "quanly"))
     assert manager is not None
     with pytest.raises(ConfigInvalid) as refused:
-        save_service(db_session, manager, ServiceForm(code="X", name=STACKED, prefix="X"))
+        save_service(session, manager, ServiceForm(code="X", name=STACKED, prefix="X"))
     assert refused.value.errors["name"].startswith(f"Tên dịch vụ: {MARKS}")
-    workdays.seed_calendar(db_session, [2026, 2027])
-    create_user(db_session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
-    processor = db_session.scalar(select(User).where(User.username == "xuly"))
+    workdays.seed_calendar(session, [2026, 2027])
+    create_user(session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
+    processor = session.scalar(select(User).where(User.username == "xuly"))
     assert processor is not None
-    code = file_lltp(api).get_json()["code"]
-    d = db_session.scalar(select(Dossier).where(Dossier.code == code))
+    code = file_lltp(client).get_json()["code"]
+    d = session.scalar(select(Dossier).where(Dossier.code == code))
     assert d is not None
     with pytest.raises(TransitionRefused, match=f"^Lý do: {CONTROL}"):
-        dossiers.move(db_session, d, "refused", processor, "Thiếu\u202e giấy tờ")
+        dossiers.move(session, d, "refused", processor, "Thiếu\u202e giấy tờ")
     with pytest.raises(TransitionRefused, match=f"^Lý do chậm: {MARKS}"):
-        dossiers.apologize(db_session, d, processor, dt.date(2027, 1, 4), STACKED)
+        dossiers.apologize(session, d, processor, dt.date(2027, 1, 4), STACKED)
     with pytest.raises(ratings.RatingError, match=f"^Góp ý: {CONTROL}"):
-        ratings.rate(db_session, 5, [], "Tốt\u202e", source="status_page", dossier=d)
-    moved = dossiers.move(db_session, d, "refused", processor, "Thiếu giấy tờ\r\nbản gốc")
+        ratings.rate(session, 5, [], "Tốt\u202e", source="status_page", dossier=d)
+    moved = dossiers.move(session, d, "refused", processor, "Thiếu giấy tờ\r\nbản gốc")
     assert moved.events[-1].reason == "Thiếu giấy tờ\nbản gốc"
 
 

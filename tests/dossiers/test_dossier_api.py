@@ -28,14 +28,14 @@ from tests.builders import (
 
 
 @pytest.fixture
-def processor(floor: Flask, db_session: Session) -> str:
-    workdays.seed_calendar(db_session, [2026, 2027])
-    create_user(db_session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
+def processor(floor: Flask, session: Session) -> str:
+    workdays.seed_calendar(session, [2026, 2027])
+    create_user(session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
     return token_for(floor, "xuly")
 
 
-def test_upload_contract(api: FlaskClient) -> None:
-    r = upload(api, sample_pdf(pages=2))
+def test_upload_contract(floor: Flask, client: FlaskClient) -> None:
+    r = upload(client, sample_pdf(pages=2))
     assert r.status_code == 201
     body = r.get_json()
     valid(body, "/uploads", "post", 201)
@@ -50,14 +50,16 @@ def test_upload_contract(api: FlaskClient) -> None:
         (b"", 400),
     ],
 )
-def test_uploads_that_are_not_what_they_claim(api: FlaskClient, data: bytes, status: int) -> None:
-    r = upload(api, data, name="ho-so.pdf")
+def test_uploads_that_are_not_what_they_claim(
+    floor: Flask, client: FlaskClient, data: bytes, status: int
+) -> None:
+    r = upload(client, data, name="ho-so.pdf")
     assert r.status_code == status
     valid(r.get_json(), "/uploads", "post", status)
 
 
 def test_an_oversize_upload_is_refused_before_it_is_kept(
-    floor: Flask, api: FlaskClient, db_session: Session
+    floor: Flask, client: FlaskClient, session: Session
 ) -> None:
     floor.config["UPLOAD_MAX_MB"] = 0.5
     # The test client spools a large body to a temporary file: close it ourselves, since the
@@ -68,41 +70,43 @@ def test_an_oversize_upload_is_refused_before_it_is_kept(
     )  # fmt: skip
     environ = builder.get_environ()
     try:
-        r = api.open(environ)
+        r = client.open(environ)
     finally:
         environ["wsgi.input"].close()
         builder.close()
     assert r.status_code == 413
     assert "0,5 MB" in r.get_json()["error"]["message"]
-    r = api.post("/api/v1/uploads", data={"other": "x"}, content_type="multipart/form-data")
+    r = client.post("/api/v1/uploads", data={"other": "x"}, content_type="multipart/form-data")
     assert r.status_code == 400
-    assert db_session.scalar(select(func.count()).select_from(Upload)) == 0
+    assert session.scalar(select(func.count()).select_from(Upload)) == 0
     folder = floor.instance_path + "/uploads"
     import os
 
     assert not os.path.exists(folder) or os.listdir(folder) == []
 
 
-def test_filing_online_and_again_with_the_same_key(api: FlaskClient, db_session: Session) -> None:
-    r = file_lltp(api, key="kiosk-1-abc")
+def test_filing_online_and_again_with_the_same_key(
+    floor: Flask, client: FlaskClient, session: Session
+) -> None:
+    r = file_lltp(client, key="kiosk-1-abc")
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     valid(body, "/dossiers", "post", 201)
     assert body["status"] == "registered" and body["fee"] == 200000
     assert body["due_at"].endswith("+07:00") and body["status_url"].endswith(body["code"])
-    again = file_lltp(api, key="kiosk-1-abc")
+    again = file_lltp(client, key="kiosk-1-abc")
     assert again.status_code == 200 and again.get_json()["code"] == body["code"]
-    assert db_session.scalar(select(func.count()).select_from(Dossier)) == 1
-    files = db_session.scalars(select(Upload).where(Upload.dossier_id.is_not(None))).all()
+    assert session.scalar(select(func.count()).select_from(Dossier)) == 1
+    files = session.scalars(select(Upload).where(Upload.dossier_id.is_not(None))).all()
     assert sorted(u.document_name for u in files) == sorted(DOCS)
 
 
 def test_a_form_with_fields_missing_or_wrong_is_refused_field_by_field(
-    api: FlaskClient, db_session: Session
+    floor: Flask, client: FlaskClient, session: Session
 ) -> None:
     fields = {**FIELDS, "loai_phieu": "Phiếu số 9", "muc_dich": "x" * 600}
     del fields["noi_sinh"]
-    r = file_lltp(api, fields=fields, documents=[])
+    r = file_lltp(client, fields=fields, documents=[])
     assert r.status_code == 422
     body = r.get_json()
     valid(body, "/dossiers", "post", 422)
@@ -111,7 +115,7 @@ def test_a_form_with_fields_missing_or_wrong_is_refused_field_by_field(
     assert errors["fields.loai_phieu"].startswith("Loại phiếu yêu cầu: chọn một")
     assert errors["fields.muc_dich"] == "Mục đích sử dụng phiếu: dài quá 500 ký tự."
     assert errors[f"documents.{DOCS[0]}"] == "Thiếu giấy tờ bắt buộc này."
-    assert db_session.scalar(select(func.count()).select_from(Dossier)) == 0
+    assert session.scalar(select(func.count()).select_from(Dossier)) == 0
 
 
 @pytest.mark.parametrize(
@@ -136,8 +140,10 @@ def test_a_form_with_fields_missing_or_wrong_is_refused_field_by_field(
         '{"procedure": "1\' OR \'1\'=\'1", "applicant": {}}',
     ],
 )
-def test_malformed_filings_get_a_4xx_and_reflect_no_markup(api: FlaskClient, body: str) -> None:
-    r = api.post("/api/v1/dossiers", data=body, content_type="application/json")
+def test_malformed_filings_get_a_4xx_and_reflect_no_markup(
+    floor: Flask, client: FlaskClient, body: str
+) -> None:
+    r = client.post("/api/v1/dossiers", data=body, content_type="application/json")
     assert 400 <= r.status_code < 500, r.get_data(as_text=True)
     raw = r.get_data(as_text=True)
     assert "<script" not in raw and "<img" not in raw
@@ -145,43 +151,46 @@ def test_malformed_filings_get_a_4xx_and_reflect_no_markup(api: FlaskClient, bod
 
 
 def test_the_citizen_reads_with_a_second_fact_and_guesses_read_the_same(
-    floor: Flask, api: FlaskClient
+    floor: Flask, client: FlaskClient
 ) -> None:
-    code = file_lltp(api).get_json()["code"]
-    r = api.get(f"/api/v1/dossiers/{code}?verify=1234")
+    code = file_lltp(client).get_json()["code"]
+    r = client.get(f"/api/v1/dossiers/{code}?verify=1234")
     assert r.status_code == 200
     body = r.get_json()
     valid(body, "/dossiers/{code}", "get", 200)
     assert body["status_label"] == "Mới đăng ký" and "applicant" not in body
-    assert api.get(f"/api/v1/dossiers/{code}?verify=3456").status_code == 200  # the phone
-    wrong_fact = api.get(f"/api/v1/dossiers/{code}?verify=9999")
-    wrong_code = api.get("/api/v1/dossiers/000.00.01.H29-261116-9999?verify=1234")
-    injected = api.get("/api/v1/dossiers/1'%20OR%20'1'='1?verify=1234")
+    assert client.get(f"/api/v1/dossiers/{code}?verify=3456").status_code == 200  # the phone
+    wrong_fact = client.get(f"/api/v1/dossiers/{code}?verify=9999")
+    wrong_code = client.get("/api/v1/dossiers/000.00.01.H29-261116-9999?verify=1234")
+    injected = client.get("/api/v1/dossiers/1'%20OR%20'1'='1?verify=1234")
     assert wrong_fact.status_code == wrong_code.status_code == injected.status_code == 404
     assert wrong_fact.get_json() == wrong_code.get_json() == injected.get_json()
     valid(wrong_fact.get_json(), "/dossiers/{code}", "get", 404)
     # Without verify the citizen gets nothing; past the limit, nothing either.
-    assert api.get(f"/api/v1/dossiers/{code}").status_code == 401
+    assert client.get(f"/api/v1/dossiers/{code}").status_code == 401
     floor.config["STATUS_LOOKUPS_PER_MINUTE"] = 6
-    statuses = [api.get(f"/api/v1/dossiers/{code}?verify=1234").status_code for _ in range(3)]
+    statuses = [client.get(f"/api/v1/dossiers/{code}?verify=1234").status_code for _ in range(3)]
     assert statuses[-1] == 429
     valid(
-        api.get(f"/api/v1/dossiers/{code}?verify=1234").get_json(), "/dossiers/{code}", "get", 429
+        client.get(f"/api/v1/dossiers/{code}?verify=1234").get_json(),
+        "/dossiers/{code}",
+        "get",
+        429,
     )
 
 
 def test_staff_list_with_cursors(
-    floor: Flask, api: FlaskClient, processor: str, db_session: Session
+    floor: Flask, client: FlaskClient, processor: str, session: Session
 ) -> None:
-    codes = [file_lltp(api).get_json()["code"] for _ in range(5)]
-    anon = api.get("/api/v1/dossiers")
+    codes = [file_lltp(client).get_json()["code"] for _ in range(5)]
+    anon = client.get("/api/v1/dossiers")
     assert anon.status_code == 401
     headers = {"Authorization": f"Bearer {processor}"}
     seen: list[str] = []
     cursor = ""
     pages = 0
     while True:
-        r = api.get(f"/api/v1/dossiers?limit=2&cursor={cursor}", headers=headers)
+        r = client.get(f"/api/v1/dossiers?limit=2&cursor={cursor}", headers=headers)
         assert r.status_code == 200
         body = r.get_json()
         valid(body, "/dossiers", "get", 200)
@@ -195,35 +204,35 @@ def test_staff_list_with_cursors(
     assert item["channel"] == "online" and item["resolved_at"] is None
     assert item["received_at"].endswith("+07:00")
     for bad in ("limit=0", "limit=1001", "cursor=%27--", "from=2026-13-01", "status=lost"):
-        r = api.get(f"/api/v1/dossiers?{bad}", headers=headers)
+        r = client.get(f"/api/v1/dossiers?{bad}", headers=headers)
         assert r.status_code == 400, bad
         valid(r.get_json(), "/dossiers", "get", 400)
-    r = api.get("/api/v1/dossiers?from=2000-01-01&to=2000-01-31", headers=headers)
+    r = client.get("/api/v1/dossiers?from=2000-01-01&to=2000-01-31", headers=headers)
     assert r.get_json() == {"items": [], "next_cursor": None}
     # Staff read the whole dossier, its applicant and papers included.
-    full = api.get(f"/api/v1/dossiers/{codes[0]}", headers=headers).get_json()
+    full = client.get(f"/api/v1/dossiers/{codes[0]}", headers=headers).get_json()
     valid(full, "/dossiers/{code}", "get", 200)
     assert full["applicant"]["cccd"] == "064185001234" and len(full["documents"]) == 2
 
 
 def test_transitions_to_resolved_with_the_result_and_a_rating(
-    floor: Flask, api: FlaskClient, processor: str
+    floor: Flask, client: FlaskClient, processor: str
 ) -> None:
-    code = file_lltp(api).get_json()["code"]
+    code = file_lltp(client).get_json()["code"]
     headers = {"Authorization": f"Bearer {processor}"}
     url = f"/api/v1/dossiers/{code}/transitions"
-    assert api.post(url, json={"to": "accepted"}).status_code == 401
+    assert client.post(url, json={"to": "accepted"}).status_code == 401
     officer = {"Authorization": f"Bearer {token_for(floor, 'canbo')}"}
-    r = api.post(url, json={"to": "accepted"}, headers=officer)
+    r = client.post(url, json={"to": "accepted"}, headers=officer)
     assert r.status_code == 403
-    r = api.post(url, json={"to": "returned"}, headers=headers)
+    r = client.post(url, json={"to": "returned"}, headers=headers)
     assert r.status_code == 409 and "không thể chuyển" in r.get_json()["error"]["message"]
     valid(r.get_json(), "/dossiers/{code}/transitions", "post", 409)
     for to in ("accepted", "processing"):
-        r = api.post(url, json={"to": to}, headers=headers)
+        r = client.post(url, json={"to": to}, headers=headers)
         assert r.status_code == 200, r.get_json()
-    result = upload(api, sample_pdf(), headers=headers).get_json()["id"]
-    r = api.post(url, json={"to": "resolved", "result_upload_id": result}, headers=headers)
+    result = upload(client, sample_pdf(), headers=headers).get_json()["id"]
+    r = client.post(url, json={"to": "resolved", "result_upload_id": result}, headers=headers)
     assert r.status_code == 200
     body = r.get_json()
     valid(body, "/dossiers/{code}/transitions", "post", 200)
@@ -239,9 +248,9 @@ def test_transitions_to_resolved_with_the_result_and_a_rating(
     s.close()
     # The citizen rates it.
     rate = f"/api/v1/dossiers/{code}/rating"
-    r = api.post(rate, json={"verify": "1234", "score": 5, "reasons": ["thoi_gian", "thai_do"]})
+    r = client.post(rate, json={"verify": "1234", "score": 5, "reasons": ["thoi_gian", "thai_do"]})
     assert r.status_code == 201
     valid(r.get_json(), "/dossiers/{code}/rating", "post", 201)
     for bad in ({"verify": "1234", "score": 9}, {"verify": "1234", "score": 4, "reasons": ["x"]}):
-        assert api.post(rate, json=bad).status_code == 400
-    assert api.post(rate, json={"verify": "0000", "score": 5}).status_code == 404
+        assert client.post(rate, json=bad).status_code == 400
+    assert client.post(rate, json={"verify": "0000", "score": 5}).status_code == 404

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from kiosk import create_app
 from kiosk.config import SETTINGS, ConfigError, database_url
 
-SETTINGS_DOC = Path(__file__).parent.parent / "docs" / "settings.md"
+SETTINGS_DOC = Path(__file__).parent.parent.parent / "docs" / "settings.md"
 
 
 def test_production_without_secret_refuses_to_start(

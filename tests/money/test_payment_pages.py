@@ -29,23 +29,23 @@ def text(r: Any) -> str:
 
 
 @pytest.fixture
-def owed(floor: Flask, db_session: Session) -> dict[str, Any]:
+def owed(floor: Flask, session: Session) -> dict[str, Any]:
     """A dossier owing 20,000 đ, an account collecting for the site, and BIDV's secret."""
-    workdays.seed_calendar(db_session, [2026, 2027])
-    manager = db_session.scalar(select(User).where(User.username == "quanly"))
-    officer = db_session.scalar(select(User).where(User.username == "canbo"))
-    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+    workdays.seed_calendar(session, [2026, 2027])
+    manager = session.scalar(select(User).where(User.username == "quanly"))
+    officer = session.scalar(select(User).where(User.username == "canbo"))
+    payments.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
-    proc = catalog.get_procedure(db_session, "1.004222")
+    proc = catalog.get_procedure(session, "1.004222")
     assert proc is not None
     applicant = dossiers.Applicant("Nguyễn Thị Hồng Nhung", "064185001234", None, "Nữ",
                                    "0905123456")  # fmt: skip
-    d = dossiers.receive(db_session, proc, applicant, channel="direct", site_code=SITE,
+    d = dossiers.receive(session, proc, applicant, channel="direct", site_code=SITE,
                          actor=officer).dossier  # fmt: skip
-    return {"code": d.code, "secret": payments.rotate_secret(db_session, "BIDV")}
+    return {"code": d.code, "secret": payments.rotate_secret(session, "BIDV")}
 
 
-def test_paying_at_the_kiosk(owed: dict[str, Any], floor: Flask, db_session: Session) -> None:
+def test_paying_at_the_kiosk(owed: dict[str, Any], floor: Flask, session: Session) -> None:
     kiosk = floor.test_client()
     assert "Thanh toán" in text(kiosk.get("/kiosk/"))
     token = csrf(kiosk, "/kiosk/pay")
@@ -58,13 +58,13 @@ def test_paying_at_the_kiosk(owed: dict[str, Any], floor: Flask, db_session: Ses
     )
     assert "20.000 đ" in page and "Hai mươi nghìn đồng" in page and "<svg" in page
     payload = re.search(r'data-payload="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    payment = db_session.scalar(select(Payment))
+    payment = session.scalar(select(Payment))
     assert payment is not None and payment.payload == payload
     decoded = QRPay(payload)
     assert decoded.is_valid and decoded.amount == "20000"
     # The fee slip printed with the same code; opening the screen again prints nothing more.
     kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": owed["code"], "verify": "1234"})
-    jobs = db_session.scalars(select(PrintJob).where(PrintJob.kind == "fee")).all()
+    jobs = session.scalars(select(PrintJob).where(PrintJob.kind == "fee")).all()
     assert len(jobs) == 1
     assert read_escpos(render_job(jobs[0])).qr_payloads == [payload]
     # The screen polls; the bank's notification turns it to paid. The kiosk cannot.
@@ -89,70 +89,70 @@ def test_the_status_page_shows_the_code_while_unpaid(owed: dict[str, Any], floor
 
 
 def test_accounts_cash_and_reconciliation_in_the_office(
-    owed: dict[str, Any], api: FlaskClient, db_session: Session
+    floor: Flask, owed: dict[str, Any], client: FlaskClient, session: Session
 ) -> None:
-    sign_in(api, "canbo", "mat-khau-dai-1")
-    assert api.get("/office/accounts").status_code == 403
-    sign_in(api, "quanly", "mat-khau-dai-2")
-    token = csrf(api, "/office/accounts")
-    bad = api.post("/office/accounts", data={"csrf_token": token, "agency": SITE,
+    sign_in(client, "canbo", "mat-khau-dai-1")
+    assert client.get("/office/accounts").status_code == 403
+    sign_in(client, "quanly", "mat-khau-dai-2")
+    token = csrf(client, "/office/accounts")
+    bad = client.post("/office/accounts", data={"csrf_token": token, "agency": SITE,
                    "bank_bin": "123456", "number": "1", "holder": "X"})  # fmt: skip
     assert bad.status_code == 400 and "BIN" in text(bad)
-    ok = api.post("/office/accounts", data={"csrf_token": token, "agency": "UBND.XA",
+    ok = client.post("/office/accounts", data={"csrf_token": token, "agency": "UBND.XA",
                   "bank_bin": "970405", "number": "3900205", "holder": "UBND xã"})  # fmt: skip
-    assert ok.status_code == 303 and "Agribank" in text(api.get("/office/accounts"))
+    assert ok.status_code == 303 and "Agribank" in text(client.get("/office/accounts"))
     # One paid by the bank, one transfer with a wrong amount, then cash for a second dossier.
-    fee = api.get(f"/api/v1/dossiers/{owed['code']}/payment?verify=1234").get_json()
-    bank_pays(api, owed["secret"], fee["reference"], 2000, "FT-WRONG")
-    bank_pays(api, owed["secret"], "HSUNKNOWN22", 20000, "FT-LOST")
-    bank_pays(api, owed["secret"], fee["reference"], 20000, "FT-OK")
-    page = text(api.get(f"/office/dossiers/{owed['code']}"))
+    fee = client.get(f"/api/v1/dossiers/{owed['code']}/payment?verify=1234").get_json()
+    bank_pays(client, owed["secret"], fee["reference"], 2000, "FT-WRONG")
+    bank_pays(client, owed["secret"], "HSUNKNOWN22", 20000, "FT-LOST")
+    bank_pays(client, owed["secret"], fee["reference"], 20000, "FT-OK")
+    page = text(client.get(f"/office/dossiers/{owed['code']}"))
     assert "đã nộp đủ" in page
-    officer = db_session.scalar(select(User).where(User.username == "canbo"))
-    proc = catalog.get_procedure(db_session, "1.004222")
+    officer = session.scalar(select(User).where(User.username == "canbo"))
+    proc = catalog.get_procedure(session, "1.004222")
     applicant = dossiers.Applicant("Trần Văn Bình", "052090001234", None, "Nam", "0912345678")
-    second = dossiers.receive(db_session, proc, applicant, channel="direct",  # type: ignore[arg-type]
+    second = dossiers.receive(session, proc, applicant, channel="direct",  # type: ignore[arg-type]
                               site_code=SITE, actor=officer).dossier  # fmt: skip
-    token = csrf(api, f"/office/dossiers/{second.code}")
-    wrong = api.post(f"/office/dossiers/{second.code}/cash", data={"csrf_token": token,
+    token = csrf(client, f"/office/dossiers/{second.code}")
+    wrong = client.post(f"/office/dossiers/{second.code}/cash", data={"csrf_token": token,
                                                                     "amount": "10000"})  # fmt: skip
-    assert "đúng bằng" in text(api.get(wrong.headers["Location"]))
-    api.post(f"/office/dossiers/{second.code}/cash", data={"csrf_token": token,
+    assert "đúng bằng" in text(client.get(wrong.headers["Location"]))
+    client.post(f"/office/dossiers/{second.code}/cash", data={"csrf_token": token,
                                                           "amount": "20.000"})  # fmt: skip
-    assert "đã nộp đủ" in text(api.get(f"/office/dossiers/{second.code}"))
-    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
+    assert "đã nộp đủ" in text(client.get(f"/office/dossiers/{second.code}"))
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
     assert entry is not None and entry.dossier_code == second.code
-    report = text(api.get("/office/payments"))
+    report = text(client.get("/office/payments"))
     assert "Chuyển khoản không khớp mã nào" in report and "FT-WRONG" in report
     assert "FT-LOST" in report
-    csv_text = text(api.get("/office/payments?format=csv"))
+    csv_text = text(client.get("/office/payments?format=csv"))
     rows = [line.split(",") for line in csv_text.lstrip("\ufeff").splitlines()]
     bidv = next(r for r in rows if r[1] == "1234567890")
     assert bidv[3:7] == ["1", "20000", "1", "20000"] and bidv[7] == "1"
 
 
 def test_cash_at_a_counter_prints_on_that_counters_printer(
-    owed: dict[str, Any], floor: Flask, api: FlaskClient, db_session: Session
+    owed: dict[str, Any], floor: Flask, client: FlaskClient, session: Session
 ) -> None:
     """The cash receipt comes out where the officer stands: the printer of the counter they
     work at now, else the site's default."""
     from kiosk.domain import queue
     from kiosk.models import Counter
 
-    desk = db_session.scalar(select(Counter).where(Counter.number == 2))
+    desk = session.scalar(select(Counter).where(Counter.number == 2))
     assert desk is not None
     there = f"virtual://{floor.instance_path}/quay-2"
     desk.printer_url = there
-    db_session.commit()
-    officer = db_session.scalar(select(User).where(User.username == "canbo"))
+    session.commit()
+    officer = session.scalar(select(User).where(User.username == "canbo"))
     assert officer is not None
-    queue.sign_in_counter(db_session, desk.id, officer)
-    sign_in(api, "canbo", "mat-khau-dai-1")
-    token = csrf(api, f"/office/dossiers/{owed['code']}")
-    r = api.post(f"/office/dossiers/{owed['code']}/cash", data={"csrf_token": token,
+    queue.sign_in_counter(session, desk.id, officer)
+    sign_in(client, "canbo", "mat-khau-dai-1")
+    token = csrf(client, f"/office/dossiers/{owed['code']}")
+    r = client.post(f"/office/dossiers/{owed['code']}/cash", data={"csrf_token": token,
                                                                 "amount": "20000"})  # fmt: skip
     assert r.status_code == 303
-    job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "cash"))
+    job = session.scalar(select(PrintJob).where(PrintJob.kind == "cash"))
     assert job is not None and job.printer_url == there
 
 

@@ -38,32 +38,32 @@ def _text(resp: Any) -> str:
     ],
 )
 def test_a_manager_cannot_point_a_printer_out_of_the_printer(
-    api: FlaskClient, db_session: Session, address: str, rule: str
+    floor: Flask, client: FlaskClient, session: Session, address: str, rule: str
 ) -> None:
-    sign_in(api, "quanly", "mat-khau-dai-2")
-    token = csrf(api, "/office/printers")
-    station = api.post(
+    sign_in(client, "quanly", "mat-khau-dai-2")
+    token = csrf(client, "/office/printers")
+    station = client.post(
         "/office/printers", data={"csrf_token": token, "code": "K9", "printer_url": address}
     )
     assert station.status_code == 400 and rule in _text(station)
-    counter = api.post(
+    counter = client.post(
         "/office/setup/counters",
         data={"csrf_token": token, "number": "9", "services": ["1"], "printer_url": address},
     )
     assert counter.status_code == 400 and rule in _text(counter)
-    assert db_session.scalar(select(func.count()).select_from(KioskStation)) == 0
+    assert session.scalar(select(func.count()).select_from(KioskStation)) == 0
 
 
 def test_the_spooler_never_opens_an_address_the_site_refuses(
-    floor: Flask, db_session: Session, tmp_path: Path
+    floor: Flask, session: Session, tmp_path: Path
 ) -> None:
     # As if written before the rules tightened, or straight into the database.
     target = tmp_path / "outside.bin"
-    job = spooler.enqueue(db_session, f"file://{target}", "TM-T20II", b"\x1b@", kind="ticket")
+    job = spooler.enqueue(session, f"file://{target}", "TM-T20II", b"\x1b@", kind="ticket")
     policy = floor.extensions["kiosk.printer_policy"]
-    assert spooler.deliver_due(db_session, policy=policy) == 0
+    assert spooler.deliver_due(session, policy=policy) == 0
     assert not target.exists()
-    db_session.refresh(job)
+    session.refresh(job)
     assert job.state == "pending" and "KIOSK_PRINTER_FILE_DIRS" in job.last_error
 
 
@@ -71,54 +71,54 @@ def test_the_spooler_never_opens_an_address_the_site_refuses(
 
 
 def test_a_ticket_issued_through_the_api_prints_on_its_station(
-    api: FlaskClient, floor: Flask, db_session: Session
+    client: FlaskClient, floor: Flask, session: Session
 ) -> None:
     folder = Path(floor.instance_path) / "k2"
-    db_session.add(KioskStation(code="K2", name="Sảnh", printer_url=f"virtual://{folder}",
+    session.add(KioskStation(code="K2", name="Sảnh", printer_url=f"virtual://{folder}",
                                 printer_profile="POS-5890"))  # fmt: skip
-    db_session.commit()
-    r = api.post("/api/v1/tickets", json={"service": "HOTICH", "station": "k2"})
+    session.commit()
+    r = client.post("/api/v1/tickets", json={"service": "HOTICH", "station": "k2"})
     assert r.status_code == 201
     valid(r.get_json(), "/tickets", "post", 201)
-    job = db_session.scalar(select(PrintJob))
+    job = session.scalar(select(PrintJob))
     assert job is not None and job.printer_url == f"virtual://{folder}"
     assert job.profile == "POS-5890" and job.payload == b""  # drawn by the spooler
     policy = floor.extensions["kiosk.printer_policy"]
-    assert spooler.deliver_due(db_session, policy=policy) == 1
+    assert spooler.deliver_due(session, policy=policy) == 1
     printed = list(folder.glob("*.bin"))
     assert len(printed) == 1
     back = read_escpos(printed[0].read_bytes())
     assert back.image.width == 384  # the station's 58 mm profile
-    db_session.refresh(job)
+    session.refresh(job)
     assert job.payload == printed[0].read_bytes()  # kept: a reprint prints the same paper
     # The same key again: the same ticket, and nothing printed twice.
-    again = api.post("/api/v1/tickets", json={"service": "HOTICH", "station": "K2"})
+    again = client.post("/api/v1/tickets", json={"service": "HOTICH", "station": "K2"})
     assert again.status_code == 201
     key = {"service": "HOTICH", "station": "K2", "idempotency_key": "api-k2"}
-    assert api.post("/api/v1/tickets", json=key).status_code == 201
-    assert api.post("/api/v1/tickets", json=key).status_code == 200
-    assert db_session.scalar(select(func.count()).select_from(PrintJob)) == 3
+    assert client.post("/api/v1/tickets", json=key).status_code == 201
+    assert client.post("/api/v1/tickets", json=key).status_code == 200
+    assert session.scalar(select(func.count()).select_from(PrintJob)) == 3
 
 
 def test_without_a_station_the_api_prints_nothing_and_a_bad_station_is_refused(
-    api: FlaskClient, db_session: Session
+    floor: Flask, client: FlaskClient, session: Session
 ) -> None:
-    assert api.post("/api/v1/tickets", json={"service": "HOTICH"}).status_code == 201
-    assert db_session.scalar(select(func.count()).select_from(PrintJob)) == 0
-    unknown = api.post("/api/v1/tickets", json={"service": "HOTICH", "station": "NOPE"})
+    assert client.post("/api/v1/tickets", json={"service": "HOTICH"}).status_code == 201
+    assert session.scalar(select(func.count()).select_from(PrintJob)) == 0
+    unknown = client.post("/api/v1/tickets", json={"service": "HOTICH", "station": "NOPE"})
     assert unknown.status_code == 404
     assert unknown.get_json()["error"]["code"] == "unknown_station"
     valid(unknown.get_json(), "/tickets", "post", 404)
-    wrong = api.post("/api/v1/tickets", json={"service": "HOTICH", "station": 7})
+    wrong = client.post("/api/v1/tickets", json={"service": "HOTICH", "station": 7})
     assert wrong.status_code == 400 and "station" in wrong.get_json()["error"]["message"]
-    assert db_session.scalar(select(func.count()).select_from(Ticket)) == 1
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
 # --- a ticket and its print job are one transaction ---------------------------------------------
 
 
 def test_a_ticket_is_never_committed_without_its_print_job(
-    floor: Flask, db_session: Session, monkeypatch: pytest.MonkeyPatch
+    floor: Flask, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = printing.TicketPrint(
         printer=printing.Printer(f"virtual://{floor.instance_path}/p", "TM-T20II"),
@@ -135,20 +135,20 @@ def test_a_ticket_is_never_committed_without_its_print_job(
 
     monkeypatch.setattr("kiosk.domain.queue.issuing.ticket_job", broken)
     with pytest.raises(queue.QueueError):
-        queue.issue_ticket(db_session, "HOTICH", print_on=spec)
+        queue.issue_ticket(session, "HOTICH", print_on=spec)
     # Nothing half-done: no ticket, no job, and the number was not used up.
-    assert db_session.scalar(select(func.count()).select_from(Ticket)) == 0
-    assert db_session.scalar(select(func.count()).select_from(PrintJob)) == 0
-    assert db_session.scalar(select(func.count()).select_from(TicketSequence)) == 0
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 0
+    assert session.scalar(select(func.count()).select_from(PrintJob)) == 0
+    assert session.scalar(select(func.count()).select_from(TicketSequence)) == 0
     monkeypatch.setattr("kiosk.domain.queue.issuing.ticket_job", real)
-    info = queue.issue_ticket(db_session, "HOTICH", print_on=spec)
+    info = queue.issue_ticket(session, "HOTICH", print_on=spec)
     assert info.ticket.number == "A001"
-    job = db_session.scalar(select(PrintJob))
+    job = session.scalar(select(PrintJob))
     assert job is not None and "A001" in job.title
 
 
 def test_the_kiosk_says_so_when_a_ticket_could_not_be_issued(
-    api: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+    floor: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(ticket: Ticket, ahead: int, how: printing.TicketPrint) -> PrintJob:
         job = printing.new_job(how.printer, "ticket", "x")
@@ -156,11 +156,11 @@ def test_the_kiosk_says_so_when_a_ticket_could_not_be_issued(
         return job
 
     monkeypatch.setattr("kiosk.domain.queue.issuing.ticket_job", broken)
-    token = csrf(api, "/kiosk/queue")
-    r = api.post("/kiosk/queue", data={"csrf_token": token, "service": "HOTICH", "key": "b1"})
+    token = csrf(client, "/kiosk/queue")
+    r = client.post("/kiosk/queue", data={"csrf_token": token, "service": "HOTICH", "key": "b1"})
     assert r.status_code == 302 and r.headers["Location"].endswith("/kiosk/queue")
-    assert "Không cấp được số" in _text(api.get("/kiosk/queue"))
-    assert db_session.scalar(select(func.count()).select_from(Ticket)) == 0
+    assert "Không cấp được số" in _text(client.get("/kiosk/queue"))
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
 # --- unknown ids answer 404 with a message, never 500 --------------------------------------------
@@ -186,10 +186,10 @@ SAME_FOR_ANY_CODE = {("GET", "/d/<code>"), ("POST", "/api/v1/dossiers/<code>/rat
 
 
 def test_every_route_with_an_unknown_id_answers_404_with_a_message(
-    api: FlaskClient, floor: Flask
+    client: FlaskClient, floor: Flask
 ) -> None:
-    sign_in(api, "quanly", "mat-khau-dai-2")
-    token = csrf(api, "/office/")
+    sign_in(client, "quanly", "mat-khau-dai-2")
+    token = csrf(client, "/office/")
     bearer = {"Authorization": "Bearer " + token_for(floor, "quanly")}
     tried = 0
     for rule in floor.url_map.iter_rules():
@@ -212,7 +212,7 @@ def test_every_route_with_an_unknown_id_answers_404_with_a_message(
                 for headers in variants:
                     if url.startswith("/api/"):
                         headers = {**headers, **bearer}
-                    r = api.open(url, method=method, headers=headers,
+                    r = client.open(url, method=method, headers=headers,
                                  data={"csrf_token": token, "number": "A001"})  # fmt: skip
                     tried += 1
                     assert r.status_code == 404, f"{method} {url} {headers}: {r.status_code}"
@@ -226,7 +226,7 @@ def test_every_route_with_an_unknown_id_answers_404_with_a_message(
         f"/office/services?edit={UNKNOWN_INT}",
         f"/office/setup/counters?edit={UNKNOWN_INT}",
     ):
-        r = api.get(url)
+        r = client.get(url)
         assert r.status_code == 404 and "Không có" in _text(r), url
 
 
@@ -256,7 +256,9 @@ def test_streams_beyond_the_cap_are_told_to_come_back_later(floor: Flask) -> Non
         r.close()
 
 
-def test_the_display_page_carries_the_retry_hint_and_the_call_text(api: FlaskClient) -> None:
-    page = _text(api.get("/office/display"))
+def test_the_display_page_carries_the_retry_hint_and_the_call_text(
+    floor: Flask, client: FlaskClient
+) -> None:
+    page = _text(client.get("/office/display"))
     assert 'data-retry="10"' in page
     assert 'data-call-text="Mời công dân có số {number} đến quầy số {counter}"' in page

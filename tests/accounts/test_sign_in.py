@@ -57,53 +57,53 @@ def _code(client: FlaskClient, code: str) -> Any:
 
 
 def test_wrong_codes_lock_the_second_step_however_often_the_password_is_given(
-    api: FlaskClient, db_session: Session
+    floor: Flask, client: FlaskClient, session: Session
 ) -> None:
     """Password, wrong code, password, wrong code...: a right password once cleared the
     count, so codes could be guessed without end. They count on their own now."""
-    user = _supervisor(db_session)
+    user = _supervisor(session)
     for _ in range(identity.MAX_TOTP_FAILURES):
         assert (
-            sign_in(api, "ks", "mat-khau-dai-8")
+            sign_in(client, "ks", "mat-khau-dai-8")
             .headers["Location"]
             .startswith("/office/login/totp")
         )
-        assert _code(api, "000000").status_code == 401
+        assert _code(client, "000000").status_code == 401
     # The password still opens the second step (a stranger cannot lock anyone: they would need
     # it), but the right code is refused until the window has passed.
-    assert sign_in(api, "ks", "mat-khau-dai-8").status_code == 302
-    locked = _code(api, pyotp.TOTP(user.totp_secret).now())
+    assert sign_in(client, "ks", "mat-khau-dai-8").status_code == 302
+    locked = _code(client, pyotp.TOTP(user.totp_secret).now())
     assert locked.status_code == 401 and "quá nhiều lần" in text(locked)
-    assert api.get("/office/dossiers").headers["Location"].startswith("/office/login")
+    assert client.get("/office/dossiers").headers["Location"].startswith("/office/login")
     # After the window the owner signs in.
     later = utcnow() + identity.FAILURE_WINDOW + dt.timedelta(seconds=1)
     code = pyotp.TOTP(user.totp_secret).at(later.replace(tzinfo=dt.UTC))
-    identity.check_totp(db_session, user, code, now=later)
+    identity.check_totp(session, user, code, now=later)
 
 
 def test_an_unlock_by_the_operator_lifts_the_brakes_of_both_steps(
-    api: FlaskClient, db_session: Session
+    floor: Flask, client: FlaskClient, session: Session
 ) -> None:
     """`kiosk users unlock` is what a supervisor locked out of their second step is told to ask
     for: it clears the wrong codes and passwords counted against the account."""
-    user = _supervisor(db_session)
+    user = _supervisor(session)
     for _ in range(identity.MAX_TOTP_FAILURES):
-        sign_in(api, "ks", "mat-khau-dai-8")
-        _code(api, "000000")
-    runner = api.application.test_cli_runner()
+        sign_in(client, "ks", "mat-khau-dai-8")
+        _code(client, "000000")
+    runner = client.application.test_cli_runner()
     assert runner.invoke(args=["users", "unlock", "ks"]).exit_code == 0
-    assert sign_in(api, "ks", "mat-khau-dai-8").status_code == 302
-    assert _code(api, pyotp.TOTP(user.totp_secret).now()).status_code == 302
+    assert sign_in(client, "ks", "mat-khau-dai-8").status_code == 302
+    assert _code(client, pyotp.TOTP(user.totp_secret).now()).status_code == 302
 
 
-def test_a_code_signs_in_once(api: FlaskClient, db_session: Session) -> None:
-    user = _supervisor(db_session)
+def test_a_code_signs_in_once(floor: Flask, client: FlaskClient, session: Session) -> None:
+    user = _supervisor(session)
     code = pyotp.TOTP(user.totp_secret).now()
-    sign_in(api, "ks", "mat-khau-dai-8")
-    assert _code(api, code).status_code == 302
-    api.post("/office/logout", data={"csrf_token": csrf(api, "/office/login")})
+    sign_in(client, "ks", "mat-khau-dai-8")
+    assert _code(client, code).status_code == 302
+    client.post("/office/logout", data={"csrf_token": csrf(client, "/office/login")})
     # The same code, seen over a shoulder or replayed, does not open a second session.
-    thief = api.application.test_client()
+    thief = client.application.test_client()
     sign_in(thief, "ks", "mat-khau-dai-8")
     replay = _code(thief, code)
     assert replay.status_code == 401 and "đã được dùng" in text(replay)
@@ -111,15 +111,15 @@ def test_a_code_signs_in_once(api: FlaskClient, db_session: Session) -> None:
     assert _code(thief, pyotp.TOTP(user.totp_secret).at(time.time() + 30)).status_code == 302
 
 
-def test_a_code_and_an_older_one_are_refused_in_the_domain(db_session: Session) -> None:
-    user = _supervisor(db_session)
+def test_a_code_and_an_older_one_are_refused_in_the_domain(floor: Flask, session: Session) -> None:
+    user = _supervisor(session)
     totp = pyotp.TOTP(user.totp_secret)
     now = utcnow()
-    identity.check_totp(db_session, user, totp.at(now.replace(tzinfo=dt.UTC)), now=now)
+    identity.check_totp(session, user, totp.at(now.replace(tzinfo=dt.UTC)), now=now)
     for earlier in (0, -30):  # the same step, and the one before it (still in the window)
         at = now.replace(tzinfo=dt.UTC) + dt.timedelta(seconds=earlier)
         with pytest.raises(IdentityError, match="đã được dùng"):
-            identity.check_totp(db_session, user, totp.at(at), now=now)
+            identity.check_totp(session, user, totp.at(at), now=now)
 
 
 # --- hole 8: production -----------------------------------------------------------------------
@@ -321,7 +321,7 @@ def _must_change_first(floor: Flask, name: str, password: str, first_page: str) 
 
 
 def test_a_password_set_by_someone_else_is_changed_at_first_sign_in(
-    floor: Flask, db_session: Session
+    floor: Flask, session: Session
 ) -> None:
     from tests.builders import admin, supervisor
 
@@ -332,7 +332,7 @@ def test_a_password_set_by_someone_else_is_changed_at_first_sign_in(
     assert made.exit_code == 0, made.output
     _must_change_first(floor, "canbo7", "mat-khau-dai-7", "/office/")
     # By a supervisor, for an agent of the branch.
-    boss = supervisor(floor, db_session)
+    boss = supervisor(floor, session)
     token = csrf(boss, "/agent/team")
     agent = {"username": "dl-7", "full_name": "Đại lý 7", "password": "mat-khau-dai-7"}
     assert boss.post("/agent/team", data={**agent, "csrf_token": token}).status_code == 303
@@ -341,7 +341,7 @@ def test_a_password_set_by_someone_else_is_changed_at_first_sign_in(
     assert floor.test_client().get("/api/v1/dossiers", headers=bearer).status_code == 200
     _must_change_first(floor, "dl-7", "mat-khau-dai-7", "/agent/dossiers")
     # By the admin, in the office's page for branches.
-    office = admin(floor, db_session)
+    office = admin(floor, session)
     office.post("/office/branches", data={"csrf_token": csrf(office, "/office/branches"),
                 "what": "user", "branch": "BIDV-GL", "role": "agent", "username": "dl-8",
                 "full_name": "Đại lý 8", "password": "mat-khau-dai-8"})  # fmt: skip
@@ -354,7 +354,7 @@ def test_a_password_set_by_someone_else_is_changed_at_first_sign_in(
     assert reset.exit_code == 0, reset.output
     assert old.get("/office/").headers["Location"].startswith("/office/login")
     _must_change_first(floor, "canbo", "tam-thoi-2026", "/office/")
-    actions = [e.action for e in db_session.scalars(select(AuditEntry))]
+    actions = [e.action for e in session.scalars(select(AuditEntry))]
     assert "user.password_reset" in actions and actions.count("user.password") == 4
 
 
@@ -384,21 +384,23 @@ BAD_NEXT = [
 
 
 @pytest.mark.parametrize("target", BAD_NEXT)
-def test_next_goes_home_unless_it_is_a_path_of_this_site(api: FlaskClient, target: str) -> None:
-    r = api.get(f"/lang/vi?next={target}")
+def test_next_goes_home_unless_it_is_a_path_of_this_site(
+    floor: Flask, client: FlaskClient, target: str
+) -> None:
+    r = client.get(f"/lang/vi?next={target}")
     assert r.status_code in (302, 400) and r.headers.get("Location", "/kiosk/") == "/kiosk/"
-    token = csrf(api, "/office/login")
+    token = csrf(client, "/office/login")
     canbo = {"username": "canbo", "password": "mat-khau-dai-1", "csrf_token": token}
-    r = api.post(f"/office/login?next={target}", data=canbo)
+    r = client.post(f"/office/login?next={target}", data=canbo)
     assert r.status_code in (302, 400) and r.headers.get("Location", "/office/") == "/office/"
 
 
-def test_next_keeps_a_path_of_this_site(api: FlaskClient) -> None:
-    r = api.get("/lang/en?next=/office/reports%3Ffrom%3D2026-10-01")
+def test_next_keeps_a_path_of_this_site(floor: Flask, client: FlaskClient) -> None:
+    r = client.get("/lang/en?next=/office/reports%3Ffrom%3D2026-10-01")
     assert r.headers["Location"] == "/office/reports?from=2026-10-01"
-    token = csrf(api, "/office/login")
+    token = csrf(client, "/office/login")
     canbo = {"username": "canbo", "password": "mat-khau-dai-1", "csrf_token": token}
-    r = api.post("/office/login?next=/office/dossiers", data=canbo)
+    r = client.post("/office/login?next=/office/dossiers", data=canbo)
     assert r.headers["Location"] == "/office/dossiers"
 
 
@@ -421,14 +423,14 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_owner_elsewhere(floor:
     assert sign_in(owner, "canbo", "mat-khau-dai-1").status_code == 302
 
 
-def test_one_address_guessing_across_names_is_braked(floor: Flask, db_session: Session) -> None:
+def test_one_address_guessing_across_names_is_braked(floor: Flask, session: Session) -> None:
     names = [f"ten-{i}" for i in range(identity.MAX_ADDRESS_FAILURES)]
     for name in names:
         with pytest.raises(IdentityError, match="không đúng"):
-            authenticate(db_session, name, "mat-khau-thu", "203.0.113.7")
+            authenticate(session, name, "mat-khau-thu", "203.0.113.7")
     with pytest.raises(IdentityError, match="quá nhiều lần"):
-        authenticate(db_session, "canbo", "mat-khau-dai-1", "203.0.113.7")
-    assert authenticate(db_session, "canbo", "mat-khau-dai-1", "10.0.0.21").username == "canbo"
+        authenticate(session, "canbo", "mat-khau-dai-1", "203.0.113.7")
+    assert authenticate(session, "canbo", "mat-khau-dai-1", "10.0.0.21").username == "canbo"
 
 
 def test_the_session_cookie_carries_no_password_material(floor: Flask) -> None:

@@ -45,11 +45,11 @@ def _message(r: Any) -> str:
 
 
 @pytest.fixture
-def callers(floor: Flask, db_session: Session) -> dict[str, tuple[FlaskClient, dict[str, str]]]:
+def callers(floor: Flask, session: Session) -> dict[str, tuple[FlaskClient, dict[str, str]]]:
     """Anonymous, a manager (cookie, and a bearer token), an admin and a branch's supervisor,
     each with a CSRF token of their session."""
-    create_user(db_session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
-    create_user(db_session, "ks-bidv", "mat-khau-dai-9", "supervisor", "Kiểm soát viên",
+    create_user(session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
+    create_user(session, "ks-bidv", "mat-khau-dai-9", "supervisor", "Kiểm soát viên",
                 branch_code="BIDV-GL")  # fmt: skip
     manager = floor.test_client()
     sign_in(manager, "quanly", "mat-khau-dai-2")
@@ -86,12 +86,12 @@ def test_every_route_with_an_id_answers_a_huge_one_without_a_5xx(
 
 
 def test_a_huge_counter_in_a_json_body_is_an_unknown_counter(
-    floor: Flask, callers: dict[str, tuple[FlaskClient, dict[str, str]]], db_session: Session
+    floor: Flask, callers: dict[str, tuple[FlaskClient, dict[str, str]]], session: Session
 ) -> None:
     from kiosk.models import Counter
 
     client, headers = callers["manager's token"]
-    first = db_session.scalar(select(Counter.id).where(Counter.number == 1))
+    first = session.scalar(select(Counter.id).where(Counter.number == 1))
     client.post(f"/api/v1/counters/{first}/sign-in", headers=headers)
     client.post("/api/v1/tickets", json={"service": "HOTICH"})
     called = client.post(f"/api/v1/counters/{first}/call-next", headers=headers)

@@ -29,9 +29,9 @@ def text(r: Any) -> str:
 
 
 @pytest.fixture
-def office(floor: Flask, db_session: Session) -> FlaskClient:
-    workdays.seed_calendar(db_session, [2026, 2027])
-    create_user(db_session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
+def office(floor: Flask, session: Session) -> FlaskClient:
+    workdays.seed_calendar(session, [2026, 2027])
+    create_user(session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
     return floor.test_client()
 
 
@@ -72,7 +72,7 @@ def receive_at_counter(office: FlaskClient, db_session: Session) -> str:
 
 
 def test_an_officer_reuses_a_citizens_digitized_papers_with_consent(
-    office: FlaskClient, db_session: Session, floor: Flask
+    office: FlaskClient, session: Session, floor: Flask
 ) -> None:
     """Reuse is offered at the counter, where the officer sees the card and its holder: the
     papers of the citizen's earlier dossier (filed at the kiosk) are offered after the card is
@@ -85,7 +85,7 @@ def test_an_officer_reuses_a_citizens_digitized_papers_with_consent(
     r = kiosk.post(f"/kiosk/file/{LLTP}", data={**form_data(token, ids), "step": "submit"})
     assert r.status_code == 303
     sign_in(office, "canbo", "mat-khau-dai-1")
-    cid = counter_id(db_session, 1)
+    cid = counter_id(session, 1)
     token = csrf(office, f"/office/counters/{cid}")
     office.post(f"/office/counters/{cid}/sign-in", data={"csrf_token": token})
     url = f"/office/counters/{cid}/receive/{LLTP}"
@@ -106,36 +106,36 @@ def test_an_officer_reuses_a_citizens_digitized_papers_with_consent(
     consent = {"consent.0": "on", "consent.1": "on"}
     r = office.post(url, data={**values, **scanned, **reuse, **consent})
     assert r.status_code == 303, text(r)
-    reused = db_session.scalars(select(Upload).where(Upload.reused_from_id.is_not(None))).all()
+    reused = session.scalars(select(Upload).where(Upload.reused_from_id.is_not(None))).all()
     assert len(reused) == 2 and all(u.dossier_id for u in reused)
-    originals = {u.id: u.stored_name for u in db_session.scalars(select(Upload))}
+    originals = {u.id: u.stored_name for u in session.scalars(select(Upload))}
     assert {u.stored_name for u in reused} == {originals[u.reused_from_id] for u in reused}
 
 
 def test_receiving_at_the_counter_links_the_ticket_and_prints(
-    office: FlaskClient, db_session: Session
+    floor: Flask, office: FlaskClient, session: Session
 ) -> None:
-    code = receive_at_counter(office, db_session)
-    d = db_session.scalar(select(Dossier).where(Dossier.code == code))
+    code = receive_at_counter(office, session)
+    d = session.scalar(select(Dossier).where(Dossier.code == code))
     assert d is not None and d.channel == "direct" and d.status == "accepted"
-    ticket = db_session.get(Ticket, d.ticket_id)
+    ticket = session.get(Ticket, d.ticket_id)
     assert ticket is not None and ticket.number == "A001"
-    job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "receipt"))
+    job = session.scalar(select(PrintJob).where(PrintJob.kind == "receipt"))
     assert job is not None
     back = read_escpos(render_job(job))
     assert back.qr_payloads == [f"http://kiosk.test/d/{code}"]
 
 
 def test_the_worklist_puts_overdue_and_due_soon_first(
-    office: FlaskClient, db_session: Session
+    floor: Flask, office: FlaskClient, session: Session
 ) -> None:
-    receive_at_counter(office, db_session)
-    receive_at_counter(office, db_session)
-    late, soon = db_session.scalars(select(Dossier).order_by(Dossier.code)).all()
+    receive_at_counter(office, session)
+    receive_at_counter(office, session)
+    late, soon = session.scalars(select(Dossier).order_by(Dossier.code)).all()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     late.due_at = now - dt.timedelta(hours=3)
     soon.due_at = now + dt.timedelta(hours=20)
-    db_session.commit()
+    session.commit()
     sign_in(office, "xuly", "mat-khau-dai-4")
     assert office.get("/office/").headers["Location"].endswith("/office/dossiers")
     page = text(office.get("/office/dossiers"))
@@ -145,17 +145,17 @@ def test_the_worklist_puts_overdue_and_due_soon_first(
 
 
 def test_processing_to_resolved_with_the_result_and_an_apology(
-    office: FlaskClient, db_session: Session, floor: Flask
+    office: FlaskClient, session: Session, floor: Flask
 ) -> None:
-    code = receive_at_counter(office, db_session)
+    code = receive_at_counter(office, session)
     sign_in(office, "xuly", "mat-khau-dai-4")
     token = csrf(office, f"/office/dossiers/{code}")
     move = f"/office/dossiers/{code}/move"
     office.post(move, data={"csrf_token": token, "to": "processing"})
     # The apology: a new date after the due date, printed on form 04.
-    d = db_session.scalar(select(Dossier).where(Dossier.code == code))
+    d = session.scalar(select(Dossier).where(Dossier.code == code))
     assert d is not None and d.due_at is not None
-    cal = workdays.load_calendar(db_session)
+    cal = workdays.load_calendar(session)
     new = cal.next_working_day(d.due_at.date() + dt.timedelta(days=3))
     r = office.post(f"/office/dossiers/{code}/apology",
                     data={"csrf_token": token, "new_date": new.isoformat(),
@@ -163,7 +163,7 @@ def test_processing_to_resolved_with_the_result_and_an_apology(
     assert r.status_code == 303
     page = text(office.get(f"/office/dossiers/{code}"))
     assert "hẹn lại ngày" in page and new.strftime("%d/%m/%Y") in page
-    job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "apology"))
+    job = session.scalar(select(PrintJob).where(PrintJob.kind == "apology"))
     assert job is not None
     back = read_escpos(render_job(job))
     assert back.qr_payloads == [f"http://kiosk.test/d/{code}"]
@@ -176,7 +176,7 @@ def test_processing_to_resolved_with_the_result_and_an_apology(
     assert r.status_code == 303
     page = text(office.get(f"/office/dossiers/{code}"))
     assert 'data-testid="dossier-status">Đã có kết quả<' in page and "Trước hạn" in page
-    result = db_session.scalar(select(Upload).where(Upload.document_name == "ket_qua"))
+    result = session.scalar(select(Upload).where(Upload.document_name == "ket_qua"))
     assert result is not None
     # Files are for staff: a citizen's browser gets nothing.
     served = office.get(f"/office/uploads/{result.id}/file")
@@ -194,9 +194,9 @@ def test_processing_to_resolved_with_the_result_and_an_apology(
 
 
 def test_impossible_moves_are_refused_with_a_message(
-    office: FlaskClient, db_session: Session
+    floor: Flask, office: FlaskClient, session: Session
 ) -> None:
-    code = receive_at_counter(office, db_session)
+    code = receive_at_counter(office, session)
     token = csrf(office, f"/office/dossiers/{code}")
     # The counter officer may read but not process.
     r = office.post(f"/office/dossiers/{code}/move", data={"csrf_token": token, "to": "processing"})
@@ -211,11 +211,11 @@ def test_impossible_moves_are_refused_with_a_message(
 
 
 def test_the_counter_tablet_rates_the_visit_after_the_call(
-    office: FlaskClient, db_session: Session
+    floor: Flask, office: FlaskClient, session: Session
 ) -> None:
     office.post("/api/v1/tickets", json={"service": "HOTICH"})
     sign_in(office, "canbo", "mat-khau-dai-1")
-    cid = counter_id(db_session, 1)
+    cid = counter_id(session, 1)
     token = csrf(office, f"/office/counters/{cid}")
     for action in ("sign-in", "call-next", "start", "finish"):
         office.post(f"/office/counters/{cid}/{action}", data={"csrf_token": token})
@@ -224,12 +224,12 @@ def test_the_counter_tablet_rates_the_visit_after_the_call(
     r = office.post(f"/office/counters/{cid}/tablet",
                     data={"csrf_token": token, "score": "5", "reasons": ["thai_do"]})  # fmt: skip
     assert "Cảm ơn ông/bà đã đánh giá!" in text(r)
-    rating = db_session.scalar(select(Rating))
+    rating = session.scalar(select(Rating))
     assert rating is not None and rating.score == 5 and rating.source == "counter"
 
 
 def test_a_manager_moves_a_day_and_due_dates_follow(
-    office: FlaskClient, db_session: Session
+    floor: Flask, office: FlaskClient, session: Session
 ) -> None:
     sign_in(office, "quanly", "mat-khau-dai-2")
     token = csrf(office, "/office/calendar?year=2026")
@@ -238,7 +238,7 @@ def test_a_manager_moves_a_day_and_due_dates_follow(
     r = office.post("/office/calendar", data={"csrf_token": token, "day": "2026-11-19",
                                               "kind": "off", "name": "Nghỉ bù"})  # fmt: skip
     assert r.status_code == 200 and "Đã lưu ngày 19/11/2026" in text(r)
-    assert not workdays.load_calendar(db_session).is_working_day(dt.date(2026, 11, 19))
+    assert not workdays.load_calendar(session).is_working_day(dt.date(2026, 11, 19))
     bad = office.post("/office/calendar", data={"csrf_token": token, "day": "2026-13-40",
                                                 "kind": "off"})  # fmt: skip
     assert bad.status_code == 400 and "Ngày không hợp lệ." in text(bad)
@@ -248,24 +248,24 @@ def test_a_manager_moves_a_day_and_due_dates_follow(
 
 
 def test_every_read_of_a_dossier_by_staff_is_in_the_audit_log(
-    office: FlaskClient, db_session: Session, floor: Flask
+    office: FlaskClient, session: Session, floor: Flask
 ) -> None:
     from pathlib import Path
 
     from kiosk.models import AuditEntry
 
-    code = receive_at_counter(office, db_session)
+    code = receive_at_counter(office, session)
     office.get(f"/office/dossiers/{code}")
     bearer = {"Authorization": f"Bearer {token_for(floor, 'quanly')}"}
     assert office.get(f"/api/v1/dossiers/{code}", headers=bearer).status_code == 200
-    views = db_session.scalars(
+    views = session.scalars(
         select(AuditEntry).where(AuditEntry.action == "dossier.view").order_by(AuditEntry.id)
     ).all()
     assert [(v.dossier_code, v.actor_name) for v in views][-3:] == [
         (code, "Nguyễn Thị Hoa"), (code, "Nguyễn Thị Hoa"), (code, "Trần Văn Minh")
     ]  # fmt: skip
     # Append-only: no code updates or deletes an entry.
-    root = Path(__file__).resolve().parent.parent / "kiosk"
+    root = Path(__file__).resolve().parent.parent.parent / "kiosk"
     for path in root.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         for verb in ("update(AuditEntry", "delete(AuditEntry", "audit_log SET", "FROM audit_log"):

@@ -48,48 +48,48 @@ def count(db_session: Session, model: Any) -> int:
 
 
 def test_another_callers_same_key_is_another_key(
-    api: FlaskClient, branches: dict[str, dict[str, str]], db_session: Session
+    floor: Flask, client: FlaskClient, branches: dict[str, dict[str, str]], session: Session
 ) -> None:
     bidv, agr = branches["dl-bidv"], branches["dl-agr"]
-    body = filing(api, bidv, consent=True)
-    first = api.post("/api/v1/dossiers", json=body, headers=bidv)
+    body = filing(client, bidv, consent=True)
+    first = client.post("/api/v1/dossiers", json=body, headers=bidv)
     assert first.status_code == 201, first.get_json()
     code = first.get_json()["code"]
     # The same caller retrying: the same dossier.
-    again = api.post("/api/v1/dossiers", json=body, headers=bidv)
+    again = client.post("/api/v1/dossiers", json=body, headers=bidv)
     assert again.status_code == 200 and again.get_json()["code"] == code
     # Agribank's agent and an anonymous client with BIDV's key: each files their own.
-    agr_body = filing(api, agr, consent=True)
-    theirs = api.post("/api/v1/dossiers", json=agr_body, headers=agr)
-    anonymous = api.post("/api/v1/dossiers", json=filing(api, {}, consent=False))
+    agr_body = filing(client, agr, consent=True)
+    theirs = client.post("/api/v1/dossiers", json=agr_body, headers=agr)
+    anonymous = client.post("/api/v1/dossiers", json=filing(client, {}, consent=False))
     assert theirs.status_code == anonymous.status_code == 201
     codes = {code, theirs.get_json()["code"], anonymous.get_json()["code"]}
-    assert len(codes) == 3 and count(db_session, Dossier) == 3
+    assert len(codes) == 3 and count(session, Dossier) == 3
     # Each of them retrying gets their own back.
-    retried = api.post("/api/v1/dossiers", json=agr_body, headers=agr)
+    retried = client.post("/api/v1/dossiers", json=agr_body, headers=agr)
     assert retried.status_code == 200 and retried.get_json()["code"] == theirs.get_json()["code"]
 
 
 def test_the_same_key_with_another_request_is_refused_with_409(
-    api: FlaskClient, branches: dict[str, dict[str, str]], db_session: Session
+    floor: Flask, client: FlaskClient, branches: dict[str, dict[str, str]], session: Session
 ) -> None:
     bidv = branches["dl-bidv"]
-    body = filing(api, bidv, consent=True)
-    assert api.post("/api/v1/dossiers", json=body, headers=bidv).status_code == 201
+    body = filing(client, bidv, consent=True)
+    assert client.post("/api/v1/dossiers", json=body, headers=bidv).status_code == 201
     other = {**body, "applicant": {**APPLICANT, "phone": "0912345678"}}
-    r = api.post("/api/v1/dossiers", json=other, headers=bidv)
+    r = client.post("/api/v1/dossiers", json=other, headers=bidv)
     assert r.status_code == 409, r.get_json()
     valid(r.get_json(), "/dossiers", "post", 409)
     assert r.get_json()["error"]["code"] == "idempotency_conflict"
     assert "khóa" in r.get_json()["error"]["message"].lower()
-    assert count(db_session, Dossier) == 1
+    assert count(session, Dossier) == 1
 
 
 def test_a_kiosk_never_gets_another_callers_dossier_for_its_key(
-    demo_app: Flask, api: FlaskClient, branches: dict[str, dict[str, str]]
+    floor: Flask, demo_app: Flask, client: FlaskClient, branches: dict[str, dict[str, str]]
 ) -> None:
     bidv = branches["dl-bidv"]
-    filed = api.post("/api/v1/dossiers", json=filing(api, bidv, consent=True), headers=bidv)
+    filed = client.post("/api/v1/dossiers", json=filing(client, bidv, consent=True), headers=bidv)
     assert filed.status_code == 201
     kiosk = demo_app.test_client()
     token = csrf(kiosk, f"/kiosk/file/{LLTP}")
@@ -107,24 +107,24 @@ def test_a_kiosk_never_gets_another_callers_dossier_for_its_key(
 
 
 def test_ticket_keys_are_their_callers_too(
-    api: FlaskClient, branches: dict[str, dict[str, str]], db_session: Session
+    floor: Flask, client: FlaskClient, branches: dict[str, dict[str, str]], session: Session
 ) -> None:
-    mine = api.post("/api/v1/tickets", json={"service": "HOTICH", "idempotency_key": KEY})
+    mine = client.post("/api/v1/tickets", json={"service": "HOTICH", "idempotency_key": KEY})
     assert mine.status_code == 201
-    theirs = api.post("/api/v1/tickets", json={"service": "HOTICH", "idempotency_key": KEY},
+    theirs = client.post("/api/v1/tickets", json={"service": "HOTICH", "idempotency_key": KEY},
                       headers=branches["xuly"])  # fmt: skip
     assert theirs.status_code == 201 and theirs.get_json()["token"] != mine.get_json()["token"]
-    again = api.post("/api/v1/tickets", json={"service": "HOTICH", "idempotency_key": KEY})
+    again = client.post("/api/v1/tickets", json={"service": "HOTICH", "idempotency_key": KEY})
     assert again.status_code == 200 and again.get_json()["token"] == mine.get_json()["token"]
-    other = api.post("/api/v1/tickets", json={"service": "CUTRU", "idempotency_key": KEY})
+    other = client.post("/api/v1/tickets", json={"service": "CUTRU", "idempotency_key": KEY})
     assert other.status_code == 409 and other.get_json()["error"]["code"] == (
         "idempotency_conflict")  # fmt: skip
     valid(other.get_json(), "/tickets", "post", 409)
-    assert count(db_session, Ticket) == 2
+    assert count(session, Ticket) == 2
 
 
 def test_a_form_filed_again_with_other_values_is_refused_with_its_reason(
-    demo_app: Flask, db_session: Session
+    floor: Flask, demo_app: Flask, session: Session
 ) -> None:
     kiosk = demo_app.test_client()
     token = csrf(kiosk, f"/kiosk/file/{LLTP}")
@@ -137,11 +137,11 @@ def test_a_form_filed_again_with_other_values_is_refused_with_its_reason(
     page = r.get_data(as_text=True)
     assert r.status_code == 409 and "đã được nộp" in page and "0912345678" in page
     assert KEY not in page  # a new key: submitting again files anew, on purpose
-    assert count(db_session, Dossier) == 1
+    assert count(session, Dossier) == 1
 
 
 def test_the_portal_answers_a_retry_with_its_dossier_and_other_values_with_409(
-    floor: Flask, branches: dict[str, Any], db_session: Session
+    floor: Flask, branches: dict[str, Any], session: Session
 ) -> None:
     from tests.builders import agent_upload
 
@@ -158,4 +158,4 @@ def test_the_portal_answers_a_retry_with_its_dossier_and_other_values_with_409(
     assert again.status_code == 303 and again.headers["Location"] == done.headers["Location"]
     other = agent.post(f"/agent/file/{LLTP}", data={**form, "a.phone": "0912345678"})
     assert other.status_code == 409 and "đã được nộp" in other.get_data(as_text=True)
-    assert count(db_session, Dossier) == 1
+    assert count(session, Dossier) == 1

@@ -40,7 +40,7 @@ def text(r: Any) -> str:
 
 
 def test_cash_at_the_agents_desk_prints_a_receipt_once(
-    floor: Flask, filed: dict[str, Any], db_session: Session
+    floor: Flask, filed: dict[str, Any], session: Session
 ) -> None:
     agent = signed(floor, "dl-bidv")
     code, fee = filed["code"], filed["fee"]
@@ -55,65 +55,65 @@ def test_cash_at_the_agents_desk_prints_a_receipt_once(
     words = agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token,
                                                             "amount": "hai trăm"})  # fmt: skip
     assert "bằng số" in text(agent.get(words.headers["Location"]))
-    assert db_session.scalar(select(Payment).where(Payment.method == "cash")) is None
+    assert session.scalar(select(Payment).where(Payment.method == "cash")) is None
     agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token, "amount": str(fee)})
     # A double tap: the fee is paid, nothing more is taken.
     again = agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token,
                                                             "amount": str(fee)})  # fmt: skip
     assert "không còn khoản phí" in text(agent.get(again.headers["Location"]))
-    paid = db_session.scalars(select(Payment).where(Payment.method == "cash")).all()
+    paid = session.scalars(select(Payment).where(Payment.method == "cash")).all()
     assert len(paid) == 1 and paid[0].status == "paid" and paid[0].amount_vnd == fee
-    job = db_session.scalar(select(PrintJob).where(PrintJob.kind == "cash"))
+    job = session.scalar(select(PrintJob).where(PrintJob.kind == "cash"))
     assert job is not None and paid[0].reference in job.title
     data = json.loads(job.layout)["data"]
     assert data["place"] == "BIDV Chi nhánh Gia Lai" and data["collector"] == "Đại lý BIDV"
     back = read_escpos(render_job(job))
     assert back.qr_payloads == [f"http://kiosk.test/d/{code}"] or back.qr_payloads[0].endswith(
         f"/d/{code}")  # fmt: skip
-    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
     assert entry is not None and entry.branch_code == "BIDV-GL" and entry.dossier_code == code
     assert "fee-paid" in text(agent.get(f"/agent/dossiers/{code}"))
     # The receipt again, and the dossier's receipt again.
     agent.post(f"/payments/{paid[0].reference}/receipt")
     r = agent.post(f"/agent/payments/{paid[0].reference}/receipt", data={"csrf_token": token})
     assert r.status_code == 303
-    assert len(db_session.scalars(select(PrintJob).where(PrintJob.kind == "cash")).all()) == 2
-    before = len(db_session.scalars(select(PrintJob).where(PrintJob.kind == "receipt")).all())
+    assert len(session.scalars(select(PrintJob).where(PrintJob.kind == "cash")).all()) == 2
+    before = len(session.scalars(select(PrintJob).where(PrintJob.kind == "receipt")).all())
     agent.post(f"/agent/dossiers/{code}/receipt", data={"csrf_token": token})
-    receipts = db_session.scalars(select(PrintJob).where(PrintJob.kind == "receipt")).all()
+    receipts = session.scalars(select(PrintJob).where(PrintJob.kind == "receipt")).all()
     assert len(receipts) == before + 1
     assert json.loads(receipts[-1].layout)["data"]["dossier_code"] == code
 
 
 def test_vietqr_at_the_agents_desk_turns_paid_when_the_bank_says_so(
-    floor: Flask, api: FlaskClient, filed: dict[str, Any], db_session: Session
+    floor: Flask, client: FlaskClient, filed: dict[str, Any], session: Session
 ) -> None:
     agent = signed(floor, "dl-bidv")
     code = filed["code"]
     token = csrf(agent, f"/agent/dossiers/{code}")
     agent.post(f"/agent/dossiers/{code}/vietqr", data={"csrf_token": token})
     page = text(agent.get(f"/agent/dossiers/{code}"))
-    pending = db_session.scalar(select(Payment).where(Payment.status == "pending"))
+    pending = session.scalar(select(Payment).where(Payment.status == "pending"))
     assert pending is not None and pending.reference in page and "<svg" in page
     assert 'hx-trigger="every 3s"' in page
-    assert db_session.scalar(select(PrintJob).where(PrintJob.kind == "fee")) is not None
-    assert bank_pays(api, filed["secret"], pending.reference, filed["fee"], "FT-AG1").status_code \
-        == 200  # fmt: skip
+    assert session.scalar(select(PrintJob).where(PrintJob.kind == "fee")) is not None
+    paid = bank_pays(client, filed["secret"], pending.reference, filed["fee"], "FT-AG1")
+    assert paid.status_code == 200
     block = text(agent.get(f"/agent/dossiers/{code}/fee"))
     assert "fee-paid" in block and "every 3s" not in block
 
 
 def test_another_branch_gets_the_404_of_a_code_that_does_not_exist_on_every_portal_page(
-    floor: Flask, filed: dict[str, Any], db_session: Session
+    floor: Flask, filed: dict[str, Any], session: Session
 ) -> None:
     code = filed["code"]
     mine = signed(floor, "dl-bidv")
     token = csrf(mine, "/agent/dossiers")
     mine.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token,
                                                     "amount": str(filed["fee"])})  # fmt: skip
-    reference = db_session.scalar(select(Payment.reference).where(Payment.method == "cash"))
+    reference = session.scalar(select(Payment.reference).where(Payment.method == "cash"))
     unfiled = upload_via_portal(mine, token)
-    bidv_agent = db_session.scalar(select(User).where(User.username == "dl-bidv"))
+    bidv_agent = session.scalar(select(User).where(User.username == "dl-bidv"))
     assert bidv_agent is not None
     theirs = signed(floor, "dl-agr")
     their_token = csrf(theirs, "/agent/dossiers")
@@ -137,9 +137,9 @@ def test_another_branch_gets_the_404_of_a_code_that_does_not_exist_on_every_port
         seen = page_text(got).replace(theirs_url, "")
         assert seen == page_text(nothing).replace(missing_url, ""), theirs_url
     # Nothing was done: no second payment, no QR, no print, still one paid.
-    assert len(db_session.scalars(select(Payment)).all()) == 1
-    db_session.expire_all()
-    assert db_session.scalar(select(User.active).where(User.username == "dl-bidv")) is True
+    assert len(session.scalars(select(Payment)).all()) == 1
+    session.expire_all()
+    assert session.scalar(select(User.active).where(User.username == "dl-bidv")) is True
     # Their worklist, and the API, do not have it either.
     assert code not in text(theirs.get("/agent/dossiers"))
     # The agent's own pages answer; a center's account without agent.work is refused.
@@ -158,8 +158,8 @@ def upload_via_portal(client: FlaskClient, token: str) -> str:
 
 
 def test_the_supervisors_report_cash_handed_over_once_and_the_branch_audit_log(
-    floor: Flask, api: FlaskClient, filed: dict[str, Any],
-    branches: dict[str, dict[str, str]], db_session: Session,
+    floor: Flask, client: FlaskClient, filed: dict[str, Any],
+    branches: dict[str, dict[str, str]], session: Session,
 ) -> None:  # fmt: skip
     agent = signed(floor, "dl-bidv")
     token = csrf(agent, "/agent/dossiers")
@@ -167,11 +167,11 @@ def test_the_supervisors_report_cash_handed_over_once_and_the_branch_audit_log(
     agent.post(f"/agent/dossiers/{filed['code']}/cash", data=cash)
     # Another branch's work counts in its own report only.
     agr = branches["dl-agr"]
-    file_as(api, agr, upload_as(api, agr))
+    file_as(client, agr, upload_as(client, agr))
     # An agent has no supervisor's pages.
     for url in ("/agent/reports", "/agent/audit", "/agent/team"):
         assert agent.get(url).status_code == 403
-    boss = supervisor(floor, db_session)
+    boss = supervisor(floor, session)
     page = text(boss.get("/agent/reports"))
     fee = f"{filed['fee']:,}".replace(",", ".")
     assert re.search(r'data-testid="dossier-total">1<', page)
@@ -189,7 +189,7 @@ def test_the_supervisors_report_cash_handed_over_once_and_the_branch_audit_log(
     boss.post("/agent/remittances", data={"csrf_token": token, "reference": "FT2611230001"})
     again = boss.post("/agent/remittances", data={"csrf_token": token, "reference": "FT2"})
     assert "không còn khoản tiền mặt" in text(boss.get(again.headers["Location"]))
-    rows = db_session.scalars(select(Remittance)).all()
+    rows = session.scalars(select(Remittance)).all()
     assert [(r.amount_vnd, r.payments, r.branch_code) for r in rows] == [
         (filed["fee"], 1, "BIDV-GL")]  # fmt: skip
     page = text(boss.get("/agent/reports"))
@@ -199,12 +199,12 @@ def test_the_supervisors_report_cash_handed_over_once_and_the_branch_audit_log(
     log = text(boss.get("/agent/audit"))
     for action in ("dossier.file", "payment.cash", "cash.remit"):
         assert f'data-action="{action}"' in log
-    theirs = db_session.scalar(select(AuditEntry).where(AuditEntry.branch_code == "AGR-GL"))
+    theirs = session.scalar(select(AuditEntry).where(AuditEntry.branch_code == "AGR-GL"))
     assert theirs is not None and theirs.dossier_code not in log
     csv_log = text(boss.get("/agent/audit?format=csv&action=payment.cash"))
     assert csv_log.lstrip("\ufeff").splitlines()[1].count(filed["code"]) == 1
     # The other branch's supervisor sees none of it.
-    other = supervisor(floor, db_session, "ks-agr", "AGR-GL")
+    other = supervisor(floor, session, "ks-agr", "AGR-GL")
     other_log = text(other.get("/agent/audit"))
     assert 'data-action="cash.remit"' not in other_log, other_log[other_log.find("<tbody") :]
     assert filed["code"] not in other_log, other_log[other_log.find("<tbody") :]
@@ -214,9 +214,9 @@ def test_the_supervisors_report_cash_handed_over_once_and_the_branch_audit_log(
 def test_a_supervisor_manages_their_own_branchs_agents_only(
     floor: Flask,
     branches: dict[str, dict[str, str]],
-    db_session: Session,
+    session: Session,
 ) -> None:
-    boss = supervisor(floor, db_session)
+    boss = supervisor(floor, session)
     token = csrf(boss, "/agent/team")
     new_agent = {"csrf_token": token, "username": "dl-moi", "full_name": "Đại lý mới"}
     short = boss.post("/agent/team", data={**new_agent, "password": "ngan"})
@@ -231,7 +231,7 @@ def test_a_supervisor_manages_their_own_branchs_agents_only(
         },
     )
     assert made.status_code == 303
-    new = db_session.scalar(select(User).where(User.username == "dl-moi"))
+    new = session.scalar(select(User).where(User.username == "dl-moi"))
     assert new is not None and new.role == "agent" and new.branch_code == "BIDV-GL"
     # Lock them: they can no longer sign in; unlock.
     boss.post(f"/agent/team/{new.id}/active", data={"csrf_token": token, "active": "0"})
@@ -239,27 +239,27 @@ def test_a_supervisor_manages_their_own_branchs_agents_only(
     boss.post(f"/agent/team/{new.id}/active", data={"csrf_token": token, "active": "1"})
     assert sign_in(floor.test_client(), "dl-moi", "mat-khau-dai-9").status_code == 302
     # Another branch's agent: 404; an account of the center: 404; themselves: refused.
-    agr = db_session.scalar(select(User).where(User.username == "dl-agr"))
-    officer = db_session.scalar(select(User).where(User.username == "canbo"))
-    me = db_session.scalar(select(User).where(User.username == "ks-bidv"))
+    agr = session.scalar(select(User).where(User.username == "dl-agr"))
+    officer = session.scalar(select(User).where(User.username == "canbo"))
+    me = session.scalar(select(User).where(User.username == "ks-bidv"))
     assert agr is not None and officer is not None and me is not None
     for other in (agr, officer):
         r = boss.post(f"/agent/team/{other.id}/active", data={"csrf_token": token, "active": "0"})
         assert r.status_code == 404
     boss.post(f"/agent/team/{me.id}/active", data={"csrf_token": token, "active": "0"})
-    db_session.expire_all()
-    assert all(u.active for u in db_session.scalars(select(User)))
-    entries = [e.action for e in db_session.scalars(select(AuditEntry))]
+    session.expire_all()
+    assert all(u.active for u in session.scalars(select(User)))
+    entries = [e.action for e in session.scalars(select(AuditEntry))]
     assert entries.count("user.create") == 1 and "user.lock" in entries
 
 
 def test_the_admin_creates_branches_and_their_people_in_the_office(
-    floor: Flask, db_session: Session
+    floor: Flask, session: Session
 ) -> None:
     manager = signed(floor, "quanly", "mat-khau-dai-2")
     assert manager.get("/office/branches").status_code == 403
     assert manager.get("/office/audit").status_code == 403
-    office = admin(floor, db_session)
+    office = admin(floor, session)
     token = csrf(office, "/office/branches")
     bad = office.post("/office/branches", data={"csrf_token": token, "what": "branch",
                      "bank": "NOBANK", "code": "X-1", "name": "Không có"})  # fmt: skip
@@ -300,24 +300,24 @@ def test_the_admin_creates_branches_and_their_people_in_the_office(
 
 
 def test_report_csv_cannot_carry_a_spreadsheet_formula(
-    floor: Flask, filed: dict[str, Any], db_session: Session
+    floor: Flask, filed: dict[str, Any], session: Session
 ) -> None:
-    agent = db_session.scalar(select(User).where(User.username == "dl-bidv"))
+    agent = session.scalar(select(User).where(User.username == "dl-bidv"))
     assert agent is not None
     agent.full_name = '=HYPERLINK("http://evil")'
-    db_session.commit()
-    boss = supervisor(floor, db_session)
+    session.commit()
+    boss = supervisor(floor, session)
     rows = text(boss.get("/agent/reports?table=agents")).lstrip("\ufeff").splitlines()
     assert rows[1].startswith("\"'=HYPERLINK")
 
 
 def test_a_branch_prints_on_its_own_printer_set_by_the_admin(
-    floor: Flask, filed: dict[str, Any], db_session: Session
+    floor: Flask, filed: dict[str, Any], session: Session
 ) -> None:
     """The admin gives a branch its receipt printer in /office/branches, under the same rules
     as a counter's (no file outside a printer device, no port but a printer's); the branch's
     receipts then print there, and the spooler's page shows that printer."""
-    office = admin(floor, db_session)
+    office = admin(floor, session)
     token = csrf(office, "/office/branches")
 
     def set_printer(url: str, profile: str = "", branch: str = "BIDV-GL") -> Any:
@@ -334,8 +334,8 @@ def test_a_branch_prints_on_its_own_printer_set_by_the_admin(
     r = set_printer("tcp://10.1.2.3:9100", "NO-SUCH-MODEL")
     assert r.status_code == 400 and "Không biết mẫu máy in" in text(r)
     assert set_printer("tcp://10.1.2.3:9100", branch="NOPE").status_code == 400
-    db_session.expire_all()
-    assert db_session.scalar(select(Branch.printer_url).where(Branch.code == "BIDV-GL")) == ""
+    session.expire_all()
+    assert session.scalar(select(Branch.printer_url).where(Branch.code == "BIDV-GL")) == ""
     # An agent cannot set it.
     agent = signed(floor, "dl-bidv")
     forbidden = agent.post("/office/branches", data={"csrf_token": csrf(agent, "/agent/"),
@@ -344,21 +344,21 @@ def test_a_branch_prints_on_its_own_printer_set_by_the_admin(
     there = f"virtual://{floor.instance_path}/bidv-gl"
     assert set_printer(there, "TM-T88V").status_code == 303
     assert there in text(office.get("/office/branches"))
-    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "branch.printer"))
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "branch.printer"))
     assert entry is not None and entry.branch_code == "BIDV-GL" and entry.detail == there
     # The branch's receipts now print there, on that model.
     code = filed["code"]
     r = agent.post(f"/agent/dossiers/{code}/receipt",
                    data={"csrf_token": csrf(agent, f"/agent/dossiers/{code}")})  # fmt: skip
     assert r.status_code == 303
-    jobs = db_session.scalars(select(PrintJob).where(PrintJob.printer_url == there)).all()
+    jobs = session.scalars(select(PrintJob).where(PrintJob.printer_url == there)).all()
     assert [(j.kind, j.profile) for j in jobs] == [("receipt", "TM-T88V")]
     assert there in text(office.get("/office/printers"))
     # Cleared, the branch prints on the site's default again.
     assert set_printer("").status_code == 303
     agent.post(f"/agent/dossiers/{code}/receipt",
                data={"csrf_token": csrf(agent, f"/agent/dossiers/{code}")})  # fmt: skip
-    receipts = db_session.scalars(select(PrintJob).where(PrintJob.kind == "receipt")).all()
+    receipts = session.scalars(select(PrintJob).where(PrintJob.kind == "receipt")).all()
     assert len(receipts) == 2 and sum(j.printer_url == there for j in receipts) == 1
     # And by command, under the same rules.
     runner = floor.test_cli_runner()
@@ -367,5 +367,5 @@ def test_a_branch_prints_on_its_own_printer_set_by_the_admin(
     done = runner.invoke(args=["branches", "printer", "bidv-gl", "tcp://10.1.2.3:9100",
                                "--profile", "TM-T20II"])  # fmt: skip
     assert done.exit_code == 0 and "tcp://10.1.2.3:9100" in done.output
-    db_session.expire_all()
-    assert db_session.get(Branch, "BIDV-GL").printer_url == "tcp://10.1.2.3:9100"  # type: ignore[union-attr]
+    session.expire_all()
+    assert session.get(Branch, "BIDV-GL").printer_url == "tcp://10.1.2.3:9100"  # type: ignore[union-attr]

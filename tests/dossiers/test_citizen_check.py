@@ -28,19 +28,19 @@ RIGHT = "1234"  # the CCCD's last four
 
 
 @pytest.fixture
-def no_phone(floor: Flask, db_session: Session) -> str:
+def no_phone(floor: Flask, session: Session) -> str:
     """A dossier with a fee, received at a counter for a citizen who gave no phone, and an
     account collecting the fee."""
     floor.config["STATUS_LOOKUPS_PER_MINUTE"] = 1000
-    workdays.seed_calendar(db_session, [2026, 2027])
-    manager = db_session.scalar(select(User).where(User.username == "quanly"))
-    officer = db_session.scalar(select(User).where(User.username == "canbo"))
-    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+    workdays.seed_calendar(session, [2026, 2027])
+    manager = session.scalar(select(User).where(User.username == "quanly"))
+    officer = session.scalar(select(User).where(User.username == "canbo"))
+    payments.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
-    proc = catalog.get_procedure(db_session, "1.004222")
+    proc = catalog.get_procedure(session, "1.004222")
     assert proc is not None
     applicant = dossiers.Applicant(NAME, "064185001234", None, "Nữ", "")
-    got = dossiers.receive(db_session, proc, applicant, channel="direct", site_code=SITE,
+    got = dossiers.receive(session, proc, applicant, channel="direct", site_code=SITE,
                            actor=officer)  # fmt: skip
     assert got.dossier.applicant_phone == ""
     return got.dossier.code
@@ -91,7 +91,7 @@ def _counts(s: Session) -> tuple[int, int]:
 
 @pytest.mark.parametrize("path", PATHS)
 def test_only_the_real_four_digits_open_a_dossier_filed_without_a_phone(
-    floor: Flask, no_phone: str, db_session: Session, path: str
+    floor: Flask, no_phone: str, session: Session, path: str
 ) -> None:
     ask = PATHS[path]
     missing = ask(floor.test_client(), MISSING, RIGHT)
@@ -105,23 +105,23 @@ def test_only_the_real_four_digits_open_a_dossier_filed_without_a_phone(
             page = r.get_data(as_text=True)
             assert "Không tìm thấy hồ sơ với mã và số xác minh này." in page, (path, fact)
             assert NAME not in page and "Nguyễn" not in page, (path, fact)
-        assert _counts(db_session) == (0, 0), (path, fact)  # no fee slip printed, no rating
+        assert _counts(session) == (0, 0), (path, fact)  # no fee slip printed, no rating
     ok = ask(floor.test_client(), no_phone, RIGHT)
     assert ok.status_code in (200, 201), (path, ok.status_code)
     if path == "kiosk payment":  # the fee slip, with the applicant's name, prints only now
-        assert _counts(db_session)[0] == 1
+        assert _counts(session)[0] == 1
     if path == "api rating":
-        assert _counts(db_session)[1] == 1
+        assert _counts(session)[1] == 1
 
 
 def test_the_check_counts_every_try_against_the_rate_limit(
-    floor: Flask, no_phone: str, db_session: Session
+    floor: Flask, no_phone: str, session: Session
 ) -> None:
     for _ in range(3):
-        assert dossiers.open_for_citizen(db_session, no_phone, "9999", asker="a", per_minute=3) \
+        assert dossiers.open_for_citizen(session, no_phone, "9999", asker="a", per_minute=3) \
             is None  # fmt: skip
     with pytest.raises(dossiers.TooManyLookups):  # the right fact too, once past the limit
-        dossiers.open_for_citizen(db_session, no_phone, RIGHT, asker="a", per_minute=3)
-    found = dossiers.open_for_citizen(db_session, no_phone, RIGHT, asker="b", per_minute=3)
+        dossiers.open_for_citizen(session, no_phone, RIGHT, asker="a", per_minute=3)
+    found = dossiers.open_for_citizen(session, no_phone, RIGHT, asker="b", per_minute=3)
     assert found is not None and found.code == no_phone
-    assert dossiers.open_for_citizen(db_session, no_phone, None, asker="b", per_minute=3) is None
+    assert dossiers.open_for_citizen(session, no_phone, None, asker="b", per_minute=3) is None

@@ -31,12 +31,12 @@ ROUNDS = 10
 
 
 @pytest.fixture
-def money(floor: Flask, db_session: Session) -> dict[str, Any]:
-    workdays.seed_calendar(db_session, [2026, 2027])
-    manager = db_session.scalar(select(User).where(User.username == "quanly"))
-    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+def money(floor: Flask, session: Session) -> dict[str, Any]:
+    workdays.seed_calendar(session, [2026, 2027])
+    manager = session.scalar(select(User).where(User.username == "quanly"))
+    payments.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
-    return {"secret": payments.rotate_secret(db_session, "BIDV"), "app": floor}
+    return {"secret": payments.rotate_secret(session, "BIDV"), "app": floor}
 
 
 def new_dossier(s: Session) -> Dossier:
@@ -88,13 +88,13 @@ def paid_for(s: Session, dossier_id: str) -> list[Payment]:
 
 
 def test_cash_racing_the_banks_notification_settles_the_fee_once(
-    money: dict[str, Any], db_session: Session
+    floor: Flask, money: dict[str, Any], session: Session
 ) -> None:
     app, secret = money["app"], money["secret"]
     outcomes = []
     for i in range(ROUNDS):
-        d = new_dossier(db_session)
-        code = payments.open_payment(db_session, d)
+        d = new_dossier(session)
+        code = payments.open_payment(session, d)
         assert code is not None
         stamp, sign, body = notice(secret, code.reference, f"RACE{i}")
 
@@ -107,27 +107,27 @@ def test_cash_racing_the_banks_notification_settles_the_fee_once(
             return payments.notify(s, "BIDV", stamp, sign, body)
 
         took, told = at_once(app, cash, bank)
-        assert len(paid_for(db_session, d.id)) == 1, (i, took, told)
-        assert payments.due_amount(db_session, d) == 0
+        assert len(paid_for(session, d.id)) == 1, (i, took, told)
+        assert payments.due_amount(session, d) == 0
         if isinstance(took, payments.PaymentError):  # the bank was first: no cash taken
             assert told.outcome == "paid", (i, told)
         else:  # the desk was first: the transfer is flagged for refund, not paid
             assert isinstance(took, Payment), took
             assert told.outcome == "flagged_refund", (i, told)
         outcomes.append(told.outcome)
-    flagged = db_session.scalar(select(func.count()).select_from(PaymentNotice).where(
+    flagged = session.scalar(select(func.count()).select_from(PaymentNotice).where(
         PaymentNotice.outcome == "flagged_refund"))  # fmt: skip
     assert flagged == outcomes.count("flagged_refund")
 
 
 def test_an_expired_code_and_its_replacement_both_paid_settle_once(
-    money: dict[str, Any], db_session: Session
+    floor: Flask, money: dict[str, Any], session: Session
 ) -> None:
     app, secret = money["app"], money["secret"]
     for i in range(ROUNDS // 2):
-        d = new_dossier(db_session)
-        old = payments.open_payment(db_session, d, now=utcnow() - dt.timedelta(hours=25))
-        new = payments.open_payment(db_session, d)
+        d = new_dossier(session)
+        old = payments.open_payment(session, d, now=utcnow() - dt.timedelta(hours=25))
+        new = payments.open_payment(session, d)
         assert old is not None and new is not None and old.reference != new.reference
         first, second = notice(secret, old.reference, f"OLD{i}"), notice(secret, new.reference,
                                                                            f"NEW{i}")  # fmt: skip
@@ -137,29 +137,29 @@ def test_an_expired_code_and_its_replacement_both_paid_settle_once(
             lambda s, n=second: payments.notify(s, "BIDV", *n),  # type: ignore[misc]
         )
         assert sorted(t.outcome for t in told) == ["flagged_refund", "paid"], told
-        assert len(paid_for(db_session, d.id)) == 1
+        assert len(paid_for(session, d.id)) == 1
         # Nothing pending is left to pay a third time.
         pending = select(Payment).where(Payment.dossier_id == d.id, Payment.status == "pending")
-        assert db_session.scalar(pending) is None
+        assert session.scalar(pending) is None
 
 
 def test_money_arriving_when_nothing_is_owed_is_flagged_for_refund_on_the_reconciliation(
-    money: dict[str, Any], api: FlaskClient, db_session: Session
+    floor: Flask, money: dict[str, Any], client: FlaskClient, session: Session
 ) -> None:
-    d = new_dossier(db_session)
-    old = payments.open_payment(db_session, d, now=utcnow() - dt.timedelta(hours=25))
-    new = payments.open_payment(db_session, d)
+    d = new_dossier(session)
+    old = payments.open_payment(session, d, now=utcnow() - dt.timedelta(hours=25))
+    new = payments.open_payment(session, d)
     assert old is not None and new is not None
     for reference, txn in ((old.reference, "FT-OLD"), (new.reference, "FT-NEW")):
         stamp, sign, body = notice(money["secret"], reference, txn)
-        r = api.post("/api/v1/payments/callback", data=body, content_type="application/json",
+        r = client.post("/api/v1/payments/callback", data=body, content_type="application/json",
                      headers={"X-Kiosk-Bank": "BIDV", "X-Kiosk-Timestamp": stamp,
                               "X-Kiosk-Signature": sign})  # fmt: skip
         assert r.status_code == 200
         valid(r.get_json(), "/payments/callback", "post", 200)
     assert r.get_json()["status"] == "flagged_refund"
-    assert len(paid_for(db_session, d.id)) == 1
-    manager = api.application.test_client()
+    assert len(paid_for(session, d.id)) == 1
+    manager = client.application.test_client()
     sign_in(manager, "quanly", "mat-khau-dai-2")
     page = manager.get("/office/payments").get_data(as_text=True)
     assert "FT-NEW" in page and "hoàn tiền" in page
@@ -180,41 +180,41 @@ def forged(api: FlaskClient, address: str = "203.0.113.7", body: bytes = b"{}") 
     )  # fmt: skip
 
 
-def kept(db_session: Session) -> int:
-    db_session.expire_all()
-    return int(db_session.scalar(select(func.count()).select_from(PaymentNotice)) or 0)
+def kept(session: Session) -> int:
+    session.expire_all()
+    return int(session.scalar(select(func.count()).select_from(PaymentNotice)) or 0)
 
 
 def test_unsigned_notices_from_one_address_are_capped(
-    money: dict[str, Any], api: FlaskClient, db_session: Session
+    floor: Flask, money: dict[str, Any], client: FlaskClient, session: Session
 ) -> None:
-    answers = [forged(api).status_code for _ in range(payments.REFUSED_PER_MINUTE + 5)]
+    answers = [forged(client).status_code for _ in range(payments.REFUSED_PER_MINUTE + 5)]
     assert answers == [401] * payments.REFUSED_PER_MINUTE + [429] * 5
-    assert kept(db_session) == payments.REFUSED_PER_MINUTE
-    r = forged(api)
+    assert kept(session) == payments.REFUSED_PER_MINUTE
+    r = forged(client)
     assert r.status_code == 429 and r.headers["Retry-After"] == "60"
     valid(r.get_json(), "/payments/callback", "post", 429)
     # Another address is refused and kept as before.
-    assert forged(api, "203.0.113.8").status_code == 401
-    assert kept(db_session) == payments.REFUSED_PER_MINUTE + 1
+    assert forged(client, "203.0.113.8").status_code == 401
+    assert kept(session) == payments.REFUSED_PER_MINUTE + 1
 
 
 def test_the_log_of_unsigned_notices_keeps_the_newest_only(
-    money: dict[str, Any], api: FlaskClient, db_session: Session,
+    floor: Flask, money: dict[str, Any], client: FlaskClient, session: Session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     monkeypatch.setattr(payments, "REFUSED_KEPT", 5)
     for i in range(12):  # from many addresses: the per-address rate does not stop them
-        assert forged(api, f"198.51.100.{i}", body=f'{{"n": {i}}}'.encode()).status_code == 401
-    rows = db_session.scalars(select(PaymentNotice).order_by(PaymentNotice.id)).all()
+        assert forged(client, f"198.51.100.{i}", body=f'{{"n": {i}}}'.encode()).status_code == 401
+    rows = session.scalars(select(PaymentNotice).order_by(PaymentNotice.id)).all()
     assert [r.body for r in rows] == [f'{{"n": {i}}}' for i in range(7, 12)]
     assert all(r.outcome == "bad_signature" for r in rows)
 
 
 def test_a_notice_body_over_the_cap_is_refused_unread(
-    money: dict[str, Any], api: FlaskClient, db_session: Session
+    floor: Flask, money: dict[str, Any], client: FlaskClient, session: Session
 ) -> None:
-    r = forged(api, body=b'{"x": "' + b"a" * payments.MAX_BODY + b'"}')
+    r = forged(client, body=b'{"x": "' + b"a" * payments.MAX_BODY + b'"}')
     assert r.status_code == 413
     valid(r.get_json(), "/payments/callback", "post", 413)
-    assert kept(db_session) == 0
+    assert kept(session) == 0

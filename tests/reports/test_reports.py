@@ -35,9 +35,9 @@ MID = Period(dt.date(2026, 10, 12), dt.date(2026, 10, 25))
 
 
 @pytest.fixture
-def month(floor: Flask, db_session: Session) -> synthetic.Month:
-    workdays.seed_calendar(db_session, [2026, 2027])
-    return synthetic.generate(db_session, site_code=SITE, dossiers=500, seed=11,
+def month(floor: Flask, session: Session) -> synthetic.Month:
+    workdays.seed_calendar(session, [2026, 2027])
+    return synthetic.generate(session, site_code=SITE, dossiers=500, seed=11,
                               month=dt.date(2026, 10, 1), now=NOW)  # fmt: skip
 
 
@@ -78,21 +78,21 @@ def expected_counts(rows: list[Dossier], p: Period) -> dict[str, int]:
 
 
 def test_the_period_report_matches_the_rows_for_the_center_and_every_unit(
-    month: synthetic.Month, db_session: Session
+    floor: Flask, month: synthetic.Month, session: Session
 ) -> None:
-    rows = list(db_session.scalars(select(Dossier)))
+    rows = list(session.scalars(select(Dossier)))
     assert len(rows) == month.dossiers + month.carried
     for p in (OCTOBER, MID):
-        center = period_report(db_session, p, site_code=SITE, now=NOW)
+        center = period_report(session, p, site_code=SITE, now=NOW)
         assert center.as_dict() == expected_counts(rows, p)
         # The books balance: what came in went out or is still in.
         assert center.handled == center.resolved + center.closed_other + center.in_progress
-        units = by_unit(db_session, p, now=NOW)
+        units = by_unit(session, p, now=NOW)
         for unit in {d.unit for d in rows}:
             mine = [d for d in rows if d.unit == unit]
             assert units[unit].as_dict() == expected_counts(mine, p), unit
-            assert period_report(db_session, p, unit=unit, site_code=SITE, now=NOW) == units[unit]
-    october = period_report(db_session, OCTOBER, site_code=SITE, now=NOW)
+            assert period_report(session, p, unit=unit, site_code=SITE, now=NOW) == units[unit]
+    october = period_report(session, OCTOBER, site_code=SITE, now=NOW)
     # The month looks like a center's: new ones mostly online, a carried-over stock, most
     # resolved early, some late, some still open.
     assert october.received == month.dossiers
@@ -157,55 +157,55 @@ def expected_index(db_session: Session, p: Period, rows: list[Dossier],
 
 
 def test_the_service_index_matches_its_formulas_per_unit_and_per_counter(
-    month: synthetic.Month, db_session: Session
+    floor: Flask, month: synthetic.Month, session: Session
 ) -> None:
-    rows = list(db_session.scalars(select(Dossier)))
+    rows = list(session.scalars(select(Dossier)))
     start, end = bounds(OCTOBER)
-    visits = [r for r in db_session.scalars(select(Rating).where(Rating.ticket_id.is_not(None)))
+    visits = [r for r in session.scalars(select(Rating).where(Rating.ticket_id.is_not(None)))
               if start <= r.at < end]  # fmt: skip
-    center = service_index(db_session, OCTOBER, site_code=SITE, now=NOW)
-    want = expected_index(db_session, OCTOBER, rows, visits)
+    center = service_index(session, OCTOBER, site_code=SITE, now=NOW)
+    want = expected_index(session, OCTOBER, rows, visits)
     assert {k: g.points for k, g in center.groups.items()} == want
     assert center.total == round(sum(want.values()), 2)
     assert 40 < center.total < 100
     assert [g.maximum for g in center.groups.values()] == [18, 20, 12, 10, 18, 22]
     # The dashboard's one pass gives the center, every unit and every counter.
-    seen = overview(db_session, OCTOBER, now=NOW)
+    seen = overview(session, OCTOBER, now=NOW)
     assert seen.index == center
-    assert seen.counts == period_report(db_session, OCTOBER, site_code=SITE, now=NOW)
-    assert seen.unit_counts == by_unit(db_session, OCTOBER, now=NOW)
+    assert seen.counts == period_report(session, OCTOBER, site_code=SITE, now=NOW)
+    assert seen.unit_counts == by_unit(session, OCTOBER, now=NOW)
     per_unit = seen.unit_index
     assert set(per_unit) == {d.unit for d in rows}
     for unit, got in per_unit.items():
         mine = [d for d in rows if d.unit == unit]
         assert {k: g.points for k, g in got.groups.items()} == expected_index(
-            db_session, OCTOBER, mine, None), unit  # fmt: skip
-        assert service_index(db_session, OCTOBER, unit=unit, site_code=SITE, now=NOW) == got
-    tickets = {t.id: t for t in db_session.scalars(select(Ticket))}
+            session, OCTOBER, mine, None), unit  # fmt: skip
+        assert service_index(session, OCTOBER, unit=unit, site_code=SITE, now=NOW) == got
+    tickets = {t.id: t for t in session.scalars(select(Ticket))}
     per_counter = seen.counter_index
     assert per_counter
     for counter, got in per_counter.items():
         mine = [d for d in rows if d.ticket_id and tickets[d.ticket_id].counter_id == counter]
         theirs = [r for r in visits if tickets[r.ticket_id].counter_id == counter]  # type: ignore[index]
         assert {k: g.points for k, g in got.groups.items()} == expected_index(
-            db_session, OCTOBER, mine, theirs), counter  # fmt: skip
+            session, OCTOBER, mine, theirs), counter  # fmt: skip
     # The drill-down lists exactly the dossiers that lost each group its points.
-    lost = losses(db_session, "progress", OCTOBER, site_code=SITE, now=NOW, limit=10_000)
+    lost = losses(session, "progress", OCTOBER, site_code=SITE, now=NOW, limit=10_000)
     g = center.groups["progress"]
     assert len(lost) == g.denominator - g.numerator > 0
-    silent = losses(db_session, "transparency", OCTOBER, site_code=SITE, now=NOW, limit=10_000)
+    silent = losses(session, "transparency", OCTOBER, site_code=SITE, now=NOW, limit=10_000)
     assert all(d.promised_at is None for d in silent)
     assert len(silent) == center.groups["transparency"].denominator - center.groups[
         "transparency"].numerator  # fmt: skip
-    direct = losses(db_session, "online_dossiers", OCTOBER, unit="STP", site_code=SITE,
+    direct = losses(session, "online_dossiers", OCTOBER, unit="STP", site_code=SITE,
                     now=NOW, limit=10_000)  # fmt: skip
     assert direct and all(d.channel == "direct" and d.unit == "STP" for d in direct)
 
 
-def test_queue_statistics_match_the_tickets(month: synthetic.Month,
-                                            db_session: Session) -> None:  # fmt: skip
-    stats = queue_stats(db_session, OCTOBER)
-    tickets = [t for t in db_session.scalars(select(Ticket))
+def test_queue_statistics_match_the_tickets(floor: Flask, month: synthetic.Month,
+                                            session: Session) -> None:  # fmt: skip
+    stats = queue_stats(session, OCTOBER)
+    tickets = [t for t in session.scalars(select(Ticket))
                if OCTOBER.start <= t.day <= OCTOBER.end]  # fmt: skip
     assert stats.tickets == len(tickets) == month.tickets
     assert stats.no_shows == sum(t.state == "no_show" for t in tickets) > 0
@@ -223,7 +223,7 @@ def test_queue_statistics_match_the_tickets(month: synthetic.Month,
     assert stats.estimate_abs_error == round(sum(abs(e) for e in errors) / len(errors), 1)
 
 
-def test_the_same_seed_makes_the_same_month(floor: Flask, db_session: Session,
+def test_the_same_seed_makes_the_same_month(floor: Flask, session: Session,
                                              tmp_path: Any) -> None:  # fmt: skip
     from kiosk.cli import DEMO_CATALOG
     from kiosk.domain.catalog_import import import_catalog
@@ -237,7 +237,7 @@ def test_the_same_seed_makes_the_same_month(floor: Flask, db_session: Session,
         return sorted(s.execute(select(Dossier.code, Dossier.status, Dossier.received_at,
                                        Dossier.resolved_at, Dossier.due_at)).all())  # fmt: skip
 
-    first = rows(db_session)
+    first = rows(session)
     url = f"sqlite:///{tmp_path / 'again.db'}"
     migrate(url)
     other = make_sessionmaker(make_engine(url))()
@@ -250,22 +250,22 @@ def test_the_same_seed_makes_the_same_month(floor: Flask, db_session: Session,
     other.close()
 
 
-def test_the_reports_api(floor: Flask, month: synthetic.Month, db_session: Session) -> None:
-    api = floor.test_client()
+def test_the_reports_api(floor: Flask, month: synthetic.Month, session: Session) -> None:
+    client = floor.test_client()
     url = "/api/v1/reports/period?from=2026-10-01&to=2026-10-31"
-    assert api.get(url).status_code == 401
+    assert client.get(url).status_code == 401
     officer = {"Authorization": f"Bearer {token_for(floor, 'canbo')}"}
-    assert api.get(url, headers=officer).status_code == 403
+    assert client.get(url, headers=officer).status_code == 403
     manager = {"Authorization": f"Bearer {token_for(floor, 'quanly')}"}
-    r = api.get(url, headers=manager)
+    r = client.get(url, headers=manager)
     valid(r.get_json(), "/reports/period", "get", 200)
     body = r.get_json()
-    rows = list(db_session.scalars(select(Dossier)))
+    rows = list(session.scalars(select(Dossier)))
     expected = expected_counts(rows, OCTOBER)
     # The API counts "in progress" now; NOW is the month after, the same as the period's end.
     assert {k: body[k] for k in FIELDS} == expected
     assert body["unit"] == SITE and body["from"] == "2026-10-01"
-    r = api.get("/api/v1/reports/index?unit=STP&from=2026-10-01&to=2026-10-31", headers=manager)
+    r = client.get("/api/v1/reports/index?unit=STP&from=2026-10-01&to=2026-10-31", headers=manager)
     valid(r.get_json(), "/reports/index", "get", 200)
     index = r.get_json()
     assert [g["key"] for g in index["groups"]] == ["transparency", "progress", "online_dossiers",
@@ -279,13 +279,13 @@ def test_the_reports_api(floor: Flask, month: synthetic.Month, db_session: Sessi
         ("from=2020-01-01&to=2026-10-01", 400),
     )
     for bad, status in refused:
-        r = api.get(f"/api/v1/reports/index?{bad}", headers=manager)
+        r = client.get(f"/api/v1/reports/index?{bad}", headers=manager)
         assert r.status_code == status, bad
         valid(r.get_json(), "/reports/index", "get", status)
 
 
 def test_the_managers_dashboard_csv_and_drill_down(
-    floor: Flask, month: synthetic.Month, db_session: Session
+    floor: Flask, month: synthetic.Month, session: Session
 ) -> None:
     office = floor.test_client()
     sign_in(office, "canbo", "mat-khau-dai-1")
@@ -294,7 +294,7 @@ def test_the_managers_dashboard_csv_and_drill_down(
     sign_in(office, "quanly", "mat-khau-dai-2")
     q = "from=2026-10-01&to=2026-10-31"
     page = office.get(f"/office/reports?{q}").get_data(as_text=True)
-    center = service_index(db_session, OCTOBER, site_code=SITE)
+    center = service_index(session, OCTOBER, site_code=SITE)
     assert f'data-testid="index-total">{center.total}<' in page
     assert page.count("<svg") >= 6 and 'hx-trigger="every 60s"' in page
     for unit in ("STP", "21583"):
@@ -304,7 +304,7 @@ def test_the_managers_dashboard_csv_and_drill_down(
     assert not fragment.get_data(as_text=True).lstrip().startswith("<!doctype")
     period_csv = office.get(f"/office/reports?{q}&table=period").get_data(as_text=True)
     lines = period_csv.lstrip("\ufeff").splitlines()
-    report = period_report(db_session, OCTOBER, site_code=SITE)
+    report = period_report(session, OCTOBER, site_code=SITE)
     assert lines[0] == "chi_tieu,so_ho_so" and f"resolved_late,{report.resolved_late}" in lines
     for table in ("index", "units", "counters", "hours", "days", "services", "queue_counters"):
         r = office.get(f"/office/reports?{q}&table={table}")
@@ -315,12 +315,12 @@ def test_the_managers_dashboard_csv_and_drill_down(
     assert "YYYY-MM-DD" in bad
     # The drill-down: the dossiers that lost "progress" points, each linking to its page.
     drill = office.get(f"/office/reports/losses?group=progress&{q}").get_data(as_text=True)
-    lost = losses(db_session, "progress", OCTOBER, site_code=SITE, limit=500)
+    lost = losses(session, "progress", OCTOBER, site_code=SITE, limit=500)
     assert lost and all(f"/office/dossiers/{d.code}" in drill for d in lost[:20])
     assert office.get(f"/office/reports/losses?group=nothing&{q}").status_code == 404
     # Per counter: the dossiers it received that lost points.
-    counter = next(iter(overview(db_session, OCTOBER).counter_index))
-    theirs = losses(db_session, "digitization", OCTOBER, site_code=SITE, counter=counter,
+    counter = next(iter(overview(session, OCTOBER).counter_index))
+    theirs = losses(session, "digitization", OCTOBER, site_code=SITE, counter=counter,
                     limit=500)  # fmt: skip
     assert theirs and all(d.channel == "direct" for d in theirs)
     page = office.get(f"/office/reports/losses?group=digitization&counter={counter}&{q}")
@@ -371,7 +371,7 @@ def test_every_synthetic_unit_has_a_name(month: synthetic.Month) -> None:
 
 
 def test_a_manager_of_a_unit_reads_that_units_reports_only(
-    floor: Flask, month: synthetic.Month, db_session: Session
+    floor: Flask, month: synthetic.Month, session: Session
 ) -> None:
     """A department's manager (`kiosk users create NAME --role manager --unit STP`) reads their
     own unit's reports: another unit, the center and the counters answer 404, exactly as a
@@ -386,7 +386,7 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
                          input="mat-khau-dai-9\n")  # fmt: skip
     assert nope.exit_code != 0 and "Không có đơn vị NOPE" in nope.output
     with pytest.raises(IdentityError, match="Chỉ tài khoản quản lý"):
-        create_user(db_session, "x2", "mat-khau-dai-9", "officer", unit_code="STP")
+        create_user(session, "x2", "mat-khau-dai-9", "officer", unit_code="STP")
     office = floor.test_client()
     landed = sign_in(office, "stp", "mat-khau-dai-9")
     # The command chose the password: the manager chooses their own before anything else.
@@ -394,7 +394,7 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
     assert change_password(office, "mat-khau-dai-9", "cua-rieng-stp-2026").status_code == 303
     # Signed in, they land on their reports; nothing else of the center is theirs.
     assert office.get(landed.headers["Location"]).headers["Location"].endswith("/office/reports")
-    some = db_session.scalars(select(Dossier).where(Dossier.unit == "STP")).first()
+    some = session.scalars(select(Dossier).where(Dossier.unit == "STP")).first()
     assert some is not None
     for url in ("/office/dossiers", f"/office/dossiers/{some.code}", "/office/payments",
                 "/office/accounts", "/office/setup/counters", "/office/printers",
@@ -402,7 +402,7 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
         assert office.get(url).status_code == 403, url
     q = "from=2026-10-01&to=2026-10-31"
     page = office.get(f"/office/reports?{q}").get_data(as_text=True)
-    theirs = service_index(db_session, OCTOBER, unit="STP", site_code=SITE)
+    theirs = service_index(session, OCTOBER, unit="STP", site_code=SITE)
     assert f'data-testid="index-total">{theirs.total}<' in page
     assert 'data-unit="STP"' in page and 'data-unit="21583"' not in page
     assert 'data-testid="counters"' not in page and 'data-testid="unit-only"' in page
@@ -420,17 +420,17 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
         assert office.get(f"/office/reports?{q}&table={table}").status_code == 404, table
     units_csv = office.get(f"/office/reports?{q}&table=units").get_data(as_text=True)
     assert [line.split(",")[0] for line in units_csv.lstrip("\ufeff").splitlines()[1:]] == ["STP"]
-    counter = next(iter(overview(db_session, OCTOBER).counter_index))
+    counter = next(iter(overview(session, OCTOBER).counter_index))
     r = office.get(f"/office/reports/losses?group=digitization&counter={counter}&{q}")
     assert r.status_code == 404
     # Their drill-down lists their own unit's dossiers.
     group = next(g.key for g in theirs.groups.values() if g.lost > 0)
-    lost = losses(db_session, group, OCTOBER, unit="STP", site_code=SITE, limit=500)
+    lost = losses(session, group, OCTOBER, unit="STP", site_code=SITE, limit=500)
     drill = office.get(f"/office/reports/losses?group={group}&{q}").get_data(as_text=True)
     assert lost and all(d.unit == "STP" and d.code in drill for d in lost[:20])
     assert "/office/dossiers/" not in drill  # the codes, not links they could not open
     printed = office.get(f"/office/reports/print?{q}").get_data(as_text=True)
-    report = period_report(db_session, OCTOBER, unit="STP", site_code=SITE)
+    report = period_report(session, OCTOBER, unit="STP", site_code=SITE)
     assert "Sở Tư pháp" in printed and str(report.handled) in printed
     # Through the API, with their token: their unit by default, any other one not found.
     token = {"Authorization": f"Bearer {token_for(floor, 'stp')}"}
@@ -456,7 +456,7 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
 
 
 def test_the_worklist_is_ranked_and_paged_by_the_database_as_officers_read_it(
-    month: synthetic.Month, db_session: Session
+    floor: Flask, month: synthetic.Month, session: Session
 ) -> None:
     """The office worklist on a month's stock: the database's order and filters are the ones
     the officers' page shows (overdue first, due soon next, ..., resolved last), computed here
@@ -467,7 +467,7 @@ def test_the_worklist_is_ranked_and_paged_by_the_database_as_officers_read_it(
 
     soon = dt.timedelta(days=2)
     listed = [*OPEN, S.REGISTERED, S.RESOLVED]
-    rows = db_session.scalars(select(Dossier).where(Dossier.status.in_(listed))).all()
+    rows = session.scalars(select(Dossier).where(Dossier.status.in_(listed))).all()
 
     def told(d: Dossier) -> dt.datetime:
         return d.promised_at or d.due_at or d.received_at
@@ -481,10 +481,10 @@ def test_the_worklist_is_ranked_and_paged_by_the_database_as_officers_read_it(
 
     expected = sorted(rows, key=lambda d: (rank(d), told(d), d.code))
     assert {rank(d) for d in expected} >= {0, 2, 4}  # the month has each kind
-    got = dossiers.worklist(db_session, NOW, soon)
+    got = dossiers.worklist(session, NOW, soon)
     assert [d.code for d in got] == [d.code for d in expected]
-    assert dossiers.worklist_size(db_session, NOW, soon) == len(expected)
-    assert [d.code for d in dossiers.worklist(db_session, NOW, soon, limit=7)] == [
+    assert dossiers.worklist_size(session, NOW, soon) == len(expected)
+    assert [d.code for d in dossiers.worklist(session, NOW, soon, limit=7)] == [
         d.code for d in expected[:7]
     ]
     for show in ("overdue", "soon"):
@@ -496,5 +496,5 @@ def test_the_worklist_is_ranked_and_paged_by_the_database_as_officers_read_it(
             return state == "within" and told(d) < NOW + soon
 
         want = [d.code for d in expected if shown(d)]
-        assert [d.code for d in dossiers.worklist(db_session, NOW, soon, show=show)] == want
-        assert dossiers.worklist_size(db_session, NOW, soon, show=show) == len(want)
+        assert [d.code for d in dossiers.worklist(session, NOW, soon, show=show)] == want
+        assert dossiers.worklist_size(session, NOW, soon, show=show) == len(want)

@@ -20,7 +20,7 @@ LLTP = "3.000333"
 def test_an_agent_files_for_a_citizen_with_the_signed_authorization(
     floor: Flask,
     branches: dict[str, Any],
-    db_session: Session,
+    session: Session,
 ) -> None:
     agent = floor.test_client()
     assert agent.get(f"/agent/file/{LLTP}").status_code == 302  # sign in first
@@ -38,7 +38,7 @@ def test_an_agent_files_for_a_citizen_with_the_signed_authorization(
         doc.close()
     reference = [r.text for r in zxingcpp.read_barcodes(image)]
     assert len(reference) == 1 and reference[0].startswith("UQ-")
-    printed = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "consent.print"))
+    printed = session.scalar(select(AuditEntry).where(AuditEntry.action == "consent.print"))
     assert printed is not None and reference[0] in printed.detail
     ids = [agent_upload(agent, token, sample_pdf()), agent_upload(agent, token, sample_image())]
     filled = form_data(token, ids, idempotency_key="agent-1")
@@ -53,8 +53,8 @@ def test_an_agent_files_for_a_citizen_with_the_signed_authorization(
     consent = agent_upload(agent, token, sample_pdf())
     done = agent.post(f"/agent/file/{LLTP}", data={**filled, "consent": consent})
     assert done.status_code == 303, done.get_data(as_text=True)[-3000:]
-    d = db_session.scalar(select(Dossier))
+    d = session.scalar(select(Dossier))
     assert d is not None and d.branch_code == "BIDV-GL" and d.agent_id is not None
-    kept = db_session.get(Upload, consent)
+    kept = session.get(Upload, consent)
     assert kept is not None and kept.dossier_id == d.id and kept.document_name == "giay_uy_quyen"
     assert d.code in agent.get("/agent/dossiers").get_data(as_text=True)

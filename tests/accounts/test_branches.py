@@ -25,7 +25,7 @@ def text(r: Any) -> str:
     return str(r.get_data(as_text=True))
 
 
-def test_branches_and_agents_by_command(floor: Flask, db_session: Session) -> None:
+def test_branches_and_agents_by_command(floor: Flask, session: Session) -> None:
     runner = floor.test_cli_runner()
     made = runner.invoke(args=["branches", "create", "bidv-gl01", "--bank", "BIDV", "--name",
                                "BIDV Chi nhánh Gia Lai", "--commune", "21583"])  # fmt: skip
@@ -42,7 +42,7 @@ def test_branches_and_agents_by_command(floor: Flask, db_session: Session) -> No
     ok = runner.invoke(args=["users", "create", "daily1", "--role", "agent", "--branch",
                              "BIDV-GL01"], input="mat-khau-dai-9\n")  # fmt: skip
     assert ok.exit_code == 0, ok.output
-    agent = db_session.scalar(select(User).where(User.username == "daily1"))
+    agent = session.scalar(select(User).where(User.username == "daily1"))
     assert agent is not None and agent.branch_code == "BIDV-GL01"
     for args, message in (
         (["users", "create", "daily2", "--role", "agent"], "cần chi nhánh"),
@@ -55,9 +55,9 @@ def test_branches_and_agents_by_command(floor: Flask, db_session: Session) -> No
         assert bad.exit_code != 0 and message in bad.output, bad.output
 
 
-def _branch_and_supervisor(db_session: Session) -> User:
-    create_branch(db_session, "AGR-GL", bank="AGRIBANK", name="Agribank Gia Lai")
-    return create_user(db_session, "kiemsoat", "mat-khau-dai-8", "supervisor", "Phạm Thị Lan",
+def _branch_and_supervisor(session: Session) -> User:
+    create_branch(session, "AGR-GL", bank="AGRIBANK", name="Agribank Gia Lai")
+    return create_user(session, "kiemsoat", "mat-khau-dai-8", "supervisor", "Phạm Thị Lan",
                        branch_code="AGR-GL")  # fmt: skip
 
 
@@ -68,81 +68,83 @@ def _password_step(api: FlaskClient) -> Any:
 
 
 def test_a_supervisor_enrols_a_second_factor_once_then_needs_it(
-    floor: Flask, api: FlaskClient, db_session: Session
+    floor: Flask, client: FlaskClient, session: Session
 ) -> None:
-    _branch_and_supervisor(db_session)
-    r = _password_step(api)
+    _branch_and_supervisor(session)
+    r = _password_step(client)
     assert r.status_code == 302 and "/office/login/totp" in r.headers["Location"]
     # Not signed in yet: a staff page still asks to sign in.
-    assert api.get("/office/dossiers").status_code == 302
-    page = text(api.get("/office/login/totp"))
+    assert client.get("/office/dossiers").status_code == 302
+    page = text(client.get("/office/login/totp"))
     assert "<svg" in page and "chỉ hiện một lần" in page
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
     # Shown once: coming back makes a new secret, and the first one no longer works.
-    again = text(api.get("/office/login/totp"))
+    again = text(client.get("/office/login/totp"))
     secret2 = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', again).group(1)  # type: ignore[union-attr]
     assert secret2 != secret
-    token = csrf(api, "/office/login")
-    wrong = api.post("/office/login/totp", data={"csrf_token": token,
+    token = csrf(client, "/office/login")
+    wrong = client.post("/office/login/totp", data={"csrf_token": token,
                                                  "code": pyotp.TOTP(secret).now()})  # fmt: skip
     assert wrong.status_code == 401 and "không đúng" in text(wrong)
     assert "<svg" not in text(wrong)  # a failed try does not show the QR again
     first = pyotp.TOTP(secret2).now()
-    ok = api.post("/office/login/totp", data={"csrf_token": token, "code": first})
+    ok = client.post("/office/login/totp", data={"csrf_token": token, "code": first})
     assert ok.status_code == 302
-    user = db_session.scalar(select(User).where(User.username == "kiemsoat"))
-    db_session.refresh(user)
+    user = session.scalar(select(User).where(User.username == "kiemsoat"))
+    session.refresh(user)
     assert user is not None and user.totp_enabled
     # Next time: the code, and no QR.
-    api.post("/office/logout", data={"csrf_token": csrf(api, "/office/login")})
-    _password_step(api)
-    step = text(api.get("/office/login/totp"))
+    client.post("/office/logout", data={"csrf_token": csrf(client, "/office/login")})
+    _password_step(client)
+    step = text(client.get("/office/login/totp"))
     assert "<svg" not in step and "Nhập mã 6 số" in step
-    token = csrf(api, "/office/login")
+    token = csrf(client, "/office/login")
     # A code is good once: the one that enrolled does not sign in again; the next one does.
-    replay = api.post("/office/login/totp", data={"csrf_token": token, "code": first})
+    replay = client.post("/office/login/totp", data={"csrf_token": token, "code": first})
     assert replay.status_code == 401 and "đã được dùng" in text(replay)
     following = pyotp.TOTP(secret2).at(time.time() + 30)
-    assert api.post("/office/login/totp", data={"csrf_token": token,
+    assert client.post("/office/login/totp", data={"csrf_token": token,
                     "code": following}).status_code == 302  # fmt: skip
 
 
-def test_wrong_codes_brake_like_wrong_passwords(api: FlaskClient, db_session: Session) -> None:
-    user = _branch_and_supervisor(db_session)
+def test_wrong_codes_brake_like_wrong_passwords(
+    floor: Flask, client: FlaskClient, session: Session
+) -> None:
+    user = _branch_and_supervisor(session)
     user.totp_secret = pyotp.random_base32()
     user.totp_enabled = True
-    db_session.commit()
-    _password_step(api)
-    token = csrf(api, "/office/login")
+    session.commit()
+    _password_step(client)
+    token = csrf(client, "/office/login")
     for _ in range(5):
-        api.post("/office/login/totp", data={"csrf_token": token, "code": "000000"})
+        client.post("/office/login/totp", data={"csrf_token": token, "code": "000000"})
     right = pyotp.TOTP(user.totp_secret).now()
-    locked = api.post("/office/login/totp", data={"csrf_token": token, "code": right})
+    locked = client.post("/office/login/totp", data={"csrf_token": token, "code": right})
     assert locked.status_code == 401 and "quá nhiều lần" in text(locked)
 
 
 def test_the_second_step_expires_and_cannot_be_skipped(
-    api: FlaskClient, db_session: Session
+    floor: Flask, client: FlaskClient, session: Session
 ) -> None:
-    _branch_and_supervisor(db_session)
-    assert api.get("/office/login/totp").status_code == 302  # no password given
-    _password_step(api)
-    with api.session_transaction() as s:
+    _branch_and_supervisor(session)
+    assert client.get("/office/login/totp").status_code == 302  # no password given
+    _password_step(client)
+    with client.session_transaction() as s:
         s["totp_at"] = int(time.time()) - 301
-    assert api.get("/office/login/totp").headers["Location"].startswith("/office/login")
+    assert client.get("/office/login/totp").headers["Location"].startswith("/office/login")
 
 
 def test_an_unused_session_ends_for_branch_staff_but_not_at_a_counter(
-    floor: Flask, api: FlaskClient, db_session: Session
+    floor: Flask, client: FlaskClient, session: Session
 ) -> None:
-    create_branch(db_session, "BIDV-X", bank="BIDV", name="BIDV X")
-    create_user(db_session, "daily9", "mat-khau-dai-9", "agent", "Đại lý", branch_code="BIDV-X")
-    sign_in(api, "daily9", "mat-khau-dai-9")
-    with api.session_transaction() as s:
+    create_branch(session, "BIDV-X", bank="BIDV", name="BIDV X")
+    create_user(session, "daily9", "mat-khau-dai-9", "agent", "Đại lý", branch_code="BIDV-X")
+    sign_in(client, "daily9", "mat-khau-dai-9")
+    with client.session_transaction() as s:
         assert "user_id" in s
         s["seen"] = int(time.time()) - 31 * 60
-    api.get("/office/")
-    with api.session_transaction() as s:
+    client.get("/office/")
+    with client.session_transaction() as s:
         assert "user_id" not in s
     # A counter officer idle as long stays signed in.
     officer = floor.test_client()
@@ -152,18 +154,18 @@ def test_an_unused_session_ends_for_branch_staff_but_not_at_a_counter(
     assert officer.get("/office/").status_code == 200
 
 
-def test_create_user_checks_the_branch(db_session: Session, floor: Flask) -> None:
+def test_create_user_checks_the_branch(session: Session, floor: Flask) -> None:
     with pytest.raises(IdentityError):
-        create_user(db_session, "a1", "mat-khau-dai-9", "agent")
+        create_user(session, "a1", "mat-khau-dai-9", "agent")
     with pytest.raises(BranchError):
-        create_branch(db_session, "B", bank="BIDV", name="x")
+        create_branch(session, "B", bank="BIDV", name="x")
 
 
-def test_signing_in_lands_each_account_on_its_own_work(floor: Flask, db_session: Session) -> None:
+def test_signing_in_lands_each_account_on_its_own_work(floor: Flask, session: Session) -> None:
     """/office/ (where signing in lands without a `next`) sends an agent to the branch's
     dossiers, a processing officer to the worklist, a counter officer to the counters; it
     once answered an agent 403."""
-    create_user(db_session, "xuly", "mat-khau-dai-9", "processor", "Xử lý")
+    create_user(session, "xuly", "mat-khau-dai-9", "processor", "Xử lý")
     for name, password, target in (("daily", "mat-khau-dai-3", "/agent/dossiers"),
                                    ("xuly", "mat-khau-dai-9", "/office/dossiers")):  # fmt: skip
         client = floor.test_client()
