@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -31,8 +31,8 @@ from kiosk.domain.branches import create_branch
 from kiosk.domain.catalog_import import import_catalog
 from kiosk.domain.identity import create_user
 from kiosk.domain.queue_config import load_demo_floor
-from kiosk.models import Dossier, User
-from kiosk.storage import migrate
+from kiosk.models import Dossier, Procedure, User
+from kiosk.storage import make_engine, make_sessionmaker, migrate
 from tests.builders import (
     PG_URL,
     RUN_FIGURES,
@@ -75,6 +75,22 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def sqlite_demo(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated SQLite database with the demo catalog, loaded once per test session."""
+    path = tmp_path_factory.mktemp("demo") / "kiosk.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    session = make_sessionmaker(engine)()
+    report = import_catalog(session, DEMO_CATALOG.read_bytes(), DEMO_CATALOG.name)
+    session.close()
+    engine.dispose()
+    assert report.ok, report.errors
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
@@ -82,7 +98,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database of each engine."""
     if request.param == "sqlite":
         path = tmp_path / "kiosk.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        # A test that will load the demo catalog gets a copy that has it already (demo_app).
+        demo = "demo_app" in request.fixturenames
+        shutil.copyfile(request.getfixturevalue("sqlite_demo" if demo else "sqlite_template"), path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_database")
     empty_pg(url)
@@ -109,12 +127,13 @@ def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.fixture
 def demo_app(app: Flask) -> Flask:
-    """The app with the demo catalog loaded."""
+    """The app with the demo catalog loaded (on SQLite, its database was copied with it)."""
     with app.app_context():
         session = app.extensions["kiosk.sessionmaker"]()
-        report = import_catalog(session, DEMO_CATALOG.read_bytes(), DEMO_CATALOG.name)
+        if session.scalar(select(func.count()).select_from(Procedure)) == 0:
+            report = import_catalog(session, DEMO_CATALOG.read_bytes(), DEMO_CATALOG.name)
+            assert report.ok, report.errors
         session.close()
-    assert report.ok, report.errors
     return app
 
 
