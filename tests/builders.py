@@ -38,8 +38,8 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from kiosk.api import OPENAPI
-from kiosk.domain import dossiers, payments
-from kiosk.domain.identity import create_token, create_user
+from kiosk.domain import dossiers, money
+from kiosk.domain.accounts import create_token, create_user
 from kiosk.models import Counter
 from printers.encode import to_escpos
 from printers.samples import sample_job
@@ -153,7 +153,7 @@ def store_upload(
 ) -> Any:
     import io as _io
 
-    from kiosk.domain import uploads
+    from kiosk.domain.dossiers import uploads
 
     return uploads.store(
         session, folder, _io.BytesIO(data), original_name=name, owner=owner,
@@ -340,7 +340,7 @@ def bank_pays(api: FlaskClient, secret: str, reference: str, amount: int, txn: s
     headers = {
         "X-Kiosk-Bank": "BIDV",
         "X-Kiosk-Timestamp": stamp,
-        "X-Kiosk-Signature": payments.signature(secret, stamp, body),
+        "X-Kiosk-Signature": money.signature(secret, stamp, body),
     }
     return api.post(
         "/api/v1/payments/callback", data=body, content_type="application/json", headers=headers

@@ -26,11 +26,12 @@ from sqlalchemy.orm import Session
 
 from kiosk import create_app
 from kiosk.cli import DEMO_CATALOG
-from kiosk.domain import payments, workdays
-from kiosk.domain.branches import create_branch
-from kiosk.domain.catalog_import import import_catalog
-from kiosk.domain.identity import create_user
-from kiosk.domain.queue_config import load_demo_floor
+from kiosk.demo.floor import load_demo_floor
+from kiosk.domain import money
+from kiosk.domain.accounts import create_user
+from kiosk.domain.accounts.branches import create_branch
+from kiosk.domain.catalog import import_catalog
+from kiosk.domain.dossiers import workdays
 from kiosk.models import Dossier, Procedure, User
 from kiosk.storage import make_engine, make_sessionmaker, migrate
 from tests.builders import (
@@ -195,14 +196,14 @@ def filed(floor: Flask, client: FlaskClient, branches: dict[str, dict[str, str]]
     """A dossier the BIDV branch filed (owing its fee), and an account that collects it."""
     manager = session.scalar(select(User).where(User.username == "quanly"))
     assert manager is not None
-    payments.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
+    money.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
     bidv = branches["dl-bidv"]
     r = file_as(client, bidv, upload_as(client, bidv))
     assert r.status_code == 201
     d = session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
     assert d is not None and d.fee_vnd > 0
-    return {"code": d.code, "fee": d.fee_vnd, "secret": payments.rotate_secret(session, "BIDV")}
+    return {"code": d.code, "fee": d.fee_vnd, "secret": money.rotate_secret(session, "BIDV")}
 
 
 # --- real files for uploads ---------------------------------------------------------------

@@ -468,7 +468,7 @@ def test_the_kiosk_payment_screen_turns_to_paid_when_the_bank_says_so(
     import subprocess
     import urllib.request
 
-    from kiosk.domain import vietqr
+    from kiosk.domain.money import vietqr
 
     env = {**os.environ, "KIOSK_INSTANCE_PATH": str(instance)}
     env.pop("DATABASE_URL", None)

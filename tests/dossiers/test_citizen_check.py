@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import catalog, dossiers, payments, workdays
+from kiosk.domain import catalog, dossiers, money
+from kiosk.domain.dossiers import workdays
 from kiosk.models import PrintJob, Rating, User
 from tests.builders import csrf
 
@@ -35,7 +36,7 @@ def no_phone(floor: Flask, session: Session) -> str:
     workdays.seed_calendar(session, [2026, 2027])
     manager = session.scalar(select(User).where(User.username == "quanly"))
     officer = session.scalar(select(User).where(User.username == "canbo"))
-    payments.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
+    money.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
     proc = catalog.get_procedure(session, "1.004222")
     assert proc is not None

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from vietnam_qr_pay import QRPay
 
-from kiosk.domain import catalog, dossiers, payments, workdays
+from kiosk.domain import catalog, dossiers, money
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.printing import render as render_job
 from kiosk.models import AuditEntry, Payment, PrintJob, User
 from printers.reader import read_escpos
@@ -34,7 +35,7 @@ def owed(floor: Flask, session: Session) -> dict[str, Any]:
     workdays.seed_calendar(session, [2026, 2027])
     manager = session.scalar(select(User).where(User.username == "quanly"))
     officer = session.scalar(select(User).where(User.username == "canbo"))
-    payments.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
+    money.add_account(session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
     proc = catalog.get_procedure(session, "1.004222")
     assert proc is not None
@@ -42,7 +43,7 @@ def owed(floor: Flask, session: Session) -> dict[str, Any]:
                                    "0905123456")  # fmt: skip
     d = dossiers.receive(session, proc, applicant, channel="direct", site_code=SITE,
                          actor=officer).dossier  # fmt: skip
-    return {"code": d.code, "secret": payments.rotate_secret(session, "BIDV")}
+    return {"code": d.code, "secret": money.rotate_secret(session, "BIDV")}
 
 
 def test_paying_at_the_kiosk(owed: dict[str, Any], floor: Flask, session: Session) -> None:
@@ -189,7 +190,7 @@ def test_the_demo_has_a_collecting_account_marked_as_a_demo(app: Flask, db_url: 
     assert "TAI KHOAN DEMO - KHONG CHUYEN TIEN" in page
     # Run again, it adds no second account; an account a manager entered is never replaced.
     manager = s.scalar(select(User).where(User.username == "quanly"))
-    payments.add_account(s, agency=SITE, bank_bin="970418", number="1234567890",
+    money.add_account(s, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
     assert runner.invoke(args=["demo"]).exit_code == 0
     active = s.scalars(select(BankAccount.number).where(BankAccount.active)).all()
