@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets translations db lint typecheck bench clean
+.PHONY: run test test-fast install assets translations db lint typecheck bench clean
 
 run: install assets translations db
 	$(BIN)/kiosk serve --host $(HOST) --port $(PORT)
@@ -17,6 +17,11 @@ test: install assets translations
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+# While working: every test but the slow ones (a real server killed or loaded, Chromium, the API
+# fuzzer), on both engines; PYTEST_ARGS='-m "not slow and not postgres"' for SQLite alone.
+test-fast: install assets translations
+	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 

@@ -1,0 +1,495 @@
+"""What tests build with, in one place: the sample citizen and her dossier, real files to
+upload, requests as a kiosk, an agent or an officer makes them, a real server, a loopback
+printer, and the check of a response against openapi.json.
+
+Fixtures are in `conftest.py`; a test module imports its helpers from here and never from
+another test module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+from sqlalchemy import create_engine, select
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
+
+from kiosk.api import OPENAPI
+from kiosk.domain import dossiers, money
+from kiosk.domain.accounts import create_token, create_user
+from kiosk.models import Counter
+from printers.encode import to_escpos
+from printers.samples import sample_job
+
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_URL = os.environ.get("KIOSK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+# --- the API's document ------------------------------------------------------------------
+
+#: The API's OpenAPI document, which real responses are validated against.
+SPEC: dict[str, Any] = json.loads(OPENAPI.read_text(encoding="utf-8"))
+REGISTRY = Registry().with_resource("urn:openapi", DRAFT202012.create_resource(SPEC))
+
+
+def _pointer(*parts: str) -> str:
+    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def valid(body: Any, template: str, method: str, status: int) -> None:
+    """`body` matches the OpenAPI document's schema for that response of `method template`."""
+    response = SPEC["paths"][template][method]["responses"][str(status)]
+    if "$ref" in response:
+        ref = response["$ref"].removeprefix("#/").split("/")
+        pointer = "#/" + _pointer(*ref, "content", "application/json", "schema")
+    else:
+        pointer = "#/" + _pointer(
+            "paths", template, method, "responses", str(status),
+            "content", "application/json", "schema",
+        )  # fmt: skip
+    validator = Draft202012Validator({"$ref": "urn:openapi" + pointer}, registry=REGISTRY)
+    errors = sorted(validator.iter_errors(body), key=str)
+    assert not errors, [e.message for e in errors]
+
+
+# --- the sample citizen and her dossier ---------------------------------------------------
+
+#: The site's agency code (`KIOSK_SITE_CODE`'s default), which dossier codes begin with.
+SITE = "000.00.01.H29"
+#: The judicial record certificate (*Cấp phiếu lý lịch tư pháp*), the procedure tests file.
+LLTP = "3.000333"
+#: The sample citizen, as her CCCD's QR code reads.
+NAME, CCCD, BIRTH, GENDER, PHONE = (
+    "Nguyễn Thị Hồng Nhung", "064185001234", dt.date(1985, 3, 12), "Nữ", "0905123456"
+)  # fmt: skip
+#: Her, as the API takes an applicant.
+APPLICANT = {
+    "full_name": NAME,
+    "cccd": CCCD,
+    "birth_date": BIRTH.isoformat(),
+    "gender": GENDER,
+    "phone": PHONE,
+    "address": {"commune_code": "21583", "detail": "12 Lê Lợi"},
+}
+#: Her, as the domain receives an applicant.
+NHUNG = dossiers.Applicant(NAME, CCCD, BIRTH, GENDER, PHONE,
+                           {"commune_code": "21553", "detail": "Tổ 3"})  # fmt: skip
+
+#: Her CCCD's QR code as a scanner types it.
+SCAN = f"{CCCD}|123456789|{NAME}|{BIRTH:%d%m%Y}|{GENDER}|Tổ 3, Phường Quy Nhơn, Gia Lai|01012022"
+#: The LLTP's e-form filled in, as the API takes it.
+FIELDS = {
+    "noi_sinh": "Gia Lai",
+    "dan_toc": "Kinh",
+    "quoc_tich": "Việt Nam",
+    "noi_thuong_tru": {"commune_code": "21583", "detail": "12 Lê Lợi"},
+    "loai_phieu": "Phiếu số 1",
+    "so_luong_phieu": 1,
+    "xac_nhan_cam_dam_nhiem": "Không",
+    "muc_dich": "Bổ sung hồ sơ xin việc",
+}
+#: The LLTP's two papers.
+DOCS = (
+    "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp",
+    "Bản chụp giấy tờ tùy thân (thẻ căn cước, hộ chiếu)",
+)
+
+
+# --- real files ----------------------------------------------------------------------------
+
+
+def sample_pdf(megabytes: float = 0.0, pages: int = 1) -> bytes:
+    """A real PDF (Pillow writes each page as a JPEG of noise), of about `megabytes` when set."""
+    import io as _io
+    import os as _os
+
+    from PIL import Image
+
+    side = max(64, int((megabytes * 1_000_000 / pages / 1.2) ** 0.5)) if megabytes else 64
+    frames = [
+        Image.frombytes("RGB", (side, side), _os.urandom(side * side * 3)) for _ in range(pages)
+    ]
+    buf = _io.BytesIO()
+    frames[0].save(buf, "PDF", quality=95, save_all=True, append_images=frames[1:])
+    return buf.getvalue()
+
+
+def sample_image(fmt: str = "JPEG", side: int = 120) -> bytes:
+    import io as _io
+
+    from PIL import Image
+
+    buf = _io.BytesIO()
+    Image.new("RGB", (side, side), (200, 30, 30)).save(buf, fmt)
+    return buf.getvalue()
+
+
+def store_upload(
+    session: Session, folder: Path, data: bytes, owner: str = "kiosk:test", name: str = "a.pdf"
+) -> Any:
+    import io as _io
+
+    from kiosk.domain.dossiers import uploads
+
+    return uploads.store(
+        session, folder, _io.BytesIO(data), original_name=name, owner=owner,
+        limits=uploads.Limits.from_mb(10, 40),
+    )  # fmt: skip
+
+
+# --- requests as the surfaces make them ----------------------------------------------------
+
+
+def text(r: Any) -> str:
+    return str(r.get_data(as_text=True))
+
+
+def csrf(client: FlaskClient, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found, "no CSRF token on " + url
+    return found.group(1)
+
+
+def page_text(response: Any) -> str:
+    """A page's HTML with its CSRF tokens blanked: a token is signed with the second it was
+    made, so the same page asked for twice a second apart differs there and nowhere else."""
+    html = str(response.get_data(as_text=True))
+    html = re.sub(r'(name="csrf-token" content=")[^"]+', r"\1", html)
+    return re.sub(r'(name="csrf_token" value=")[^"]+', r"\1", html)
+
+
+def sign_in(client: FlaskClient, name: str, password: str) -> Any:
+    token = csrf(client, "/office/login")
+    return client.post(
+        "/office/login", data={"username": name, "password": password, "csrf_token": token}
+    )
+
+
+def change_password(client: FlaskClient, current: str, new: str) -> Any:
+    """The signed-in account chooses its own password (`/office/password`), as one whose
+    password someone else set must before any other page opens."""
+    token = csrf(client, "/office/password")
+    return client.post("/office/password", data={"current": current, "new": new,
+                       "repeat": new, "csrf_token": token})  # fmt: skip
+
+
+def token_for(app: Flask, name: str) -> str:
+    s = app.extensions["kiosk.sessionmaker"]()
+    try:
+        return create_token(s, name)
+    finally:
+        s.close()
+
+
+def signed(floor: Flask, name: str, password: str = "mat-khau-dai-9") -> FlaskClient:
+    client = floor.test_client()
+    r = sign_in(client, name, password)
+    assert r.status_code == 302, text(r)
+    return client
+
+
+def with_second_factor(floor: Flask, name: str) -> FlaskClient:
+    """Signed in as `name` (password mat-khau-dai-9), enrolling the TOTP second factor."""
+    client = floor.test_client()
+    sign_in(client, name, "mat-khau-dai-9")
+    page = text(client.get("/office/login/totp"))
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
+    r = client.post("/office/login/totp", data={"csrf_token": csrf(client, "/office/login"),
+                                                "code": pyotp.TOTP(secret).now()})  # fmt: skip
+    assert r.status_code == 302
+    return client
+
+
+def supervisor(floor: Flask, session: Session, name: str = "ks-bidv",
+               branch: str = "BIDV-GL") -> FlaskClient:  # fmt: skip
+    """A supervisor signed in with their second factor, enrolled on the way."""
+    create_user(session, name, "mat-khau-dai-9", "supervisor", "Kiểm soát viên " + branch,
+                branch_code=branch)  # fmt: skip
+    return with_second_factor(floor, name)
+
+
+def admin(floor: Flask, session: Session) -> FlaskClient:
+    """An admin signed in with their second factor."""
+    create_user(session, "quantri", "mat-khau-dai-9", "admin", "Quản trị")
+    return with_second_factor(floor, "quantri")
+
+
+def counter_id(session: Session, number: int) -> int:
+    """The id of the counter numbered `number` (0 when there is none)."""
+    return int(session.scalar(select(Counter.id).where(Counter.number == number)) or 0)
+
+
+def upload(api: FlaskClient, data: bytes, name: str = "to-khai.pdf", **kw: Any) -> Any:
+    return api.post(
+        "/api/v1/uploads",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        **kw,
+    )
+
+
+def file_lltp(api: FlaskClient, key: str | None = None, **over: Any) -> Any:
+    ids = [upload(api, sample_pdf()).get_json()["id"], upload(api, sample_image()).get_json()["id"]]
+    body = {
+        "procedure": LLTP,
+        "applicant": APPLICANT,
+        "fields": FIELDS,
+        "documents": [{"name": n, "upload_id": i} for n, i in zip(DOCS, ids, strict=True)],
+        **over,
+    }
+    if key:
+        body["idempotency_key"] = key
+    return api.post("/api/v1/dossiers", json=body)
+
+
+def upload_as(api: FlaskClient, headers: dict[str, str]) -> str:
+    """A PDF uploaded through the API by whoever `headers` sign as; its id."""
+    r = api.post("/api/v1/uploads", data={"file": (io.BytesIO(sample_pdf()), "a.pdf")},
+                 content_type="multipart/form-data", headers=headers)  # fmt: skip
+    assert r.status_code == 201
+    return str(r.get_json()["id"])
+
+
+def file_as(api: FlaskClient, headers: dict[str, str], consent: str | None) -> Any:
+    ids = [upload_as(api, headers), upload_as(api, headers)]
+    body: dict[str, Any] = {
+        "procedure": LLTP, "applicant": APPLICANT, "fields": FIELDS,
+        "documents": [{"name": n, "upload_id": i} for n, i in zip(DOCS, ids, strict=True)],
+    }  # fmt: skip
+    if consent is not None:
+        body["consent_upload_id"] = consent
+    return api.post("/api/v1/dossiers", json=body, headers=headers)
+
+
+def kupload(client: FlaskClient, data: bytes, token: str) -> Any:
+    return client.post(
+        "/kiosk/uploads",
+        data={"file": (io.BytesIO(data), "giay-to.pdf")},
+        headers={"X-CSRFToken": token},
+        content_type="multipart/form-data",
+    )
+
+
+def form_data(token: str, ids: list[str], **over: str) -> dict[str, str]:
+    """The kiosk's filing form for the LLTP, filled in for her with the uploads `ids`."""
+    data = {
+        "csrf_token": token,
+        "idempotency_key": "kiosk-test-1",
+        "a.full_name": NAME,
+        "a.cccd": CCCD,
+        "a.birth_date": BIRTH.isoformat(),
+        "a.gender": GENDER,
+        "a.phone": PHONE,
+        "a.commune_code": "21583",
+        "a.detail": "Tổ 3",
+        "f.noi_sinh": "Gia Lai",
+        "f.dan_toc": "Kinh",
+        "f.quoc_tich": "Việt Nam",
+        "f.noi_thuong_tru.commune_code": "21583",
+        "f.noi_thuong_tru.detail": "Tổ 3",
+        "f.loai_phieu": "Phiếu số 1",
+        "f.so_luong_phieu": "1",
+        "f.xac_nhan_cam_dam_nhiem": "Không",
+        "f.muc_dich": "Xin việc",
+        "doc.0": ids[0],
+        "doc.1": ids[1],
+    }
+    data.update(over)
+    return data
+
+
+def agent_upload(client: FlaskClient, token: str, data: bytes) -> str:
+    r = client.post("/agent/uploads", data={"file": (io.BytesIO(data), "a.pdf")},
+                    headers={"X-CSRFToken": token}, content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 201, r.get_json()
+    return str(r.get_json()["id"])
+
+
+def bank_pays(api: FlaskClient, secret: str, reference: str, amount: int, txn: str) -> Any:
+    # The bank's own time of the transfer: now, so that it falls in today's reconciliation
+    # whatever the hour the test runs (the site's day turns at 17:00 UTC).
+    paid_at = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).isoformat(timespec="seconds")
+    body = json.dumps({"reference": reference, "amount": amount, "bank_txn_id": txn,
+                       "paid_at": paid_at}).encode()  # fmt: skip
+    stamp = str(int(time.time()))
+    headers = {
+        "X-Kiosk-Bank": "BIDV",
+        "X-Kiosk-Timestamp": stamp,
+        "X-Kiosk-Signature": money.signature(secret, stamp, body),
+    }
+    return api.post(
+        "/api/v1/payments/callback", data=body, content_type="application/json", headers=headers
+    )
+
+
+#: A dossier code no dossier has.
+MISSING = "000.00.01.H29-200101-9999"
+
+
+# --- servers, databases, printers ----------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+KIOSK = str(Path(sys.executable).with_name("kiosk"))
+
+
+@contextmanager
+def running_server(
+    instance: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`kiosk demo` then `kiosk serve` (gunicorn) on a free loopback port; yields its base URL.
+
+    `env` may set DATABASE_URL; without it the server uses SQLite in `instance`.
+    """
+    full = {**os.environ, "KIOSK_INSTANCE_PATH": str(instance), **(env or {})}
+    if not (env or {}).get("DATABASE_URL"):
+        full.pop("DATABASE_URL", None)
+    subprocess.run([KIOSK, "demo"], env=full, check=True, capture_output=True)
+    port = free_port()
+    log_path = instance / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [KIOSK, "serve", "--port", str(port), "--workers", str(workers)],
+            env=full,
+            stdout=log,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail("the server did not start: " + log_path.read_text())
+            yield base
+        finally:
+            # SIGINT: gunicorn's quick shutdown, without waiting out open event streams.
+            proc.send_signal(signal.SIGINT)
+            proc.wait(15)
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail under CI where nothing may be skipped."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: this must run, not skip)")
+    pytest.skip(reason)
+
+
+def empty_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = conn.execute(
+            sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        if names:
+            conn.execute(sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+class FakePrinter:
+    """A loopback "printer" on port 9100's model: takes jobs, answers DLE EOT, misbehaves on cue."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.jobs: list[bytes] = []
+        self.mode = "ok"  # ok | stall | drop
+        self.status_bytes = {1: 0x16, 2: 0x12, 4: 0x12}
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                self._handle(conn)
+
+    def _handle(self, conn: socket.socket) -> None:
+        if self.mode == "stall":
+            time.sleep(3)
+            return
+        got = b""
+        conn.settimeout(5)
+        while True:
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                break
+            got += chunk
+            if (
+                got.startswith(b"\x10\x04")
+                and len(got) % 3 == 0
+                and all(got[i : i + 2] == b"\x10\x04" for i in range(0, len(got), 3))
+            ):
+                conn.sendall(bytes([self.status_bytes[got[-1]]]))
+                continue
+            if self.mode == "drop" and len(got) > 1000:
+                # Pulled the plug mid-job: reset, as a printer losing power does.
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
+        if got and not got.startswith(b"\x10\x04"):
+            self.jobs.append(got)
+
+    def close(self) -> None:
+        self.running = False
+        self.sock.close()
+
+
+def ticket_bytes() -> bytes:
+    """The same bytes at every call (a fixed time: a minute turning between two calls must
+    not change them)."""
+    at = dt.datetime(2026, 11, 23, 9, 30)
+    return to_escpos(sample_job("ticket", 576, "Trung tâm", at), "TM-T20II")
+
+
+# --- figures a test module reports at the end of the run -----------------------------------
+
+#: title -> figures (JSON-able), printed in the run's summary (e.g. the API fuzzer's).
+RUN_FIGURES: dict[str, Any] = {}
