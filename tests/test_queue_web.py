@@ -393,6 +393,56 @@ def test_event_stream_snapshot_then_resume_without_replaying(
     assert only3[0][1]["number"] == "B001"
 
 
+def test_a_call_in_one_worker_reaches_the_displays_of_another_at_once(
+    api: FlaskClient, floor: Flask, db_session: Session
+) -> None:
+    """Two hubs on one database, as two gunicorn workers hold them, both polling only every
+    60 s: a call made through one reaches the other's streams all the same, by the doorbell."""
+    factory = floor.extensions["kiosk.sessionmaker"]
+    url = floor.config["DATABASE_URL"]
+    mine = events.Hub(factory, interval=60, doorbell=events.Doorbell.for_database(url))
+    other = events.Hub(factory, interval=60, doorbell=events.Doorbell.for_database(url))
+    floor.extensions["kiosk.hub"] = mine  # the app's own (stopped by the fixture)
+    try:
+        mine.start()
+        other.start()
+        assert other.doorbell is not None and other.doorbell.path is not None
+        after = other.last_id
+        token = token_for(floor, "canbo")
+        post(api, "/api/v1/tickets", {"service": "HOTICH"})
+        called = post(api, f"/api/v1/counters/{counter_id(db_session, 1)}/call-next",
+                      Authorization=f"Bearer {token}").get_json()  # fmt: skip
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 10  # far below the 60 s poll
+        while not any(e["kind"] == "called" for e in got) and time.monotonic() < deadline:
+            batch = other.wait_after(after, deadline - time.monotonic()) or []
+            got += batch
+            after = batch[-1]["id"] if batch else after
+        assert [(e["kind"], e["number"]) for e in got] == [
+            ("issued", "A001"), ("called", called["number"])
+        ]  # fmt: skip
+    finally:
+        other.stop()
+    assert other.doorbell.path is None  # stopped: its socket left the folder
+
+
+def test_the_doorbell_skips_and_removes_a_dead_hubs_socket(tmp_path: Any) -> None:
+    import socket
+
+    bell = events.Doorbell(tmp_path / "bell")
+    bell.ring()  # no folder yet: nobody to wake, no error
+    live = bell.listen()
+    assert live is not None and bell.path is not None
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dead.bind(str(tmp_path / "bell" / "1-dead.sock"))
+    dead.close()  # a worker killed before it could remove its file
+    bell.ring()
+    assert live.recv(8) == b"!"
+    assert sorted(p.name for p in (tmp_path / "bell").iterdir()) == [bell.path.name]
+    bell.close()
+    assert not (tmp_path / "bell").exists()
+
+
 def test_display_page_and_spoken_call(api: FlaskClient, floor: Flask, db_session: Session) -> None:
     token = token_for(floor, "canbo")
     post(api, "/api/v1/tickets", {"service": "HOTICH"})

@@ -31,7 +31,7 @@ from .counter import (
     transfer,
 )
 from .issuing import format_number, issue_ticket
-from .log import EVENT_LOCK, events_after, last_event_id, recent_calls
+from .log import EMITTED, EVENT_LOCK, events_after, last_event_id, recent_calls
 from .lookup import (
     counters,
     current_ticket,
@@ -57,7 +57,8 @@ from .waiting import (
 )
 
 __all__ = [
-    "ACTIONS", "ACTIVE", "EVENT_LOCK", "MIN_SAMPLES", "QUEUE_EMPTY", "RATE_TTL", "ROLLING",
+    "ACTIONS", "ACTIVE", "EMITTED", "EVENT_LOCK", "MIN_SAMPLES", "QUEUE_EMPTY", "RATE_TTL",
+    "ROLLING",
     "CounterAction", "Outcome", "QueueError", "TicketInfo", "Waiting",
     "call_next", "counters", "current_ticket", "estimate_minutes", "events_after",
     "find_ticket", "finish", "format_number", "get_counter", "is_open", "issue_ticket",
