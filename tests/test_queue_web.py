@@ -461,6 +461,27 @@ def test_display_page_and_spoken_call(api: FlaskClient, floor: Flask, db_session
         assert api.get(f"/office/display/call.wav?{bad}").status_code == 404
 
 
+def test_the_display_shows_its_words_in_the_page_language(
+    api: FlaskClient, floor: Flask, db_session: Session
+) -> None:
+    """display.js writes no word of its own: the page hands it each one, translated."""
+    from pathlib import Path
+
+    script = Path(floor.static_folder or "", "js", "display.js").read_text(encoding="utf-8")
+    assert not [c for c in script if c.isalpha() and not c.isascii()]  # no Vietnamese word
+    token = token_for(floor, "canbo")
+    post(api, "/api/v1/tickets", {"service": "HOTICH"})
+    post(api, f"/api/v1/counters/{counter_id(db_session, 2)}/call-next",
+         Authorization=f"Bearer {token}")  # fmt: skip
+    vi = api.get("/office/display").get_data(as_text=True)
+    assert '<html lang="vi">' in vi and 'data-paused-text="Tạm dừng"' in vi
+    assert 'data-to-counter="đến {counter}"' in vi and ">đến Quầy 2<" in vi
+    api.get("/lang/en")
+    en = api.get("/office/display").get_data(as_text=True)
+    assert '<html lang="en">' in en and 'data-paused-text="Pause"' in en
+    assert 'data-to-counter="to {counter}"' in en and ">to Quầy 2<" in en
+
+
 def test_spoken_text_reads_the_number_for_the_ear() -> None:
     from kiosk.speech import announcement_text, spoken_text
 
