@@ -206,6 +206,35 @@ def test_counter_screen_works_with_and_without_htmx(api: FlaskClient, db_session
     assert states == {"A002": "done", "A001": "called"}
 
 
+def test_the_counter_screen_and_perform_follow_the_actions_table(
+    api: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ACTIONS` decides what runs and which key each button answers to: change the table,
+    and the screen and the action follow it."""
+    from dataclasses import replace
+
+    from kiosk.domain import queue
+
+    post(api, "/api/v1/tickets", {"service": "HOTICH"})
+    sign_in(api, "canbo", "mat-khau-dai-1")
+    cid = counter_id(db_session, 1)
+    token = csrf(api, f"/office/counters/{cid}")
+    ran: list[int] = []
+    real = queue.ACTIONS["call-next"]
+
+    def run(s: Session, c: int, u: Any, a: queue.Asked) -> Any:
+        ran.append(c)
+        return real.run(s, c, u, a)
+
+    monkeypatch.setitem(queue.ACTIONS, "call-next", replace(real, run=run))
+    monkeypatch.setitem(queue.ACTIONS, "transfer", replace(queue.ACTIONS["transfer"], key="x"))
+    api.post(f"/office/counters/{cid}/call-next", data={"csrf_token": token, "if_current": "0"})
+    assert ran == [cid]
+    html = api.get(f"/office/counters/{cid}").get_data(as_text=True)
+    assert 'data-testid="current-number">A001<' in html
+    assert "<kbd>X</kbd>" in html and 'data-key="x"' in html and "<kbd>T</kbd>" not in html
+
+
 def test_officers_cannot_configure_but_managers_can(api: FlaskClient, db_session: Session) -> None:
     sign_in(api, "canbo", "mat-khau-dai-1")
     assert api.get("/office/services").status_code == 403

@@ -16,6 +16,7 @@ from .base import ACTIVE, QueueError, TicketInfo
 from .counter import (
     ACTIONS,
     QUEUE_EMPTY,
+    Asked,
     CounterAction,
     Outcome,
     call_next,
@@ -59,7 +60,7 @@ from .waiting import (
 __all__ = [
     "ACTIONS", "ACTIVE", "EMITTED", "EVENT_LOCK", "MIN_SAMPLES", "QUEUE_EMPTY", "RATE_TTL",
     "ROLLING",
-    "CounterAction", "Outcome", "QueueError", "TicketInfo", "Waiting",
+    "Asked", "CounterAction", "Outcome", "QueueError", "TicketInfo", "Waiting",
     "call_next", "counters", "current_ticket", "estimate_minutes", "events_after",
     "find_ticket", "finish", "format_number", "get_counter", "is_open", "issue_ticket",
     "last_event_id", "minutes_per_person", "no_show", "open_counters", "people_ahead",
