@@ -104,9 +104,11 @@ class Scope:
         return counter is None or counter in self.counter_ids
 
 
-def _event_dict(ev: QueueEvent) -> dict[str, Any]:
+def _event_dict(ev: QueueEvent, tz: dt.tzinfo) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(ev.data or "{}")
-    data.update(id=ev.id, kind=ev.kind, at=ev.at.isoformat() + "Z")
+    # `at` as every time of the API (kiosk/api `iso`); `_at`, never sent, for `frame`.
+    data.update(id=ev.id, kind=ev.kind, at=local(ev.at, tz).isoformat(timespec="seconds"))
+    data["_at"] = ev.at
     return data
 
 
@@ -124,7 +126,7 @@ def enrich(
 ) -> list[dict[str, Any]]:
     """Events as sent: each carries the current waiting list of its service (`tz`: the
     site's time zone, whose day the tickets are numbered in)."""
-    out = [_event_dict(e) for e in events]
+    out = [_event_dict(e, tz) for e in events]
     # Each event names its service's code: no need to look the services up.
     codes = {
         e.service_id: ev["service"]
@@ -164,7 +166,7 @@ def snapshot(session: Session, flt: Filter, tz: dt.tzinfo = VIETNAM) -> dict[str
     return {
         "id": last_id,
         "kind": "snapshot",
-        "at": now.isoformat() + "Z",
+        "at": local(now, tz).isoformat(timespec="seconds"),
         "counters": current,
         "services": [{"code": s.code, "name": s.name, "prefix": s.prefix} for s in services],
         "waiting": _waiting(session, {s.id: s.code for s in services}, day),
@@ -454,9 +456,7 @@ def sse(event: dict[str, Any], name: str | None = None) -> str:
 def frame(ev: dict[str, Any]) -> str:
     """The event as an SSE message, `replay` set by its age now. Encoded once per event and
     kind of age, not once per display: five hundred displays share the same text."""
-    at = ev.get("_at")
-    if at is None:
-        at = ev["_at"] = dt.datetime.fromisoformat(ev["at"].rstrip("Z"))
+    at = ev["_at"]
     replay = utcnow() - at > ANNOUNCE_WINDOW
     key = "_replay" if replay else "_live"
     text = ev.get(key)

@@ -472,6 +472,18 @@ def test_the_doorbell_skips_and_removes_a_dead_hubs_socket(tmp_path: Any) -> Non
     assert not (tmp_path / "bell").exists()
 
 
+def test_every_time_the_api_sends_carries_the_sites_offset(api: FlaskClient) -> None:
+    """One rule for the whole API (kiosk/api `iso`): the queue's times as the dossiers'."""
+    post(api, "/api/v1/tickets", {"service": "HOTICH"})
+    snap = read_events(api.get("/api/v1/queue/events", buffered=False), 1)
+    assert snap[0][0] == "snapshot" and snap[0][1]["at"].endswith("+07:00")
+    ticket = post(api, "/api/v1/tickets", {"service": "HOTICH"}).get_json()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", ticket["issued_at"])
+    after = snap[0][1]["id"]
+    issued = read_events(api.get(f"/api/v1/queue/events?after={after}", buffered=False), 1)
+    assert issued[0][1]["kind"] == "issued" and issued[0][1]["at"].endswith("+07:00")
+
+
 def test_display_page_and_spoken_call(api: FlaskClient, floor: Flask, db_session: Session) -> None:
     token = token_for(floor, "canbo")
     post(api, "/api/v1/tickets", {"service": "HOTICH"})

@@ -11,20 +11,15 @@ from flask_wtf.csrf import CSRFError
 
 from .. import auth
 from ..domain import audit, catalog, dossiers, forms, idempotency, ratings, uploads
-from ..domain.clock import local, stored
+from ..domain.clock import stored
 from ..domain.dossier_states import LABELS, DossierState, TransitionRefused
 from ..domain.identity import Forbidden, can
 from ..filing import store_request_file
 from ..models import Dossier, Upload, User
 from ..web import db, int_arg, public_url, site_tz, upload_limits
-from . import bp, error
+from . import bp, error, iso
 
 MAX_LIST = 1000
-
-
-def iso(at: dt.datetime | None) -> str | None:
-    """A stored time in ISO 8601 with the site's offset, e.g. 2026-11-16T09:00:00+07:00."""
-    return local(at, site_tz()).isoformat(timespec="seconds") if at else None
 
 
 def owner_of_request() -> str:
