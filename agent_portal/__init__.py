@@ -27,9 +27,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, redirect, request, url_for
 
 from kiosk.auth import current_user
-from kiosk.domain import audit
-from kiosk.domain.identity import can
-from kiosk.domain.printing import Printer
+from kiosk.domain.accounts import audit, can
+from kiosk.domain.printing import Printer, printer_for
 from kiosk.models import Branch, User
 from kiosk.web import db, default_printer
 
@@ -46,10 +45,9 @@ def printer() -> Printer:
     """The signed-in agent's branch printer (set by an admin in /office/branches), else the
     site's default printer."""
     mine = db().get(Branch, me().branch_code or "")
-    fallback = default_printer()
-    if mine is None or not mine.printer_url:
-        return fallback
-    return Printer(mine.printer_url, mine.printer_profile or fallback.profile)
+    if mine is None:
+        return default_printer()
+    return printer_for(mine.printer_url, mine.printer_profile, default_printer())
 
 
 def owner() -> str:

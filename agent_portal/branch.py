@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kiosk import charts, report_pages
 from kiosk.auth import staff_required
-from kiosk.domain import identity, remittances
+from kiosk.domain import accounts, money
 from kiosk.domain.clock import local
-from kiosk.domain.payments import PaymentError
+from kiosk.domain.money import PaymentError
 from kiosk.domain.reports.branch import branch_report, recent_remittances
 from kiosk.domain.text import format_vnd
 from kiosk.models import Branch, User
@@ -83,7 +83,7 @@ def reports() -> Any:
 def remit() -> WerkzeugResponse:
     """The branch's cash handed over to the agency, with the transfer's reference."""
     try:
-        row = remittances.remit(db(), _branch(), me(), request.form.get("reference", "")[:65])
+        row = money.remit(db(), _branch(), me(), request.form.get("reference", "")[:65])
     except PaymentError as exc:
         flash(str(exc), "error")
     else:
@@ -106,17 +106,17 @@ def team() -> Any:
     error = ""
     if request.method == "POST":
         try:
-            identity.add_agent(
+            accounts.add_agent(
                 db(), me(), request.form.get("username", "")[:65],
                 request.form.get("password", "")[:200], request.form.get("full_name", "")[:255],
             )  # fmt: skip
-        except identity.IdentityError as exc:
+        except accounts.IdentityError as exc:
             error = str(exc)
         else:
             flash("Đã tạo tài khoản đại lý.", "ok")
             return redirect(url_for("agent_portal.team"), 303)
     return render(
-        "agent_portal/team.html", people=identity.team(db(), _branch()), error=error,
+        "agent_portal/team.html", people=accounts.team(db(), _branch()), error=error,
         form=request.form, branch=db().get(Branch, _branch()),
         messages=get_flashed_messages(with_categories=True),
     ), (400 if error else 200)  # fmt: skip
@@ -130,9 +130,9 @@ def team_active(user_id: int) -> WerkzeugResponse:
     if user is None or user.branch_code != me().branch_code or not me().branch_code:
         abort(404)
     try:
-        identity.set_active(db(), me(), user, request.form.get("active") == "1")
-    except identity.Forbidden:
+        accounts.set_active(db(), me(), user, request.form.get("active") == "1")
+    except accounts.Forbidden:
         abort(403)
-    except identity.IdentityError as exc:
+    except accounts.IdentityError as exc:
         flash(str(exc), "error")
     return redirect(url_for("agent_portal.team"), 303)

@@ -21,10 +21,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kiosk import filing
 from kiosk.auth import staff_required
-from kiosk.domain import dossiers, payments
+from kiosk.domain import dossiers, money
+from kiosk.domain.accounts import can
 from kiosk.domain.clock import local
-from kiosk.domain.dossier_states import LABELS, DossierState, TransitionRefused
-from kiosk.domain.identity import can
+from kiosk.domain.dossiers import LABELS, DossierState, TransitionRefused
 from kiosk.domain.text import format_vnd
 from kiosk.models import Branch, Dossier, Payment, Upload
 from kiosk.qr import qr_svg
@@ -78,7 +78,7 @@ def _fee(d: Dossier) -> dict[str, Any]:
     )  # fmt: skip
     return {
         "d": d,
-        "owed": payments.due_amount(db(), d),
+        "owed": money.due_amount(db(), d),
         "pending": pending,
         "qr": qr_svg(pending.payload) if pending is not None else "",
         "paid": db()
@@ -136,8 +136,8 @@ def dossier_cash(code: str) -> WerkzeugResponse:
         return _back(d)
     then = filing.cash_receipt(printer(), place=_branch_name(), collector=me(), dossier=d)
     try:
-        paid = payments.record_cash(db(), d, me(), int(raw), then=then)
-    except payments.PaymentError as exc:
+        paid = money.record_cash(db(), d, me(), int(raw), then=then)
+    except money.PaymentError as exc:
         flash(str(exc), "error")
     else:
         flash(f"Đã thu tiền mặt {format_vnd(paid.amount_vnd)}; biên nhận {paid.reference} đang "
@@ -153,14 +153,14 @@ def dossier_vietqr(code: str) -> Any:
     d = _visible(code)
     may("agent.work")
     try:
-        payment = payments.open_payment(db(), d)
-    except payments.PaymentError as exc:
+        payment = money.open_payment(db(), d)
+    except money.PaymentError as exc:
         flash(str(exc), "error")
         return _back(d)
     if payment is None:
         flash("Hồ sơ này không còn khoản phí nào phải nộp.", "error")
         return _back(d)
-    payments.fee_slip_job(db(), payment, d, printer(),
+    money.fee_slip_job(db(), payment, d, printer(),
                           str(current_app.config["SITE_NAME"]), site_tz())  # fmt: skip
     log("payment.vietqr", d.code, f"{payment.amount_vnd} đồng, mã {payment.reference}")
     db().commit()
@@ -185,7 +185,7 @@ def dossier_receipt(code: str) -> WerkzeugResponse:
 @signed_in
 def payment_receipt(reference: str) -> WerkzeugResponse:
     """A cash receipt printed again: only for cash this branch took."""
-    payment = payments.find(db(), reference[:25])
+    payment = money.find(db(), reference[:25])
     d = db().get(Dossier, payment.dossier_id) if payment is not None else None
     if payment is None or d is None or dossiers.visible(db(), me(), d.code) is None:
         abort(404)

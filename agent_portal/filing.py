@@ -16,8 +16,10 @@ from werkzeug.datastructures import MultiDict
 
 from kiosk import filing
 from kiosk.auth import staff_required
-from kiosk.domain import catalog, dossiers, forms, idempotency, uploads
+from kiosk.domain import catalog, dossiers, idempotency
+from kiosk.domain.catalog import forms
 from kiosk.domain.clock import local, utcnow
+from kiosk.domain.dossiers import uploads
 from kiosk.models import Branch
 from kiosk.web import db, render, site_tz, upload_folder, upload_limits
 

@@ -163,7 +163,7 @@ def run(engine: str, n: int) -> None:
 
 def thumbnails() -> None:
     """The first page of the 5 MB PDF as a 240 px thumbnail, made and then cached."""
-    from kiosk.domain import uploads
+    from kiosk.domain.dossiers import uploads
     from kiosk.models import Upload
 
     pdf = scanned_pdf(5.0)

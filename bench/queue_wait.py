@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select, update  # noqa: E402
 
+from kiosk.demo.floor import load_demo_floor  # noqa: E402
 from kiosk.domain import queue  # noqa: E402
-from kiosk.domain.identity import create_user  # noqa: E402
-from kiosk.domain.queue_config import load_demo_floor  # noqa: E402
+from kiosk.domain.accounts import create_user  # noqa: E402
 from kiosk.models import Counter, Service, Ticket  # noqa: E402
 from kiosk.storage import make_engine, make_sessionmaker, migrate  # noqa: E402
 

@@ -1,7 +1,7 @@
 """The reports on a province-month: how long the period report, the service index and the
 manager's dashboard page take, on SQLite and on PostgreSQL, and how that grows with the data.
 
-For each engine it loads a synthetic month (`kiosk.domain.synthetic`, the generator behind
+For each engine it loads a synthetic month (`kiosk.demo.synthetic`, the generator behind
 `kiosk demo-month`) at a tenth of the scale and at the full scale, Gia Lai's July 2025:
 about 62,000 new dossiers plus a carried-over stock of about 26,000, some 90,000 in all, with
 the month's queue tickets, payments, papers and ratings. Then it times, as the median of
@@ -41,12 +41,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kiosk import create_app  # noqa: E402
 from kiosk.cli import DEMO_CATALOG  # noqa: E402
-from kiosk.domain import synthetic, workdays  # noqa: E402
-from kiosk.domain.catalog_import import import_catalog  # noqa: E402
-from kiosk.domain.dossier_states import OPEN  # noqa: E402
-from kiosk.domain.dossier_states import DossierState as S  # noqa: E402
-from kiosk.domain.identity import create_user  # noqa: E402
-from kiosk.domain.queue_config import load_demo_floor  # noqa: E402
+from kiosk.demo import synthetic
+from kiosk.demo.floor import load_demo_floor  # noqa: E402
+from kiosk.domain.accounts import create_user  # noqa: E402
+from kiosk.domain.catalog import import_catalog  # noqa: E402
+from kiosk.domain.dossiers import (
+    OPEN,  # noqa: E402
+    workdays,  # noqa: E402
+)
+from kiosk.domain.dossiers import DossierState as S  # noqa: E402
 from kiosk.domain.reports import Period  # noqa: E402
 from kiosk.domain.reports.index import service_index  # noqa: E402
 from kiosk.domain.reports.period import period_report  # noqa: E402

@@ -31,8 +31,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk.domain.catalog import search  # noqa: E402
-from kiosk.domain.catalog_import import import_catalog  # noqa: E402
+from kiosk.domain.catalog import import_catalog, search  # noqa: E402
 from kiosk.storage import make_engine, make_sessionmaker, migrate  # noqa: E402
 
 DEMO = ROOT / "kiosk" / "data" / "demo_catalog.json"

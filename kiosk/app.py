@@ -28,7 +28,7 @@ def recover_uploads(app: Flask) -> None:
         return
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .domain import uploads
+    from .domain.dossiers import uploads
 
     session = app.extensions["kiosk.sessionmaker"]()
     try:
@@ -131,8 +131,8 @@ def refuse_published_accounts(app: Flask) -> None:
     must not serve with one), naming the command that locks them."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from .cli.catalog import DEMO_ACCOUNTS
-    from .domain.identity import published_accounts
+    from .demo.accounts import DEMO_ACCOUNTS
+    from .domain.accounts import published_accounts
 
     session = app.extensions["kiosk.sessionmaker"]()
     try:

@@ -30,7 +30,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.validators import ValidationError
 
-from .domain.identity import BRANCH_ROLES, TOTP_ROLES, can, end_sessions, user_for_token
+from .domain.accounts import BRANCH_ROLES, TOTP_ROLES, can, end_sessions, user_for_token
 from .models import User
 from .web import db
 

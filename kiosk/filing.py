@@ -1,7 +1,7 @@
 """Web glue for filing a dossier from an HTML page, shared by the kiosk (*Nộp hồ sơ*), the
 counter (*Tiếp nhận hồ sơ*) and the agent portal: reading the posted form, a CCCD scan, an
 uploaded file, and how the receipts (the dossier's, the cash one) are printed. The rules
-themselves are in `domain.dossiers`, `domain.forms` and `domain.uploads`.
+themselves are in `domain.dossiers` (and its `uploads`) and `domain.catalog.forms`.
 
 Input names of the form (templates/_dossier_form.html):
 - the applicant: `a.full_name`, `a.cccd`, `a.birth_date`, `a.gender`, `a.phone`,
@@ -28,10 +28,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .auth import current_user
-from .domain import dossiers, forms, payments, places, uploads
-from .domain.catalog import form_of
+from .domain import dossiers, money, places
+from .domain.catalog import form_of, forms
 from .domain.citizen_id import CccdError, parse_qr
-from .domain.printing import Printer, station_printer
+from .domain.dossiers import uploads
+from .domain.printing import Printer, printer_for, station_printer
 from .models import Counter, Dossier, Payment, PrintJob, Procedure, Upload, User
 from .web import (
     anonymous_upload_quota,
@@ -203,7 +204,7 @@ def kiosk_printer(station_code: str | None) -> Printer:
 
 def counter_printer(url: str, profile: str) -> Printer:
     """A counter's printer, else the default one."""
-    return Printer(url, profile or default_printer().profile) if url else default_printer()
+    return printer_for(url, profile, default_printer())
 
 
 def desk_printer(user: User) -> Printer:
@@ -232,12 +233,12 @@ def receipt_print(printer: Printer) -> dossiers.ReceiptPrint:
 def cash_receipt(
     printer: Printer, *, place: str, collector: User, dossier: Dossier
 ) -> Callable[[Payment], PrintJob]:
-    """What prints the receipt for cash just taken (`payments.record_cash(then=...)`), or for
+    """What prints the receipt for cash just taken (`money.record_cash(then=...)`), or for
     cash taken earlier: on `printer`, naming where and by whom, with a QR code to the dossier's
     status page."""
 
     def add(payment: Payment) -> PrintJob:
-        return payments.cash_receipt_job(
+        return money.cash_receipt_job(
             db(), payment, dossier, printer, site_name=str(current_app.config["SITE_NAME"]),
             place=place, collector=collector.full_name or collector.username,
             status_url=public_url(url_for("public.dossier_status", code=dossier.code)),

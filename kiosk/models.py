@@ -62,7 +62,7 @@ class Procedure(Base):
     conditions: Mapped[str] = mapped_column(Text, default="")
     steps: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(Text, default="")
-    #: JSON: the e-form's fields (`domain.forms`), `[]` when the procedure has none.
+    #: JSON: the e-form's fields (`domain.catalog.forms`), `[]` when the procedure has none.
     form: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     #: Folded (lower case, no diacritics, đ→d) name padded with spaces, for word-prefix matching.
     search_name: Mapped[str] = mapped_column(Text, default="")
@@ -204,7 +204,7 @@ class PrinterState(Base):
 
 
 #: Roles (*vai trò*), from the least to the most trusted. What each may do is decided in
-#: `domain/identity.py`, not in templates.
+#: `domain/accounts/roles.py`, not in templates.
 ROLES = ("agent", "supervisor", "officer", "processor", "manager", "admin")
 
 
@@ -586,7 +586,8 @@ class Upload(Base):
     """A file a citizen, officer or agent sent (a scanned paper, a photo, the digitized result).
     It lies in the instance's upload folder under `stored_name`, a random name; the original
     name is kept only to show. It belongs to no dossier until one is received with it
-    (`dossier_id`, `document_name`); an upload never attached expires (`domain.uploads`)."""
+    (`dossier_id`, `document_name`); an upload never attached expires
+    (`domain.dossiers.uploads`)."""
 
     __tablename__ = "upload"
 
@@ -632,7 +633,7 @@ class Rating(Base):
 
 
 class RateHit(Base):
-    """One attempt counted against a rate limit (`domain.throttle`): what, by whom, when."""
+    """One attempt counted against a rate limit (`domain.accounts.throttle`): what, who, when."""
 
     __tablename__ = "rate_hit"
     __table_args__ = (Index("ix_rate_hit_key", "bucket", "key", "at"),)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app, flash, get_flashed_messages, request
 
 from .auth import current_user
-from .domain import audit
+from .domain.accounts import audit
 from .domain.clock import local, local_day, utcnow
 from .domain.reports import Period, PeriodError, UnitChoice, find_unit, units
 from .domain.units import name_of

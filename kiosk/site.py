@@ -162,7 +162,7 @@ def csrf_refused(_exc: Exception) -> tuple[Response, int]:
 
 
 def too_large(_exc: Exception) -> tuple[Response, int]:
-    from .domain.uploads import megabytes
+    from .domain.dossiers.uploads import megabytes
 
     limit = megabytes(int(float(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024))
     message = f"Tệp lớn quá {limit} (giới hạn mỗi tệp)."

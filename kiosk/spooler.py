@@ -1,7 +1,7 @@
 """The print spooler as its own light process: `python -m kiosk.spooler` (what `kiosk serve`
 starts beside gunicorn).
 
-It delivers stored print jobs (`kiosk.domain.spooler`) and needs only the database and
+It delivers stored print jobs (`kiosk.domain.printing.spooler`) and needs only the database and
 `printers/`: it reads the configuration without Flask (`config.load`) and never imports the
 web application, so it costs tens of megabytes less than `kiosk spooler`, which does the same
 from the command line.
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config as cfg
-from .domain.spooler import deliver_due
+from .domain.printing.spooler import deliver_due
 from .storage import make_engine, make_sessionmaker
 
 log = logging.getLogger("kiosk.spooler")

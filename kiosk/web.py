@@ -28,8 +28,8 @@ from werkzeug.routing import IntegerConverter, Map
 
 from printers.transports.policy import AddressPolicy
 
+from .domain.dossiers.uploads import Limits, Quota
 from .domain.printing import Printer, TicketPrint, station_printer
-from .domain.uploads import Limits, Quota
 from .events import Doorbell, Hub, ring_after_commit
 from .models import MAX_ID
 

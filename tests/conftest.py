@@ -36,11 +36,11 @@ from sqlalchemy.orm import Session
 from kiosk import create_app
 from kiosk.api import OPENAPI
 from kiosk.cli import DEMO_CATALOG
-from kiosk.domain import workdays
-from kiosk.domain.branches import create_branch
-from kiosk.domain.catalog_import import import_catalog
-from kiosk.domain.identity import create_token, create_user
-from kiosk.domain.queue_config import load_demo_floor
+from kiosk.demo.floor import load_demo_floor
+from kiosk.domain.accounts import create_token, create_user
+from kiosk.domain.accounts.branches import create_branch
+from kiosk.domain.catalog import import_catalog
+from kiosk.domain.dossiers import workdays
 from kiosk.storage import migrate
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -336,7 +336,7 @@ def store_upload(
 ) -> Any:
     import io as _io
 
-    from kiosk.domain import uploads
+    from kiosk.domain.dossiers import uploads
 
     return uploads.store(
         session, folder, _io.BytesIO(data), original_name=name, owner=owner,

@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import payments
-from kiosk.domain.identity import create_user
+from kiosk.domain import money
+from kiosk.domain.accounts import create_user
 from kiosk.domain.printing import render as render_job
 from kiosk.domain.text import format_vnd
 from kiosk.models import AuditEntry, Branch, Dossier, Payment, PrintJob, Remittance, User
@@ -75,14 +75,14 @@ def filed(api: FlaskClient, branches: dict[str, dict[str, str]],
     """A dossier the BIDV branch filed (owing its fee), and an account that collects it."""
     manager = db_session.scalar(select(User).where(User.username == "quanly"))
     assert manager is not None
-    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+    money.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
     bidv = branches["dl-bidv"]
     r = file_as(api, bidv, upload(api, bidv))
     assert r.status_code == 201
     d = db_session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
     assert d is not None and d.fee_vnd > 0
-    return {"code": d.code, "fee": d.fee_vnd, "secret": payments.rotate_secret(db_session, "BIDV")}
+    return {"code": d.code, "fee": d.fee_vnd, "secret": money.rotate_secret(db_session, "BIDV")}
 
 
 def test_cash_at_the_agents_desk_prints_a_receipt_once(

@@ -37,7 +37,7 @@ from schemathesis.checks import (
 from sqlalchemy.exc import DataError
 
 from kiosk import create_app
-from kiosk.domain.identity import create_token
+from kiosk.domain.accounts import create_token
 
 from .conftest import ARTIFACTS, RUN_FIGURES, SPEC, _empty_pg
 

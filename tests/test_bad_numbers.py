@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing.converters import NumberConverter
 
 from kiosk.domain import queue
-from kiosk.domain.identity import create_user
+from kiosk.domain.accounts import create_user
 from kiosk.web import IdConverter
 
 from .conftest import csrf, sign_in, token_for

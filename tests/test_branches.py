@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain.branches import BranchError, create_branch
-from kiosk.domain.identity import IdentityError, create_user
+from kiosk.domain.accounts import IdentityError, create_user
+from kiosk.domain.accounts.branches import BranchError, create_branch
 from kiosk.models import User
 
 from .conftest import csrf, sign_in

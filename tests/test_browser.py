@@ -469,7 +469,7 @@ def test_the_kiosk_payment_screen_turns_to_paid_when_the_bank_says_so(
     import subprocess
     import urllib.request
 
-    from kiosk.domain import vietqr
+    from kiosk.domain.money import vietqr
 
     from .conftest import sample_pdf
 

@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import catalog, dossiers, payments, workdays
+from kiosk.domain import catalog, dossiers, money
+from kiosk.domain.dossiers import workdays
 from kiosk.models import PrintJob, Rating, User
 
 from .conftest import csrf
@@ -36,7 +37,7 @@ def no_phone(floor: Flask, db_session: Session) -> str:
     workdays.seed_calendar(db_session, [2026, 2027])
     manager = db_session.scalar(select(User).where(User.username == "quanly"))
     officer = db_session.scalar(select(User).where(User.username == "canbo"))
-    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+    money.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
     proc = catalog.get_procedure(db_session, "1.004222")
     assert proc is not None

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import EnvironBuilder
 
-from kiosk.domain import workdays
-from kiosk.domain.identity import create_user
+from kiosk.domain.accounts import create_user
+from kiosk.domain.dossiers import workdays
 from kiosk.models import Dossier, Upload
 
 from .conftest import sample_image, sample_pdf, token_for, valid

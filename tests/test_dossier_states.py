@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from kiosk.domain.dossier_states import (
+from kiosk.domain.dossiers import (
     FINISHED,
     LABELS,
     MOVES,

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import catalog, dossiers, uploads, workdays
+from kiosk.domain import catalog, dossiers
+from kiosk.domain.accounts import Forbidden, create_user
 from kiosk.domain.clock import VIETNAM
-from kiosk.domain.dossier_states import DossierState, TransitionRefused
-from kiosk.domain.identity import Forbidden, create_user
+from kiosk.domain.dossiers import DossierState, TransitionRefused, uploads, workdays
 from kiosk.domain.printing import Printer, render
 from kiosk.models import Dossier, DossierEvent, DossierSequence, PrintJob, Upload, User
 from printers.reader import read_escpos

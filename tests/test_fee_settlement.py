@@ -20,8 +20,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import catalog, dossiers, payments, workdays
+from kiosk.domain import catalog, dossiers
 from kiosk.domain.clock import utcnow
+from kiosk.domain.dossiers import workdays
+from kiosk.domain.money import notifications, payments
 from kiosk.models import Dossier, Payment, PaymentNotice, User
 
 from .conftest import sign_in, valid
@@ -37,7 +39,7 @@ def money(floor: Flask, db_session: Session) -> dict[str, Any]:
     manager = db_session.scalar(select(User).where(User.username == "quanly"))
     payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
-    return {"secret": payments.rotate_secret(db_session, "BIDV"), "app": floor}
+    return {"secret": notifications.rotate_secret(db_session, "BIDV"), "app": floor}
 
 
 def new_dossier(s: Session) -> Dossier:
@@ -55,7 +57,7 @@ def notice(secret: str, reference: str, txn: str) -> tuple[str, str, bytes]:
     body = json.dumps({"reference": reference, "amount": FEE, "bank_txn_id": txn,
                        "paid_at": paid_at}).encode()  # fmt: skip
     stamp = str(int(time.time()))
-    return stamp, payments.signature(secret, stamp, body), body
+    return stamp, notifications.signature(secret, stamp, body), body
 
 
 def at_once(app: Flask, *jobs: Callable[[Session], Any]) -> list[Any]:
@@ -105,7 +107,7 @@ def test_cash_racing_the_banks_notification_settles_the_fee_once(
             return payments.record_cash(s, s.get(Dossier, d_id), officer, FEE)  # type: ignore[arg-type]
 
         def bank(s: Session, stamp: str = stamp, sign: str = sign, body: bytes = body) -> Any:
-            return payments.notify(s, "BIDV", stamp, sign, body)
+            return notifications.notify(s, "BIDV", stamp, sign, body)
 
         took, told = at_once(app, cash, bank)
         assert len(paid_for(db_session, d.id)) == 1, (i, took, told)
@@ -134,8 +136,8 @@ def test_an_expired_code_and_its_replacement_both_paid_settle_once(
                                                                            f"NEW{i}")  # fmt: skip
         told = at_once(
             app,
-            lambda s, n=first: payments.notify(s, "BIDV", *n),  # type: ignore[misc]
-            lambda s, n=second: payments.notify(s, "BIDV", *n),  # type: ignore[misc]
+            lambda s, n=first: notifications.notify(s, "BIDV", *n),  # type: ignore[misc]
+            lambda s, n=second: notifications.notify(s, "BIDV", *n),  # type: ignore[misc]
         )
         assert sorted(t.outcome for t in told) == ["flagged_refund", "paid"], told
         assert len(paid_for(db_session, d.id)) == 1
@@ -189,22 +191,22 @@ def kept(db_session: Session) -> int:
 def test_unsigned_notices_from_one_address_are_capped(
     money: dict[str, Any], api: FlaskClient, db_session: Session
 ) -> None:
-    answers = [forged(api).status_code for _ in range(payments.REFUSED_PER_MINUTE + 5)]
-    assert answers == [401] * payments.REFUSED_PER_MINUTE + [429] * 5
-    assert kept(db_session) == payments.REFUSED_PER_MINUTE
+    answers = [forged(api).status_code for _ in range(notifications.REFUSED_PER_MINUTE + 5)]
+    assert answers == [401] * notifications.REFUSED_PER_MINUTE + [429] * 5
+    assert kept(db_session) == notifications.REFUSED_PER_MINUTE
     r = forged(api)
     assert r.status_code == 429 and r.headers["Retry-After"] == "60"
     valid(r.get_json(), "/payments/callback", "post", 429)
     # Another address is refused and kept as before.
     assert forged(api, "203.0.113.8").status_code == 401
-    assert kept(db_session) == payments.REFUSED_PER_MINUTE + 1
+    assert kept(db_session) == notifications.REFUSED_PER_MINUTE + 1
 
 
 def test_the_log_of_unsigned_notices_keeps_the_newest_only(
     money: dict[str, Any], api: FlaskClient, db_session: Session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(payments, "REFUSED_KEPT", 5)
+    monkeypatch.setattr(notifications, "REFUSED_KEPT", 5)
     for i in range(12):  # from many addresses: the per-address rate does not stop them
         assert forged(api, f"198.51.100.{i}", body=f'{{"n": {i}}}'.encode()).status_code == 401
     rows = db_session.scalars(select(PaymentNotice).order_by(PaymentNotice.id)).all()
@@ -215,7 +217,7 @@ def test_the_log_of_unsigned_notices_keeps_the_newest_only(
 def test_a_notice_body_over_the_cap_is_refused_unread(
     money: dict[str, Any], api: FlaskClient, db_session: Session
 ) -> None:
-    r = forged(api, body=b'{"x": "' + b"a" * payments.MAX_BODY + b'"}')
+    r = forged(api, body=b'{"x": "' + b"a" * notifications.MAX_BODY + b'"}')
     assert r.status_code == 413
     valid(r.get_json(), "/payments/callback", "post", 413)
     assert kept(db_session) == 0

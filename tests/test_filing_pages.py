@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import workdays
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.printing import render as render_job
 from kiosk.models import Dossier, PrintJob
 from printers.reader import read_escpos

@@ -13,9 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from kiosk.cli.catalog import DEMO_CATALOG
-from kiosk.domain import forms
-from kiosk.domain.catalog import form_of, get_procedure
-from kiosk.domain.catalog_import import export_catalog, import_catalog
+from kiosk.domain.catalog import export_catalog, form_of, forms, get_procedure, import_catalog
 
 from .conftest import valid
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.cli import DEMO_CATALOG
 from kiosk.domain.catalog import get_procedure
-from kiosk.domain.catalog_import import CatalogFormatError, import_catalog, validate
+from kiosk.domain.catalog.import_export import CatalogFormatError, import_catalog, validate
 from kiosk.models import Procedure
 
 GOOD = {

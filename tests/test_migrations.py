@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from kiosk.cli import DEMO_CATALOG
 from kiosk.domain import catalog, dossiers
-from kiosk.domain.catalog_import import import_catalog
-from kiosk.domain.identity import create_user
+from kiosk.domain.accounts import create_user
+from kiosk.domain.catalog import import_catalog
 from kiosk.models import Base, Dossier
 from kiosk.storage import alembic_config, migrate
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import payments, remittances
+from kiosk.domain import money
 from kiosk.models import AuditEntry, Dossier, Payment, User
 
 from . import test_agent_branch
@@ -71,7 +71,7 @@ def test_an_agents_cash_is_audited_and_counted_under_their_own_branch(
     assert entry is not None and entry.branch_code == "BIDV-GL"
     cash = db_session.scalar(select(Payment).where(Payment.method == "cash"))
     assert cash is not None and cash.branch_code == "BIDV-GL"
-    assert remittances.unremitted(db_session, "BIDV-GL") == (1, filed["fee"])
+    assert money.unremitted(db_session, "BIDV-GL") == (1, filed["fee"])
 
 
 def test_cash_taken_at_the_centers_counter_is_not_the_filing_branchs_to_hand_over(
@@ -89,7 +89,7 @@ def test_cash_taken_at_the_centers_counter_is_not_the_filing_branchs_to_hand_ove
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
     assert entry is not None and entry.branch_code == ""
     # BIDV filed it, but the center holds this cash: nothing for BIDV to hand over.
-    assert remittances.unremitted(db_session, "BIDV-GL") == (0, 0)
+    assert money.unremitted(db_session, "BIDV-GL") == (0, 0)
     # And its own agent's cash on another of its dossiers is BIDV's.
     agent = signed(floor, "dl-bidv")
     bidv = branches["dl-bidv"]
@@ -97,7 +97,7 @@ def test_cash_taken_at_the_centers_counter_is_not_the_filing_branchs_to_hand_ove
     token = csrf(agent, "/agent/dossiers")
     agent.post(f"/agent/dossiers/{second}/cash",
                data={"csrf_token": token, "amount": str(filed["fee"])})  # fmt: skip
-    assert remittances.unremitted(db_session, "BIDV-GL") == (1, filed["fee"])
+    assert money.unremitted(db_session, "BIDV-GL") == (1, filed["fee"])
 
 
 def test_the_domain_refuses_cash_on_a_dossier_the_agent_may_not_see(
@@ -107,6 +107,6 @@ def test_the_domain_refuses_cash_on_a_dossier_the_agent_may_not_see(
     agribank = db_session.scalar(select(User).where(User.username == "dl-agr"))
     d = db_session.scalar(select(Dossier).where(Dossier.code == filed["code"]))
     assert agribank is not None and d is not None
-    with pytest.raises(payments.PaymentError, match="Không tìm thấy"):
-        payments.record_cash(db_session, d, agribank, filed["fee"])
+    with pytest.raises(money.PaymentError, match="Không tìm thấy"):
+        money.record_cash(db_session, d, agribank, filed["fee"])
     assert paid(db_session) == 0

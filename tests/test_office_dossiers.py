@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import workdays
-from kiosk.domain.identity import create_user
+from kiosk.domain.accounts import create_user
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.printing import render as render_job
 from kiosk.models import Counter, Dossier, PrintJob, Rating, Ticket, Upload
 from printers.reader import read_escpos

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from vietnam_qr_pay import QRPay
 
-from kiosk.domain import catalog, dossiers, payments, workdays
+from kiosk.domain import catalog, dossiers, money
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.printing import render as render_job
 from kiosk.models import AuditEntry, Payment, PrintJob, User
 from printers.reader import read_escpos
@@ -38,7 +39,7 @@ def owed(floor: Flask, db_session: Session) -> dict[str, Any]:
     workdays.seed_calendar(db_session, [2026, 2027])
     manager = db_session.scalar(select(User).where(User.username == "quanly"))
     officer = db_session.scalar(select(User).where(User.username == "canbo"))
-    payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
+    money.add_account(db_session, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
     proc = catalog.get_procedure(db_session, "1.004222")
     assert proc is not None
@@ -46,7 +47,7 @@ def owed(floor: Flask, db_session: Session) -> dict[str, Any]:
                                    "0905123456")  # fmt: skip
     d = dossiers.receive(db_session, proc, applicant, channel="direct", site_code=SITE,
                          actor=officer).dossier  # fmt: skip
-    return {"code": d.code, "secret": payments.rotate_secret(db_session, "BIDV")}
+    return {"code": d.code, "secret": money.rotate_secret(db_session, "BIDV")}
 
 
 def bank_pays(api: FlaskClient, secret: str, reference: str, amount: int, txn: str) -> Any:
@@ -59,7 +60,7 @@ def bank_pays(api: FlaskClient, secret: str, reference: str, amount: int, txn: s
     headers = {
         "X-Kiosk-Bank": "BIDV",
         "X-Kiosk-Timestamp": stamp,
-        "X-Kiosk-Signature": payments.signature(secret, stamp, body),
+        "X-Kiosk-Signature": money.signature(secret, stamp, body),
     }
     return api.post(
         "/api/v1/payments/callback", data=body, content_type="application/json", headers=headers
@@ -210,7 +211,7 @@ def test_the_demo_has_a_collecting_account_marked_as_a_demo(app: Flask, db_url: 
     assert "TAI KHOAN DEMO - KHONG CHUYEN TIEN" in page
     # Run again, it adds no second account; an account a manager entered is never replaced.
     manager = s.scalar(select(User).where(User.username == "quanly"))
-    payments.add_account(s, agency=SITE, bank_bin="970418", number="1234567890",
+    money.add_account(s, agency=SITE, bank_bin="970418", number="1234567890",
                          holder="Trung tam PVHCC", actor=manager)  # fmt: skip
     assert runner.invoke(args=["demo"]).exit_code == 0
     active = s.scalars(select(BankAccount.number).where(BankAccount.active)).all()

@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from vietnam_qr_pay import QRPay
 
-from kiosk.domain import catalog, dossiers, payments, vietqr, workdays
-from kiosk.domain.identity import create_user
+from kiosk.domain import catalog, dossiers, money
+from kiosk.domain.accounts import create_user
+from kiosk.domain.dossiers import workdays
+from kiosk.domain.money import vietqr
 from kiosk.models import AuditEntry, Dossier, Payment, PaymentNotice, User
 
 from .conftest import sample_pdf, valid
@@ -29,14 +31,14 @@ def setup(floor: Flask, db_session: Session) -> dict[str, Any]:
     workdays.seed_calendar(db_session, [2026, 2027])
     manager = db_session.scalar(select(User).where(User.username == "quanly"))
     officer = db_session.scalar(select(User).where(User.username == "canbo"))
-    account = payments.add_account(db_session, agency=SITE, bank_bin="970418",
+    account = money.add_account(db_session, agency=SITE, bank_bin="970418",
                                    number="1234567890", holder="Trung tâm PVHCC Gia Lai",
                                    actor=manager)  # fmt: skip
     proc = catalog.get_procedure(db_session, "1.004222")  # 20,000 đ at the counter
     assert proc is not None
     d = dossiers.receive(db_session, proc, NHUNG, channel="direct", site_code=SITE,
                          actor=officer).dossier  # fmt: skip
-    secret = payments.rotate_secret(db_session, "BIDV")
+    secret = money.rotate_secret(db_session, "BIDV")
     return {"dossier": d, "account": account, "secret": secret, "officer": officer}
 
 
@@ -49,7 +51,7 @@ def post_notice(api: FlaskClient, body: Any, *, bank: str = "BIDV", secret: str,
         data=data,
         content_type="application/json",
         headers={"X-Kiosk-Bank": bank, "X-Kiosk-Timestamp": stamp,
-                 "X-Kiosk-Signature": payments.signature(secret, stamp, data)},
+                 "X-Kiosk-Signature": money.signature(secret, stamp, data)},
     )  # fmt: skip
 
 
@@ -117,7 +119,7 @@ def test_a_forged_signature_pays_nothing(setup: dict[str, Any], api: FlaskClient
 
 def test_another_banks_secret_pays_nothing(setup: dict[str, Any], api: FlaskClient,
                                            db_session: Session) -> None:  # fmt: skip
-    other = payments.rotate_secret(db_session, "AGRIBANK")
+    other = money.rotate_secret(db_session, "AGRIBANK")
     fee = fee_of(api, setup["dossier"].code)
     body = {"reference": fee["reference"], "amount": 20000, "bank_txn_id": "X2",
             "paid_at": "2026-11-23T10:15:00+07:00"}  # fmt: skip
@@ -187,34 +189,34 @@ def test_cash_is_recorded_by_an_officer_into_the_audit_log(setup: dict[str, Any]
     d = setup["dossier"]
     processor = create_user(db_session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
     with pytest.raises(Exception, match="quyền"):
-        payments.record_cash(db_session, d, processor, 20000)
-    with pytest.raises(payments.PaymentError, match="đúng bằng"):
-        payments.record_cash(db_session, d, setup["officer"], 15000)
-    paid = payments.record_cash(db_session, d, setup["officer"], 20000)
+        money.record_cash(db_session, d, processor, 20000)
+    with pytest.raises(money.PaymentError, match="đúng bằng"):
+        money.record_cash(db_session, d, setup["officer"], 15000)
+    paid = money.record_cash(db_session, d, setup["officer"], 20000)
     assert paid.status == "paid" and paid.method == "cash"
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.cash"))
     assert entry is not None and entry.dossier_code == d.code and entry.actor_id == setup[
         "officer"].id  # fmt: skip
-    assert payments.due_amount(db_session, d) == 0
+    assert money.due_amount(db_session, d) == 0
     assert d.fee_paid_by == "cash"  # kept for the service index
-    with pytest.raises(payments.PaymentError, match="không còn"):
-        payments.record_cash(db_session, d, setup["officer"], 20000)
+    with pytest.raises(money.PaymentError, match="không còn"):
+        money.record_cash(db_session, d, setup["officer"], 20000)
     manager = db_session.scalar(select(User).where(User.username == "quanly"))
     assert manager is not None
-    payments.refund(db_session, paid, manager, "Nộp nhầm")
+    money.refund(db_session, paid, manager, "Nộp nhầm")
     db_session.refresh(d)
     assert d.fee_paid_by == ""
 
 
 def test_accounts_need_a_real_bank(floor: Flask, db_session: Session) -> None:
     manager = db_session.scalar(select(User).where(User.username == "quanly"))
-    with pytest.raises(payments.PaymentError, match="BIN"):
-        payments.add_account(db_session, agency=SITE, bank_bin="999999", number="1",
+    with pytest.raises(money.PaymentError, match="BIN"):
+        money.add_account(db_session, agency=SITE, bank_bin="999999", number="1",
                              holder="X", actor=manager)  # fmt: skip
-    with pytest.raises(payments.PaymentError, match="19"):
-        payments.add_account(db_session, agency=SITE, bank_bin="970418", number="1" * 25,
+    with pytest.raises(money.PaymentError, match="19"):
+        money.add_account(db_session, agency=SITE, bank_bin="970418", number="1" * 25,
                              holder="X", actor=manager)  # fmt: skip
-    acc = payments.add_account(
+    acc = money.add_account(
         db_session, agency=SITE, bank_bin="970405", number="1500205",
         holder="Trung tâm Phục vụ hành chính công", actor=manager,
     )  # fmt: skip
@@ -237,7 +239,7 @@ def test_an_old_code_paid_after_cash_is_flagged_not_paid_twice(
     setup: dict[str, Any], api: FlaskClient, db_session: Session
 ) -> None:
     fee = fee_of(api, setup["dossier"].code)
-    payments.record_cash(db_session, setup["dossier"], setup["officer"], 20000)
+    money.record_cash(db_session, setup["dossier"], setup["officer"], 20000)
     body = {"reference": fee["reference"], "amount": 20000, "bank_txn_id": "LATE1",
             "paid_at": "2026-11-23T10:15:00+07:00"}  # fmt: skip
     r = post_notice(api, body, secret=setup["secret"])
@@ -247,12 +249,12 @@ def test_an_old_code_paid_after_cash_is_flagged_not_paid_twice(
 
 def test_a_refund_reopens_the_fee(setup: dict[str, Any], db_session: Session) -> None:
     manager = db_session.scalar(select(User).where(User.username == "quanly"))
-    paid = payments.record_cash(db_session, setup["dossier"], setup["officer"], 20000)
-    with pytest.raises(payments.PaymentError, match="lý do"):
-        payments.refund(db_session, paid, manager, "")  # type: ignore[arg-type]
-    payments.refund(db_session, paid, manager, "Thu nhầm")  # type: ignore[arg-type]
+    paid = money.record_cash(db_session, setup["dossier"], setup["officer"], 20000)
+    with pytest.raises(money.PaymentError, match="lý do"):
+        money.refund(db_session, paid, manager, "")  # type: ignore[arg-type]
+    money.refund(db_session, paid, manager, "Thu nhầm")  # type: ignore[arg-type]
     assert paid.status == "refunded"
-    assert payments.due_amount(db_session, setup["dossier"]) == 20000
+    assert money.due_amount(db_session, setup["dossier"]) == 20000
 
 
 def test_nul_characters_are_refused_everywhere_and_never_stored(

@@ -17,8 +17,8 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import workdays
 from kiosk.domain.citizen_id import CccdError, parse_qr
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.text import TextRefused, clean_text
 from kiosk.models import Dossier, PrintJob
 from printers import layouts
@@ -256,10 +256,10 @@ def test_what_staff_type_passes_the_same_rule(
     api: FlaskClient, floor: Flask, db_session: Session
 ) -> None:
     from kiosk.domain import dossiers, ratings
-    from kiosk.domain.branches import BranchError, create_branch
-    from kiosk.domain.dossier_states import TransitionRefused
-    from kiosk.domain.identity import IdentityError, create_user
-    from kiosk.domain.queue_config import ConfigInvalid, ServiceForm, save_service
+    from kiosk.domain.accounts import IdentityError, create_user
+    from kiosk.domain.accounts.branches import BranchError, create_branch
+    from kiosk.domain.dossiers import TransitionRefused
+    from kiosk.domain.queue.setup import ConfigInvalid, ServiceForm, save_service
     from kiosk.models import User
 
     with pytest.raises(IdentityError, match=f"^Họ và tên: {MARKS}"):

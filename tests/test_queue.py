@@ -11,10 +11,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.demo.floor import load_demo_floor
 from kiosk.domain import queue
-from kiosk.domain.branches import create_branch
-from kiosk.domain.identity import Forbidden, create_user
-from kiosk.domain.queue_config import load_demo_floor
+from kiosk.domain.accounts import Forbidden, create_user
+from kiosk.domain.accounts.branches import create_branch
 from kiosk.models import Counter, QueueEvent, Ticket, User
 
 # 10:00 in Hà Nội: inside the demo services' hours.

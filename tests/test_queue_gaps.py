@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.routing.converters import NumberConverter
 
-from kiosk.domain import printing, queue, spooler
+from kiosk.domain import printing, queue
 from kiosk.domain.clock import VIETNAM
+from kiosk.domain.printing import spooler
 from kiosk.models import KioskStation, PrintJob, Ticket, TicketSequence
 from printers.reader import read_escpos
 

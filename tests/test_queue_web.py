@@ -346,7 +346,7 @@ def test_the_ticket_printed_carries_the_public_url(
     import zxingcpp
     from PIL import Image
 
-    from kiosk.domain.spooler import deliver_due
+    from kiosk.domain.printing.spooler import deliver_due
     from printers.reader import read_escpos
 
     token = csrf(api, "/kiosk/queue")

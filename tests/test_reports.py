@@ -15,7 +15,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import synthetic, workdays
+from kiosk.demo import synthetic
+from kiosk.domain.dossiers import workdays
 from kiosk.domain.reports import Period
 from kiosk.domain.reports.index import (
     losses,
@@ -227,8 +228,8 @@ def test_queue_statistics_match_the_tickets(month: synthetic.Month,
 def test_the_same_seed_makes_the_same_month(floor: Flask, db_session: Session,
                                              tmp_path: Any) -> None:  # fmt: skip
     from kiosk.cli import DEMO_CATALOG
-    from kiosk.domain.catalog_import import import_catalog
-    from kiosk.domain.queue_config import load_demo_floor
+    from kiosk.demo.floor import load_demo_floor
+    from kiosk.domain.catalog import import_catalog
     from kiosk.storage import make_engine, make_sessionmaker, migrate
 
     def rows(s: Session) -> list[tuple[Any, ...]]:
@@ -377,7 +378,7 @@ def test_a_manager_of_a_unit_reads_that_units_reports_only(
     """A department's manager (`kiosk users create NAME --role manager --unit STP`) reads their
     own unit's reports: another unit, the center and the counters answer 404, exactly as a
     unit that does not exist, on the dashboard, its CSV, the drill-down, the print and the API."""
-    from kiosk.domain.identity import IdentityError, create_user
+    from kiosk.domain.accounts import IdentityError, create_user
 
     runner = floor.test_cli_runner()
     made = runner.invoke(args=["users", "create", "stp", "--role", "manager", "--unit", "STP"],
@@ -463,8 +464,8 @@ def test_the_worklist_is_ranked_and_paged_by_the_database_as_officers_read_it(
     the officers' page shows (overdue first, due soon next, ..., resolved last), computed here
     row by row."""
     from kiosk.domain import dossiers
-    from kiosk.domain.dossier_states import OPEN, PAUSED
-    from kiosk.domain.dossier_states import DossierState as S
+    from kiosk.domain.dossiers import OPEN, PAUSED
+    from kiosk.domain.dossiers import DossierState as S
 
     soon = dt.timedelta(days=2)
     listed = [*OPEN, S.REGISTERED, S.RESOLVED]

@@ -50,7 +50,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 
 from kiosk import create_app
-from kiosk.domain.identity import create_token, create_user
+from kiosk.domain.accounts import create_token, create_user
 from kiosk.models import KioskStation, Payment, PrintJob
 
 from .conftest import _empty_pg, page_text, sample_pdf

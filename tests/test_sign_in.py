@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk import create_app
-from kiosk.cli.catalog import DEMO_ACCOUNTS
 from kiosk.config import ConfigError
-from kiosk.domain import identity
-from kiosk.domain.branches import create_branch
+from kiosk.demo.accounts import DEMO_ACCOUNTS
+from kiosk.domain import accounts
+from kiosk.domain.accounts import IdentityError, authenticate, create_user
+from kiosk.domain.accounts.branches import create_branch
 from kiosk.domain.clock import utcnow
-from kiosk.domain.identity import IdentityError, authenticate, create_user
 from kiosk.models import AuditEntry, User
 
 from .conftest import change_password, csrf, sign_in, token_for, valid
@@ -63,7 +63,7 @@ def test_wrong_codes_lock_the_second_step_however_often_the_password_is_given(
     """Password, wrong code, password, wrong code...: a right password once cleared the
     count, so codes could be guessed without end. They count on their own now."""
     user = _supervisor(db_session)
-    for _ in range(identity.MAX_TOTP_FAILURES):
+    for _ in range(accounts.MAX_TOTP_FAILURES):
         assert (
             sign_in(api, "ks", "mat-khau-dai-8")
             .headers["Location"]
@@ -77,9 +77,9 @@ def test_wrong_codes_lock_the_second_step_however_often_the_password_is_given(
     assert locked.status_code == 401 and "quá nhiều lần" in text(locked)
     assert api.get("/office/dossiers").headers["Location"].startswith("/office/login")
     # After the window the owner signs in.
-    later = utcnow() + identity.FAILURE_WINDOW + dt.timedelta(seconds=1)
+    later = utcnow() + accounts.FAILURE_WINDOW + dt.timedelta(seconds=1)
     code = pyotp.TOTP(user.totp_secret).at(later.replace(tzinfo=dt.UTC))
-    identity.check_totp(db_session, user, code, now=later)
+    accounts.check_totp(db_session, user, code, now=later)
 
 
 def test_an_unlock_by_the_operator_lifts_the_brakes_of_both_steps(
@@ -88,7 +88,7 @@ def test_an_unlock_by_the_operator_lifts_the_brakes_of_both_steps(
     """`kiosk users unlock` is what a supervisor locked out of their second step is told to ask
     for: it clears the wrong codes and passwords counted against the account."""
     user = _supervisor(db_session)
-    for _ in range(identity.MAX_TOTP_FAILURES):
+    for _ in range(accounts.MAX_TOTP_FAILURES):
         sign_in(api, "ks", "mat-khau-dai-8")
         _code(api, "000000")
     runner = api.application.test_cli_runner()
@@ -116,11 +116,11 @@ def test_a_code_and_an_older_one_are_refused_in_the_domain(db_session: Session) 
     user = _supervisor(db_session)
     totp = pyotp.TOTP(user.totp_secret)
     now = utcnow()
-    identity.check_totp(db_session, user, totp.at(now.replace(tzinfo=dt.UTC)), now=now)
+    accounts.check_totp(db_session, user, totp.at(now.replace(tzinfo=dt.UTC)), now=now)
     for earlier in (0, -30):  # the same step, and the one before it (still in the window)
         at = now.replace(tzinfo=dt.UTC) + dt.timedelta(seconds=earlier)
         with pytest.raises(IdentityError, match="đã được dùng"):
-            identity.check_totp(db_session, user, totp.at(at), now=now)
+            accounts.check_totp(db_session, user, totp.at(at), now=now)
 
 
 # --- hole 8: production -----------------------------------------------------------------------
@@ -175,7 +175,7 @@ def test_production_refuses_demo_accounts_until_they_are_locked(
         create_user(s, name, password, role, full_name, branch, unit_code=unit)
     real = s.scalar(select(User).where(User.username == "quanly"))
     assert real is not None
-    identity.reset_password(s, "quanly", "mot-mat-khau-that-su")  # no longer the published one
+    accounts.reset_password(s, "quanly", "mot-mat-khau-that-su")  # no longer the published one
     s.close()
     with pytest.raises(ConfigError, match="kiosk users lock --demo") as refused:
         production()
@@ -414,7 +414,7 @@ def _from(app: Flask, address: str) -> FlaskClient:
 
 def test_wrong_passwords_from_one_address_do_not_lock_the_owner_elsewhere(floor: Flask) -> None:
     stranger = _from(floor, "203.0.113.9")
-    for _ in range(identity.MAX_FAILURES + 3):
+    for _ in range(accounts.MAX_FAILURES + 3):
         sign_in(stranger, "canbo", "doan-mo-mat-khau")
     locked = sign_in(stranger, "canbo", "mat-khau-dai-1")
     assert locked.status_code == 401 and "quá nhiều lần" in text(locked)
@@ -423,7 +423,7 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_owner_elsewhere(floor:
 
 
 def test_one_address_guessing_across_names_is_braked(floor: Flask, db_session: Session) -> None:
-    names = [f"ten-{i}" for i in range(identity.MAX_ADDRESS_FAILURES)]
+    names = [f"ten-{i}" for i in range(accounts.MAX_ADDRESS_FAILURES)]
     for name in names:
         with pytest.raises(IdentityError, match="không đúng"):
             authenticate(db_session, name, "mat-khau-thu", "203.0.113.7")

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from kiosk import create_app
-from kiosk.domain import spooler
+from kiosk.domain.printing import spooler
 from kiosk.models import PrinterState, PrintJob
 from printers.transports.policy import AddressPolicy
 

@@ -19,8 +19,8 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import previews, uploads
-from kiosk.domain.identity import create_user
+from kiosk.domain.accounts import create_user
+from kiosk.domain.dossiers import previews, uploads
 from kiosk.models import AuditEntry, Dossier, Upload
 
 from .conftest import (
@@ -211,7 +211,7 @@ def test_papers_are_reused_by_an_officer_who_sees_the_card_and_by_no_one_else(
     session.commit()
     officer = create_user(session, "canbo", "mat-khau-dai-1", "officer")
     processor = create_user(session, "xuly", "mat-khau-dai-2", "processor")
-    from kiosk.domain.branches import create_branch
+    from kiosk.domain.accounts.branches import create_branch
 
     create_branch(session, "BIDV-GL", bank="BIDV", name="BIDV Gia Lai")
     agent = create_user(session, "daily", "mat-khau-dai-3", "agent", branch_code="BIDV-GL")

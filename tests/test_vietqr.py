@@ -11,9 +11,8 @@ import pytest
 from flask import Flask
 from vietnam_qr_pay import QRPay
 
-from kiosk.domain import vietqr
-from kiosk.domain.payments import banks
-from kiosk.domain.vietqr import VietQR, VietQRError
+from kiosk.domain.money import banks, vietqr
+from kiosk.domain.money.vietqr import VietQR, VietQRError
 
 V1 = (
     "00020101021238570010A00000072701270006970403011300110123456780208QRIBFTTA530370454061800"

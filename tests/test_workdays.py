@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.domain.workdays import (
+from kiosk.domain.dossiers.workdays import (
     Calendar,
     OfficeHours,
     Pause,
@@ -122,7 +122,7 @@ def test_an_edited_calendar_is_followed() -> None:
 
 
 def test_init_db_seeds_the_sites_calendar_and_keeps_a_managers_change(app: Any) -> None:
-    from kiosk.domain.workdays import load_calendar
+    from kiosk.domain.dossiers.workdays import load_calendar
     from kiosk.models import Holiday
 
     runner = app.test_cli_runner()

@@ -10,10 +10,11 @@ from flask import Response, current_app, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from .. import auth
-from ..domain import audit, catalog, dossiers, forms, idempotency, ratings, uploads
+from ..domain import catalog, dossiers, idempotency, ratings
+from ..domain.accounts import Forbidden, audit, can
+from ..domain.catalog import forms
 from ..domain.clock import stored
-from ..domain.dossier_states import LABELS, DossierState, TransitionRefused
-from ..domain.identity import Forbidden, can
+from ..domain.dossiers import LABELS, DossierState, TransitionRefused, uploads
 from ..filing import store_request_file
 from ..models import Dossier, Upload, User
 from ..web import db, int_arg, public_url, site_tz, upload_limits

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from ..domain import payments
+from ..domain import money
 from ..models import Dossier
 from ..web import db
 from . import bp, error
@@ -35,8 +35,8 @@ def dossier_payment(code: str) -> Any:
         return {"amount": 0, "currency": "VND", "reference": None, "status": "none",
                 "vietqr": None}  # fmt: skip
     try:
-        pending = payments.open_payment(db(), found)
-    except payments.PaymentError as exc:
+        pending = money.open_payment(db(), found)
+    except money.PaymentError as exc:
         return error(409, "no_account", str(exc))
     if pending is None:  # nothing owed: the last payment that settled it
         from sqlalchemy import select
@@ -55,14 +55,14 @@ def dossier_payment(code: str) -> Any:
 
 @bp.post("/payments/callback")
 def payment_callback() -> Any:
-    """A bank's notification that a transfer arrived (see `domain.payments.notify`). A body
-    over `payments.MAX_BODY` is refused before it is read (a bank's is a few hundred bytes)."""
-    too_big = (request.content_length or 0) > payments.MAX_BODY
-    raw = b"" if too_big else request.stream.read(payments.MAX_BODY + 1)
-    if too_big or len(raw) > payments.MAX_BODY:
-        return error(413, "too_large", f"Thông báo dài quá {payments.MAX_BODY} byte.")
+    """A bank's notification that a transfer arrived (see `domain.money.notify`). A body
+    over `money.MAX_BODY` is refused before it is read (a bank's is a few hundred bytes)."""
+    too_big = (request.content_length or 0) > money.MAX_BODY
+    raw = b"" if too_big else request.stream.read(money.MAX_BODY + 1)
+    if too_big or len(raw) > money.MAX_BODY:
+        return error(413, "too_large", f"Thông báo dài quá {money.MAX_BODY} byte.")
     try:
-        notice = payments.notify(
+        notice = money.notify(
             db(),
             request.headers.get("X-Kiosk-Bank", ""),
             request.headers.get("X-Kiosk-Timestamp", ""),

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import auth
 from ..domain import printing, queue
-from ..domain.identity import Forbidden
+from ..domain.accounts import Forbidden
 from ..events import Filter, Held, stream
 from ..models import Counter, Service, TicketState, User
 from ..web import as_id, db, hub, public_url, site_tz, ticket_print

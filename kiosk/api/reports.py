@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 
 from .. import auth, report_pages
-from ..domain.identity import can
+from ..domain.accounts import can
 from ..domain.reports import Period, PeriodError, UnitChoice
 from ..domain.reports.index import service_index
 from ..domain.reports.period import period_report

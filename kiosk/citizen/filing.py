@@ -12,8 +12,9 @@ from flask import redirect as go
 from werkzeug.datastructures import MultiDict
 
 from .. import filing
-from ..domain import catalog, dossiers, idempotency, uploads
+from ..domain import catalog, dossiers, idempotency
 from ..domain.clock import local
+from ..domain.dossiers import uploads
 from ..qr import qr_svg
 from ..web import db, render, site_tz, upload_folder, upload_limits
 from . import bp, kiosk_caller

@@ -11,7 +11,7 @@ from flask import abort, current_app, request, session
 from printers.words import vnd_in_words
 
 from .. import filing
-from ..domain import payments
+from ..domain import money
 from ..qr import qr_svg
 from ..web import db, render, site_tz
 from . import bp
@@ -33,21 +33,21 @@ def pay() -> Any:
     dossier, message = check_status(code, request.form.get("verify", ""))
     if dossier is None:
         return render("kiosk/pay.html", code=code, message=message), 404
-    if payments.due_amount(db(), dossier) == 0:
+    if money.due_amount(db(), dossier) == 0:
         return render("kiosk/pay.html", code=dossier.code, dossier=dossier, paid=True)
     try:
-        payment = payments.open_payment(db(), dossier)
-    except payments.PaymentError as exc:
+        payment = money.open_payment(db(), dossier)
+    except money.PaymentError as exc:
         return render("kiosk/pay.html", code=dossier.code, message=str(exc)), 409
     assert payment is not None
     if payment.reference not in session.get("payments", []):  # print once per screen
         printer = filing.kiosk_printer(request.cookies.get(STATION_COOKIE))
-        payments.fee_slip_job(db(), payment, dossier, printer,
+        money.fee_slip_job(db(), payment, dossier, printer,
                               str(current_app.config["SITE_NAME"]), site_tz())  # fmt: skip
         db().commit()
     _remember(payment.reference)
     return render("kiosk/pay.html", code=dossier.code, dossier=dossier, payment=payment,
-                  account=payments.payee(db(), payment), qr=qr_svg(payment.payload),
+                  account=money.payee(db(), payment), qr=qr_svg(payment.payload),
                   words=vnd_in_words(payment.amount_vnd))  # fmt: skip
 
 
@@ -56,7 +56,7 @@ def pay_status(reference: str) -> Any:
     """The payment's state for the screen that shows its code (htmx polls it)."""
     if reference not in session.get("payments", []):
         abort(404)
-    payment = payments.find(db(), reference)
+    payment = money.find(db(), reference)
     if payment is None:
         abort(404)
     return render("kiosk/_pay_status.html", payment=payment)

@@ -8,9 +8,9 @@ from typing import Any
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from ..domain import dossiers, payments, queue, ratings
+from ..domain import dossiers, money, queue, ratings
 from ..domain.clock import local, utcnow
-from ..domain.dossier_states import LABELS, DossierState
+from ..domain.dossiers import LABELS, DossierState
 from ..models import Dossier
 from ..qr import qr_svg
 from ..web import db, render, site_tz
@@ -91,11 +91,11 @@ def status_context(found: Dossier) -> dict[str, Any]:
 def unpaid_qr(dossier: Dossier) -> dict[str, Any]:
     """The pending fee's VietQR code while one is owed and an account collects it (for the
     receipt screen and the status page); nothing otherwise."""
-    if dossier.fee_vnd == 0 or payments.due_amount(db(), dossier) == 0:
+    if dossier.fee_vnd == 0 or money.due_amount(db(), dossier) == 0:
         return {}
     try:
-        payment = payments.open_payment(db(), dossier)
-    except payments.PaymentError:
+        payment = money.open_payment(db(), dossier)
+    except money.PaymentError:
         return {}
     if payment is None:
         return {}

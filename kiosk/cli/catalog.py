@@ -11,34 +11,13 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from ..config import is_production
-from ..domain.catalog_import import CatalogFormatError, export_catalog, import_catalog
+from ..demo.accounts import load_demo_accounts
+from ..demo.floor import load_demo_floor
+from ..domain.catalog import CatalogFormatError, export_catalog, import_catalog
 from ..storage import migrate
 from .common import open_session
 
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "data" / "demo_catalog.json"
-
-#: Demo accounts, created by `kiosk demo` outside production only, documented in the README.
-#: Two bank branches acting as public service agents (code, bank, name, commune).
-DEMO_BRANCHES = [
-    ("BIDV-GL", "BIDV", "BIDV Chi nhánh Gia Lai", "21583"),
-    ("AGR-GL", "AGRIBANK", "Agribank Chi nhánh Gia Lai", ""),
-]
-#: (name, password, role, full name, bank branch or a manager's unit)
-DEMO_ACCOUNTS = [
-    ("canbo", "canbo-demo-2026", "officer", "Nguyễn Thị Hoa", None),
-    ("quanly", "quanly-demo-2026", "manager", "Trần Văn Minh", None),
-    ("xuly", "xuly-demo-2026", "processor", "Lê Thị Hà", None),
-    ("daily", "daily-demo-2026", "agent", "Võ Thị Mai", "BIDV-GL"),
-    ("kiemsoat", "kiemsoat-demo-2026", "supervisor", "Phạm Thị Lan", "BIDV-GL"),
-    ("daily-agr", "daily-agr-demo-2026", "agent", "Rơ Chăm Hiền", "AGR-GL"),
-    ("sotuphap", "sotuphap-demo-2026", "manager", "Đinh Văn Thành", "STP"),
-]
-
-#: The demo's collecting account (*tài khoản thu phí*), so the kiosk's Thanh toán shows a
-#: VietQR code: BIDV's BIN, and a "number" that says what it is and that no bank holds (letters
-#: are allowed by VietQR, so a banking app that scans it finds no such account and pays
-#: nothing). Its holder, printed on the fee slip, says so too. (BIN, number, holder)
-DEMO_COLLECTING_ACCOUNT = ("970418", "DEMOKHONGCHUYENTIEN", "TÀI KHOẢN DEMO - KHÔNG CHUYỂN TIỀN")
 
 
 def register(cli: AppGroup) -> None:
@@ -62,7 +41,7 @@ def _seed_calendar() -> None:
     from the `holidays` package; days a manager already changed are kept."""
     import datetime as dt
 
-    from ..domain.workdays import seed_calendar
+    from ..domain.dossiers.workdays import seed_calendar
 
     year = dt.date.today().year
     session = open_session()
@@ -104,8 +83,6 @@ def export_catalog_cmd(file: TextIO) -> None:
 def demo() -> None:
     """Migrate, then load the demo catalog, services, counters and accounts (safe to run
     again: it updates in place and adds only what is missing)."""
-    from ..domain.queue_config import load_demo_floor
-
     migrate(current_app.config["DATABASE_URL"])
     _seed_calendar()
     _import(DEMO_CATALOG)
@@ -119,46 +96,11 @@ def demo() -> None:
 
 
 def _demo_accounts(session: Session) -> None:
-    from sqlalchemy import select
-
-    from ..domain.branches import create_branch
-    from ..domain.identity import create_user
-    from ..models import Branch, User
-
     if is_production(current_app.config):
         click.echo("Môi trường production: không tạo tài khoản mẫu.")
         return
-    for code, bank, branch_name, commune in DEMO_BRANCHES:
-        if session.get(Branch, code) is None:
-            create_branch(session, code, bank=bank, name=branch_name, commune=commune)
-    for name, password, role, full_name, place in DEMO_ACCOUNTS:
-        if session.scalar(select(User).where(User.username == name)) is None:
-            branch, unit = (None, place or "") if role == "manager" else (place, "")
-            create_user(session, name, password, role, full_name, branch, unit_code=unit)
-            click.echo(f"Tài khoản mẫu: {name} / {password} ({role}).")
-    _demo_collecting_account(session)
-
-
-def _demo_collecting_account(session: Session) -> None:
-    """The demo's collecting account for the site, entered by the demo manager as a manager
-    enters one (*Tài khoản thu phí*), only while no account at all is entered: one a manager
-    entered is never replaced (a new account for the same agency retires the one before)."""
-    from sqlalchemy import select
-
-    from ..domain.payments import add_account
-    from ..models import BankAccount, User
-
-    if session.scalar(select(BankAccount.id).limit(1)) is not None:
-        return
-    manager = session.scalar(select(User).where(User.username == "quanly", User.active))
-    if manager is None:
-        click.echo("Không có tài khoản quanly: không tạo tài khoản thu phí mẫu.")
-        return
-    bank_bin, number, holder = DEMO_COLLECTING_ACCOUNT
-    agency = str(current_app.config["SITE_CODE"])
-    add_account(session, agency=agency, bank_bin=bank_bin, number=number, holder=holder,
-                actor=manager)  # fmt: skip
-    click.echo(f"Tài khoản thu phí mẫu (không chuyển tiền thật): BIDV {number} ({agency}).")
+    for line in load_demo_accounts(session, str(current_app.config["SITE_CODE"])):
+        click.echo(line)
 
 
 def _safe_url() -> str:

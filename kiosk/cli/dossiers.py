@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..domain import uploads
+from ..domain.dossiers import uploads
 from ..web import upload_folder_for
 from .common import open_session
 

@@ -7,7 +7,8 @@ import json
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from ..domain import payments, vietqr
+from ..domain import money
+from ..domain.money import vietqr
 from .common import open_session
 
 qr = AppGroup("vietqr", help="Build or check a VietQR payment code (NAPAS, EMVCo).")
@@ -60,8 +61,8 @@ def secret(code: str) -> None:
     is printed alone on the last line (the old one stops working at once)."""
     session = open_session()
     try:
-        value = payments.rotate_secret(session, code)
-    except payments.PaymentError as exc:
+        value = money.rotate_secret(session, code)
+    except money.PaymentError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         session.close()

@@ -42,7 +42,7 @@ users = AppGroup("users", help="Staff accounts.")
 )
 def users_create(name: str, role: str, full_name: str, branch: str | None, unit: str) -> None:
     """Create the account NAME; the password is read from standard input."""
-    from ..domain.identity import IdentityError, create_user
+    from ..domain.accounts import IdentityError, create_user
 
     password = _read_password()
     session = open_session()
@@ -68,7 +68,7 @@ def _read_password() -> str:
 def users_password(name: str) -> None:
     """Give account NAME a new password (read from standard input), e.g. when it is forgotten:
     its sessions end, and it must choose its own at the next sign-in."""
-    from ..domain.identity import IdentityError, reset_password
+    from ..domain.accounts import IdentityError, reset_password
 
     password = _read_password()
     session = open_session()
@@ -105,9 +105,9 @@ def users_unlock(names: tuple[str, ...]) -> None:
 def _set_active(names: tuple[str, ...], demo: bool, active: bool) -> None:
     from sqlalchemy import select
 
-    from ..domain.identity import published_accounts, set_active_by_operator
+    from ..demo.accounts import DEMO_ACCOUNTS
+    from ..domain.accounts import published_accounts, set_active_by_operator
     from ..models import User
-    from .catalog import DEMO_ACCOUNTS
 
     if not names and not demo:
         raise click.UsageError("Nêu tên tài khoản, hoặc --demo.")
@@ -137,7 +137,7 @@ tokens = AppGroup("tokens", help="API tokens for other systems.")
 @click.argument("name")
 def tokens_create(name: str) -> None:
     """Make an API token acting as account NAME; the token is the last line printed."""
-    from ..domain.identity import IdentityError, create_token
+    from ..domain.accounts import IdentityError, create_token
 
     session = open_session()
     try:
@@ -161,7 +161,7 @@ branches = AppGroup("branches", help="Bank branches acting as public service age
 @click.option("--commune", default="", help="the commune or ward code (five digits) it is in")
 def branches_create(code: str, bank: str, name: str, commune: str) -> None:
     """Create the branch CODE."""
-    from ..domain.branches import BranchError, create_branch
+    from ..domain.accounts.branches import BranchError, create_branch
 
     session = open_session()
     try:
@@ -181,7 +181,7 @@ def branches_printer(code: str, url: str, profile: str) -> None:
     """Print the branch CODE's receipts on URL (e.g. tcp://10.1.2.3:9100; "" for the default)."""
     from flask import current_app
 
-    from ..domain.branches import BranchError, set_printer
+    from ..domain.accounts.branches import BranchError, set_printer
 
     session = open_session()
     try:

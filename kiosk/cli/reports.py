@@ -39,7 +39,7 @@ def register(cli: AppGroup) -> None:
 def demo_month(dossiers: int, seed: int, month: str, if_missing: bool) -> None:
     """Load a month of synthetic dossiers, queue tickets, payments and ratings (run `kiosk demo`
     first for the catalog and the floor)."""
-    from ..domain import synthetic
+    from ..demo import synthetic
 
     try:
         first = dt.date.fromisoformat(month + "-01") if month else None

@@ -15,7 +15,7 @@ from ..auth import (
     sign_out,
 )
 from ..domain import queue
-from ..domain.identity import (
+from ..domain.accounts import (
     MIN_PASSWORD,
     Forbidden,
     IdentityError,

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from .. import report_pages
 from ..auth import current_user, staff_required
-from ..domain import audit, branches, identity, places
+from ..domain import accounts, places
+from ..domain.accounts import audit, branches
 from ..models import Dossier, User
 from ..web import db, printer_policy, render
 from . import bp
@@ -48,9 +49,9 @@ def branches_page() -> Any:
                 flash(f"Đã lưu máy in của chi nhánh {branch.code}.", "ok")
             else:
                 role = f.get("role", "")
-                if role not in identity.BRANCH_ROLES:
-                    raise identity.IdentityError("Chọn vai trò đại lý hoặc kiểm soát viên.")
-                user = identity.create_user(
+                if role not in accounts.BRANCH_ROLES:
+                    raise accounts.IdentityError("Chọn vai trò đại lý hoặc kiểm soát viên.")
+                user = accounts.create_user(
                     db(), f.get("username", "")[:65], f.get("password", "")[:200], role,
                     f.get("full_name", "")[:255], f.get("branch", "")[:40],
                     must_change_password=True,  # the admin chose it: the owner chooses their own
@@ -59,7 +60,7 @@ def branches_page() -> Any:
                              detail=f"{role} {user.username}")  # fmt: skip
                 db().commit()
                 flash(f"Đã tạo tài khoản {user.username}.", "ok")
-        except (branches.BranchError, identity.IdentityError) as exc:
+        except (branches.BranchError, accounts.IdentityError) as exc:
             error = str(exc)
         else:
             return redirect(url_for("office.branches_page"), 303)

@@ -9,8 +9,8 @@ from typing import Any
 from flask import request
 
 from ..auth import staff_required
-from ..domain import workdays
 from ..domain.clock import local, utcnow
+from ..domain.dossiers import workdays
 from ..web import db, render, site_tz
 from . import bp
 

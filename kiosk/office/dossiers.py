@@ -23,10 +23,11 @@ from werkzeug.datastructures import MultiDict
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import audit, catalog, dossiers, forms, idempotency, payments, queue, ratings, uploads
+from ..domain import catalog, dossiers, idempotency, money, queue, ratings
+from ..domain.accounts import Forbidden, audit, can
+from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
-from ..domain.dossier_states import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused
-from ..domain.identity import Forbidden, can
+from ..domain.dossiers import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused, uploads
 from ..models import Counter, Dossier, Payment, Rating, Ticket, Upload, User
 from ..web import db, render, site_tz, upload_folder, upload_limits
 from . import bp
@@ -224,7 +225,7 @@ def dossier_page(code: str) -> Any:
         messages=get_flashed_messages(with_categories=True),
         thumb_url=_thumb_url,
         today=local(utcnow(), tz).date(),
-        owed=payments.due_amount(db(), d),
+        owed=money.due_amount(db(), d),
         fee_payments=db()
         .scalars(
             select(Payment)

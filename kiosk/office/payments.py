@@ -1,6 +1,6 @@
 """Fees in the office: the collecting agencies' bank accounts, cash received at a counter (into
-the audit log), and the daily reconciliation per account (expected, received, unmatched,
-flagged), with CSV export."""
+the audit log), and the daily reconciliation per account (`money.reconciliation`), with CSV
+export."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import dossiers, payments
-from ..domain.clock import local, stored, utcnow
+from ..domain import dossiers, money
+from ..domain.clock import local, utcnow
 from ..domain.text import format_vnd
-from ..models import BankAccount, Dossier, Payment, PaymentNotice, User
+from ..models import BankAccount, Dossier, User
 from ..web import csv_download, db, render, site_tz
 from . import bp
 
@@ -32,21 +32,21 @@ def accounts() -> Any:
     error = ""
     if request.method == "POST":
         try:
-            payments.add_account(
+            money.add_account(
                 db(), agency=request.form.get("agency", "")[:64],
                 bank_bin=request.form.get("bank_bin", "")[:6],
                 number=request.form.get("number", "")[:40],
                 holder=request.form.get("holder", "")[:120],
                 card=request.form.get("card") == "on", actor=_me(),
             )  # fmt: skip
-        except payments.PaymentError as exc:
+        except money.PaymentError as exc:
             error = str(exc)
         else:
             flash("Đã lưu tài khoản; mã VietQR mới dùng tài khoản này.", "ok")
             return redirect(url_for("office.accounts"), 303)
     rows = db().scalars(select(BankAccount).order_by(BankAccount.agency, BankAccount.id.desc()))
     return render(
-        "office/accounts.html", accounts=list(rows), banks=payments.banks().values(),
+        "office/accounts.html", accounts=list(rows), banks=money.banks().values(),
         error=error, site=current_app.config["SITE_CODE"], form=request.form,
     ), (400 if error else 200)  # fmt: skip
 
@@ -65,8 +65,8 @@ def dossier_cash(code: str) -> Any:
     try:
         then = filing.cash_receipt(filing.desk_printer(_me()), place="", collector=_me(),
                                    dossier=found)  # fmt: skip
-        paid = payments.record_cash(db(), found, _me(), int(raw), then=then)
-    except payments.PaymentError as exc:
+        paid = money.record_cash(db(), found, _me(), int(raw), then=then)
+    except money.PaymentError as exc:
         flash(str(exc), "error")
     else:
         flash(f"Đã ghi nhận tiền mặt {format_vnd(paid.amount_vnd)} (biên nhận {paid.reference} "
@@ -77,61 +77,17 @@ def dossier_cash(code: str) -> Any:
 @bp.post("/payments/<reference>/refund")
 @staff_required("payments.read")
 def payment_refund(reference: str) -> Any:
-    payment = payments.find(db(), reference[:25])
+    payment = money.find(db(), reference[:25])
     dossier = db().get(Dossier, payment.dossier_id) if payment is not None else None
     if payment is None or dossier is None or dossiers.visible(db(), _me(), dossier.code) is None:
         abort(404)
     try:
-        payments.refund(db(), payment, _me(), request.form.get("reason", "")[:501])
-    except payments.PaymentError as exc:
+        money.refund(db(), payment, _me(), request.form.get("reason", "")[:501])
+    except money.PaymentError as exc:
         flash(str(exc), "error")
     else:
         flash(f"Đã ghi nhận hoàn tiền khoản {payment.reference}.", "ok")
     return redirect(url_for("office.dossier_page", code=dossier.code), 303)
-
-
-def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = site_tz()
-    start = stored(dt.datetime.combine(day, dt.time()), tz)
-    return start, start + dt.timedelta(days=1)
-
-
-def reconciliation(day: dt.date) -> list[dict[str, Any]]:
-    """Per account: payments expected (made that day), received (paid that day), and the
-    bank's notifications that day left unmatched or flagged for a person."""
-    start, end = _day_bounds(day)
-    session = db()
-    out = []
-    accounts = session.scalars(select(BankAccount).order_by(BankAccount.id)).all()
-    notices = session.scalars(
-        select(PaymentNotice).where(
-            PaymentNotice.received_at >= start, PaymentNotice.received_at < end,
-            PaymentNotice.outcome.like("flagged%"),
-        )
-    ).all()  # fmt: skip
-    by_payment = {p.id: p for p in session.scalars(
-        select(Payment).where(Payment.id.in_([n.payment_id for n in notices if n.payment_id]))
-    )}  # fmt: skip
-    for acc in accounts:
-        made = session.scalars(select(Payment).where(
-            Payment.account_id == acc.id, Payment.created_at >= start, Payment.created_at < end,
-        )).all()  # fmt: skip
-        got = session.scalars(select(Payment).where(
-            Payment.account_id == acc.id, Payment.paid_at >= start, Payment.paid_at < end,
-            Payment.status == "paid",
-        )).all()  # fmt: skip
-        flagged = [n for n in notices if n.payment_id and by_payment.get(n.payment_id)
-                   and by_payment[n.payment_id].account_id == acc.id]  # fmt: skip
-        out.append({
-            "account": acc,
-            "expected": len(made), "expected_vnd": sum(p.amount_vnd for p in made),
-            "received": len(got), "received_vnd": sum(p.amount_vnd for p in got),
-            "flagged": flagged,
-        })  # fmt: skip
-    unmatched = [n for n in notices if not n.payment_id]
-    out.append({"account": None, "expected": 0, "expected_vnd": 0, "received": 0,
-                "received_vnd": 0, "flagged": unmatched})  # fmt: skip
-    return out
 
 
 @bp.get("/payments")
@@ -143,16 +99,16 @@ def payment_report() -> Any:
             else today  # fmt: skip
     except ValueError:
         day = today
-    rows = reconciliation(day)
+    rows = money.reconciliation.daily(db(), day, site_tz())
     if request.args.get("format") == "csv":
         lines: list[list[Any]] = []
         for r in rows:
-            acc = r["account"]
+            acc = r.account
             lines.append([day.isoformat(), acc.number if acc else "(không khớp mã)",
-                          acc.bank_name if acc else "", r["expected"], r["expected_vnd"],
-                          r["received"], r["received_vnd"], len(r["flagged"])])  # fmt: skip
+                          acc.bank_name if acc else "", r.expected, r.expected_vnd,
+                          r.received, r.received_vnd, len(r.flagged)])  # fmt: skip
         for r in rows:
-            for n in r["flagged"]:
+            for n in r.flagged:
                 why = f"{n.outcome}: {n.reference} {n.bank_txn_id} {n.reason}"
                 lines.append([day.isoformat(), "", n.bank_code, "", "", "", n.amount or "", why])
         return csv_download(

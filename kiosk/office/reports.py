@@ -15,7 +15,7 @@ from sqlalchemy import select
 from .. import charts, report_pages
 from ..auth import staff_required
 from ..domain.clock import local, utcnow
-from ..domain.dossier_states import LABELS, DossierState
+from ..domain.dossiers import LABELS, DossierState
 from ..domain.reports import Period, PeriodError, UnitChoice
 from ..domain.reports import index as service
 from ..domain.reports.period import by_unit, period_report

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from ..auth import current_user, staff_required
-from ..domain import queue, spooler
-from ..domain.queue_config import (
+from ..domain import queue
+from ..domain.printing import spooler
+from ..domain.queue import (
     ConfigInvalid,
     ServiceForm,
     save_counter,

@@ -7,37 +7,35 @@ lifecycle, each recorded with who, when and why.
   Online, the e-form (`forms`) and every required paper, uploaded (`uploads`), must be there;
   at a counter the officer holds the paper form, so what is given is checked and the papers
   received on paper are listed. The uploads are attached in the dossier's transaction. The
-  code (`dossier_states.dossier_code`) comes from the site's row in `dossier_sequence` for the
+  code (`states.dossier_code`) comes from the site's row in `dossier_sequence` for the
   day, incremented by an upsert in the dossier's own transaction, as ticket numbers are; the
   receipt's print job (form 01) is written in the same transaction. A repeated idempotency key
   answers the dossier already received.
 - **Due date**: `workdays.due_at` from the moment the clock starts, for the channel's working
   days; pauses (supplement, payment) stop it and `workdays.due_with_pauses` sets it again when
   the dossier resumes.
-- **Moves** (`move`): only those `dossier_states.MOVES` allows, by an account with
+- **Moves** (`move`): only those `states.MOVES` allows, by an account with
   `dossier.process`; each leaves a `DossierEvent`.
 
-The package's modules, one job each: `receiving` (check and receive), `lifecycle` (move,
-apologize, hand back, progress) and `views` (find, who may see, the citizen's timeline, the
-staff's lists). Callers use `kiosk.domain.dossiers` only.
+The package's modules, one job each:
+
+- `receiving`: check and receive;
+- `lifecycle`: move, apologize, hand back, progress;
+- `reading`: find, who may see which, the citizen's timeline, the staff's lists;
+- `states`: the states, their national numbers, the moves allowed (`MOVES`) and the code;
+- `workdays`: working days and due dates with the site's editable calendar (the one place that
+  counts them);
+- `uploads`: papers checked by content, stored, recovered after a crash, expired, reused;
+- `previews`: their thumbnails, drawn in a bounded child process.
+
+Callers use `kiosk.domain.dossiers`, and its `workdays` and `uploads` modules by name.
 """
 
 from __future__ import annotations
 
+from . import previews, uploads, workdays
 from .lifecycle import apologize, hand_back, move, progress
-from .receiving import (
-    CHANNEL_KINDS,
-    Applicant,
-    DossierError,
-    Papers,
-    ReceiptPrint,
-    Received,
-    check,
-    clean_applicant,
-    print_receipt_again,
-    receive,
-)
-from .views import (
+from .reading import (
     Page,
     Step,
     TooManyLookups,
@@ -52,11 +50,39 @@ from .views import (
     worklist,
     worklist_size,
 )
+from .receiving import (
+    CHANNEL_KINDS,
+    Applicant,
+    DossierError,
+    Papers,
+    ReceiptPrint,
+    Received,
+    check,
+    clean_applicant,
+    print_receipt_again,
+    receive,
+)
+from .states import (
+    FINISHED,
+    LABELS,
+    MOVES,
+    NATIONAL,
+    NEEDS_REASON,
+    OPEN,
+    PAUSED,
+    DossierState,
+    TransitionRefused,
+    check_move,
+    dossier_code,
+    parse_code,
+)
 
 __all__ = [
-    "CHANNEL_KINDS", "Applicant", "DossierError", "Page", "Papers", "ReceiptPrint",
-    "Received", "Step", "TooManyLookups", "apologize", "branch_of", "branch_worklist",
-    "check", "clean_applicant", "find", "hand_back", "listing", "move", "open_for_citizen",
-    "print_receipt_again", "progress", "promised", "receive", "timeline", "visible",
-    "worklist", "worklist_size",
+    "CHANNEL_KINDS", "FINISHED", "LABELS", "MOVES", "NATIONAL", "NEEDS_REASON", "OPEN", "PAUSED",
+    "Applicant", "DossierError", "DossierState", "Page", "Papers", "ReceiptPrint", "Received",
+    "Step", "TooManyLookups", "TransitionRefused", "apologize", "branch_of", "branch_worklist",
+    "check", "check_move", "clean_applicant", "dossier_code", "find", "hand_back", "listing",
+    "move", "open_for_citizen", "parse_code", "previews", "print_receipt_again", "progress",
+    "promised", "receive", "timeline", "uploads", "visible", "workdays", "worklist",
+    "worklist_size",
 ]  # fmt: skip

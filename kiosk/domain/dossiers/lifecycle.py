@@ -15,21 +15,15 @@ from ...models import (
     Upload,
     User,
 )
-from .. import audit, uploads, workdays
+from ..accounts import audit
+from ..accounts.roles import can, require
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
-from ..dossier_states import (
-    LABELS,
-    OPEN,
-    PAUSED,
-    DossierState,
-    TransitionRefused,
-    check_move,
-)
-from ..identity import can, require
-from ..printing import new_job
+from ..printing.jobs import new_job
 from ..text import TextRefused, clean_text
+from . import uploads, workdays
+from .reading import promised, visible
 from .receiving import ReceiptPrint
-from .views import promised, visible
+from .states import LABELS, OPEN, PAUSED, DossierState, TransitionRefused, check_move
 
 S = DossierState
 

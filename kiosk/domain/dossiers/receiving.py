@@ -26,17 +26,17 @@ from ...models import (
     User,
 )
 from ...storage import next_in_sequence
-from .. import audit, forms, idempotency, units, uploads, workdays
-from ..catalog import form_of
+from .. import idempotency, units
+from ..accounts import audit
+from ..accounts.roles import require
+from ..catalog import forms
+from ..catalog.procedures import form_of
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
-from ..dossier_states import (
-    DossierState,
-    dossier_code,
-)
-from ..identity import require
-from ..printing import Printer, new_job
+from ..printing.jobs import Printer, new_job
 from ..text import TextRefused, clean_text
+from . import uploads, workdays
+from .states import DossierState, dossier_code
 
 S = DossierState
 ADDRESS = forms.Field("address", "Địa chỉ", "address", required=False)

@@ -5,7 +5,8 @@
 - `issuing`: numbering and issuing tickets (and writing their print job in the same
   transaction);
 - `counter`: what an officer does at a counter, and `ACTIONS`, the one table of those actions;
-- `log`: the event log that displays and counter screens follow.
+- `log`: the event log that displays and counter screens follow;
+- `setup`: the floor as the manager sets it up: services, counters and kiosk stations.
 
 Views import `kiosk.domain.queue` and nothing below it.
 """
@@ -43,6 +44,7 @@ from .lookup import (
     service_for_procedure,
     services,
 )
+from .setup import ConfigInvalid, ServiceForm, save_counter, save_service, save_station
 from .waiting import (
     MIN_SAMPLES,
     RATE_TTL,
@@ -59,12 +61,13 @@ from .waiting import (
 
 __all__ = [
     "ACTIONS", "ACTIVE", "EMITTED", "EVENT_LOCK", "MIN_SAMPLES", "QUEUE_EMPTY", "RATE_TTL",
-    "ROLLING",
-    "Asked", "CounterAction", "Outcome", "QueueError", "TicketInfo", "Waiting",
-    "call_next", "counters", "current_ticket", "estimate_minutes", "events_after",
+    "ROLLING", "Asked", "ConfigInvalid", "CounterAction", "Outcome", "QueueError", "ServiceForm",
+    "TicketInfo", "Waiting", "call_next", "counters", "current_ticket", "estimate_minutes",
+    "events_after",
     "find_ticket", "finish", "format_number", "get_counter", "is_open", "issue_ticket",
-    "last_event_id", "minutes_per_person", "no_show", "open_counters", "people_ahead",
-    "perform", "recall", "recent_calls", "rolling_service_minutes", "service_by_code",
-    "service_for_procedure", "services", "set_paused", "set_priority", "sign_in_counter",
-    "sign_out_counter", "start", "ticket_info", "transfer", "waiting_by_service",
+    "last_event_id", "minutes_per_person", "no_show", "open_counters", "people_ahead", "perform",
+    "recall", "recent_calls", "rolling_service_minutes", "save_counter", "save_service",
+    "save_station", "service_by_code", "service_for_procedure", "services", "set_paused",
+    "set_priority", "sign_in_counter", "sign_out_counter", "start", "ticket_info", "transfer",
+    "waiting_by_service",
 ]  # fmt: skip

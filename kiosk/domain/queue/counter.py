@@ -22,8 +22,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from ...models import Counter, Ticket, TicketState, User
+from ..accounts.roles import require
 from ..clock import VIETNAM, local_day, utcnow
-from ..identity import require
 from ..text import N_
 from .base import ACTIVE, QueueError, atomic
 from .log import emit

@@ -21,7 +21,7 @@ from ...models import Service, Ticket, TicketSequence, TicketState
 from ...storage import next_in_sequence
 from .. import idempotency
 from ..clock import VIETNAM, local_day, utcnow
-from ..printing import TicketPrint, ticket_job
+from ..printing.jobs import TicketPrint, ticket_job
 from .base import QueueError, TicketInfo, atomic
 from .log import EVENT_LOCK, emit, event_values
 from .lookup import is_open, service_by_code

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Dossier, Payment, Remittance, User
 from ..clock import VIETNAM, local_day
-from ..remittances import unremitted
+from ..money.remittances import unremitted
 from . import Period
 
 

@@ -19,18 +19,11 @@ from ...models import (
     Dossier,
     User,
 )
-from .. import throttle
+from ..accounts import throttle
+from ..accounts.roles import BRANCH_ROLES, can
 from ..clock import VIETNAM, local, utcnow
-from ..dossier_states import (
-    LABELS,
-    NEEDS_REASON,
-    OPEN,
-    PAUSED,
-    DossierState,
-    parse_code,
-)
-from ..identity import BRANCH_ROLES, can
 from ..text import N_
+from .states import LABELS, NEEDS_REASON, OPEN, PAUSED, DossierState, parse_code
 
 S = DossierState
 

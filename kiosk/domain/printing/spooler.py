@@ -1,7 +1,7 @@
 """The print spooler: jobs are committed to the database first and delivered by a worker.
 
 Issuing a ticket or accepting a dossier only stores a job (`enqueue`, or a job written in the
-same transaction, see `printing.py`), which never touches a printer. A job stored as a layout
+same transaction, see `jobs.py`), which never touches a printer. A job stored as a layout
 is drawn here, on its first delivery.
 `deliver_due` (run by `kiosk spooler`, or any number of them) claims one due job at a time with
 a conditional UPDATE, so two workers never send the same job; a claim is a lease, so a job whose
@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from printers.transports import PrinterUnavailable, Status, Transport, open_transport
 from printers.transports.policy import AddressPolicy
 
-from ..models import PrinterState, PrintJob
-from .clock import utcnow
-from .printing import Printer, new_job, render
+from ...models import PrinterState, PrintJob
+from ..clock import utcnow
+from .jobs import Printer, new_job, render
 
 LEASE = dt.timedelta(seconds=60)
 

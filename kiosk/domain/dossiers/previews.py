@@ -8,7 +8,8 @@ costs about 400 MB to decode. So:
 
 * the output is never larger than a fixed box (`BOX`, 240 × 480): the scale is computed from
   the page's size so that both sides fit, whatever the page says;
-* the drawing happens in a child process (`python -I -m kiosk.domain.previews`), which first
+* the drawing happens in a child process (`python -I .../previews.py`, run by
+  its path so that the child imports nothing of the application), which first
   caps its own address space (`MEMORY`) and CPU time (`CPU_SECONDS`) with `setrlimit`; the
   parent waits at most `WALL_SECONDS` and kills it after. Whatever the file does (a content
   stream that loops, an image that decodes to gigabytes, a crash in a C library), the worker
@@ -98,13 +99,13 @@ def render(path: Path, media_type: str, limits: Limits = DEFAULT) -> bytes:
 
 def _render(path: Path, media_type: str, limits: Limits) -> bytes:
     args = [
-        sys.executable, "-I", "-m", "kiosk.domain.previews", str(path), media_type,
+        sys.executable, "-I", str(Path(__file__).resolve()), str(path), media_type,
         str(limits.memory), str(limits.cpu_seconds),
     ]  # fmt: skip
     try:
         done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
             args, capture_output=True, timeout=limits.wall_seconds, check=False,
-            cwd=Path(__file__).resolve().parent.parent.parent, env=_CHILD_ENV,
+            cwd=Path(__file__).resolve().parent, env=_CHILD_ENV,
         )  # fmt: skip
     except subprocess.TimeoutExpired as exc:  # run() has killed it
         raise TooCostly(f"over {limits.wall_seconds} s") from exc

@@ -21,7 +21,7 @@ import datetime as dt
 import enum
 import re
 
-from .text import N_
+from ..text import N_
 
 
 class DossierState(enum.StrEnum):

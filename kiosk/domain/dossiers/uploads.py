@@ -46,10 +46,11 @@ from typing import IO
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, Upload, User
-from . import audit, previews, throttle
-from .clock import utcnow
-from .identity import can
+from ...models import Dossier, Upload, User
+from ..accounts import audit, throttle
+from ..accounts.roles import can
+from ..clock import utcnow
+from . import previews
 
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 #: Larger images are refused, read from the header before decoding: a scanned A4 page at 600

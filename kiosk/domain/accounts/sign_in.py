@@ -1,7 +1,5 @@
-"""Staff accounts, sign-in with a brake on guessing, API tokens, and what each role may do.
-
-Roles are checked here, in the domain, so a view that forgets a check still cannot act: every
-domain function that changes the queue takes the acting user and calls `require`.
+"""Signing in: passwords with a brake on guessing, the second factor (TOTP), sessions and API
+tokens.
 
 Passwords: argon2; an account whose password someone else set (`kiosk users create`, a
 supervisor's or the admin's page, `kiosk users password`) must choose its own at the next
@@ -23,78 +21,16 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import ROLES, ApiToken, Branch, LoginFailure, Unit, User
-from . import audit, units
-from .clock import utcnow
-from .text import TextRefused, clean_text
+from ...models import ApiToken, LoginFailure, User
+from ..clock import utcnow
+from . import audit
+from .roles import IdentityError
 
 _hasher = PasswordHasher()
 
-#: What each role may do. A role has its own rights and none of another's unless listed.
-PERMISSIONS: dict[str, frozenset[str]] = {
-    # payment.cash: record cash received for a dossier's fee; accounts.manage: the agencies'
-    # bank accounts; payments.read: the reconciliation report.
-    # agent.work: file for citizens and follow the dossiers of one's own branch, and no other.
-    # dossier.hand_back: give a citizen the result and record who received it.
-    # branch.supervise: one's own branch's reports, audit log, agents and cash hand-overs.
-    "agent": frozenset({"payment.cash", "agent.work", "dossier.hand_back"}),
-    "supervisor": frozenset(
-        {"payment.cash", "agent.work", "dossier.hand_back", "branch.supervise"}
-    ),
-    # reports.read: the center's reports, service index and queue statistics, every unit.
-    # branches.manage: banks' branches and their people; audit.read: the whole audit log.
-    # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
-    # lifecycle (process, ask for a supplement, resolve, return the result); dossier.read:
-    # see every dossier of the site, its papers and its applicant.
-    "officer": frozenset(
-        {"counter.work", "dossier.receive", "dossier.read", "payment.cash", "dossier.hand_back"}
-    ),
-    "processor": frozenset({"dossier.process", "dossier.read"}),
-    "manager": frozenset(
-        {
-            "counter.work",
-            "queue.configure",
-            "printers.manage",
-            "dossier.receive",
-            "dossier.process",
-            "dossier.read",
-            "payment.cash",
-            "accounts.manage",
-            "payments.read",
-            "dossier.hand_back",
-            "reports.read",
-        }
-    ),  # fmt: skip
-    "admin": frozenset(
-        {
-            "counter.work",
-            "queue.configure",
-            "printers.manage",
-            "users.manage",
-            "branches.manage",
-            "audit.read",
-            "dossier.receive",
-            "dossier.process",
-            "dossier.read",
-            "payment.cash",
-            "accounts.manage",
-            "payments.read",
-            "dossier.hand_back",
-            "reports.read",
-        }
-    ),  # fmt: skip
-}
-
-#: A manager confined to one unit (`User.unit_code`: a department's or a commune's head) reads
-#: that unit's reports and nothing else of the center: not its dossiers, counters, money or
-#: set-up, which are the whole center's.
-UNIT_MANAGER = frozenset({"reports.read"})
-
-#: Roles that belong to a bank branch, and roles that sign in with a second factor (TOTP).
-BRANCH_ROLES = frozenset({"agent", "supervisor"})
+#: Roles that sign in with a second factor (TOTP).
 TOTP_ROLES = frozenset({"supervisor", "admin"})
 TOTP_ISSUER = "Kiosk mot cua"
 
@@ -118,143 +54,6 @@ TOTP_LOCKED = (
     "Nhập sai mã xác thực quá nhiều lần: bước xác thực hai lớp của tài khoản tạm khóa 15 phút. "
     "Vui lòng thử lại sau hoặc liên hệ quản trị viên."
 )
-
-
-class IdentityError(ValueError):
-    """A request about accounts that cannot be carried out; the message is for the user."""
-
-
-class Forbidden(PermissionError):
-    """The acting user's role does not allow this."""
-
-
-def granted(user: User) -> frozenset[str]:
-    """What `user`'s role grants them (a manager of one unit: `UNIT_MANAGER`)."""
-    if user.role == "manager" and user.unit_code:
-        return UNIT_MANAGER
-    return PERMISSIONS.get(user.role, frozenset())
-
-
-def require(user: User | None, permission: str) -> User:
-    """`user` if its role grants `permission`, else Forbidden (with a Vietnamese message)."""
-    if user is None or not user.active:
-        raise Forbidden("Vui lòng đăng nhập.")
-    if permission not in granted(user):
-        raise Forbidden("Tài khoản của bạn không có quyền thực hiện việc này.")
-    return user
-
-
-def can(user: User | None, permission: str) -> bool:
-    return user is not None and user.active and permission in granted(user)
-
-
-def create_user(
-    session: Session,
-    username: str,
-    password: str,
-    role: str,
-    full_name: str = "",
-    branch_code: str | None = None,
-    unit_code: str = "",
-    *,
-    must_change_password: bool = False,
-) -> User:
-    """A new account with an argon2 hash of `password`; IdentityError when it cannot be. An
-    agent or supervisor belongs to a bank branch; the center's staff to none. A manager may be
-    confined to one unit's reports (a department's or a commune's code, `kiosk.domain.units`).
-    `must_change_password`: the password was chosen by someone else (a supervisor, the admin,
-    the command line), so the account must choose its own at its first sign-in."""
-    username = username.strip()
-    if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise IdentityError("Tên đăng nhập phải có 1–64 ký tự và không có khoảng trắng.")
-    if role not in ROLES:
-        raise IdentityError(f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(ROLES)}.")
-    _check_length(password)
-    branch = (branch_code or "").strip().upper() or None
-    if role in BRANCH_ROLES and branch is None:
-        raise IdentityError("Tài khoản đại lý hoặc kiểm soát viên cần chi nhánh (--branch).")
-    if role not in BRANCH_ROLES and branch is not None:
-        raise IdentityError("Chỉ tài khoản đại lý hoặc kiểm soát viên thuộc chi nhánh ngân hàng.")
-    if branch is not None and session.get(Branch, branch) is None:
-        raise IdentityError(f"Không có chi nhánh {branch}. Tạo bằng: kiosk branches create.")
-    unit = unit_code.strip()
-    if unit and role != "manager":
-        raise IdentityError("Chỉ tài khoản quản lý (manager) gắn với một đơn vị (--unit).")
-    if unit and units.name_of(unit) is None and session.get(Unit, unit) is None:
-        raise IdentityError(f"Không có đơn vị {unit}: dùng mã sở, ngành (STP, CA…) hoặc mã xã.")
-    try:  # printed on receipts as the officer or the agent
-        full_name = clean_text(full_name, "Họ và tên")
-    except TextRefused as exc:
-        raise IdentityError(str(exc)) from exc
-    user = User(
-        username=username,
-        full_name=full_name or username,
-        role=role,
-        password_hash=_hasher.hash(password),
-        active=True,
-        created_at=utcnow(),
-        branch_code=branch,
-        unit_code=unit,
-        must_change_password=must_change_password,
-    )
-    session.add(user)
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise IdentityError(f"Tên đăng nhập {username} đã có người dùng.") from exc
-    return user
-
-
-def add_agent(
-    session: Session, supervisor: User, username: str, password: str, full_name: str
-) -> User:
-    """A new agent of the supervisor's own branch (a supervisor adds agents, nothing else)."""
-    require(supervisor, "branch.supervise")
-    if not supervisor.branch_code:
-        raise IdentityError("Tài khoản kiểm soát viên chưa thuộc chi nhánh nào.")
-    user = create_user(session, username, password, "agent", full_name, supervisor.branch_code,
-                       must_change_password=True)  # fmt: skip
-    audit.record(session, supervisor, "user.create", branch=supervisor.branch_code,
-                 detail=f"đại lý {user.username}")  # fmt: skip
-    session.commit()
-    return user
-
-
-def team(session: Session, branch: str) -> list[User]:
-    """A branch's accounts, supervisors first."""
-    rows = session.scalars(select(User).where(User.branch_code == branch)).all()
-    return sorted(rows, key=lambda u: (u.role != "supervisor", not u.active, u.username))
-
-
-def set_active(session: Session, actor: User, user: User, active: bool) -> User:
-    """Lock or unlock an account: an admin any other; a supervisor an agent of their branch."""
-    if user.id == actor.id:
-        raise IdentityError("Không tự khóa tài khoản của mình.")
-    if not can(actor, "users.manage"):
-        require(actor, "branch.supervise")
-        if user.role != "agent" or user.branch_code != actor.branch_code:
-            raise Forbidden("Chỉ khóa, mở tài khoản đại lý của chi nhánh mình.")
-    _set_active(session, actor, user, active)
-    return user
-
-
-def set_active_by_operator(session: Session, user: User, active: bool) -> User:
-    """Lock or unlock an account from the machine's command line (`kiosk users lock`), which
-    answers to no role: whoever runs it already holds the database."""
-    _set_active(session, None, user, active)
-    return user
-
-
-def _set_active(session: Session, actor: User | None, user: User, active: bool) -> None:
-    user.active = active
-    if not active:  # its sessions end now, and stay ended if it is unlocked later
-        end_sessions(session, user)
-    else:  # whoever unlocks it has checked who asks: the brakes of both steps start again
-        session.execute(delete(LoginFailure).where(LoginFailure.username == user.username))
-    audit.record(session, actor, "user.unlock" if active else "user.lock",
-                 branch=user.branch_code or "", detail=user.username)  # fmt: skip
-    session.commit()
 
 
 def authenticate(

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import (
+from ...models import (
     CHANNELS,
     LEVELS,
     ONLINE_LEVELS,
@@ -35,8 +35,8 @@ from ..models import (
     ProcedureWord,
     RequiredDocument,
 )
+from ..text import fold
 from . import forms
-from .text import fold
 
 _WHOLE = re.compile(r"^-?(\d+|\d{1,3}([.,\s]\d{3})+)$")
 CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{2,31}$")

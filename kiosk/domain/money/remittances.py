@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Payment, Remittance, User
-from .audit import record as audit
-from .clock import utcnow
-from .identity import require
+from ...models import Payment, Remittance, User
+from ..accounts.audit import record as audit
+from ..accounts.roles import require
+from ..clock import utcnow
 from .payments import PaymentError
 
 

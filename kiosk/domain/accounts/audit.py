@@ -9,9 +9,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import AuditEntry, User
-from .clock import utcnow
-from .text import N_
+from ...models import AuditEntry, User
+from ..clock import utcnow
+from ..text import N_
 
 
 def record(

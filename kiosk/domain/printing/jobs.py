@@ -1,5 +1,6 @@
-"""Print-outs as domain operations: which printer a kiosk uses, what its ticket says, and the
-job that carries it to the spooler.
+"""Print-outs as domain operations: which printer a place uses (`printer_for`), whether an
+address may be one (`check_printer`), what a ticket says, and the job that carries it to the
+spooler.
 
 A ticket's job is written in the ticket's own transaction (see `queue.issue_ticket`) as the
 layout's data, not as bytes: drawing takes milliseconds that the number lock should not wait
@@ -19,8 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import KioskStation, PrinterState, PrintJob, Ticket
-from .clock import utcnow, wall_clock
+from printers.transports.policy import AddressPolicy, AddressRefused
+
+from ...models import KioskStation, PrinterState, PrintJob, Ticket
+from ..clock import utcnow, wall_clock
 
 #: Printer states in which a kiosk tells the citizen to note the number rather than wait for
 #: the paper.
@@ -36,13 +39,37 @@ class Printer:
     profile: str
 
 
+def printer_for(url: str | None, profile: str | None, default: Printer) -> Printer:
+    """The printer a place has of its own (a kiosk station's, a counter's, a branch's: `url`,
+    its profile defaulting to `default`'s), else `default`, the site's
+    (`KIOSK_PRINTER_URL`)."""
+    return Printer(url, profile or default.profile) if url else default
+
+
 def station_printer(session: Session, station_code: str | None, default: Printer) -> Printer:
     """The printer of the kiosk station `station_code`, else `default`."""
-    if station_code:
-        station = find_station(session, station_code)
-        if station is not None and station.printer_url:
-            return Printer(station.printer_url, station.printer_profile or default.profile)
-    return default
+    station = find_station(session, station_code) if station_code else None
+    if station is None:
+        return default
+    return printer_for(station.printer_url, station.printer_profile, default)
+
+
+def check_printer(url: str, errors: dict[str, str], policy: AddressPolicy) -> None:
+    """A printer address the transports understand (tcp://, usb://, ...) and the site allows,
+    or empty."""
+    if not url:
+        return
+    from printers.transports import open_transport
+
+    try:
+        open_transport(url)
+    except ValueError as exc:
+        errors["printer_url"] = f"Địa chỉ máy in không hợp lệ: {exc}"
+        return
+    try:
+        policy.check(url)
+    except AddressRefused as exc:
+        errors["printer_url"] = str(exc)
 
 
 def find_station(session: Session, code: str) -> KioskStation | None:

@@ -28,6 +28,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from ..domain.clock import VIETNAM, stored, utcnow
+from ..domain.dossiers import workdays
+from ..domain.dossiers.states import dossier_code
+from ..domain.dossiers.uploads import RESULT
+from ..domain.units import DEPARTMENTS, OTHER_DEPARTMENT
 from ..models import (
     Counter,
     Dossier,
@@ -42,11 +47,6 @@ from ..models import (
     Unit,
     Upload,
 )
-from . import workdays
-from .clock import VIETNAM, stored, utcnow
-from .dossier_states import dossier_code
-from .units import DEPARTMENTS, OTHER_DEPARTMENT
-from .uploads import RESULT
 
 #: Communes of Gia Lai after the 2025 merger (codes from `vietnam-provinces`).
 COMMUNES = ("21583", "21589", "21592", "21601", "21607", "21640")
@@ -134,7 +134,7 @@ def generate(
     units: dict[str, str] = {}
     for code, name in [*DEPARTMENTS.values(), OTHER_DEPARTMENT]:
         units[code] = name
-    from . import places
+    from ..domain import places
 
     for c in COMMUNES:
         found = places.get_commune(c)

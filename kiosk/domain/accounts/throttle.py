@@ -10,8 +10,8 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import RateHit
-from .clock import utcnow
+from ...models import RateHit
+from ..clock import utcnow
 
 
 def allow(

@@ -16,7 +16,7 @@ A field is `{"name", "label", "kind", "required", "options", "max_length", "min"
 - `address` (`{"commune_code", "detail"}`, the commune one of the current communes in
   `places`).
 
-The form travels with the catalog: `catalog_import` reads and checks it with `parse_form`, and
+The form travels with the catalog: `import_export` reads and checks it with `parse_form`, and
 `export` writes it back.
 """
 
@@ -27,9 +27,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import places
-from .citizen_id import CccdError, check_number
-from .text import TextRefused, clean_text
+from .. import places
+from ..citizen_id import CccdError, check_number
+from ..text import TextRefused, clean_text
 
 KINDS = ("text", "date", "number", "select", "phone", "email", "cccd", "address")
 KIND_LABELS = {

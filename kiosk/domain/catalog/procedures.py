@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session, load_only, selectinload
 
-from ..models import Channel, Procedure, ProcedureWord
+from ...models import Channel, Procedure, ProcedureWord
+from ..text import fold
 from . import forms
-from .text import fold
 
 _CODE = re.compile(r"^\d+(\.\d*)?$")
 #: Columns a result list shows; the long texts stay unread until a procedure is opened.
@@ -169,7 +169,7 @@ def get_procedure(session: Session, code: str) -> Procedure | None:
 
 
 def form_of(procedure: Procedure) -> list[forms.Field]:
-    """The procedure's e-form (`domain.forms`), as the catalog import checked it."""
+    """The procedure's e-form (`domain.catalog.forms`), as the catalog import checked it."""
     fields, _ = forms.parse_form(json.loads(procedure.form or "[]"))
     return fields
 

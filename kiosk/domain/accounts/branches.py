@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from printers.profiles import known_profile
 from printers.transports.policy import AddressPolicy
 
-from ..models import Branch
-from . import places
-from .clock import utcnow
-from .payments import banks
-from .queue_config import check_printer
-from .text import TextRefused, clean_text
+from ...models import Branch
+from .. import places
+from ..clock import utcnow
+from ..money.payments import banks
+from ..printing.jobs import check_printer
+from ..text import TextRefused, clean_text
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{1,31}$")
 
