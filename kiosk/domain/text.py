@@ -93,6 +93,16 @@ def clean_text(value: str, label: str, *, multiline: bool = False) -> str:
     return text
 
 
+_PHONE = re.compile(r"0[0-9]{9}")
+
+
+def phone_number(raw: str) -> str | None:
+    """The one phone rule: a Vietnamese number as typed (`090 123.4567`: spaces and dots
+    allowed) as it is kept (`0901234567`); None unless it is 10 digits starting with 0."""
+    phone = raw.replace(" ", "").replace(".", "")
+    return phone if _PHONE.fullmatch(phone) else None
+
+
 def format_vnd(amount: int) -> str:
     """`135000` -> `135.000 đ`: the one place money is formatted for people (written in
     `printers.words`, which the printed slips use too)."""
