@@ -18,6 +18,7 @@ from kiosk.domain import accounts, money
 from kiosk.domain.clock import local
 from kiosk.domain.money import PaymentError
 from kiosk.domain.reports.branch import branch_report, recent_remittances
+from kiosk.domain.text import format_vnd
 from kiosk.models import Branch, User
 from kiosk.view_helpers import csv_download, db, render, site_tz
 
@@ -86,8 +87,8 @@ def remit() -> WerkzeugResponse:
     except PaymentError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Đã ghi nhận nộp {row.amount_vnd:,} đồng ({row.payments} khoản) về cơ quan."
-              .replace(",", "."), "ok")  # fmt: skip
+        flash(f"Đã ghi nhận nộp {format_vnd(row.amount_vnd)} ({row.payments} khoản) về cơ quan.",
+              "ok")  # fmt: skip
     return redirect(url_for("agent_portal.reports"), 303)
 
 

@@ -25,6 +25,7 @@ from kiosk.domain import dossiers, money
 from kiosk.domain.accounts import can
 from kiosk.domain.clock import local
 from kiosk.domain.dossiers import LABELS, DossierState, TransitionRefused
+from kiosk.domain.text import format_vnd
 from kiosk.models import Branch, Dossier, Payment, Upload
 from kiosk.qr import qr_svg
 from kiosk.view_helpers import db, render, site_tz
@@ -139,8 +140,8 @@ def dossier_cash(code: str) -> WerkzeugResponse:
     except money.PaymentError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Đã thu tiền mặt {paid.amount_vnd:,} đồng; biên nhận {paid.reference} đang in."
-              .replace(",", "."), "ok")  # fmt: skip
+        flash(f"Đã thu tiền mặt {format_vnd(paid.amount_vnd)}; biên nhận {paid.reference} đang "
+              "in.", "ok")  # fmt: skip
     return _back(d)
 
 

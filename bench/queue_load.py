@@ -2,8 +2,8 @@
 
 For each engine it prints:
 - tickets issued per second (POST /api/v1/tickets, 40 connections in flight);
-- p50 and p95 from a counter's call-next request to the event reaching each of 200 connected
-  display clients (GET /api/v1/queue/events);
+- p50 and p95 from a counter's call-next request to the event reaching each of 3, 20 and 200
+  connected display clients (GET /api/v1/queue/events), calls 150-250 ms apart;
 - the kiosk's p50/p95 page time with no display connected (the baseline) and while 500 display
   connections stay open and calls keep coming, with the ratio, and the server's memory (RSS of
   gunicorn's processes) in both cases.
@@ -21,6 +21,7 @@ enough to leave the server most of the two cores.
 
     .venv/bin/python bench/queue_load.py                  # SQLite, and PostgreSQL if reachable
     .venv/bin/python bench/queue_load.py --engines sqlite
+    .venv/bin/python bench/queue_load.py --latency-only  # only the call-to-display latency
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ HOST = "127.0.0.1"
 #: Two of kiosk/events.py's HEARTBEAT_SECONDS and a little: a stream whose display went away
 #: holds its place until a write to its closed connection fails.
 HEARTBEAT_WAIT = 12.0
+#: Displays following one counter while it calls, and how many calls each time.
+DISPLAYS = (3, 20, 200)
+CALLS = 40
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -121,14 +125,17 @@ async def open_display(port: int, query: str = "") -> asyncio.StreamReader:
 
 
 async def follow(reader: asyncio.StreamReader, seen: dict[str, list[float]]) -> None:
-    """Record when each called number reaches this display (chunked SSE, read by lines)."""
+    """Record when each called number reaches this display, and its snapshot (under ""),
+    reading the chunked SSE by lines."""
     while True:
         line = await reader.readline()
         if not line:
             return
         if line.startswith(b"data: "):
             ev = json.loads(line[6:])
-            if ev.get("kind") == "called":
+            if ev.get("kind") == "snapshot":
+                seen.setdefault("", []).append(time.perf_counter())
+            elif ev.get("kind") == "called":
                 seen.setdefault(ev["number"], []).append(time.perf_counter())
 
 
@@ -156,9 +163,15 @@ async def issue_tickets(port: int, n: int, concurrency: int, service: str) -> fl
 async def call_latency(
     port: int, token: str, counter_id: int, displays: int, calls: int
 ) -> list[float]:
+    """From each call-next request to the called number reaching each of `displays` streams,
+    calls spaced 150-250 ms at random (a timer on the server cannot line up with them)."""
     readers = [await open_display(port, f"?counters={counter_id}") for _ in range(displays)]
     seen: dict[str, list[float]] = {}
     tasks = [asyncio.create_task(follow(r, seen)) for r in readers]
+    deadline = time.perf_counter() + 60
+    # Every display following (its snapshot received), then a second for the rest to settle.
+    while len(seen.get("", [])) < displays and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)
     seen.clear()  # calls made before (the catch-up) do not count
     conn = Conn(port)
@@ -180,7 +193,7 @@ async def call_latency(
         if len(arrived) < displays:
             raise SystemExit(f"only {len(arrived)} of {displays} displays got {number}")
         latencies += [(t - t0) * 1000 for t in arrived]
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(random.uniform(0.15, 0.25))
     conn.close()
     for t in tasks:
         t.cancel()
@@ -304,7 +317,18 @@ async def kiosk_with_open_displays(
     return times
 
 
-def run(engine: str, database_url: str | None) -> None:
+def latency(engine: str, port: int, token: str, counter_id: int) -> None:
+    """Call-to-stream latency with a few displays and with many: the 2 workers each hold
+    some, and a call is made in one of them."""
+    for displays in DISPLAYS:
+        lat = asyncio.run(call_latency(port, token, counter_id, displays, CALLS))
+        print(
+            f"{engine}: call -> {displays:3d} displays p50 {pct(lat, 0.5):6.1f} ms  p95 "
+            f"{pct(lat, 0.95):6.1f} ms   ({CALLS} calls, {len(lat)} deliveries)"
+        )
+
+
+def run(engine: str, database_url: str | None, latency_only: bool = False) -> None:
     inst = Path(tempfile.mkdtemp(prefix="kiosk-bench-queue-"))
     env = {**os.environ, "KIOSK_INSTANCE_PATH": str(inst)}
     env.pop("DATABASE_URL", None)
@@ -321,7 +345,7 @@ def run(engine: str, database_url: str | None) -> None:
         [KIOSK, "serve", "--port", str(port), "--workers", "2"], env=env, stdout=log, stderr=log
     )
     try:
-        for _ in range(100):
+        for _ in range(600):  # up to a minute on a busy machine
             try:
                 urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1)
                 break
@@ -331,23 +355,23 @@ def run(engine: str, database_url: str | None) -> None:
             urllib.request.urlopen(f"http://{HOST}:{port}/api/v1/counters").read()
         )["items"]
         asyncio.run(kiosk_times(port, 60))
+        c3 = next(c["id"] for c in counters if c["number"] == 3)  # serves CUTRU only
+        if latency_only:
+            asyncio.run(issue_tickets(port, 400, 10, "CUTRU"))
+            latency(engine, port, token, c3)
+            return
         time.sleep(2)
         rss_idle, pss_idle = server_memory_mb(proc.pid)
         print(
             f"{engine}: idle server (gunicorn master, 2 workers, spooler; pages served once): "
             f"RSS {rss_idle:4.0f} MB summed, PSS {pss_idle:4.0f} MB"
         )
-        c3 = next(c["id"] for c in counters if c["number"] == 3)  # serves CUTRU only
 
         rate = asyncio.run(issue_tickets(port, 3000, 40, "HOTICH"))
         print(f"{engine}: tickets issued     {rate:7.0f} /s   (3,000 tickets, 40 in flight)")
 
         asyncio.run(issue_tickets(port, 400, 10, "CUTRU"))
-        lat = asyncio.run(call_latency(port, token, c3, 200, 30))
-        print(
-            f"{engine}: call -> 200 displays p50 {pct(lat, 0.5):6.1f} ms  p95 "
-            f"{pct(lat, 0.95):6.1f} ms   ({len(lat)} deliveries)"
-        )
+        latency(engine, port, token, c3)
 
         base = asyncio.run(kiosk_times(port, 300))
         rss0, _ = server_memory_mb(proc.pid)
@@ -386,13 +410,18 @@ def run(engine: str, database_url: str | None) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--engines", default="sqlite,postgresql")
-    ap.add_argument("--pg", default=os.environ.get(
-        "KIOSK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))  # fmt: skip
+    ap.add_argument("--pg", default=os.environ.get("DATABASE_URL") or os.environ.get(
+        "KIOSK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        help="PostgreSQL server (a scratch database is made there): DATABASE_URL, else "
+        "KIOSK_TEST_PG_URL, else the local test server")  # fmt: skip
+    shown = ", ".join(map(str, DISPLAYS))
+    ap.add_argument("--latency-only", action="store_true",
+                    help=f"only the call-to-stream latency with {shown} displays")  # fmt: skip
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; server: kiosk serve --workers 2 (gevent)")
     for engine in args.engines.split(","):
         if engine == "sqlite":
-            run("sqlite", None)
+            run("sqlite", None, args.latency_only)
             continue
         admin_url = make_url(args.pg)
         name = f"kiosk_bench_{uuid.uuid4().hex[:8]}"
@@ -404,7 +433,8 @@ def main() -> None:
             print(f"postgresql: skipped (server unreachable: {exc!r})")
             continue
         try:
-            run("postgresql", admin_url.set(database=name).render_as_string(hide_password=False))
+            url = admin_url.set(database=name).render_as_string(hide_password=False)
+            run("postgresql", url, args.latency_only)
         finally:
             with admin.connect() as c:
                 c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -6,7 +6,7 @@ random (Poisson), more around 09:00; each service takes a random time (log-norma
 minutes, slower later in the morning as harder cases come). The service's configured
 `default_minutes` is 10: a manager's guess, as in real life.
 
-The estimate (see kiosk/domain/queue.py): people ahead × rolling mean of the last 20 service
+The estimate (see kiosk/domain/queue/waiting.py): people ahead × rolling mean of the last 20 service
 times ÷ open counters, the default until three tickets have been served. The baseline is the
 constant the estimate replaces: people ahead × the configured minutes ÷ counters.
 

@@ -15,11 +15,13 @@ Input names of the form (templates/_dossier_form.html):
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -264,10 +266,6 @@ def used_key(values: MultiDict[str, str]) -> tuple[MultiDict[str, str], dict[str
     """The form again after its idempotency key was refused (`idempotency.Conflict`: this very
     form was already filed, with other values): what was typed, a new key, and why, so that
     submitting again files a new dossier only on purpose."""
-    import uuid
-
-    from flask_babel import gettext
-
     again = MultiDict(values)
     again["idempotency_key"] = uuid.uuid4().hex
     message = gettext(
@@ -288,8 +286,6 @@ def form_context(
     key: str = "",
 ) -> dict[str, Any]:
     """What templates/_dossier_form.html needs to draw the form for `procedure`."""
-    import uuid
-
     values = values if values is not None else MultiDict()
     per_file, per_dossier = limits_text()
     return {

@@ -1,9 +1,16 @@
 """Server-Sent Events over the queue's event log, for displays and counter screens.
 
 Each worker process runs one `Hub`: a single background reader that follows `queue_event`
-(a short poll, woken at once by commits made in the same process) and hands new events to
-every open stream of that process. Five hundred displays cost one query per poll, not five
-hundred.
+and hands new events to every open stream of that process. Five hundred displays cost one
+query per read, not five hundred.
+
+The hub reads when it is woken, and at the latest every `Hub.interval` (a poll, the fallback).
+A commit that adds events wakes the hubs of every process on the same database through a
+`Doorbell`: a folder per database under the temporary directory, where each hub binds a Unix
+datagram socket; the commit sends one byte to each (skipping a busy one, removing a dead one's
+file). Without it a call made in one gunicorn worker reached the displays held by the other
+only at that worker's next poll, 25-50 ms later on average. The byte carries nothing: a hub
+woken for nothing reads nothing, and a lost byte costs one poll interval, never an event.
 
 A stream starts from `Last-Event-ID` (sent by the browser when it reconnects, or `after` in
 the query): it first sends what it missed, from the hub's memory or else the database, then
@@ -22,13 +29,20 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import hashlib
 import json
 import logging
+import os
+import secrets
+import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from .domain import queue
@@ -90,9 +104,11 @@ class Scope:
         return counter is None or counter in self.counter_ids
 
 
-def _event_dict(ev: QueueEvent) -> dict[str, Any]:
+def _event_dict(ev: QueueEvent, tz: dt.tzinfo) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(ev.data or "{}")
-    data.update(id=ev.id, kind=ev.kind, at=ev.at.isoformat() + "Z")
+    # `at` as every time of the API (kiosk/api `iso`); `_at`, never sent, for `frame`.
+    data.update(id=ev.id, kind=ev.kind, at=local(ev.at, tz).isoformat(timespec="seconds"))
+    data["_at"] = ev.at
     return data
 
 
@@ -110,7 +126,7 @@ def enrich(
 ) -> list[dict[str, Any]]:
     """Events as sent: each carries the current waiting list of its service (`tz`: the
     site's time zone, whose day the tickets are numbered in)."""
-    out = [_event_dict(e) for e in events]
+    out = [_event_dict(e, tz) for e in events]
     # Each event names its service's code: no need to look the services up.
     codes = {
         e.service_id: ev["service"]
@@ -150,7 +166,7 @@ def snapshot(session: Session, flt: Filter, tz: dt.tzinfo = VIETNAM) -> dict[str
     return {
         "id": last_id,
         "kind": "snapshot",
-        "at": now.isoformat() + "Z",
+        "at": local(now, tz).isoformat(timespec="seconds"),
         "counters": current,
         "services": [{"code": s.code, "name": s.name, "prefix": s.prefix} for s in services],
         "waiting": _waiting(session, {s.id: s.code for s in services}, day),
@@ -171,15 +187,133 @@ def scope_for(session: Session, flt: Filter) -> Scope:
     return Scope({c.id for c in counters}, {s.code for s in services})
 
 
+class Doorbell:
+    """Wakes the hubs of every process that follows one database's event log.
+
+    `folder` (one per database, under the temporary directory, private to this user) holds
+    one datagram socket per listening hub. `ring` sends a byte to each; `listen` binds this
+    process's socket and `close` removes it (gunicorn's `worker_exit`; a worker killed before
+    it could is found out by the next ring, which removes its file).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path: Path | None = None
+        self.sock: socket.socket | None = None
+
+    @classmethod
+    def for_database(cls, url: str) -> Doorbell:
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        return cls(Path(tempfile.gettempdir()) / f"kiosk-doorbell-{digest}")
+
+    def _own_folder(self) -> bool:
+        """The folder exists and is this user's alone (anyone else's: no doorbell, poll)."""
+        try:
+            self.folder.mkdir(mode=0o700, exist_ok=True)
+            st = self.folder.stat()
+        except OSError:
+            return False
+        return st.st_uid == os.getuid() and st.st_mode & 0o077 == 0
+
+    def listen(self) -> socket.socket | None:
+        """Bind this hub's socket in the folder; None when that is not possible (the hub then
+        polls only)."""
+        if self.sock is not None:
+            return self.sock
+        if not hasattr(socket, "AF_UNIX") or not self._own_folder():
+            log.warning("queue hub: no doorbell in %s; others' calls come by poll", self.folder)
+            return None
+        path = self.folder / f"{os.getpid()}-{secrets.token_hex(4)}.sock"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        for attempt in range(2):
+            try:
+                sock.bind(str(path))
+                break
+            except FileNotFoundError:  # the last hub before us just removed the folder
+                if attempt or not self._own_folder():
+                    sock.close()
+                    return None
+            except OSError:
+                sock.close()
+                log.warning("queue hub: cannot bind %s; other workers' calls come by poll", path)
+                return None
+        self.path, self.sock = path, sock
+        return sock
+
+    def ring(self) -> None:
+        """One byte to every hub's socket in the folder (this process's own included)."""
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as out:
+            out.setblocking(False)
+            for name in names:
+                if not name.endswith(".sock"):
+                    continue
+                path = self.folder / name
+                try:
+                    out.sendto(b"!", str(path))
+                except BlockingIOError:
+                    pass  # its queue is full: a wake-up is waiting for it already
+                except (ConnectionRefusedError, FileNotFoundError):
+                    path.unlink(missing_ok=True)  # its process died without closing it
+                except OSError:
+                    log.debug("queue hub: ringing %s failed", path, exc_info=True)
+
+    def wake_self(self) -> None:
+        """A byte to this process's own socket only (to end its listener)."""
+        if self.path is None:
+            return
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as out:
+            out.setblocking(False)
+            try:
+                out.sendto(b"!", str(self.path))
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Leave the folder: this hub's socket is closed and its file removed."""
+        sock, path = self.sock, self.path
+        self.sock = self.path = None
+        if sock is not None:
+            sock.close()
+        if path is not None:
+            path.unlink(missing_ok=True)
+            try:
+                self.folder.rmdir()  # the last one out: no empty folders left behind
+            except OSError:
+                pass  # other hubs still listen
+
+
+def ring_after_commit(factory: sessionmaker[Session], bell: Doorbell) -> None:
+    """Every commit of `factory`'s sessions that added queue events rings `bell`."""
+
+    @event.listens_for(factory, "after_commit")
+    def _ring(session: Session) -> None:
+        if session.info.pop(queue.EMITTED, False):
+            bell.ring()
+
+    @event.listens_for(factory, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop(queue.EMITTED, None)
+
+
 class Hub:
     """The one event reader of a worker process."""
 
     def __init__(
-        self, factory: sessionmaker[Session], interval: float = 0.05, tz: dt.tzinfo = VIETNAM
+        self,
+        factory: sessionmaker[Session],
+        interval: float = 0.05,
+        tz: dt.tzinfo = VIETNAM,
+        doorbell: Doorbell | None = None,
     ) -> None:
         self.factory = factory
         self.tz = tz
         self.interval = interval
+        self.doorbell = doorbell
+        self._listener: threading.Thread | None = None
         self.cond = threading.Condition()
         self.poke_event = threading.Event()
         self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=CACHE)
@@ -218,18 +352,44 @@ class Hub:
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the reader and give its database connection back (before the engine is
-        disposed: a connection still held then is never closed properly)."""
+        disposed: a connection still held then is never closed properly); leave the
+        doorbell's folder."""
         self._stopping.set()
         self.poke_event.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+        if self.doorbell is not None:
+            self.doorbell.wake_self()
+        for thread in (self._thread, self._listener):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout)
+        if self.doorbell is not None:
+            self.doorbell.close()
+
+    def _listen(self) -> None:
+        """Bind the doorbell's socket and wake the reader at each byte it receives."""
+        if self.doorbell is None or self._listener is not None:
+            return
+        sock = self.doorbell.listen()
+        if sock is None:
+            return
+
+        def run() -> None:
+            while not self._stopping.is_set():
+                try:
+                    sock.recv(64)
+                except OSError:
+                    return  # closed
+                self.poke_event.set()
+
+        self._listener = threading.Thread(target=run, name="queue-hub-doorbell", daemon=True)
+        self._listener.start()
 
     def poke(self) -> None:
         """A commit in this process: read the log now rather than at the next poll."""
         self.poke_event.set()
 
     def _run(self) -> None:
+        # Listening before the first read: a commit from then on wakes this hub.
+        self._listen()
         session = self.factory()
         try:
             last = queue.last_event_id(session)
@@ -296,9 +456,7 @@ def sse(event: dict[str, Any], name: str | None = None) -> str:
 def frame(ev: dict[str, Any]) -> str:
     """The event as an SSE message, `replay` set by its age now. Encoded once per event and
     kind of age, not once per display: five hundred displays share the same text."""
-    at = ev.get("_at")
-    if at is None:
-        at = ev["_at"] = dt.datetime.fromisoformat(ev["at"].rstrip("Z"))
+    at = ev["_at"]
     replay = utcnow() - at > ANNOUNCE_WINDOW
     key = "_replay" if replay else "_live"
     text = ev.get(key)

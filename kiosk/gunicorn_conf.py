@@ -38,6 +38,15 @@ def post_fork(_server: object, worker: object) -> None:
         engine.dispose(close=False)
 
 
+def worker_exit(_server: object, worker: object) -> None:
+    """A worker stops: its displays' hub ends and its doorbell socket leaves the folder the
+    other workers ring (`kiosk/events.py`)."""
+    app = getattr(getattr(worker, "app", None), "callable", None)
+    hub = getattr(app, "extensions", {}).get("kiosk.hub")
+    if hub is not None:
+        hub.stop(timeout=1.0)
+
+
 def child_exit(_server: object, worker: object) -> None:
     """A worker died (killed by the kernel for memory, by gunicorn for time, or stopped): an
     upload it cut between its row's commit and its file's rename is finished now, in the

@@ -30,7 +30,7 @@ from printers.transports.policy import AddressPolicy
 
 from .domain.dossiers.uploads import Limits, Quota
 from .domain.printing import Printer, TicketPrint, station_printer
-from .events import Hub
+from .events import Doorbell, Hub, ring_after_commit
 from .models import MAX_ID
 
 
@@ -77,7 +77,11 @@ def hub() -> Hub:
     """This worker's event hub (started on first use)."""
     found: Hub | None = current_app.extensions.get("kiosk.hub")
     if found is None:
-        found = Hub(current_app.extensions["kiosk.sessionmaker"], tz=site_tz())
+        found = Hub(
+            current_app.extensions["kiosk.sessionmaker"],
+            tz=site_tz(),
+            doorbell=current_app.extensions["kiosk.doorbell"],
+        )
         current_app.extensions["kiosk.hub"] = found
     return found
 
@@ -192,6 +196,10 @@ def as_id(raw: str | None) -> int | None:
 
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_db)
+    # A commit adding queue events wakes the displays' hubs of every worker on this database.
+    bell = Doorbell.for_database(str(app.config["DATABASE_URL"]))
+    ring_after_commit(app.extensions["kiosk.sessionmaker"], bell)
+    app.extensions["kiosk.doorbell"] = bell
     # Before the blueprints' routes are added: they name it.
     app.url_map.converters["id"] = IdConverter
 

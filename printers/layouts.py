@@ -12,15 +12,11 @@ from dataclasses import dataclass
 from PIL import Image
 
 from .page import QR, Canvas, Job, Raster, check_width, qr_image, qr_module
-from .words import vnd_in_words
+from .words import format_vnd, vnd_in_words
 
 
 def _when(moment: dt.datetime) -> str:
     return moment.strftime("%H:%M %d/%m/%Y")
-
-
-def _vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " đ"
 
 
 # --------------------------------------------------------------------------- data
@@ -153,7 +149,7 @@ def receipt(data: ReceiptData, width: int = 576) -> Job:
     for i, doc in enumerate(data.documents, start=1):
         c.text(f"  {i}. {doc}")
     if data.fee_vnd:
-        c.pair("Phí, lệ phí", _vnd(data.fee_vnd))
+        c.pair("Phí, lệ phí", format_vnd(data.fee_vnd))
     c.rule()
     c.text("HẸN TRẢ KẾT QUẢ" + (" (DỰ KIẾN)" if data.provisional else ""), bold=True,
            align="center")  # fmt: skip
@@ -181,7 +177,7 @@ def fee_slip(data: FeeData, width: int = 576) -> Job:
     c.pair("Mã hồ sơ", data.dossier_code, bold=True)
     c.pair("Thủ tục", data.procedure)
     c.pair("Người nộp", data.payer)
-    c.text(_vnd(data.amount_vnd), scale=2.0, bold=True, align="center")
+    c.text(format_vnd(data.amount_vnd), scale=2.0, bold=True, align="center")
     c.text(f"Bằng chữ: {vnd_in_words(data.amount_vnd)}.")
     c.rule()
     c.text("Quét mã VietQR bằng ứng dụng ngân hàng để nộp", align="center")
@@ -207,7 +203,7 @@ def cash_receipt(data: CashData, width: int = 576) -> Job:
     c.pair("Mã hồ sơ", data.dossier_code)
     c.pair("Thủ tục", data.procedure)
     c.pair("Người nộp", data.payer)
-    c.text(_vnd(data.amount_vnd), scale=2.0, bold=True, align="center")
+    c.text(format_vnd(data.amount_vnd), scale=2.0, bold=True, align="center")
     c.text(f"Bằng chữ: {vnd_in_words(data.amount_vnd)}.")
     c.pair("Hình thức", "Tiền mặt")
     c.pair("Thu lúc", _when(data.paid_at))

@@ -1,6 +1,14 @@
-"""Amounts in Vietnamese words, as fee slips and receipts write them (*bằng chữ*)."""
+"""Amounts in Vietnamese words, as fee slips and receipts write them (*bằng chữ*), and in
+figures (`format_vnd`, the one place money is formatted for people: the application's
+`kiosk.domain.text.format_vnd` is this one, as `printers/` imports nothing of the application)."""
 
 from __future__ import annotations
+
+
+def format_vnd(amount: int) -> str:
+    """`135000` -> `135.000 đ`."""
+    return f"{amount:,}".replace(",", ".") + " đ"
+
 
 _DIGITS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
 _SCALES = ["", "nghìn", "triệu", "tỷ", "nghìn tỷ", "triệu tỷ", "tỷ tỷ"]

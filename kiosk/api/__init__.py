@@ -10,11 +10,20 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from ..domain import catalog
+from ..domain.clock import local
 from ..models import LEVELS, Procedure
 from ..site_wide import api_error
-from ..view_helpers import db, int_arg
+from ..view_helpers import db, int_arg, site_tz
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def iso(at: dt.datetime | None) -> str | None:
+    """The API's one rule for a moment (a stored UTC time): RFC 3339 to the second with the
+    site's offset, e.g. 2026-11-16T09:00:00+07:00 (openapi.json's description says so)."""
+    return local(at, site_tz()).isoformat(timespec="seconds") if at else None
+
+
 OPENAPI = Path(__file__).with_name("openapi.json")
 
 

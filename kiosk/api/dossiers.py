@@ -13,19 +13,14 @@ from .. import auth
 from ..domain import catalog, dossiers, idempotency, ratings
 from ..domain.accounts import Forbidden, audit, can
 from ..domain.catalog import forms
-from ..domain.clock import local, stored
+from ..domain.clock import stored
 from ..domain.dossiers import LABELS, DossierState, TransitionRefused, uploads
 from ..dossier_form import store_request_file
 from ..models import Dossier, Upload, User
 from ..view_helpers import db, int_arg, public_url, site_tz, upload_limits
-from . import bp, error
+from . import bp, error, iso
 
 MAX_LIST = 1000
-
-
-def iso(at: dt.datetime | None) -> str | None:
-    """A stored time in ISO 8601 with the site's offset, e.g. 2026-11-16T09:00:00+07:00."""
-    return local(at, site_tz()).isoformat(timespec="seconds") if at else None
 
 
 def owner_of_request() -> str:

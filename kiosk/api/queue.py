@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Response, current_app, request, url_for
@@ -14,12 +13,8 @@ from ..domain.accounts import Forbidden
 from ..events import Filter, Held, stream
 from ..models import Counter, Service, TicketState, User
 from ..view_helpers import as_id, db, hub, public_url, site_tz, ticket_print
-from . import bp, error
+from . import bp, error, iso
 from .dossiers import caller_of_request
-
-
-def iso(at: dt.datetime | None) -> str | None:
-    return at.isoformat(timespec="seconds") + "Z" if at else None
 
 
 def ticket_json(info: queue.TicketInfo) -> dict[str, Any]:

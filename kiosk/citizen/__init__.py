@@ -3,7 +3,8 @@ ticket's or receipt's QR code opens on a phone (`/t/<token>`).
 
 - `lookup.py`: home, procedure search and browsing, a procedure's page;
 - `queue.py`: *Lấy số thứ tự*, the ticket screen, the kiosk station cookie;
-- `public.py`: the phone pages, which need no kiosk.
+- `filing.py`: *Nộp hồ sơ* and *Tra cứu hồ sơ*; `payment.py`: *Thanh toán*;
+- `public_pages.py`: the phone pages, which need no kiosk.
 
 Views read input, call one domain function (`kiosk.domain`), and render a template from
 `templates/kiosk/` or `templates/public/`.

@@ -13,7 +13,7 @@ from .. import auth
 from ..domain import catalog
 from ..models import LEVELS
 from ..qr import qr_svg
-from ..view_helpers import db, render
+from ..view_helpers import db, public_url, render
 from . import bp
 
 
@@ -67,13 +67,7 @@ def procedure(code: str) -> FlaskResponse:
     proc = catalog.get_procedure(db(), code)
     if proc is None:
         abort(404)
-    path = url_for("kiosk.procedure", code=code)
-    public = current_app.config.get("PUBLIC_URL")
-    phone_url = (
-        public.rstrip("/") + path
-        if public
-        else url_for("kiosk.procedure", code=code, _external=True)
-    )
+    phone_url = public_url(url_for("kiosk.procedure", code=code))
     return render(
         "kiosk/procedure.html",
         proc=proc,

@@ -129,7 +129,7 @@ def rate_dossier(code: str) -> Any:
     except ratings.RatingError as exc:
         ctx = status_context(found)
         return render("public/dossier.html", code=found.code, rating_error=str(exc), **ctx), 400
-    flash(_("Cảm ơn ông/bà đã đánh giá!"))
+    flash(_("Cảm ơn ông/bà đã đánh giá!"), "ok")
     return redirect(url_for("public.dossier_status", code=found.code))
 
 

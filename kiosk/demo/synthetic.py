@@ -1,7 +1,7 @@
 """A realistic month of a center's work, made up and reproducible by seed (`kiosk demo-month`,
 the report tests and `bench/reports.py`).
 
-The proportions follow Gia Lai's July 2025 figures (shared/DOMAIN.md): about 62% of new
+The proportions follow Gia Lai's July 2025 figures: about 62% of new
 dossiers filed online, a carried-over stock of about 40% of the month's new ones, of the
 resolved ones about 90% early, 1% on time and 9% late; some refused or withdrawn, supplements
 requested (the clock stands still meanwhile), apologies for some late ones, ratings mostly

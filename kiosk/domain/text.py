@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from printers.words import format_vnd as _format_vnd
+
 _NON_WORD = re.compile(r"[^0-9a-z.]+")
 
 
@@ -91,9 +93,20 @@ def clean_text(value: str, label: str, *, multiline: bool = False) -> str:
     return text
 
 
+_PHONE = re.compile(r"0[0-9]{9}")
+
+
+def phone_number(raw: str) -> str | None:
+    """The one phone rule: a Vietnamese number as typed (`090 123.4567`: spaces and dots
+    allowed) as it is kept (`0901234567`); None unless it is 10 digits starting with 0."""
+    phone = raw.replace(" ", "").replace(".", "")
+    return phone if _PHONE.fullmatch(phone) else None
+
+
 def format_vnd(amount: int) -> str:
-    """`135000` -> `135.000 đ`: the one place money is formatted for people."""
-    return f"{amount:,}".replace(",", ".") + " đ"
+    """`135000` -> `135.000 đ`: the one place money is formatted for people (written in
+    `printers.words`, which the printed slips use too)."""
+    return _format_vnd(amount)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name gettext tools look for

@@ -14,6 +14,7 @@ from .. import dossier_form
 from ..auth import current_user, staff_required
 from ..domain import dossiers, money
 from ..domain.clock import local, utcnow
+from ..domain.text import format_vnd
 from ..models import BankAccount, Dossier, User
 from ..view_helpers import csv_download, db, render, site_tz
 from . import bp
@@ -68,8 +69,8 @@ def dossier_cash(code: str) -> Any:
     except money.PaymentError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Đã ghi nhận tiền mặt {paid.amount_vnd:,} đồng (biên nhận {paid.reference} đang "
-              "in).".replace(",", "."), "ok")  # fmt: skip
+        flash(f"Đã ghi nhận tiền mặt {format_vnd(paid.amount_vnd)} (biên nhận {paid.reference} "
+              "đang in).", "ok")  # fmt: skip
     return redirect(url_for("office.dossier_page", code=found.code), 303)
 
 

@@ -12,18 +12,21 @@
 
   function $(id) { return document.getElementById(id); }
 
+  // Every word shown comes from the page, in its language (Flask-Babel), not from here.
+  var lang = document.documentElement.lang || "vi";
+
   function tick() {
     var d = new Date();
     var tz = body.dataset.tz || undefined;
-    $("clock").textContent = d.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: tz }) +
-      " · " + d.toLocaleDateString("vi-VN", { timeZone: tz });
+    $("clock").textContent = d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", timeZone: tz }) +
+      " · " + d.toLocaleDateString(lang, { timeZone: tz });
   }
   tick(); setInterval(tick, 10000);
 
   function setCounter(ev) {
     var li = document.querySelector('#counters li[data-counter-id="' + ev.counter_id + '"]');
     if (!li) { return; }
-    if (ev.kind === "paused") { li.classList.add("paused"); li.querySelector(".c-note").textContent = "Tạm dừng"; return; }
+    if (ev.kind === "paused") { li.classList.add("paused"); li.querySelector(".c-note").textContent = body.dataset.pausedText; return; }
     if (ev.kind === "resumed" || ev.kind === "staffed") { li.classList.remove("paused"); li.querySelector(".c-note").textContent = ""; return; }
     if (!ev.number) { return; }
     li.querySelector(".c-number").textContent = ev.number;
@@ -56,7 +59,7 @@
 
   function show(item) {
     $("now-number").textContent = item.number;
-    $("now-counter").textContent = "đến " + item.counter_name;
+    $("now-counter").textContent = body.dataset.toCounter.replace("{counter}", item.counter_name);
     // The words come from the server (kiosk/speech.py announcement_text), not from here.
     $("now-text").textContent = body.dataset.callText
       .replace("{number}", item.number).replace("{counter}", String(item.counter_number));

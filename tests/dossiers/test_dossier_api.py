@@ -17,6 +17,7 @@ from kiosk.domain.accounts import create_user
 from kiosk.domain.dossiers import workdays
 from kiosk.models import Dossier, Upload
 from tests.builders import (
+    APPLICANT,
     DOCS,
     FIELDS,
     file_lltp,
@@ -99,6 +100,20 @@ def test_filing_online_and_again_with_the_same_key(
     assert session.scalar(select(func.count()).select_from(Dossier)) == 1
     files = session.scalars(select(Upload).where(Upload.dossier_id.is_not(None))).all()
     assert sorted(u.document_name for u in files) == sorted(DOCS)
+
+
+def test_the_applicants_phone_follows_the_forms_phone_rule(
+    client: FlaskClient, session: Session
+) -> None:
+    """One phone rule (`text.phone_number`): a number with dots, which every e-form's phone
+    field accepts, was refused as the applicant's phone."""
+    typed = {**APPLICANT, "phone": "090.512 3456"}
+    r = file_lltp(client, applicant=typed)
+    assert r.status_code == 201, r.get_json()
+    kept = session.scalar(select(Dossier.applicant_phone))
+    assert kept == "0905123456"
+    bad = file_lltp(client, applicant={**APPLICANT, "phone": "090-512-345"})
+    assert bad.status_code == 422 and "phone" in bad.get_json()["error"]["fields"]
 
 
 def test_a_form_with_fields_missing_or_wrong_is_refused_field_by_field(

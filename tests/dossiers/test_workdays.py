@@ -13,7 +13,6 @@ from kiosk.domain.dossiers.workdays import (
     OfficeHours,
     Pause,
     add_working_time,
-    calendar_for,
     classify_resolved,
     due_at,
     due_with_pauses,
@@ -21,7 +20,9 @@ from kiosk.domain.dossiers.workdays import (
     working_time_between,
 )
 
-CAL = calendar_for([2025, 2026, 2027])
+_OFF, _WORKED = seed([2025, 2026, 2027])
+#: The calendar straight from the `holidays` package, as a site's starts.
+CAL = Calendar(frozenset(_OFF), frozenset(_WORKED))
 
 
 def at(y: int, m: int, d: int, h: int = 9, mi: int = 0) -> dt.datetime:

@@ -213,9 +213,36 @@ def test_counter_screen_works_with_and_without_htmx(
     assert states == {"A002": "done", "A001": "called"}
 
 
-def test_officers_cannot_configure_but_managers_can(
-    floor: Flask, client: FlaskClient, session: Session
+def test_the_counter_screen_and_perform_follow_the_actions_table(
+    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """`ACTIONS` decides what runs and which key each button answers to: change the table,
+    and the screen and the action follow it."""
+    from dataclasses import replace
+
+    from kiosk.domain import queue
+
+    post(client, "/api/v1/tickets", {"service": "HOTICH"})
+    sign_in(client, "canbo", "mat-khau-dai-1")
+    cid = counter_id(session, 1)
+    token = csrf(client, f"/office/counters/{cid}")
+    ran: list[int] = []
+    real = queue.ACTIONS["call-next"]
+
+    def run(s: Session, c: int, u: Any, a: queue.Asked) -> Any:
+        ran.append(c)
+        return real.run(s, c, u, a)
+
+    monkeypatch.setitem(queue.ACTIONS, "call-next", replace(real, run=run))
+    monkeypatch.setitem(queue.ACTIONS, "transfer", replace(queue.ACTIONS["transfer"], key="x"))
+    client.post(f"/office/counters/{cid}/call-next", data={"csrf_token": token, "if_current": "0"})
+    assert ran == [cid]
+    html = client.get(f"/office/counters/{cid}").get_data(as_text=True)
+    assert 'data-testid="current-number">A001<' in html
+    assert "<kbd>X</kbd>" in html and 'data-key="x"' in html and "<kbd>T</kbd>" not in html
+
+
+def test_officers_cannot_configure_but_managers_can(client: FlaskClient, session: Session) -> None:
     sign_in(client, "canbo", "mat-khau-dai-1")
     assert client.get("/office/services").status_code == 403
     client.post("/office/logout", data={"csrf_token": csrf(client, "/office/")})
@@ -406,6 +433,68 @@ def test_event_stream_snapshot_then_resume_without_replaying(
     assert only3[0][1]["number"] == "B001"
 
 
+def test_a_call_in_one_worker_reaches_the_displays_of_another_at_once(
+    client: FlaskClient, floor: Flask, session: Session
+) -> None:
+    """Two hubs on one database, as two gunicorn workers hold them, both polling only every
+    60 s: a call made through one reaches the other's streams all the same, by the doorbell."""
+    factory = floor.extensions["kiosk.sessionmaker"]
+    url = floor.config["DATABASE_URL"]
+    mine = events.Hub(factory, interval=60, doorbell=events.Doorbell.for_database(url))
+    other = events.Hub(factory, interval=60, doorbell=events.Doorbell.for_database(url))
+    floor.extensions["kiosk.hub"] = mine  # the app's own (stopped by the fixture)
+    try:
+        mine.start()
+        other.start()
+        assert other.doorbell is not None and other.doorbell.path is not None
+        after = other.last_id
+        token = token_for(floor, "canbo")
+        post(client, "/api/v1/tickets", {"service": "HOTICH"})
+        called = post(client, f"/api/v1/counters/{counter_id(session, 1)}/call-next",
+                      Authorization=f"Bearer {token}").get_json()  # fmt: skip
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 10  # far below the 60 s poll
+        while not any(e["kind"] == "called" for e in got) and time.monotonic() < deadline:
+            batch = other.wait_after(after, deadline - time.monotonic()) or []
+            got += batch
+            after = batch[-1]["id"] if batch else after
+        assert [(e["kind"], e["number"]) for e in got] == [
+            ("issued", "A001"), ("called", called["number"])
+        ]  # fmt: skip
+    finally:
+        other.stop()
+    assert other.doorbell.path is None  # stopped: its socket left the folder
+
+
+def test_the_doorbell_skips_and_removes_a_dead_hubs_socket(tmp_path: Any) -> None:
+    import socket
+
+    bell = events.Doorbell(tmp_path / "bell")
+    bell.ring()  # no folder yet: nobody to wake, no error
+    live = bell.listen()
+    assert live is not None and bell.path is not None
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dead.bind(str(tmp_path / "bell" / "1-dead.sock"))
+    dead.close()  # a worker killed before it could remove its file
+    bell.ring()
+    assert live.recv(8) == b"!"
+    assert sorted(p.name for p in (tmp_path / "bell").iterdir()) == [bell.path.name]
+    bell.close()
+    assert not (tmp_path / "bell").exists()
+
+
+def test_every_time_the_api_sends_carries_the_sites_offset(client: FlaskClient) -> None:
+    """One rule for the whole API (kiosk/api `iso`): the queue's times as the dossiers'."""
+    post(client, "/api/v1/tickets", {"service": "HOTICH"})
+    snap = read_events(client.get("/api/v1/queue/events", buffered=False), 1)
+    assert snap[0][0] == "snapshot" and snap[0][1]["at"].endswith("+07:00")
+    ticket = post(client, "/api/v1/tickets", {"service": "HOTICH"}).get_json()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", ticket["issued_at"])
+    after = snap[0][1]["id"]
+    issued = read_events(client.get(f"/api/v1/queue/events?after={after}", buffered=False), 1)
+    assert issued[0][1]["kind"] == "issued" and issued[0][1]["at"].endswith("+07:00")
+
+
 def test_display_page_and_spoken_call(client: FlaskClient, floor: Flask, session: Session) -> None:
     token = token_for(floor, "canbo")
     post(client, "/api/v1/tickets", {"service": "HOTICH"})
@@ -422,6 +511,27 @@ def test_display_page_and_spoken_call(client: FlaskClient, floor: Flask, session
     assert seconds > 3  # chime (1.5 s) and the spoken call
     for bad in ("number=DROP&counter=2", "number=A001&counter=x", "number=A001&counter=0"):
         assert client.get(f"/office/display/call.wav?{bad}").status_code == 404
+
+
+def test_the_display_shows_its_words_in_the_page_language(
+    client: FlaskClient, floor: Flask, session: Session
+) -> None:
+    """display.js writes no word of its own: the page hands it each one, translated."""
+    from pathlib import Path
+
+    script = Path(floor.static_folder or "", "js", "display.js").read_text(encoding="utf-8")
+    assert not [c for c in script if c.isalpha() and not c.isascii()]  # no Vietnamese word
+    token = token_for(floor, "canbo")
+    post(client, "/api/v1/tickets", {"service": "HOTICH"})
+    post(client, f"/api/v1/counters/{counter_id(session, 2)}/call-next",
+         Authorization=f"Bearer {token}")  # fmt: skip
+    vi = client.get("/office/display").get_data(as_text=True)
+    assert '<html lang="vi">' in vi and 'data-paused-text="Tạm dừng"' in vi
+    assert 'data-to-counter="đến {counter}"' in vi and ">đến Quầy 2<" in vi
+    client.get("/lang/en")
+    en = client.get("/office/display").get_data(as_text=True)
+    assert '<html lang="en">' in en and 'data-paused-text="Pause"' in en
+    assert 'data-to-counter="to {counter}"' in en and ">to Quầy 2<" in en
 
 
 def test_spoken_text_reads_the_number_for_the_ear() -> None:

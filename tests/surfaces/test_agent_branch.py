@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.domain.printing import render as render_job
+from kiosk.domain.text import format_vnd
 from kiosk.models import AuditEntry, Branch, Payment, PrintJob, Remittance, User
 from printers.reader import read_escpos
 from tests.builders import (
@@ -56,7 +57,10 @@ def test_cash_at_the_agents_desk_prints_a_receipt_once(
                                                             "amount": "hai trăm"})  # fmt: skip
     assert "bằng số" in text(agent.get(words.headers["Location"]))
     assert session.scalar(select(Payment).where(Payment.method == "cash")) is None
-    agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token, "amount": str(fee)})
+    took = agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token,
+                                                           "amount": str(fee)})  # fmt: skip
+    # Money as everywhere else (`format_vnd`): "135.000 đ".
+    assert f"Đã thu tiền mặt {format_vnd(fee)};" in text(agent.get(took.headers["Location"]))
     # A double tap: the fee is paid, nothing more is taken.
     again = agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token,
                                                             "amount": str(fee)})  # fmt: skip

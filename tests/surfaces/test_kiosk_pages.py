@@ -68,6 +68,15 @@ def test_procedure_page_a_citizen_can_act_on(client: FlaskClient) -> None:
     assert "<svg" in html and "http://kiosk.test/kiosk/procedures/1.004222" in html  # phone QR
 
 
+def test_without_a_public_url_the_phone_qr_opens_this_host(client: FlaskClient) -> None:
+    """The one fallback (`web.public_url`): PUBLIC_URL, else the host the request came to."""
+    client.application.config["PUBLIC_URL"] = ""
+    html = client.get("/kiosk/procedures/1.004222", base_url="http://10.0.0.5:8000").get_data(
+        as_text=True
+    )
+    assert "http://10.0.0.5:8000/kiosk/procedures/1.004222" in html
+
+
 def test_expired_online_discount_is_not_shown(client: FlaskClient) -> None:
     # Driving-licence exchange: 115.000 đ online only until 2025-12-31.
     html = client.get("/kiosk/procedures/1.002804").get_data(as_text=True)

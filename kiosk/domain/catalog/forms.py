@@ -29,7 +29,7 @@ from typing import Any
 
 from .. import places
 from ..citizen_id import CccdError, check_number
-from ..text import TextRefused, clean_text
+from ..text import TextRefused, clean_text, phone_number
 
 KINDS = ("text", "date", "number", "select", "phone", "email", "cccd", "address")
 KIND_LABELS = {
@@ -44,7 +44,6 @@ KIND_LABELS = {
 }
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-PHONE_RE = re.compile(r"^0[0-9]{9}$")
 MAX_FIELDS = 60
 MAX_TEXT = 2000
 MAX_DETAIL = 255
@@ -201,8 +200,8 @@ def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
             return None, f"{f.label}: chọn một trong các mục đã cho."
         return text, None
     if f.kind == "phone":
-        phone = text.replace(" ", "").replace(".", "")
-        if not PHONE_RE.match(phone):
+        phone = phone_number(text)
+        if phone is None:
             return None, f"{f.label}: gồm 10 chữ số, bắt đầu bằng 0."
         return phone, None
     if f.kind == "email":

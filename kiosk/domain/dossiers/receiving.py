@@ -34,7 +34,7 @@ from ..catalog.procedures import form_of
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
 from ..printing.jobs import Printer, new_job
-from ..text import TextRefused, clean_text
+from ..text import TextRefused, clean_text, phone_number
 from . import uploads, workdays
 from .states import DossierState, dossier_code
 
@@ -114,10 +114,12 @@ def clean_applicant(applicant: Applicant) -> tuple[Applicant, dict[str, str]]:
         )
     except CccdError as exc:
         errors["cccd"] = str(exc)
-    phone = applicant.phone.replace(" ", "")
-    if phone and not (phone.isdigit() and len(phone) == 10 and phone.startswith("0")):
-        errors["phone"] = "Số điện thoại gồm 10 chữ số, bắt đầu bằng 0."
-    return replace(applicant, full_name=name, address=address), errors
+    phone = ""
+    if applicant.phone.strip():
+        phone = phone_number(applicant.phone) or ""
+        if not phone:
+            errors["phone"] = "Số điện thoại gồm 10 chữ số, bắt đầu bằng 0."
+    return replace(applicant, full_name=name, address=address, phone=phone), errors
 
 
 def _channel_terms(procedure: Procedure, channel: str, day: dt.date) -> tuple[Decimal, int]:
@@ -263,7 +265,7 @@ def receive(
             applicant_name=applicant.full_name.strip(),
             applicant_cccd=check_number(applicant.cccd),
             applicant_birth_date=applicant.birth_date, applicant_gender=applicant.gender,
-            applicant_phone=applicant.phone.replace(" ", ""),
+            applicant_phone=applicant.phone,
             applicant_address=json.dumps(applicant.address, ensure_ascii=False),
             fields=json.dumps(clean, ensure_ascii=False), status=status,
             processing_days=days, fee_vnd=fee, received_at=now, due_at=due,

@@ -1,7 +1,7 @@
 """A dossier's (*hồ sơ*) states, the moves between them, and its code: the rules the dossier
 domain, its screens, its API and the reports share.
 
-States follow the national portal's dossier states (shared/DOMAIN.md), each kept with the
+States follow the national portal's dossier states, each kept with the
 portal's number (`NATIONAL`) so that syncing upstream is a look-up:
 1 newly registered, 2 accepted, 3 not accepted, 4 processing, 5 supplement requested,
 6 payment requested, 7 withdrawn by the citizen, 8 processing stopped, 9 resolved,

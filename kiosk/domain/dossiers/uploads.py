@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ...models import Dossier, Upload, User
@@ -578,9 +578,3 @@ def expire(session: Session, folder: Path, older_than: dt.timedelta) -> int:
         for thumb in (folder / "thumbs").glob(f"{name}-*.png"):
             thumb.unlink(missing_ok=True)
     return len(ids)
-
-
-def total_size(session: Session, dossier_id: str) -> int:
-    return int(
-        session.scalar(select(func.sum(Upload.size)).where(Upload.dossier_id == dossier_id)) or 0
-    )

@@ -1,7 +1,7 @@
 """Working time: the one place that counts working days and office hours for the whole
 application (dossier deadlines, pauses, early / on time / late).
 
-The rules (shared/DOMAIN.md, Decree 118/2025/NĐ-CP):
+The rules (Decree 118/2025/NĐ-CP):
 - offices work 7:00-11:30 and 13:30-17:00 (`OfficeHours`), Monday to Friday;
 - public holidays, Tết and the days the government swaps are days off; a Saturday the
   government makes a working day (to give a bridge day off) is worked. Both come from a
@@ -100,12 +100,6 @@ def seed(years: Iterable[int]) -> tuple[dict[dt.date, str], dict[dt.date, str]]:
             month, dom, year = (int(g) for g in found.groups())
             worked[dt.date(year, month, dom)] = f"Làm bù cho ngày nghỉ {day:%d/%m/%Y}"
     return off, worked
-
-
-def calendar_for(years: Iterable[int]) -> Calendar:
-    """A calendar straight from the `holidays` package (tests, and before a site edits one)."""
-    off, worked = seed(years)
-    return Calendar(frozenset(off), frozenset(worked))
 
 
 def _sessions_on(

@@ -17,6 +17,7 @@ from .base import ACTIVE, QueueError, TicketInfo
 from .counter import (
     ACTIONS,
     QUEUE_EMPTY,
+    Asked,
     CounterAction,
     Outcome,
     call_next,
@@ -32,7 +33,7 @@ from .counter import (
     transfer,
 )
 from .issuing import format_number, issue_ticket
-from .log import EVENT_LOCK, events_after, last_event_id, recent_calls
+from .log import EMITTED, EVENT_LOCK, events_after, last_event_id, recent_calls
 from .lookup import (
     counters,
     current_ticket,
@@ -59,9 +60,10 @@ from .waiting import (
 )
 
 __all__ = [
-    "ACTIONS", "ACTIVE", "EVENT_LOCK", "MIN_SAMPLES", "QUEUE_EMPTY", "RATE_TTL", "ROLLING",
-    "ConfigInvalid", "CounterAction", "Outcome", "QueueError", "ServiceForm", "TicketInfo",
-    "Waiting", "call_next", "counters", "current_ticket", "estimate_minutes", "events_after",
+    "ACTIONS", "ACTIVE", "EMITTED", "EVENT_LOCK", "MIN_SAMPLES", "QUEUE_EMPTY", "RATE_TTL",
+    "ROLLING", "Asked", "ConfigInvalid", "CounterAction", "Outcome", "QueueError", "ServiceForm",
+    "TicketInfo", "Waiting", "call_next", "counters", "current_ticket", "estimate_minutes",
+    "events_after",
     "find_ticket", "finish", "format_number", "get_counter", "is_open", "issue_ticket",
     "last_event_id", "minutes_per_person", "no_show", "open_counters", "people_ahead", "perform",
     "recall", "recent_calls", "rolling_service_minutes", "save_counter", "save_service",

@@ -7,13 +7,15 @@ different tickets at once. The counter's own row is locked first, so a double ta
 counter is served one at a time.
 
 `ACTIONS` is the one table of what each action does and when it is allowed: the API, the
-office view and the counter template all read it.
+office view, the counter template (its buttons and their shortcut keys) and `perform` (which
+function runs) all read it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select, update
@@ -32,6 +34,26 @@ CALLED = (TicketState.CALLED,)
 
 
 @dataclass(frozen=True)
+class Asked:
+    """What a surface passes along with a counter action (each action reads what it needs)."""
+
+    if_current: int | None = None
+    tz: dt.tzinfo = VIETNAM
+    service_code: str | None = None
+    to_counter_id: int | None = None
+    number: str = ""
+
+
+#: An action's work: (session, counter id, officer, what was asked) -> the ticket acted on
+#: (None: none was; the counter's own actions return the counter).
+Run = Callable[[Session, int, User, Asked], Ticket | Counter | None]
+
+
+def _nothing(_s: Session, _c: int, _u: User, _a: Asked) -> None:
+    return None
+
+
+@dataclass(frozen=True)
 class CounterAction:
     """One thing an officer can do at a counter, as every surface shows and checks it."""
 
@@ -47,6 +69,10 @@ class CounterAction:
     done_category: str = "ok"
     #: Exposed as `POST /api/v1/counters/<id>/<name>`.
     api: bool = False
+    #: What `perform` runs (the functions below, looked up when called).
+    run: Run = _nothing
+    #: Said when the action finds no ticket to act on ("" when that cannot happen).
+    none_left: str = ""
 
     def allows(self, current: Ticket | None) -> bool:
         """Whether the action can be taken while `current` is the counter's ticket."""
@@ -55,27 +81,43 @@ class CounterAction:
 
 #: Every counter action. The API's routes, the office's view and buttons, and the domain's own
 #: checks all come from here.
+#: Said when call-next finds nobody waiting.
+QUEUE_EMPTY = "Không còn ai đang chờ."
+
+#: Every counter action. The API's routes, the office's view and buttons, `perform` and the
+#: domain's own checks all come from here. (The lambdas look the functions up when called.)
 ACTIONS: dict[str, CounterAction] = {
     a.name: a
     for a in (
         CounterAction("call-next", N_("Gọi số tiếp theo"), "n", done="Đang mời số {number}.",
-                      api=True),
-        CounterAction("recall", N_("Gọi lại"), "r", CALLED, "Đã gọi lại số {number}.", api=True),
+                      api=True, none_left=QUEUE_EMPTY,
+                      run=lambda s, c, u, a: call_next(s, c, u, if_current=a.if_current,
+                                                       tz=a.tz)),
+        CounterAction("recall", N_("Gọi lại"), "r", CALLED, "Đã gọi lại số {number}.", api=True,
+                      run=lambda s, c, u, a: recall(s, c, u, if_current=a.if_current)),
         CounterAction("no-show", N_("Vắng mặt"), "v", CALLED, "Số {number}: vắng mặt.", "info",
-                      api=True),
-        CounterAction("start", N_("Bắt đầu phục vụ"), "b", CALLED, api=True),
-        CounterAction("finish", N_("Kết thúc"), "k", ACTIVE, "Đã xong số {number}.", api=True),
+                      api=True, run=lambda s, c, u, a: no_show(s, c, u, if_current=a.if_current)),
+        CounterAction("start", N_("Bắt đầu phục vụ"), "b", CALLED, api=True,
+                      run=lambda s, c, u, a: start(s, c, u, if_current=a.if_current)),
+        CounterAction("finish", N_("Kết thúc"), "k", ACTIVE, "Đã xong số {number}.", api=True,
+                      run=lambda s, c, u, a: finish(s, c, u, if_current=a.if_current)),
         CounterAction("transfer", N_("Chuyển"), "t", ACTIVE,
-                      "Đã chuyển số {number} sang {service}.", api=True),
-        CounterAction("pause", N_("Tạm dừng"), "p"),
-        CounterAction("resume", N_("Tiếp tục"), "p"),
-        CounterAction("sign-in", N_("Nhận quầy"), ""),
-        CounterAction("sign-out", N_("Rời quầy"), ""),
-        CounterAction("priority", N_("Ưu tiên"), "", done="Số {number} được ưu tiên."),
+                      "Đã chuyển số {number} sang {service}.", api=True,
+                      run=lambda s, c, u, a: transfer(
+                          s, c, u, service_code=a.service_code, to_counter_id=a.to_counter_id,
+                          if_current=a.if_current)),
+        CounterAction("pause", N_("Tạm dừng"), "p",
+                      run=lambda s, c, u, a: set_paused(s, c, u, True)),
+        CounterAction("resume", N_("Tiếp tục"), "p",
+                      run=lambda s, c, u, a: set_paused(s, c, u, False)),
+        CounterAction("sign-in", N_("Nhận quầy"), "",
+                      run=lambda s, c, u, a: sign_in_counter(s, c, u)),
+        CounterAction("sign-out", N_("Rời quầy"), "",
+                      run=lambda s, c, u, a: sign_out_counter(s, c, u)),
+        CounterAction("priority", N_("Ưu tiên"), "", done="Số {number} được ưu tiên.",
+                      run=lambda s, c, u, a: _priority_at(s, c, u, a)),
     )
 }  # fmt: skip
-#: Said when call-next finds nobody waiting.
-QUEUE_EMPTY = "Không còn ai đang chờ."
 
 
 def _lock_counter(session: Session, counter_id: int, user: User) -> Counter:
@@ -360,6 +402,12 @@ def set_priority(
     return ticket
 
 
+def _priority_at(session: Session, counter_id: int, user: User, asked: Asked) -> Ticket:
+    """Priority given from a counter's screen: the counter must exist."""
+    get_counter(session, counter_id)
+    return set_priority(session, user, asked.number[:8], tz=asked.tz)
+
+
 @dataclass
 class Outcome:
     """What an action did: the ticket acted on (None: nobody was waiting), and what to tell
@@ -386,33 +434,11 @@ def perform(
     spec = ACTIONS.get(action)
     if spec is None:
         raise QueueError("unknown_action", f"Không có thao tác {action[:32]}.", 404)
-    ticket: Ticket | None = None
-    if action == "call-next":
-        ticket = call_next(session, counter_id, user, if_current=if_current, tz=tz)
-        if ticket is None:
-            return Outcome(None, QUEUE_EMPTY, "info")
-    elif action == "recall":
-        ticket = recall(session, counter_id, user, if_current=if_current)
-    elif action == "no-show":
-        ticket = no_show(session, counter_id, user, if_current=if_current)
-    elif action == "start":
-        ticket = start(session, counter_id, user, if_current=if_current)
-    elif action == "finish":
-        ticket = finish(session, counter_id, user, if_current=if_current)
-    elif action == "transfer":
-        ticket = transfer(
-            session, counter_id, user, service_code=service_code, to_counter_id=to_counter_id,
-            if_current=if_current,
-        )  # fmt: skip
-    elif action in ("pause", "resume"):
-        set_paused(session, counter_id, user, action == "pause")
-    elif action == "sign-in":
-        sign_in_counter(session, counter_id, user)
-    elif action == "sign-out":
-        sign_out_counter(session, counter_id, user)
-    elif action == "priority":
-        get_counter(session, counter_id)
-        ticket = set_priority(session, user, number[:8], tz=tz)
+    asked = Asked(if_current, tz, service_code, to_counter_id, number)
+    done = spec.run(session, counter_id, user, asked)
+    ticket = done if isinstance(done, Ticket) else None
+    if ticket is None and spec.none_left:
+        return Outcome(None, spec.none_left, "info")
     message = ""
     if spec.done and ticket is not None:
         message = spec.done.format(number=ticket.number, service=ticket.service.name)

@@ -15,6 +15,9 @@ from ...models import Counter, QueueEvent, Ticket
 
 #: Key of the PostgreSQL advisory lock that orders event ids by commit.
 EVENT_LOCK = 7_270_001
+#: Set in `Session.info` by `emit`: this transaction adds events, so its commit wakes the
+#: displays' hubs of every process (`kiosk/events.py`, the doorbell).
+EMITTED = "kiosk.queue_events"
 
 
 def emit(
@@ -32,6 +35,7 @@ def emit(
     id N can never miss a smaller id committed later. SQLite has one writer at a time anyway.
     """
     values = event_values(kind, now, ticket, counter, **data)
+    session.info[EMITTED] = True
     if session.get_bind().dialect.name == "postgresql":
         # The lock and the insert in one statement: the id is drawn once the lock is held.
         session.execute(_PG_EMIT, {**values, "k": EVENT_LOCK})

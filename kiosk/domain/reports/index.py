@@ -13,8 +13,8 @@ the period report (`period.relevant`).
    what the records can still lose is a citizen left uninformed: a dossier late (resolved
    late, or overdue at the period's end) without an apology and a new date (form 04).
    `18 × (handled − late without apology) / handled`.
-2. **Progress** (*tiến độ giải quyết*, TDGQ, 20), the method open-source one-stop systems use
-   (shared/DOMAIN.md): `20 × (resolved early or on time + in progress within time) /
+2. **Progress** (*tiến độ giải quyết*, TDGQ, 20), the method open-source one-stop systems use:
+   `20 × (resolved early or on time + in progress within time) /
    (resolved + in progress)`.
 3. **Online service** (22 = 12 + 10):
    - online dossiers (CLGQ, 12): `12 × dossiers filed online / dossiers received, among
@@ -109,11 +109,6 @@ class Index:
     @property
     def total(self) -> float:
         return round(sum(g.points for g in self.groups.values()), 2)
-
-    @property
-    def online_service(self) -> float:
-        return round(self.groups["online_dossiers"].points + self.groups["online_payment"].points,
-                     2)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {
