@@ -54,7 +54,7 @@ img.thumbnail((240, 480))
 """
 AFTER = """
 from pathlib import Path
-from kiosk.domain import previews, uploads
+from kiosk.domain.dossiers import previews, uploads
 START()
 try:
     uploads.inspect(Path(PATH))
