@@ -220,6 +220,39 @@ def open_payment(
     raise PaymentError("Không tạo được mã thanh toán, vui lòng thử lại.")
 
 
+@dataclass(frozen=True)
+class FeeState:
+    """A dossier's fee as its pages show it: what it still owes, its pending payment (the
+    newest, if any), and every payment no longer pending (paid, expired, refunded), oldest
+    first."""
+
+    owed: int
+    pending: Payment | None
+    settled: list[Payment]
+
+    @property
+    def last_paid(self) -> Payment | None:
+        """The paid payment that settled it last, if any."""
+        paid = [p for p in self.settled if p.status == "paid" and p.paid_at is not None]
+        return max(paid, key=lambda p: p.paid_at or p.created_at) if paid else None
+
+
+def fee_state(session: Session, dossier: Dossier) -> FeeState:
+    """The one read of a dossier's payments for every surface (the office, the agents' portal,
+    the API): nothing is made, nothing is locked."""
+    rows = list(
+        session.scalars(
+            select(Payment).where(Payment.dossier_id == dossier.id).order_by(Payment.created_at)
+        )
+    )
+    pending = [p for p in rows if p.status == "pending"]
+    return FeeState(
+        owed=due_amount(session, dossier),
+        pending=pending[-1] if pending else None,
+        settled=[p for p in rows if p.status != "pending"],
+    )
+
+
 def _current(session: Session, dossier: Dossier) -> Payment | None:
     """The dossier's newest pending payment, read afresh."""
     return session.scalar(
