@@ -153,7 +153,7 @@ def dossier_vietqr(code: str) -> Any:
         return _back(d)
     money.fee_slip_job(db(), payment, d, printer(),
                           str(current_app.config["SITE_NAME"]), site_tz())  # fmt: skip
-    log("payment.vietqr", d.code, f"{payment.amount_vnd} đồng, mã {payment.reference}")
+    log("payment.vietqr", d.code, f"{format_vnd(payment.amount_vnd)}, mã {payment.reference}")
     db().commit()
     flash("Mời công dân quét mã VietQR bằng ứng dụng ngân hàng; phiếu thu đang in.", "ok")
     return _back(d)

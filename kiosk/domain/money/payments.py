@@ -47,6 +47,7 @@ from ..accounts.audit import record as audit
 from ..accounts.roles import require
 from ..clock import utcnow
 from ..dossiers.reading import visible
+from ..text import format_vnd
 from . import vietqr
 
 BANKS_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "banks.json"
@@ -289,7 +290,7 @@ def record_cash(
         if owed == 0:
             raise PaymentError("Hồ sơ này không còn khoản phí nào phải nộp.")
         if isinstance(amount, bool) or amount != owed:
-            raise PaymentError(f"Số tiền mặt phải đúng bằng số phải nộp: {owed} đồng.")
+            raise PaymentError(f"Số tiền mặt phải đúng bằng số phải nộp: {format_vnd(owed)}.")
         session.execute(
             update(Payment)
             .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
@@ -302,7 +303,7 @@ def record_cash(
         )  # fmt: skip
         session.add(payment)
         audit(session, actor, "payment.cash", dossier=dossier.code,
-              detail=f"{owed} đồng, phiếu {payment.reference}")  # fmt: skip
+              detail=f"{format_vnd(owed)}, phiếu {payment.reference}")  # fmt: skip
         _settle(session, dossier.id)
         if then is not None:
             then(payment)
@@ -357,7 +358,7 @@ def refund(session: Session, payment: Payment, actor: User, reason: str) -> Paym
         payment.status = "refunded"
         _settle(session, payment.dossier_id)
         audit(session, actor, "payment.refund", dossier=dossier.code,
-              detail=f"{payment.reference} {payment.amount_vnd} đồng: {reason}")  # fmt: skip
+              detail=f"{payment.reference} {format_vnd(payment.amount_vnd)}: {reason}")  # fmt: skip
         session.commit()
     except BaseException:
         session.rollback()
