@@ -26,7 +26,7 @@ from kiosk.domain.accounts import can
 from kiosk.domain.clock import local
 from kiosk.domain.dossiers import LABELS, DossierState, TransitionRefused
 from kiosk.domain.text import format_vnd
-from kiosk.models import Branch, Dossier, Payment, Upload
+from kiosk.models import Branch, Dossier, Upload
 from kiosk.qr import qr_svg
 from kiosk.view_helpers import db, render, site_tz
 
@@ -72,22 +72,13 @@ def worklist() -> Response:
 
 def _fee(d: Dossier) -> dict[str, Any]:
     """What the fee block of a dossier's page shows."""
-    pending = db().scalar(
-        select(Payment).where(Payment.dossier_id == d.id, Payment.status == "pending")
-        .order_by(Payment.created_at.desc())
-    )  # fmt: skip
+    fee = money.fee_state(db(), d)
     return {
         "d": d,
-        "owed": money.due_amount(db(), d),
-        "pending": pending,
-        "qr": qr_svg(pending.payload) if pending is not None else "",
-        "paid": db()
-        .scalars(
-            select(Payment)
-            .where(Payment.dossier_id == d.id, Payment.status != "pending")
-            .order_by(Payment.created_at)
-        )
-        .all(),  # fmt: skip
+        "owed": fee.owed,
+        "pending": fee.pending,
+        "qr": qr_svg(fee.pending.payload) if fee.pending is not None else "",
+        "paid": fee.settled,
         "can_cash": can(me(), "payment.cash"),
     }
 
@@ -162,7 +153,7 @@ def dossier_vietqr(code: str) -> Any:
         return _back(d)
     money.fee_slip_job(db(), payment, d, printer(),
                           str(current_app.config["SITE_NAME"]), site_tz())  # fmt: skip
-    log("payment.vietqr", d.code, f"{payment.amount_vnd} đồng, mã {payment.reference}")
+    log("payment.vietqr", d.code, f"{format_vnd(payment.amount_vnd)}, mã {payment.reference}")
     db().commit()
     flash("Mời công dân quét mã VietQR bằng ứng dụng ngân hàng; phiếu thu đang in.", "ok")
     return _back(d)

@@ -13,7 +13,7 @@ from .auth import current_user
 from .domain.accounts import audit
 from .domain.clock import local, local_day, utcnow
 from .domain.reports import Period, PeriodError, UnitChoice, find_unit, units
-from .domain.units import name_of
+from .domain.units import kind_of, name_of
 from .view_helpers import csv_download, db, id_arg, render, site_tz
 
 
@@ -62,8 +62,7 @@ def unit_in_query() -> tuple[UnitChoice | None, list[UnitChoice]]:
     own = own_unit()
     if own:
         mine = next((u for u in choices if u.code == own), None)
-        kind = "commune" if own.isdigit() else "department"
-        choices = [mine or UnitChoice(own, name_of(own) or own, kind)]
+        choices = [mine or UnitChoice(own, name_of(own) or own, kind_of(own))]
         asked = asked or own
     return find_unit(choices, asked), choices
 

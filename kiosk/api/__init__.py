@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from ..domain import catalog
-from ..domain.clock import local
+from ..domain.clock import local, today
 from ..models import LEVELS, Procedure
 from ..site_wide import api_error
 from ..view_helpers import db, int_arg, site_tz
@@ -43,9 +43,10 @@ def _summary(p: Procedure) -> dict[str, Any]:
     }
 
 
-def _detail(p: Procedure, today: dt.date) -> dict[str, Any]:
+def _detail(p: Procedure, day: dt.date) -> dict[str, Any]:
+    """A procedure with the fees in force on `day` (the site's)."""
     channels = []
-    for cf in catalog.fees_on(p, today):
+    for cf in catalog.fees_on(p, day):
         ch = cf.channel
         channels.append(
             {
@@ -111,7 +112,7 @@ def get_procedure(code: str) -> Any:
     proc = catalog.get_procedure(db(), code)
     if proc is None:
         return error(404, "not_found", f"Không tìm thấy thủ tục có mã {code}.")
-    return _detail(proc, dt.date.today())
+    return _detail(proc, today(site_tz()))
 
 
 @bp.get("/openapi.json")

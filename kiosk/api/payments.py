@@ -39,15 +39,7 @@ def dossier_payment(code: str) -> Any:
     except money.PaymentError as exc:
         return error(409, "no_account", str(exc))
     if pending is None:  # nothing owed: the last payment that settled it
-        from sqlalchemy import select
-
-        from ..models import Payment
-
-        pending = db().scalar(
-            select(Payment).where(Payment.dossier_id == found.id, Payment.status == "paid")
-            .order_by(Payment.paid_at.desc())
-        )  # fmt: skip
-        body = payment_json(pending, found.fee_vnd)
+        body = payment_json(money.fee_state(db(), found).last_paid, found.fee_vnd)
         body["vietqr"] = None
         return body
     return payment_json(pending, pending.amount_vnd)

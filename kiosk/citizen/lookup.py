@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from flask import Response as FlaskResponse
@@ -11,9 +10,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import auth
 from ..domain import catalog
+from ..domain.clock import today
 from ..models import LEVELS
 from ..qr import qr_svg
-from ..view_helpers import db, public_url, render
+from ..view_helpers import db, public_url, render, site_tz
 from . import bp
 
 
@@ -71,7 +71,7 @@ def procedure(code: str) -> FlaskResponse:
     return render(
         "kiosk/procedure.html",
         proc=proc,
-        channels=catalog.fees_on(proc, dt.date.today()),
+        channels=catalog.fees_on(proc, today(site_tz())),
         phone_url=phone_url,
         qr=qr_svg(phone_url),
         levels=LEVELS,

@@ -32,7 +32,7 @@ from ..domain.clock import VIETNAM, stored, utcnow
 from ..domain.dossiers import workdays
 from ..domain.dossiers.states import dossier_code
 from ..domain.dossiers.uploads import RESULT
-from ..domain.units import DEPARTMENTS, OTHER_DEPARTMENT
+from ..domain.units import DEPARTMENTS, OTHER_DEPARTMENT, kind_of
 from ..models import (
     Counter,
     Dossier,
@@ -140,7 +140,7 @@ def generate(
         found = places.get_commune(c)
         units[c] = found.name if found else c
     known = set(session.scalars(select(Unit.code)))
-    new_units = [{"code": c, "name": n, "kind": "commune" if c.isdigit() else "department"}
+    new_units = [{"code": c, "name": n, "kind": kind_of(c)}
                  for c, n in units.items() if c not in known]  # fmt: skip
     if new_units:
         session.execute(insert(Unit), new_units)

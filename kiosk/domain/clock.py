@@ -27,6 +27,12 @@ def local_day(at: dt.datetime, tz: dt.tzinfo = VIETNAM) -> dt.date:
     return local(at, tz).date()
 
 
+def today(tz: dt.tzinfo = VIETNAM) -> dt.date:
+    """The site's day now: the one "today" of fees, tickets and dossiers (never the server's
+    `date.today()`, which is the machine's zone's)."""
+    return local_day(utcnow(), tz)
+
+
 def wall_clock(at: dt.datetime, tz: dt.tzinfo = VIETNAM) -> dt.datetime:
     """A stored time as the site's naive wall-clock time (what office hours are written in)."""
     return local(at, tz).replace(tzinfo=None)

@@ -67,9 +67,15 @@ def unit_for(
     return department[0] if department else site_code
 
 
+def kind_of(code: str) -> str:
+    """A unit's kind by its code: `commune` (five digits) or `department` (a short code). The
+    center itself is `center`, which only the caller knows (the site's code)."""
+    return "commune" if code.isascii() and code.isdigit() else "department"
+
+
 def name_of(code: str) -> str | None:
     """A unit's name from its code (a department or a commune), None when unknown."""
     if code in _NAMES:
         return _NAMES[code]
-    commune = places.get_commune(code) if code.isdigit() else None
+    commune = places.get_commune(code) if kind_of(code) == "commune" else None
     return commune.name if commune else None

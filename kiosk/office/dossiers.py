@@ -28,7 +28,7 @@ from ..domain.accounts import Forbidden, audit, can
 from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
 from ..domain.dossiers import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused, uploads
-from ..models import Counter, Dossier, Payment, Rating, Ticket, Upload, User
+from ..models import Counter, Dossier, Rating, Ticket, Upload, User
 from ..view_helpers import db, render, site_tz, upload_folder, upload_limits
 from . import bp
 
@@ -227,14 +227,8 @@ def dossier_page(code: str) -> Any:
         messages=get_flashed_messages(with_categories=True),
         thumb_url=_thumb_url,
         today=local(utcnow(), tz).date(),
-        owed=money.due_amount(db(), d),
-        fee_payments=db()
-        .scalars(
-            select(Payment)
-            .where(Payment.dossier_id == d.id, Payment.status != "pending")
-            .order_by(Payment.created_at)
-        )
-        .all(),
+        owed=(fee := money.fee_state(db(), d)).owed,
+        fee_payments=fee.settled,
         can_refund=can(_me(), "payments.read"),
         can_cash=can(_me(), "payment.cash"),
     )

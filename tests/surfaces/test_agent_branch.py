@@ -52,7 +52,9 @@ def test_cash_at_the_agents_desk_prints_a_receipt_once(
     forged = agent.post(f"/agent/dossiers/{code}/cash", data={"amount": str(fee)})
     assert forged.status_code == 400
     wrong = agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token, "amount": "1"})
-    assert "đúng bằng" in text(agent.get(wrong.headers["Location"]))
+    assert f"đúng bằng số phải nộp: {format_vnd(fee)}." in text(
+        agent.get(wrong.headers["Location"])
+    )
     words = agent.post(f"/agent/dossiers/{code}/cash", data={"csrf_token": token,
                                                             "amount": "hai trăm"})  # fmt: skip
     assert "bằng số" in text(agent.get(words.headers["Location"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 HTMX = {"HX-Request": "true", "HX-Target": "results"}
@@ -69,7 +70,7 @@ def test_procedure_page_a_citizen_can_act_on(client: FlaskClient) -> None:
 
 
 def test_without_a_public_url_the_phone_qr_opens_this_host(client: FlaskClient) -> None:
-    """The one fallback (`web.public_url`): PUBLIC_URL, else the host the request came to."""
+    """The one fallback (`view_helpers.public_url`): PUBLIC_URL, else the host the request came to."""
     client.application.config["PUBLIC_URL"] = ""
     html = client.get("/kiosk/procedures/1.004222", base_url="http://10.0.0.5:8000").get_data(
         as_text=True
@@ -133,3 +134,40 @@ def test_agent_portal_lists_only_online_procedures(client: FlaskClient) -> None:
     html = client.get("/agent/?q=thuong+tru", headers=HTMX).get_data(as_text=True)
     assert "<html" not in html and "Đăng ký thường trú" in html
     assert 'data-idle-seconds="0"' in client.get("/agent/").get_data(as_text=True)
+
+
+def test_the_fee_shown_is_the_fee_of_the_sites_day(demo_app: Flask, client: FlaskClient) -> None:
+    """On the day a fee changes, the page and the API show the fee of the site's day, the one
+    filing charges (`clock.today`), even where the server's own day is another."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from kiosk.domain.clock import today
+    from kiosk.models import Channel, Fee, Procedure
+
+    server_day = dt.date.today()
+    # +14 h or -12 h from UTC: one of the two is on another day than the server right now.
+    zone = next(z for z in ("Pacific/Kiritimati", "Etc/GMT+12") if today(ZoneInfo(z)) != server_day)
+    demo_app.config["SITE_TZ"] = zone
+    site_day = today(ZoneInfo(zone))
+    s = demo_app.extensions["kiosk.sessionmaker"]()
+    channel = s.scalar(
+        select(Channel)
+        .join(Procedure)
+        .where(Procedure.code == "1.004222", Channel.kind == "truc_tiep")
+    )
+    assert channel is not None
+    for f in channel.fees:  # the old fee ends the day before the site's, the new one starts
+        f.valid_from, f.valid_to = None, site_day - dt.timedelta(days=1)
+    # In force on the site's day only: on the server's, either fee or none would show.
+    s.add(Fee(channel_id=channel.id, position=9, amount_vnd=30000, valid_from=site_day,
+              valid_to=site_day))  # fmt: skip
+    s.commit()
+    s.close()
+    html = client.get("/kiosk/procedures/1.004222").get_data(as_text=True)
+    assert "30.000 đ" in html and "Nộp trực tuyến rẻ hơn 20.000 đ" in html  # 30,000 - 10,000
+    api = client.get("/api/v1/procedures/1.004222").get_json()
+    fee = next(c for c in api["channels"] if c["kind"] == "truc_tiep")["current_fee_vnd"]
+    assert fee == 30000

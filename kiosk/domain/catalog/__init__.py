@@ -21,11 +21,12 @@ from .procedures import (
     fileable,
     form_of,
     get_procedure,
+    in_force,
     search,
 )
 
 __all__ = [
     "CatalogFormatError", "ChannelFees", "ImportReport", "SearchResult", "export_catalog",
     "fees_on", "fields", "fileable", "form_of", "forms", "get_procedure", "import_catalog",
-    "search",
+    "in_force", "search",
 ]  # fmt: skip

@@ -210,13 +210,16 @@ class ChannelFees:
     saving_vnd: int
 
 
+def in_force(channel: Channel, day: dt.date) -> list[tuple[int, str]]:
+    """The channel's fees (amount, description) in force on `day`, in catalog order: the first
+    is the one a dossier filed that day is charged. The one rule for 'the fee of a channel'."""
+    return [(f.amount_vnd, f.description) for f in channel.fees if f.applies_on(day)]
+
+
 def fees_on(procedure: Procedure, day: dt.date) -> list[ChannelFees]:
     """Per channel, the fees that apply on `day` and the saving against the in-person fee."""
 
-    current = {
-        ch.kind: [(f.amount_vnd, f.description) for f in ch.fees if f.applies_on(day)]
-        for ch in procedure.channels
-    }
+    current = {ch.kind: in_force(ch, day) for ch in procedure.channels}
     in_person = current.get("truc_tiep")
     base = in_person[0][0] if in_person else None
     out = []

@@ -30,7 +30,7 @@ from .. import idempotency, units
 from ..accounts import audit
 from ..accounts.roles import require
 from ..catalog import forms
-from ..catalog.procedures import form_of
+from ..catalog.procedures import form_of, in_force
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
 from ..printing.jobs import Printer, new_job
@@ -133,8 +133,8 @@ def _channel_terms(procedure: Procedure, channel: str, day: dt.date) -> tuple[De
         raise DossierError(
             f"Thủ tục {procedure.code} không nhận hồ sơ {where}.", {"procedure": procedure.code}
         )
-    fees = [f.amount_vnd for f in found.fees if f.applies_on(day)]
-    return found.processing_days, (fees[0] if fees else 0)
+    fees = in_force(found, day)
+    return found.processing_days, (fees[0][0] if fees else 0)
 
 
 @dataclass(frozen=True)

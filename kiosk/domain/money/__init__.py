@@ -30,6 +30,7 @@ from .payments import (
     STATES,
     VALID_FOR,
     Bank,
+    FeeState,
     PaymentError,
     account_for,
     add_account,
@@ -37,6 +38,7 @@ from .payments import (
     cash_receipt_job,
     due_amount,
     fee_slip_job,
+    fee_state,
     find,
     open_payment,
     paid_amount,
@@ -48,8 +50,9 @@ from .remittances import remit, unremitted
 
 __all__ = [
     "CLOCK_SKEW", "MAX_BODY", "REFUSED_KEPT", "REFUSED_PER_MINUTE", "STATES", "UNSIGNED",
-    "VALID_FOR", "Bank", "Notice", "PaymentError", "account_for", "add_account", "banks",
-    "cash_receipt_job", "due_amount", "fee_slip_job", "find", "notify", "open_payment",
+    "VALID_FOR", "Bank", "FeeState", "Notice", "PaymentError", "account_for", "add_account",
+    "banks",
+    "cash_receipt_job", "due_amount", "fee_slip_job", "fee_state", "find", "notify", "open_payment",
     "paid_amount", "payee", "reconciliation", "record_cash", "refund", "remit", "rotate_secret",
     "signature", "unremitted", "vietqr",
 ]  # fmt: skip

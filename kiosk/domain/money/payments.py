@@ -47,6 +47,7 @@ from ..accounts.audit import record as audit
 from ..accounts.roles import require
 from ..clock import utcnow
 from ..dossiers.reading import visible
+from ..text import format_vnd
 from . import vietqr
 
 BANKS_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "banks.json"
@@ -220,6 +221,39 @@ def open_payment(
     raise PaymentError("Không tạo được mã thanh toán, vui lòng thử lại.")
 
 
+@dataclass(frozen=True)
+class FeeState:
+    """A dossier's fee as its pages show it: what it still owes, its pending payment (the
+    newest, if any), and every payment no longer pending (paid, expired, refunded), oldest
+    first."""
+
+    owed: int
+    pending: Payment | None
+    settled: list[Payment]
+
+    @property
+    def last_paid(self) -> Payment | None:
+        """The paid payment that settled it last, if any."""
+        paid = [p for p in self.settled if p.status == "paid" and p.paid_at is not None]
+        return max(paid, key=lambda p: p.paid_at or p.created_at) if paid else None
+
+
+def fee_state(session: Session, dossier: Dossier) -> FeeState:
+    """The one read of a dossier's payments for every surface (the office, the agents' portal,
+    the API): nothing is made, nothing is locked."""
+    rows = list(
+        session.scalars(
+            select(Payment).where(Payment.dossier_id == dossier.id).order_by(Payment.created_at)
+        )
+    )
+    pending = [p for p in rows if p.status == "pending"]
+    return FeeState(
+        owed=due_amount(session, dossier),
+        pending=pending[-1] if pending else None,
+        settled=[p for p in rows if p.status != "pending"],
+    )
+
+
 def _current(session: Session, dossier: Dossier) -> Payment | None:
     """The dossier's newest pending payment, read afresh."""
     return session.scalar(
@@ -256,7 +290,7 @@ def record_cash(
         if owed == 0:
             raise PaymentError("Hồ sơ này không còn khoản phí nào phải nộp.")
         if isinstance(amount, bool) or amount != owed:
-            raise PaymentError(f"Số tiền mặt phải đúng bằng số phải nộp: {owed} đồng.")
+            raise PaymentError(f"Số tiền mặt phải đúng bằng số phải nộp: {format_vnd(owed)}.")
         session.execute(
             update(Payment)
             .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
@@ -269,7 +303,7 @@ def record_cash(
         )  # fmt: skip
         session.add(payment)
         audit(session, actor, "payment.cash", dossier=dossier.code,
-              detail=f"{owed} đồng, phiếu {payment.reference}")  # fmt: skip
+              detail=f"{format_vnd(owed)}, phiếu {payment.reference}")  # fmt: skip
         _settle(session, dossier.id)
         if then is not None:
             then(payment)
@@ -324,7 +358,7 @@ def refund(session: Session, payment: Payment, actor: User, reason: str) -> Paym
         payment.status = "refunded"
         _settle(session, payment.dossier_id)
         audit(session, actor, "payment.refund", dossier=dossier.code,
-              detail=f"{payment.reference} {payment.amount_vnd} đồng: {reason}")  # fmt: skip
+              detail=f"{payment.reference} {format_vnd(payment.amount_vnd)}: {reason}")  # fmt: skip
         session.commit()
     except BaseException:
         session.rollback()

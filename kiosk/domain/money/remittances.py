@@ -14,6 +14,7 @@ from ...models import Payment, Remittance, User
 from ..accounts.audit import record as audit
 from ..accounts.roles import require
 from ..clock import utcnow
+from ..text import format_vnd
 from .payments import PaymentError
 
 
@@ -64,7 +65,7 @@ def remit(session: Session, branch: str, actor: User, reference: str) -> Remitta
         session.rollback()
         raise PaymentError("Chi nhánh không còn khoản tiền mặt nào chưa nộp.")
     row.payments, row.amount_vnd = int(count), int(total)
-    audit(session, actor, "cash.remit", branch=branch,
-          detail=f"{row.amount_vnd} đồng, {row.payments} khoản, chứng từ {reference}")  # fmt: skip
+    detail = f"{format_vnd(row.amount_vnd)}, {row.payments} khoản, chứng từ {reference}"
+    audit(session, actor, "cash.remit", branch=branch, detail=detail)
     session.commit()
     return row

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import VIETNAM, stored
-from ..units import name_of
+from ..units import kind_of, name_of
 
 #: The longest period a report covers.
 MAX_DAYS = 400
@@ -83,8 +83,7 @@ def units(session: Any, site_code: str, site_name: str) -> list[UnitChoice]:
     seen = set(session.scalars(select(Dossier.unit).distinct()))
     out = [UnitChoice(site_code, site_name, "center")]
     rows = [UnitChoice(c, u.name, u.kind) for c, u in named.items()]
-    rows += [UnitChoice(c, name_of(c) or c, "commune" if c.isdigit() else "department")
-             for c in seen - set(named) - {site_code}]  # fmt: skip
+    rows += [UnitChoice(c, name_of(c) or c, kind_of(c)) for c in seen - set(named) - {site_code}]
     out += sorted(rows, key=lambda u: (u.kind != "department", u.name))
     return out
 
