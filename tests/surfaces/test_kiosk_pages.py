@@ -70,7 +70,7 @@ def test_procedure_page_a_citizen_can_act_on(client: FlaskClient) -> None:
 
 
 def test_without_a_public_url_the_phone_qr_opens_this_host(client: FlaskClient) -> None:
-    """The one fallback (`view_helpers.public_url`): PUBLIC_URL, else the host the request came to."""
+    """The one fallback (`view_helpers.public_url`): PUBLIC_URL, else the request's host."""
     client.application.config["PUBLIC_URL"] = ""
     html = client.get("/kiosk/procedures/1.004222", base_url="http://10.0.0.5:8000").get_data(
         as_text=True
