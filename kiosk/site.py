@@ -48,6 +48,15 @@ def select_locale() -> str:
     return str(current_app.config["DEFAULT_LOCALE"])
 
 
+def speech_volume() -> float:
+    """`SPEECH_VOLUME` (percent) as an audio element's volume, 0.0-1.0."""
+    try:
+        percent = float(current_app.config["SPEECH_VOLUME"])
+    except (TypeError, ValueError):
+        percent = 90.0
+    return max(0.0, min(1.0, percent / 100))
+
+
 def surface_globals() -> dict[str, Any]:
     kiosk = request.blueprint in (None, "kiosk")
     user = None
@@ -65,6 +74,8 @@ def surface_globals() -> dict[str, Any]:
         # The citizen's touch screen (not the phone pages, not staff): on-screen keyboard, etc.
         "kiosk_screen": request.blueprint == "kiosk",
         "easy_read": request.blueprint == "kiosk" and bool(session.get("easy_read")),
+        "read_aloud": request.blueprint == "kiosk" and bool(session.get("read_aloud")),
+        "speech_volume": speech_volume(),
     }
 
 

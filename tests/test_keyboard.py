@@ -122,6 +122,15 @@ def test_a_name_and_a_place_typed_by_taps_are_stored_in_nfc(
     kiosk.wait_for_url("**/kiosk/file/done/*")
     code = kiosk.inner_text(".dossier-code").strip()
 
+    # Read aloud, the receipt screen says the dossier's code and its due date.
+    spoken: list[str] = []
+    kiosk.on("request", lambda r: spoken.append(parse_qs(urlsplit(r.url).query)["text"][0])
+             if "/kiosk/speak?" in r.url else None)  # fmt: skip
+    kiosk.get_by_role("button", name="Nghe").tap()
+    kiosk.wait_for_timeout(1500)
+    due = kiosk.locator("dl.facts dd strong").last.inner_text()
+    assert f"Mã hồ sơ: {code}" in spoken and any(due in t and "Hẹn trả" in t for t in spoken)
+
     with sqlite3.connect(instance / "kiosk.db") as db:
         stored_name, fields = db.execute(
             "SELECT applicant_name, fields FROM dossier WHERE code = ?", (code,)
