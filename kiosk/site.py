@@ -12,10 +12,17 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import is_production
+from .languages import Language
 from .models import TicketState
 from .web import BadParameter, render, safe_next
 
-LOCALES = ("vi", "en")
+
+def languages() -> tuple[Language, ...]:
+    """The languages this site's screens offer (`kiosk.languages`), Vietnamese first."""
+    found: tuple[Language, ...] = current_app.extensions["kiosk.languages"]
+    return found
+
+
 #: Blueprints whose pages belong to a signed-in person (their templates show who it is).
 STAFF_SURFACES = ("office", "agent_portal")
 #: Everything is served from this machine: the kiosk must never need the Internet.
@@ -31,7 +38,7 @@ def index() -> WerkzeugResponse:
 
 
 def set_language(code: str) -> WerkzeugResponse:
-    if code in LOCALES:
+    if any(lang.code == code for lang in languages()):
         session["lang"] = code
     # Only paths on this site: never an open redirect.
     return redirect(safe_next(request.args.get("next")))
@@ -43,7 +50,7 @@ def healthz() -> dict[str, str]:
 
 def select_locale() -> str:
     lang = session.get("lang") or request.args.get("lang")
-    if isinstance(lang, str) and lang in LOCALES:
+    if isinstance(lang, str) and any(known.code == lang for known in languages()):
         return lang
     return str(current_app.config["DEFAULT_LOCALE"])
 
@@ -59,13 +66,17 @@ def speech_volume() -> float:
 
 def surface_globals() -> dict[str, Any]:
     kiosk = request.blueprint in (None, "kiosk")
+    current = str(get_locale() or current_app.config["DEFAULT_LOCALE"])
     user = None
     if request.blueprint in STAFF_SURFACES:
         from .auth import current_user
 
         user = current_user()
     return {
-        "current_locale": str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
+        "current_locale": current,
+        "languages": languages(),
+        # The page's lang: `jra` for a catalog written vi@jra (`kiosk.languages`).
+        "html_lang": next((lang.tag for lang in languages() if lang.code == current), current),
         # Only the kiosk resets itself; an agent's or officer's screen must not.
         "idle_seconds": int(current_app.config["IDLE_SECONDS"]) if kiosk else 0,
         "home_url": url_for("kiosk.home" if kiosk else f"{request.blueprint}.index"),
