@@ -130,3 +130,19 @@ def test_nghe_reads_the_heading_then_each_field_and_the_ticket_number(
 def test_the_displays_speak_at_the_same_volume(client: FlaskClient) -> None:
     page = client.get("/office/display").text
     assert 'data-speech-volume="0.9"' in page
+
+
+@pytest.mark.browser
+def test_errors_are_read_when_they_appear(browser: Any, server: str) -> None:  # noqa: F811
+    context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(server + "/kiosk/file/3.000333")
+        _spoken(page, lambda: page.get_by_role("button", name="Nghe").tap())
+        button = page.get_by_role("button", name="Xem lại trước khi nộp")
+        texts = _spoken(page, button.tap, count=3)
+        assert any(t.startswith("Hồ sơ chưa đúng hoặc còn thiếu") for t in texts), texts
+        first_error = page.locator(".field-error").first.inner_text()
+        assert first_error in texts, texts
+    finally:
+        context.close()

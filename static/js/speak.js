@@ -58,7 +58,7 @@
     var parts = [];
     var seen = [];
     main.querySelectorAll("h1, .lead, .hint, .alert, [data-speak], .ticket-label, .ticket-number, " +
-                          "dl.facts dt")
+                          "dl.facts dt, .field-error")
       .forEach(function (el) {
         if (el.closest("[hidden]") || seen.some(function (s) { return s.contains(el); })) { return; }
         seen.push(el);
