@@ -11,7 +11,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from . import config as cfg
-from . import site_wide, view_helpers
+from . import languages, site_wide, view_helpers
 from .storage import make_engine, make_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, commands: bool = Fa
         # No request body may be larger than one upload and its form (refused unread).
         MAX_CONTENT_LENGTH=int(float(app.config["UPLOAD_MAX_MB"]) * 1024 * 1024) + 1024 * 1024,
         BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(app.config["TRANSLATIONS_DIR"] or languages.TRANSLATIONS),
+    )
+    # The language buttons: every compiled catalog found, read once at start.
+    app.extensions["kiosk.languages"] = languages.find_languages(
+        Path(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     )
 
     engine = make_engine(

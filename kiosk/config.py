@@ -34,7 +34,16 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     ),
     "PUBLIC_URL": (None, "base URL that citizens' phones can reach, used in QR codes"),
     "IDLE_SECONDS": (90, "the kiosk returns home after this many seconds without a touch"),
+    "SPEECH_VOLUME": (
+        90,
+        "loudness, 0-100 %, of the kiosk's read-aloud (Nghe) and of the displays' spoken calls",
+    ),
     "DEFAULT_LOCALE": ("vi", "language of every screen unless the user switches"),
+    "TRANSLATIONS_DIR": (
+        None,
+        "folder of the compiled catalogs (<code>/LC_MESSAGES/messages.mo) whose languages the "
+        "screens offer; empty means the package's kiosk/translations",
+    ),
     "SEARCH_LIMIT": (30, "most results a search returns to a screen"),
     "SQLITE_BUSY_TIMEOUT_MS": (5000, "how long SQLite waits for a lock before failing"),
     "PRINTER_URL": (None, "default printer; empty means virtual://INSTANCE/prints"),

@@ -12,10 +12,17 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import is_production
+from .languages import Language
 from .models import TicketState
 from .view_helpers import BadParameter, render, safe_next
 
-LOCALES = ("vi", "en")
+
+def languages() -> tuple[Language, ...]:
+    """The languages this site's screens offer (`kiosk.languages`), Vietnamese first."""
+    found: tuple[Language, ...] = current_app.extensions["kiosk.languages"]
+    return found
+
+
 #: Blueprints whose pages belong to a signed-in person (their templates show who it is).
 STAFF_SURFACES = ("office", "agent_portal")
 #: Everything is served from this machine: the kiosk must never need the Internet.
@@ -31,7 +38,7 @@ def index() -> WerkzeugResponse:
 
 
 def set_language(code: str) -> WerkzeugResponse:
-    if code in LOCALES:
+    if any(lang.code == code for lang in languages()):
         session["lang"] = code
     # Only paths on this site: never an open redirect.
     return redirect(safe_next(request.args.get("next")))
@@ -43,25 +50,43 @@ def healthz() -> dict[str, str]:
 
 def select_locale() -> str:
     lang = session.get("lang") or request.args.get("lang")
-    if isinstance(lang, str) and lang in LOCALES:
+    if isinstance(lang, str) and any(known.code == lang for known in languages()):
         return lang
     return str(current_app.config["DEFAULT_LOCALE"])
 
 
+def speech_volume() -> float:
+    """`SPEECH_VOLUME` (percent) as an audio element's volume, 0.0-1.0."""
+    try:
+        percent = float(current_app.config["SPEECH_VOLUME"])
+    except (TypeError, ValueError):
+        percent = 90.0
+    return max(0.0, min(1.0, percent / 100))
+
+
 def surface_globals() -> dict[str, Any]:
     kiosk = request.blueprint in (None, "kiosk")
+    current = str(get_locale() or current_app.config["DEFAULT_LOCALE"])
     user = None
     if request.blueprint in STAFF_SURFACES:
         from .auth import current_user
 
         user = current_user()
     return {
-        "current_locale": str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
+        "current_locale": current,
+        "languages": languages(),
+        # The page's lang: `jra` for a catalog written vi@jra (`kiosk.languages`).
+        "html_lang": next((lang.tag for lang in languages() if lang.code == current), current),
         # Only the kiosk resets itself; an agent's or officer's screen must not.
         "idle_seconds": int(current_app.config["IDLE_SECONDS"]) if kiosk else 0,
         "home_url": url_for("kiosk.home" if kiosk else f"{request.blueprint}.index"),
         "reset_url": url_for("kiosk.reset"),
         "staff": user,
+        # The citizen's touch screen (not the phone pages, not staff): on-screen keyboard, etc.
+        "kiosk_screen": request.blueprint == "kiosk",
+        "easy_read": request.blueprint == "kiosk" and bool(session.get("easy_read")),
+        "read_aloud": request.blueprint == "kiosk" and bool(session.get("read_aloud")),
+        "speech_volume": speech_volume(),
     }
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
 import io
 import logging
 import math
+import os
 import re
 import struct
 import threading
 import wave
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -139,3 +142,68 @@ def announcement_wav(number: str, counter_number: int) -> bytes:
     if engine is not None:
         pcm += engine.pcm(spoken_text(number, counter_number)) + _silence(0.3, rate)
     return _wav(pcm, rate)
+
+
+# ---- read-aloud on the kiosk: any short Vietnamese text, cached as WAV files keyed by text
+
+#: Longest text the kiosk asks to be read at once (a heading and its instructions).
+MAX_SPOKEN_CHARS = 600
+#: Most files kept in the cache; the oldest go first beyond it.
+CACHE_FILES = 4000
+_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_TICKET = re.compile(r"\b([A-Z])(\d{3,4})\b")
+_LONG_DIGITS = re.compile(r"\b0\d+|\d{5,}")
+
+
+def speakable(text: str) -> str:
+    """Text as a caller says it: dates as "ngày 12 tháng 3 năm 2026", a ticket number letter
+    by letter and digit by digit, long numbers and those with leading zeros (a dossier's code)
+    digit by digit; NFC, one line."""
+    import unicodedata
+
+    text = " ".join(unicodedata.normalize("NFC", text).split())
+    text = _DATE.sub(
+        lambda m: f"ngày {int(m[1])} tháng {int(m[2])} năm {m[3]}",
+        text,
+    )
+    text = _TICKET.sub(
+        lambda m: ", ".join([LETTERS.get(m[1], m[1])] + [DIGITS[int(d)] for d in m[2]]), text
+    )
+    return _LONG_DIGITS.sub(lambda m: " ".join(DIGITS[int(d)] for d in m[0]), text)
+
+
+class SpeechUnavailable(RuntimeError):
+    """No speech engine on this machine (the kiosk then stays silent, its text on screen)."""
+
+
+def speech_wav(text: str, cache_dir: Path) -> tuple[bytes, bool]:
+    """`text` spoken in Vietnamese as WAV bytes, and whether they came from the cache.
+
+    The cache is a folder of WAV files named by the SHA-256 of the spoken text, written
+    atomically, so a kiosk says each screen's words once through eSpeak NG and then from disk.
+    ValueError for empty or overlong text; SpeechUnavailable without an engine."""
+    said = speakable(text)
+    if not said or len(said) > MAX_SPOKEN_CHARS:
+        raise ValueError("nothing to say, or too much at once")
+    key = hashlib.sha256(f"vi|150|{said}".encode()).hexdigest()
+    path = cache_dir / f"{key}.wav"
+    try:
+        return path.read_bytes(), True
+    except FileNotFoundError:
+        pass
+    engine = _engine()
+    if engine is None:
+        raise SpeechUnavailable("eSpeak NG is not available")
+    wav = _wav(engine.pcm(said) + _silence(0.2, engine.rate), engine.rate)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_bytes(wav)
+    os.replace(tmp, path)
+    _prune(cache_dir)
+    return wav, False
+
+
+def _prune(cache_dir: Path) -> None:
+    files = sorted(cache_dir.glob("*.wav"), key=lambda p: p.stat().st_mtime)
+    for old in files[: max(0, len(files) - CACHE_FILES)]:
+        old.unlink(missing_ok=True)

@@ -28,4 +28,4 @@ def kiosk_caller() -> str:
     return f"kiosk:{session['uploader']}"
 
 
-from . import dossiers, lookup, payment, public_pages, queue  # noqa: E402,F401 - register their routes
+from . import comfort, dossiers, lookup, payment, public_pages, queue  # noqa: E402,F401 - register their routes

@@ -70,6 +70,8 @@
   function play(item, done) {
     var url = audioUrl + "?number=" + encodeURIComponent(item.number) + "&counter=" + item.counter_number;
     var audio = new Audio(url);
+    // KIOSK_SPEECH_VOLUME, the manager's loudness for every spoken word of the site.
+    audio.volume = Math.max(0, Math.min(1, parseFloat(body.dataset.speechVolume || "1")));
     var finished = false;
     function end() { if (!finished) { finished = true; done(); } }
     audio.addEventListener("ended", end);
