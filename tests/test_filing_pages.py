@@ -87,14 +87,23 @@ def test_the_home_screen_offers_filing_and_status(kiosk: FlaskClient) -> None:
     # English is the second language, states and genders included.
     kiosk.get("/lang/en")
     english = text(kiosk.get(f"/kiosk/file/{LLTP}"))
-    assert "Review before filing" in english and ">Female<" in english
+    assert "Step 1/" in english and ">Female<" in english
 
 
 def test_a_scan_fills_the_applicant_and_a_garbage_scan_fills_nothing(kiosk: FlaskClient) -> None:
     token = csrf(kiosk, f"/kiosk/file/{LLTP}")
     page = text(kiosk.post(f"/kiosk/file/{LLTP}/scan", data={"csrf_token": token, "scan": SCAN}))
-    assert 'value="064185001234"' in page and 'value="1985-03-12"' in page
+    assert 'value="064185001234"' in page and 'value="12/03/1985"' in page
     assert "Đã đọc thẻ căn cước của Nguyễn Thị Hồng Nhung" in page
+    assert "kiểm tra lại địa chỉ" in page
+    # The card's address, matched to its province and commune, in the contact address and in
+    # the form's "Nơi thường trú" (a later step), kept in the draft.
+    assert '<option value="21583" selected>Phường Quy Nhơn</option>' in page
+    assert 'name="a.detail" maxlength="255" value="Tổ 3"' in page
+    later = text(kiosk.get(f"/kiosk/file/{LLTP}?step=3"))
+    assert 'name="f.noi_thuong_tru.commune_code"' in later
+    assert '<option value="21583" selected>Phường Quy Nhơn</option>' in later
+    assert 'name="f.noi_thuong_tru.detail" maxlength="255" value="Tổ 3"' in later
     garbage = {"csrf_token": token, "scan": "http://evil.example/<script>", "a.phone": "0905123456"}
     bad = text(kiosk.post(f"/kiosk/file/{LLTP}/scan", data=garbage))
     assert "Không đọc được mã trên thẻ" in bad and "Chưa điền gì" in bad
@@ -125,7 +134,7 @@ def test_filing_at_the_kiosk_end_to_end(kiosk: FlaskClient, demo_app: Flask) -> 
 
     good = form_data(token, ids)
     review = text(kiosk.post(f"/kiosk/file/{LLTP}", data={**good, "step": "review"}))
-    assert "Xem lại hồ sơ trước khi nộp" in review and "Phiếu số 1" in review
+    assert "Kiểm tra lại trước khi nộp" in review and "Phiếu số 1" in review
     # Submitted twice (a double tap): one dossier.
     for _ in range(2):
         r = kiosk.post(f"/kiosk/file/{LLTP}", data={**good, "step": "submit"})
