@@ -136,7 +136,7 @@ def test_steps_keep_what_was_typed_and_the_idle_reset_wipes_the_draft(demo_app: 
     kiosk = demo_app.test_client()
     token = _csrf(kiosk, f"/kiosk/file/{LLTP}")
     step1 = kiosk.get(f"/kiosk/file/{LLTP}").get_data(as_text=True)
-    assert "Bước 1/7" in step1 and 'name="a.birth_date"' in step1 and 'type="date"' not in step1
+    assert "Bước 1/8" in step1 and 'name="a.birth_date"' in step1 and 'type="date"' not in step1
     card = {
         "csrf_token": token, "at": "1", "go": "next", "a.full_name": "Nguyễn Thị Hồng Nhung",
         "a.cccd": "064185001234", "a.birth_date": "31/02/1985", "a.gender": "Nữ",
@@ -147,14 +147,16 @@ def test_steps_keep_what_was_typed_and_the_idle_reset_wipes_the_draft(demo_app: 
     assert "Ngày sinh: ngày 31/02/1985 không có thật" in page and 'value="31/02/1985"' in page
     r = kiosk.post(f"/kiosk/file/{LLTP}", data={**card, "a.birth_date": "12031985"})
     assert r.status_code == 303 and r.headers["Location"].endswith("step=2")
-    form = {"csrf_token": token, "at": "2", "f.noi_sinh": "Gia Lai", "f.dan_toc": "Jrai"}
+    contact = {"csrf_token": token, "at": "2", "go": "next", "a.phone": "0905123456"}
+    assert kiosk.post(f"/kiosk/file/{LLTP}", data=contact).headers["Location"].endswith("step=3")
+    form = {"csrf_token": token, "at": "3", "f.noi_sinh": "Gia Lai", "f.dan_toc": "Jrai"}
     r = kiosk.post(f"/kiosk/file/{LLTP}", data={**form, "go": "back"})  # back: kept, unchecked
-    assert r.status_code == 303 and r.headers["Location"].endswith("step=1")
+    assert r.status_code == 303 and r.headers["Location"].endswith("step=2")
     again = kiosk.get(f"/kiosk/file/{LLTP}?step=1").get_data(as_text=True)
     assert 'value="Nguyễn Thị Hồng Nhung"' in again and 'value="12/03/1985"' in again
-    step2 = kiosk.get(f"/kiosk/file/{LLTP}?step=2").get_data(as_text=True)
-    assert "Bước 2/7" in step2 and 'value="Jrai"' in step2 and 'value="Gia Lai"' in step2
-    review = kiosk.get(f"/kiosk/file/{LLTP}?step=7").get_data(as_text=True)
+    step3 = kiosk.get(f"/kiosk/file/{LLTP}?step=3").get_data(as_text=True)
+    assert "Bước 3/8" in step3 and 'value="Jrai"' in step3 and 'value="Gia Lai"' in step3
+    review = kiosk.get(f"/kiosk/file/{LLTP}?step=8").get_data(as_text=True)
     assert "Kiểm tra lại trước khi nộp" in review and "12/03/1985" in review and ">Nữ<" in review
     assert review.count(">Sửa<") >= 17  # every applicant's and form's line, every paper
     folder = Path(demo_app.instance_path) / "drafts"
@@ -164,5 +166,5 @@ def test_steps_keep_what_was_typed_and_the_idle_reset_wipes_the_draft(demo_app: 
     # The idle reset forgets the draft: the file is gone, the next citizen starts empty.
     kiosk.get("/kiosk/reset")
     assert not draft.exists()
-    fresh = kiosk.get(f"/kiosk/file/{LLTP}?step=2").get_data(as_text=True)
+    fresh = kiosk.get(f"/kiosk/file/{LLTP}?step=3").get_data(as_text=True)
     assert "Jrai" not in fresh and "Nguyễn Thị Hồng Nhung" not in fresh

@@ -98,16 +98,18 @@ def test_a_scan_fills_the_applicant_and_a_garbage_scan_fills_nothing(kiosk: Flas
     assert "kiểm tra lại địa chỉ" in page
     # The card's address, matched to its province and commune, in the contact address and in
     # the form's "Nơi thường trú" (a later step), kept in the draft.
-    assert '<option value="21583" selected>Phường Quy Nhơn</option>' in page
-    assert 'name="a.detail" maxlength="255" value="Tổ 3"' in page
-    later = text(kiosk.get(f"/kiosk/file/{LLTP}?step=3"))
+    contact = text(kiosk.get(f"/kiosk/file/{LLTP}?step=2"))
+    assert '<option value="21583" selected>Phường Quy Nhơn</option>' in contact
+    assert 'name="a.detail" maxlength="255" value="Tổ 3"' in contact
+    later = text(kiosk.get(f"/kiosk/file/{LLTP}?step=4"))
     assert 'name="f.noi_thuong_tru.commune_code"' in later
     assert '<option value="21583" selected>Phường Quy Nhơn</option>' in later
     assert 'name="f.noi_thuong_tru.detail" maxlength="255" value="Tổ 3"' in later
-    garbage = {"csrf_token": token, "scan": "http://evil.example/<script>", "a.phone": "0905123456"}
+    garbage = {"csrf_token": token, "scan": "http://evil.example/<script>", "a.full_name": "Trần Bình"}
     bad = text(kiosk.post(f"/kiosk/file/{LLTP}/scan", data=garbage))
     assert "Không đọc được mã trên thẻ" in bad and "Chưa điền gì" in bad
-    assert 'value="064185001234"' not in bad and 'value="0905123456"' in bad
+    # What the card's step typed stays (and only that: the number was not typed again).
+    assert 'value="064185001234"' not in bad and 'value="Trần Bình"' in bad
     assert "<script>" not in bad
 
 

@@ -54,19 +54,21 @@ def _thumb_url(upload_id: str) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """One screen of the filing: `card` (the CCCD and the applicant), `form` (some of the
-    e-form's fields), `papers`, `review`."""
+    """One screen of the filing: `card` (the CCCD: name, number, birth date, gender),
+    `contact` (phone and address), `form` (some of the e-form's fields), `papers`, `review`."""
 
     kind: str
     fields: tuple[forms.Field, ...] = ()
 
 
+#: The applicant's inputs on the card's step (the rest, phone and address, on the next).
+CARD_INPUTS = ("a.full_name", "a.cccd", "a.birth_date", "a.gender")
 #: Names a post carries that are not the citizen's values.
 TRANSIENT = ("csrf_token", "at", "go", "step", "scan")
 
 
 def _plan(proc: Any) -> list[Step]:
-    plan = [Step("card")]
+    plan = [Step("card"), Step("contact")]
     plan += [Step("form", tuple(chunk)) for chunk in forms.steps(catalog.form_of(proc))]
     if proc.documents:
         plan.append(Step("papers"))
@@ -77,7 +79,9 @@ def _plan(proc: Any) -> list[Step]:
 def _owns(step: Step, key: str) -> bool:
     """Whether the input `key` is asked on `step` (its value is replaced by what it posts)."""
     if step.kind == "card":
-        return key.startswith("a.")
+        return key in CARD_INPUTS
+    if step.kind == "contact":
+        return key.startswith("a.") and key not in CARD_INPUTS
     if step.kind == "form":
         return any(key == f"f.{f.name}" or key.startswith(f"f.{f.name}.") for f in step.fields)
     if step.kind == "papers":
@@ -91,6 +95,8 @@ def _error_on(step: Step, key: str) -> bool:
         return step.kind == "form" and any(key == f"fields.{f.name}" for f in step.fields)
     if key.startswith("documents."):
         return step.kind == "papers"
+    if key in ("phone", "address"):
+        return step.kind == "contact"
     return step.kind == "card" and key != "idempotency_key"
 
 
