@@ -178,8 +178,8 @@ def phone(browser: Any, base: str, code: str, shots: bool) -> None:
     if shots:
         save(page, "phone-01-ma-ho-so")
     page.fill("#verify", "1234")
-    page.get_by_role("button", name="Xem tình trạng").tap()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem tình trạng").tap()
     if shots:
         save(page, "phone-02-tinh-trang")
     wide = page.evaluate("document.documentElement.scrollWidth")
