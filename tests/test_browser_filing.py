@@ -11,15 +11,11 @@ from typing import Any
 
 import pytest
 
-from .test_browser import (  # noqa: F401 - fixtures
-    MEASURE,
-    SCAN,
-    TARGETS,
-    browser,
-    instance,
-    server,
-    shot,
-)
+from . import test_browser as tb
+from .test_browser import MEASURE, SCAN, TARGETS, shot
+
+# The kiosk server and Chromium of the browser tests, as fixtures of this module too.
+instance, server, browser = tb.instance, tb.server, tb.browser
 
 pytestmark = pytest.mark.browser
 LLTP = "3.000333"
@@ -28,7 +24,7 @@ FIT = """() => {
   const nav = document.querySelector('.step-nav');
   const r = nav ? nav.getBoundingClientRect() : null;
   return {sw: document.documentElement.scrollWidth, vw: innerWidth, vh: innerHeight,
-          navBottom: r ? r.bottom + scrollY : 0, step: (document.querySelector('.progress-count') || {}).textContent};
+          navBottom: r ? r.bottom + scrollY : 0};
 }"""
 
 
@@ -144,9 +140,8 @@ def test_a_citizen_files_in_steps_by_touch(
         assert "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp" in papers.nth(0).inner_text()
         assert "to-khai.pdf" in papers.nth(0).inner_text()
         assert papers.locator("img.thumb").count() == 2
-        assert page.evaluate(
-            "[...document.querySelectorAll('.paper-answer img.thumb')].every(i => i.naturalWidth > 0)"
-        )
+        loaded = "[...document.querySelectorAll('.paper-answer img.thumb')]"
+        assert page.evaluate(loaded + ".every(i => i.naturalWidth > 0)")
         # Nothing wider than the screen, however long a label (the one on forbidden offices).
         found = page.evaluate(MEASURE, TARGETS)
         assert found["scroll"] <= found["vw"] and not found["wide"], found

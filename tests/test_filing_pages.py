@@ -105,7 +105,8 @@ def test_a_scan_fills_the_applicant_and_a_garbage_scan_fills_nothing(kiosk: Flas
     assert 'name="f.noi_thuong_tru.commune_code"' in later
     assert '<option value="21583" selected>Phường Quy Nhơn</option>' in later
     assert 'name="f.noi_thuong_tru.detail" maxlength="255" value="Tổ 3"' in later
-    garbage = {"csrf_token": token, "scan": "http://evil.example/<script>", "a.full_name": "Trần Bình"}
+    garbage = {"csrf_token": token, "scan": "http://evil.example/<script>",
+               "a.full_name": "Trần Bình"}  # fmt: skip
     bad = text(kiosk.post(f"/kiosk/file/{LLTP}/scan", data=garbage))
     assert "Không đọc được mã trên thẻ" in bad and "Chưa điền gì" in bad
     # What the card's step typed stays (and only that: the number was not typed again).
