@@ -26,10 +26,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# htmx and the DejaVu fonts come from the npm registry, pinned in package.json and
+# htmx, simple-keyboard and the DejaVu fonts come from the npm registry, pinned in package.json and
 # package-lock.json: htmx is served from static/vendor (never from a CDN), and printers/ draws
-# Vietnamese with DejaVu Sans from node_modules/dejavu-fonts-ttf.
-assets: node_modules/.installed static/vendor/htmx.min.js
+# Vietnamese with DejaVu Sans from node_modules/dejavu-fonts-ttf. axe-core (the accessibility
+# engine of the browser tests, tests/page_audit.py) is served to the test browser from node_modules.
+assets: node_modules/.installed static/vendor/htmx.min.js static/vendor/simple-keyboard.js
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -38,6 +39,12 @@ node_modules/.installed: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+# The kiosk's on-screen keyboard (static/js/keyboard.js draws its keys with it).
+static/vendor/simple-keyboard.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/simple-keyboard/build/index.js static/vendor/simple-keyboard.js
+	cp node_modules/simple-keyboard/build/css/index.css static/vendor/simple-keyboard.css
 
 translations: install
 	$(BIN)/pybabel compile -d kiosk/translations

@@ -62,6 +62,9 @@ def surface_globals() -> dict[str, Any]:
         "home_url": url_for("kiosk.home" if kiosk else f"{request.blueprint}.index"),
         "reset_url": url_for("kiosk.reset"),
         "staff": user,
+        # The citizen's touch screen (not the phone pages, not staff): on-screen keyboard, etc.
+        "kiosk_screen": request.blueprint == "kiosk",
+        "easy_read": request.blueprint == "kiosk" and bool(session.get("easy_read")),
     }
 
 

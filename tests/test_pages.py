@@ -26,7 +26,7 @@ def test_search_full_page_and_fragment(client: FlaskClient) -> None:
     page = client.get("/kiosk/search?q=doi+giay+phep+lai+xe")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "<html" in html and 'class="keyboard"' in html and 'id="results"' in html
+    assert "<html" in html and 'id="osk"' in html and 'id="results"' in html
     assert "HX-Request" in page.headers["Vary"]
 
     frag = client.get("/kiosk/search?q=doi+giay+phep+lai+xe", headers=HTMX)

@@ -105,6 +105,7 @@ HOW: dict[tuple[str, str], Ask] = {
     ("POST", "/kiosk/status"): Ask("/kiosk/status", form={"code": "{dossier}", "verify": "0000"}),
     ("POST", "/kiosk/pay"): Ask("/kiosk/pay", form={"code": "{dossier}", "verify": "0000"}),
     ("GET", "/kiosk/pay/<reference>/status"): Ask("/kiosk/pay/{payment}/status"),
+    ("POST", "/kiosk/easy-read"): Ask("/kiosk/easy-read", form={"next": "/kiosk/"}),
     ("GET", "/t/<token>"): Ask("/t/{ticket}"),
     ("GET", "/d/<code>"): Ask("/d/{dossier}"),
     ("POST", "/d/<code>"): Ask("/d/{dossier}", form={"verify": "0000"}),
@@ -250,6 +251,7 @@ POST /kiosk/status                                        404   404   404   404 
 GET  /kiosk/pay                                           200   200   200   200   200   200   200   200   200   200
 POST /kiosk/pay                                           404   404   404   404   404   404   404   404   404   404
 GET  /kiosk/pay/<reference>/status                        404   404   404   404   404   404   404   404   404   404
+POST /kiosk/easy-read                                     302   302   302   302   302   302   302   302   302   302
 GET  /t/                                                  302   302   302   302   302   302   302   302   302   302
 GET  /t/<token>                                           200   200   200   200   200   200   200   200   200   200
 GET  /d/<code>                                            200   200   200   200   200   200   200   200   200   200

@@ -27,4 +27,4 @@ def kiosk_caller() -> str:
     return f"kiosk:{session['uploader']}"
 
 
-from . import filing, lookup, payment, public_pages, queue  # noqa: E402,F401 - register their routes
+from . import comfort, filing, lookup, payment, public_pages, queue  # noqa: E402,F401 - register their routes

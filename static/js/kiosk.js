@@ -1,4 +1,4 @@
-// Kiosk behaviour: on-screen keyboard, return home when idle, errors as a toast.
+// Kiosk behaviour: return home when idle, errors as a toast.
 // Served from this machine; runs under a CSP without inline scripts or eval.
 (function () {
   "use strict";
@@ -27,20 +27,7 @@
   });
   armIdle();
 
-  // ---- on-screen keyboard
-  document.addEventListener("click", function (ev) {
-    var key = ev.target.closest && ev.target.closest(".kb-key");
-    if (!key) { return; }
-    var board = key.closest(".keyboard");
-    var input = document.getElementById(board.dataset.keyboardFor);
-    if (!input) { return; }
-    var k = key.dataset.key;
-    if (k === "backspace") { input.value = input.value.slice(0, -1); }
-    else if (k === "clear") { input.value = ""; }
-    else if (k === "space") { if (input.value && !/ $/.test(input.value)) { input.value += " "; } }
-    else { input.value += k; }
-    input.dispatchEvent(new Event("input", { bubbles: true }));
-  });
+  // (The on-screen keyboard is static/js/keyboard.js.)
 
   // ---- htmx: plain Vietnamese when the server or the link fails
   function toast(message) {

@@ -1,0 +1,156 @@
+"""The kiosk's on-screen keyboard (static/js/keyboard.js): Vietnamese names typed by taps alone,
+stored and searched exactly, in NFC; digits only on numeric fields; never over the field."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import unicodedata
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+
+from .test_browser import (  # noqa: F401  (the shared fixtures)
+    SCAN,
+    _fill_judicial_record,
+    _pick_address,
+    browser,
+    instance,
+    server,
+    shot,
+    taps_for,
+    type_by_tapping,
+)
+
+NAME = "Nguyễn Thị Hồng Nhung"
+PLACE = "Đắk Lắk"
+
+
+def test_taps_for_a_name_use_the_base_letters_and_tone_keys() -> None:
+    assert taps_for("Đắk") == ["{shift}", "Đ", "ă", "k", "{sac}"]
+    assert taps_for("Hồng") == ["{shift}", "H", "ô", "n", "g", "{huyen}"]
+
+
+@pytest.fixture
+def kiosk(browser: Any) -> Any:  # noqa: F811
+    context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def _keyboard_clear_of(page: Any, field: str) -> None:
+    """The keyboard is open and the field being typed is above it, not under it."""
+    osk = page.locator("#osk")
+    assert osk.is_visible()
+    top = osk.bounding_box()["y"]
+    box = page.locator(field).bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= top, (box, top)
+
+
+@pytest.mark.browser
+def test_tone_keys_place_their_mark_as_vietnamese_writes_it(kiosk: Any, server: str) -> None:  # noqa: F811
+    kiosk.goto(server + "/kiosk/search")
+    place = kiosk.evaluate(
+        """(words) => words.map(([w, tone]) => window.kioskKeyboard.applyTone(w, tone))""",
+        [
+            ["nguyen", "\u0303"], ["thi", "\u0323"], ["cua", "\u0309"], ["hoa", "\u0300"],
+            ["toan", "\u0301"], ["nguoi", "\u0300"], ["quy", "\u0301"], ["gia", "\u0301"],
+            ["ngoai", "\u0323"], ["khuyen", "\u0309"], ["đăk", "\u0301"], ["ma", "\u0301"],
+        ],
+    )  # fmt: skip
+    assert place == ["nguyẽn", "thị", "của", "hòa", "toán", "nguòi", "quý", "giá", "ngoại",
+                     "khuyẻn", "đắk", "má"]  # fmt: skip
+    # Again the same tone takes it off; another one replaces it.
+    again = kiosk.evaluate("window.kioskKeyboard.applyTone('má', '\\u0301')")
+    other = kiosk.evaluate("window.kioskKeyboard.applyTone('má', '\\u0300')")
+    assert (again, other) == ("ma", "mà")
+
+
+@pytest.mark.browser
+def test_a_name_and_a_place_typed_by_taps_are_stored_in_nfc(
+    kiosk: Any,
+    server: str,  # noqa: F811
+    instance: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from .conftest import sample_image, sample_pdf
+
+    pdf = tmp_path / "to-khai.pdf"
+    pdf.write_bytes(sample_pdf(1.0))
+    photo = tmp_path / "cccd.jpg"
+    photo.write_bytes(sample_image())
+
+    kiosk.goto(server + "/kiosk/file/3.000333")
+    kiosk.locator("#scan").click()
+    kiosk.keyboard.type(SCAN + "\n")
+    kiosk.locator("#scan-result", has_text="Đã đọc thẻ căn cước").wait_for()
+    kiosk.fill('input[name="a.phone"]', "0905123456")
+    _pick_address(kiosk, "a")
+    _fill_judicial_record(kiosk, pdf, photo)
+
+    name = 'input[name="a.full_name"]'
+    kiosk.locator(name).tap()
+    _keyboard_clear_of(kiosk, name)
+    kiosk.locator('#osk [data-skbtn="{clear}"]').tap()
+    type_by_tapping(kiosk, NAME)
+    assert kiosk.input_value(name) == NAME
+
+    place = 'input[name="f.noi_sinh"]'
+    kiosk.locator(place).tap()
+    _keyboard_clear_of(kiosk, place)
+    kiosk.locator('#osk [data-skbtn="{clear}"]').tap()
+    type_by_tapping(kiosk, PLACE)
+    shot(kiosk, "60-keyboard-vietnamese")
+    assert kiosk.input_value(place) == PLACE
+
+    # A numeric field gets the digits alone.
+    kiosk.locator('input[name="a.phone"]').tap()
+    assert kiosk.locator("#osk").get_attribute("data-layout") == "digits"
+    assert kiosk.locator('#osk [data-skbtn="a"]').count() == 0
+    shot(kiosk, "61-keyboard-digits")
+    kiosk.locator('#osk [data-skbtn="{done}"]').tap()
+    assert kiosk.locator("#osk").is_hidden()
+
+    kiosk.get_by_text("Xem lại trước khi nộp").tap()
+    kiosk.get_by_text("Xem lại hồ sơ trước khi nộp").wait_for()
+    kiosk.get_by_role("button", name="Nộp hồ sơ").tap()
+    kiosk.wait_for_url("**/kiosk/file/done/*")
+    code = kiosk.inner_text(".dossier-code").strip()
+
+    with sqlite3.connect(instance / "kiosk.db") as db:
+        stored_name, fields = db.execute(
+            "SELECT applicant_name, fields FROM dossier WHERE code = ?", (code,)
+        ).fetchone()
+    stored_place = json.loads(fields)["noi_sinh"]
+    assert (stored_name, stored_place) == (NAME, PLACE)
+    for text in (stored_name, stored_place):
+        assert text == unicodedata.normalize("NFC", text)
+
+
+@pytest.mark.browser
+def test_the_look_up_is_searched_with_what_was_tapped(kiosk: Any, server: str) -> None:  # noqa: F811
+    kiosk.goto(server + "/kiosk/search")
+    # The search box has the keyboard at once.
+    kiosk.locator("#osk").wait_for()
+    _keyboard_clear_of(kiosk, "#q")
+    type_by_tapping(kiosk, PLACE)
+    kiosk.get_by_role("button", name="Tìm", exact=True).tap()
+    kiosk.wait_for_url("**/kiosk/search?**")
+    assert kiosk.input_value("#q") == PLACE
+    assert parse_qs(urlsplit(kiosk.url).query)["q"] == [PLACE]
+    assert PLACE == unicodedata.normalize("NFC", PLACE)
+
+
+def test_the_keyboard_is_on_the_kiosk_only(client: FlaskClient) -> None:
+    for path in ("/kiosk/", "/kiosk/search", "/kiosk/file/3.000333", "/kiosk/status"):
+        page = client.get(path).text
+        assert 'id="osk"' in page and "vendor/simple-keyboard.js" in page, path
+    # Not on a phone's page, nor on the staff's screens (they have real keyboards).
+    for path in ("/d/KHONG-CO", "/office/login"):
+        page = client.get(path).text
+        assert 'id="osk"' not in page and "simple-keyboard" not in page, path
