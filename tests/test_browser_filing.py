@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from . import test_browser as tb
-from .test_browser import MEASURE, SCAN, TARGETS, shot
+from .page_audit import audit_axe, audit_fit
+from .test_browser import MEASURE, SCAN, TARGETS, shot, type_by_tapping
 
 # The kiosk server and Chromium of the browser tests, as fixtures of this module too.
 instance, server, browser = tb.instance, tb.server, tb.browser
@@ -29,9 +30,21 @@ FIT = """() => {
 
 
 def _fits(page: Any, where: str, problems: dict[str, Any]) -> None:
+    """The step's buttons in view without scrolling, nothing wider than the screen, no text
+    clipped, no touch target under 64 px, no serious or critical axe-core violation."""
     got = page.evaluate(FIT)
     if got["sw"] > got["vw"] or got["navBottom"] > got["vh"]:
         problems[where] = got
+    audit = audit_fit(page, min_target=64) + audit_axe(page)
+    if audit:
+        problems[where + " audit"] = audit
+
+
+def _type(page: Any, selector: str, text: str) -> None:
+    """Tap the field, type on the on-screen keyboard by taps alone, tap "Xong"."""
+    page.locator(selector).tap()
+    type_by_tapping(page, text)
+    page.locator('#osk button.hg-button[data-skbtn="{done}"]').tap()
 
 
 def _next(page: Any) -> None:
@@ -68,10 +81,8 @@ def test_a_citizen_files_in_steps_by_touch(
         page.wait_for_url(f"**/kiosk/file/{LLTP}")
         assert page.inner_text(".progress-count") == "Bước 1/8"
         # An impossible birth date typed by hand is refused, saying why; nothing is lost.
-        page.locator('input[name="a.full_name"]').tap()
-        page.keyboard.type("Nguyễn Thị Hồng Nhung")
-        page.locator('input[name="a.birth_date"]').tap()
-        page.keyboard.type("31/02/1985")
+        _type(page, 'input[name="a.full_name"]', "Nguyễn Thị Hồng Nhung")
+        _type(page, 'input[name="a.birth_date"]', "31/02/1985")
         _next(page)
         assert "Ngày sinh: ngày 31/02/1985 không có thật" in page.inner_text("#dossier-form")
         assert page.input_value('input[name="a.full_name"]') == "Nguyễn Thị Hồng Nhung"
@@ -87,16 +98,12 @@ def test_a_citizen_files_in_steps_by_touch(
         _next(page)
         assert page.input_value('select[name="a.commune_code"]') == "21583"
         assert page.input_value('input[name="a.detail"]') == "Tổ 3"
-        page.locator('input[name="a.phone"]').tap()
-        page.keyboard.type("0905123456")
+        _type(page, 'input[name="a.phone"]', "0905123456")
         _fits(page, "contact", fit)
         _next(page)
-        page.locator('input[name="f.noi_sinh"]').tap()
-        page.keyboard.type("Gia Lai")
-        page.locator('input[name="f.dan_toc"]').tap()
-        page.keyboard.type("Jrai")
-        page.locator('input[name="f.quoc_tich"]').tap()
-        page.keyboard.type("Việt Nam")
+        _type(page, 'input[name="f.noi_sinh"]', "Gia Lai")
+        _type(page, 'input[name="f.dan_toc"]', "Jrai")
+        _type(page, 'input[name="f.quoc_tich"]', "Việt Nam")
         _fits(page, "form 1", fit)
         _next(page)
         # "Nơi thường trú" is the card's address, filled by the scan.
@@ -112,13 +119,11 @@ def test_a_citizen_files_in_steps_by_touch(
         _next(page)
         _next(page)
         page.select_option('select[name="f.loai_phieu"]', "Phiếu số 1")
-        page.locator('input[name="f.so_luong_phieu"]').tap()
-        page.keyboard.type("1")
+        _type(page, 'input[name="f.so_luong_phieu"]', "1")
         page.select_option('select[name="f.xac_nhan_cam_dam_nhiem"]', "Không")
         _fits(page, "form 3", fit)
         _next(page)
-        page.locator('textarea[name="f.muc_dich"]').tap()
-        page.keyboard.type("Bổ sung hồ sơ xin việc")
+        _type(page, 'textarea[name="f.muc_dich"]', "Bổ sung hồ sơ xin việc")
         _fits(page, "form 4", fit)
         _next(page)
         for i, path in ((0, pdf), (1, photo)):
@@ -134,7 +139,7 @@ def test_a_citizen_files_in_steps_by_touch(
             "Tổ 3, Phường Quy Nhơn, Gia Lai", "Jrai", "Việt Nam", "Phiếu số 1", "Không",
             "Bổ sung hồ sơ xin việc",
         ):  # fmt: skip
-            assert value in answers, value
+            assert value in answers, (value, answers)
         papers = page.locator(".paper-answer")
         assert papers.count() == 2
         assert "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp" in papers.nth(0).inner_text()
@@ -146,6 +151,8 @@ def test_a_citizen_files_in_steps_by_touch(
         found = page.evaluate(MEASURE, TARGETS)
         assert found["scroll"] <= found["vw"] and not found["wide"], found
         shot(page, f"51-filing-review-{name}")
+        audit = audit_axe(page) + audit_fit(page, min_target=64)
+        assert audit == [], audit
         # "Sửa" beside "Dân tộc" leads to its step, and back to the answers.
         page.locator(".answer", has_text="Dân tộc").locator("a.change").tap()
         page.wait_for_url("**step=3")
@@ -157,6 +164,7 @@ def test_a_citizen_files_in_steps_by_touch(
             page.get_by_role("button", name="Nộp hồ sơ").tap()
         page.wait_for_url("**/kiosk/file/done/*")
         assert page.inner_text(".dossier-code")
-        assert fit == {}, {k: round(v["navBottom"]) for k, v in fit.items()}
+        _fits(page, "receipt", fit)
+        assert fit == {}
     finally:
         ctx.close()
