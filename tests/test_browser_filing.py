@@ -168,3 +168,22 @@ def test_a_citizen_files_in_steps_by_touch(
         assert fit == {}
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1080, 1920), (1920, 1080)])
+def test_the_home_screen_shows_every_tile_without_scrolling(
+    browser: Any, server: str, width: int, height: int
+) -> None:
+    ctx = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    try:
+        page = ctx.new_page()
+        page.goto(server + "/kiosk/")
+        got = page.evaluate(
+            "() => ({sh: document.documentElement.scrollHeight, vh: innerHeight,"
+            " last: Math.max(...[...document.querySelectorAll('.tile')]"
+            ".map(t => t.getBoundingClientRect().bottom))})"
+        )
+        assert got["last"] <= got["vh"] and got["sh"] <= got["vh"], got
+        assert page.locator(".tile").count() == 8
+    finally:
+        ctx.close()

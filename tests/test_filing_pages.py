@@ -146,6 +146,9 @@ def test_filing_at_the_kiosk_end_to_end(kiosk: FlaskClient, demo_app: Flask) -> 
     page = text(done)
     code = re.search(r'class="dossier-code">([^<]+)<', page).group(1)  # type: ignore[union-attr]
     assert "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" in page
+    # The screen says what the paper and the status page say: "Nộp lúc", what happens next,
+    # and that the QR code needs the last 4 digits.
+    assert "Nộp lúc" in page and "Tiếp theo" in page and "4 số cuối" in page
     s: Session = demo_app.extensions["kiosk.sessionmaker"]()
     try:
         assert s.scalar(select(func.count()).select_from(Dossier)) == 1
@@ -179,6 +182,10 @@ def test_the_status_page_needs_the_second_fact_and_tells_nothing_else(
     ok = phone.post(f"/d/{code}", data={"csrf_token": ptoken, "verify": "1234"})
     page = text(ok)
     assert ok.status_code == 200 and "Mới đăng ký" in page and "Quá trình xử lý" in page
+    # No rating asked for a dossier filed a minute ago; what happens next is said.
+    assert "Gửi đánh giá" not in page
+    assert "Ông/bà sẽ được mời đánh giá khi hồ sơ có kết quả." in page
+    assert "mang theo giấy tiếp nhận và thẻ căn cước" in page
     # Rated from the status page, kept once.
     r = phone.post(f"/d/{code}/rating", data={"csrf_token": ptoken, "score": "4",
                                               "reasons": ["huong_dan", "thoi_gian"]})  # fmt: skip
