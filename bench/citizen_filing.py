@@ -5,9 +5,9 @@ Playwright), then follows it on a phone from the receipt's QR code.
 The app runs as it does on site (`kiosk demo`, then `kiosk serve`: gunicorn, SQLite, the
 spooler printing to files). For each kiosk size (1080×1920 portrait, 1920×1080 landscape) it
 prints:
-- taps (each touch on the screen: a tile, a button, a field, an option, a "Sửa" link),
-- characters typed (the fields the card does not fill; the scanner's own typing is not
-  counted), screens (pages loaded or swapped), and
+- taps (each touch on the screen: a tile, a button, a field, an option, each key of the
+  on-screen keyboard; the scanner's own typing is not counted),
+- characters typed (the fields the card does not fill), screens (pages loaded or swapped), and
 - seconds of server time: for every request to the app, the time from the request sent to the
   first byte of the answer (Chromium's Resource Timing, on the loopback, so network-free), and
   the wall clock the walk took (which includes this script's own pace);
@@ -41,6 +41,31 @@ CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "kiosk"
 SCAN = "064185001234|123456789|Nguyễn Thị Hồng Nhung|12031985|Nữ|Tổ 3, Phường Quy Nhơn, Gia Lai"
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+TONE_KEYS = {"\u0301": "{sac}", "\u0300": "{huyen}", "\u0309": "{hoi}", "\u0303": "{nga}",
+             "\u0323": "{nang}"}  # fmt: skip
+
+
+def taps_for(text: str) -> list[str]:
+    """The on-screen keyboard's keys for `text` (as tests/test_browser.py: shift before a
+    capital, each letter's base, the word's tone key after its letters)."""
+    import unicodedata
+
+    keys: list[str] = []
+    for word in text.split(" "):
+        if keys:
+            keys.append("{space}")
+        tone = None
+        for ch in word:
+            parts = unicodedata.normalize("NFD", ch)
+            marks = [m for m in parts if m in TONE_KEYS]
+            tone = tone or (marks[0] if marks else None)
+            base = unicodedata.normalize("NFC", "".join(m for m in parts if m not in TONE_KEYS))
+            if base != base.lower():
+                keys.append("{shift}")
+            keys.append(base)
+        if tone:
+            keys.append(TONE_KEYS[tone])
+    return keys
 
 
 @dataclass
@@ -52,6 +77,7 @@ class Walk:
     typed: int = 0
     screens: int = 0
     server_ms: list[float] = field(default_factory=list)
+    slow: list[tuple[float, str]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
 
     def tap(self, locator: Any) -> None:
@@ -59,8 +85,11 @@ class Walk:
         self.taps += 1
 
     def type_into(self, selector: str, text: str) -> None:
+        """Tap the field, then the on-screen keyboard's keys, then "Xong"."""
         self.tap(self.page.locator(selector))
-        self.page.keyboard.type(text)
+        for key in taps_for(text):
+            self.tap(self.page.locator(f'#osk button.hg-button[data-skbtn="{key}"]'))
+        self.tap(self.page.locator('#osk button.hg-button[data-skbtn="{done}"]'))
         self.typed += len(text)
 
     def choose(self, selector: str, value: str) -> None:
@@ -119,6 +148,7 @@ def walk(browser: Any, base: str, name: str, size: tuple[int, int], tmp: Path, s
         ms = server_time(request, base)
         if ms is not None:
             w.server_ms.append(ms)
+            w.slow.append((ms, f"{request.method} {request.url[len(base) :].split('?')[0]}"))
 
     page.on("requestfinished", finished)
     page.goto(base + "/kiosk/reset")
@@ -234,6 +264,8 @@ def main() -> None:
                         f"walk {wall:.1f} s; dossier {code}"
                     )
                     print("  screens: " + " → ".join(w.steps))
+                    slowest = sorted(w.slow, reverse=True)[:3]
+                    print("  slowest: " + ", ".join(f"{p} {ms:.0f} ms" for ms, p in slowest))
                 phone(browser, base, code, not args.no_shots)
                 browser.close()
         finally:
