@@ -163,9 +163,11 @@ def test_a_citizen_files_in_steps_by_touch(
         with page.expect_navigation():
             page.get_by_role("button", name="Nộp hồ sơ").tap()
         page.wait_for_url("**/kiosk/file/done/*")
-        assert page.inner_text(".dossier-code")
+        code = page.inner_text(".dossier-code").strip()
         _fits(page, "receipt", fit)
         assert fit == {}
+        if name == "portrait":
+            _phone_pages(browser, server, code)
     finally:
         ctx.close()
 
@@ -185,5 +187,31 @@ def test_the_home_screen_shows_every_tile_without_scrolling(
         )
         assert got["last"] <= got["vh"] and got["sh"] <= got["vh"], got
         assert page.locator(".tile").count() == 8
+    finally:
+        ctx.close()
+
+
+def _phone_pages(browser: Any, server: str, code: str) -> None:
+    """The receipt's QR code on a 360×740 phone: the code's page, then the status (no rating
+    offered before a result), and a procedure's page from its QR code; each fits with 44 px
+    targets and passes axe-core."""
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
+    try:
+        page = ctx.new_page()
+        problems: list[str] = []
+        page.goto(f"{server}/d/{code}")
+        problems += audit_fit(page, min_target=44) + audit_axe(page)
+        page.locator("#verify").tap()
+        page.keyboard.type("1234")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Xem tình trạng").tap()
+        assert page.get_by_text("Mới đăng ký").count() >= 1
+        assert page.get_by_role("button", name="Gửi đánh giá").count() == 0
+        assert "mang theo giấy tiếp nhận" in page.inner_text('[data-testid="next-step"]')
+        problems += audit_fit(page, min_target=44) + audit_axe(page)
+        shot(page, "52-phone-status")
+        page.goto(f"{server}/kiosk/procedures/{LLTP}")
+        problems += audit_fit(page, min_target=44) + audit_axe(page)
+        assert problems == [], problems
     finally:
         ctx.close()
