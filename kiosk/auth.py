@@ -31,8 +31,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.validators import ValidationError
 
 from .domain.accounts import BRANCH_ROLES, TOTP_ROLES, can, end_sessions, user_for_token
+from .domain.dossiers import drafts
 from .models import User
-from .view_helpers import db
+from .view_helpers import db, draft_folder
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -100,7 +101,10 @@ SIGN_IN_KEYS = ("user_id", "epoch", "seen", "totp_user", "totp_at")
 
 def forget_citizen() -> None:
     """Forget everything a citizen left in the session (language, dossiers seen, uploads,
-    payments), and nothing of a staff member's sign-in."""
+    payments, the filing being typed and its draft on the server), and nothing of a staff
+    member's sign-in."""
+    if session.get("draft"):
+        drafts.discard(draft_folder(), str(session["draft"]))
     kept = {k: session[k] for k in SIGN_IN_KEYS if k in session}
     session.clear()
     session.update(kept)

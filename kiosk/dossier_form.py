@@ -69,7 +69,10 @@ def read(form: MultiDict[str, str], procedure: Procedure) -> Posted:
     birth_raw = _text(form, "a.birth_date")
     birth = forms.parse_date(birth_raw) if birth_raw else None
     if birth_raw and birth is None:
-        errors["birth_date"] = "Ngày sinh không hợp lệ."
+        try:
+            forms.read_date(birth_raw)
+        except forms.DateRefused as exc:
+            errors["birth_date"] = f"Ngày sinh: {exc}"
     commune = _text(form, "a.commune_code")
     address = {"commune_code": commune, "detail": _text(form, "a.detail")} if commune else {}
     applicant = dossiers.Applicant(
@@ -152,24 +155,39 @@ class Scan:
     ok: bool
 
 
-def scan(text: str) -> Scan:
-    """The applicant's fields from the chip card's QR code, as the scanner typed it."""
+def scan(text: str, procedure: Procedure | None = None) -> Scan:
+    """The applicant's fields from the chip card's QR code, as the scanner typed it: name,
+    number, birth date (`dd/mm/yyyy`), gender, and the card's address matched to its province
+    and commune (`places.match_address`), into the contact address and into every address
+    field of `procedure`'s form that asks for the card's (`forms.card_address_fields`: "Nơi
+    thường trú"). What the list did not match stays in the house-number box, and the message
+    asks the citizen to check the address."""
     try:
         card = parse_qr(text)
     except CccdError as exc:
         return Scan({}, f"Không đọc được mã trên thẻ: {exc} Chưa điền gì.", False)
-    detail = card.address.split(",")[0].strip() if card.address else ""
-    return Scan(
-        {
-            "a.full_name": card.full_name,
-            "a.cccd": card.number,
-            "a.birth_date": card.birth_date.isoformat(),
-            "a.gender": card.gender,
-            "a.detail": detail[:255],
-        },
-        f"Đã đọc thẻ căn cước của {card.full_name}. Địa chỉ trên thẻ: {card.address[:200]}",
-        True,
-    )
+    values = {
+        "a.full_name": card.full_name,
+        "a.cccd": card.number,
+        "a.birth_date": forms.date_text(card.birth_date),
+        "a.gender": card.gender,
+    }
+    message = f"Đã đọc thẻ căn cước của {card.full_name}."
+    if card.address:
+        where = places.match_address(card.address)
+        prefixes = ["a"] + [f"f.{f.name}" for f in forms.card_address_fields(
+            form_of(procedure) if procedure is not None else [])]  # fmt: skip
+        for prefix in prefixes:
+            values[f"{prefix}.province"] = where.province_code
+            values[f"{prefix}.commune_code"] = where.commune.code if where.commune else ""
+            values[f"{prefix}.detail"] = where.detail[: forms.MAX_DETAIL]
+        message += f" Địa chỉ trên thẻ: {card.address[:200]}. "
+        message += (
+            "Đã điền tỉnh và xã, phường theo thẻ: kiểm tra lại địa chỉ."
+            if where.commune
+            else "Chưa tìm được xã, phường trong danh sách: chọn lại và kiểm tra lại địa chỉ."
+        )
+    return Scan(values, message, True)
 
 
 def store_request_file(owner: str) -> Upload:
@@ -304,6 +322,8 @@ def form_context(
         "per_dossier": per_dossier,
         "max_bytes": upload_limits().per_file,
         "describe": forms.describe,
+        "date_text": forms.date_text,
+        "date_hint": forms.DATE_HINT,
         "address_text": forms.address_text,
         "genders": ("Nam", "Nữ"),
     }

@@ -127,6 +127,11 @@ def upload_folder_for(config: Any, instance_path: str) -> Path:
     return Path(config.get("UPLOAD_DIR") or Path(instance_path) / "uploads")
 
 
+def draft_folder() -> Path:
+    """Where kiosk filings being typed are kept (`domain.drafts`): instance/drafts."""
+    return Path(current_app.instance_path) / "drafts"
+
+
 def upload_limits() -> Limits:
     return Limits.from_mb(
         float(current_app.config["UPLOAD_MAX_MB"]), float(current_app.config["DOSSIER_MAX_MB"])

@@ -144,7 +144,7 @@ def receipt(data: ReceiptData, width: int = 576) -> Job:
     c.pair("Mã hồ sơ", data.dossier_code, bold=True)
     c.pair("Thủ tục", data.procedure)
     c.pair("Người nộp", data.applicant)
-    c.pair("Nhận lúc", _when(data.received_at))
+    c.pair("Nộp lúc", _when(data.received_at))  # the words of the screen and the status page
     c.text("Giấy tờ đã nhận:")
     for i, doc in enumerate(data.documents, start=1):
         c.text(f"  {i}. {doc}")
@@ -163,8 +163,11 @@ def receipt(data: ReceiptData, width: int = 576) -> Job:
     if data.officer:
         c.pair("Cán bộ tiếp nhận", data.officer)
     c.space(c.base // 2)
+    c.text("Khi đến nhận kết quả, mang theo giấy này và thẻ căn cước.", scale=0.8)
+    c.space(c.base // 2)
     foot = Canvas(width)
-    foot.text("Quét mã để tra cứu tình trạng hồ sơ", scale=0.8, align="center")
+    foot.text("Quét mã để theo dõi hồ sơ trên điện thoại,", scale=0.8, align="center")
+    foot.text("nhập 4 số cuối số CCCD hoặc số điện thoại.", scale=0.8, align="center")
     foot.space(c.base)
     return Job(width, [c.render(), QR(data.status_url, qr_module(width)), foot.render()])
 
@@ -241,8 +244,11 @@ def apology(data: ApologyData, width: int = 576) -> Job:
     c.space(c.base)
     if not data.status_url:
         return Job(width, [c.render()])
+    c.text("Khi đến nhận kết quả, mang theo giấy này và thẻ căn cước.", scale=0.8)
+    c.space(c.base // 2)
     foot = Canvas(width)
-    foot.text("Quét mã để tra cứu tình trạng hồ sơ", scale=0.8, align="center")
+    foot.text("Quét mã để theo dõi hồ sơ trên điện thoại,", scale=0.8, align="center")
+    foot.text("nhập 4 số cuối số CCCD hoặc số điện thoại.", scale=0.8, align="center")
     foot.space(c.base)
     return Job(width, [c.render(), QR(data.status_url, qr_module(width)), foot.render()])
 

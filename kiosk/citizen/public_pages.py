@@ -82,6 +82,7 @@ def status_context(found: Dossier) -> dict[str, Any]:
         "due": local(found.due_at, tz) if found.due_at else None,
         "received": local(found.received_at, tz),
         "rating": ratings.of_dossier(db(), found),
+        "may_rate": ratings.may_rate(found),
         **unpaid_qr(found),
         "scores": ratings.SCORES,
         "reasons": ratings.REASONS,

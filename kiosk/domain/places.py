@@ -99,3 +99,62 @@ def in_province(province_code: str) -> list[Commune]:
     return sorted(
         (c for c in _communes() if c.province_code == province_code), key=lambda c: fold(c.name)
     )
+
+
+_PROVINCE_KINDS = ("thanh pho ", "tinh ", "tp ")
+_COMMUNE_KINDS = ("dac khu ", "phuong ", "xa ", "thi tran ")
+
+
+def _bare(folded: str, kinds: tuple[str, ...]) -> str:
+    for kind in kinds:
+        if folded.startswith(kind):
+            return folded[len(kind) :]
+    return folded
+
+
+@functools.cache
+def _province_by_bare_name() -> dict[str, str]:
+    return {_bare(fold(name), _PROVINCE_KINDS): code for code, name in provinces()}
+
+
+@dataclass(frozen=True)
+class AddressMatch:
+    """An address as written on a card, matched to the place list: the commune when its name
+    and its province's are found (else None), the province when only it is, and the rest
+    (house, street, hamlet) as `detail`. Nothing written is lost: what was not matched stays
+    in `detail`."""
+
+    commune: Commune | None
+    province_code: str
+    detail: str
+
+
+def match_address(text: str) -> AddressMatch:
+    """Match "Tổ 3, Phường Quy Nhơn, Gia Lai" to its province and commune (names compared
+    without case, diacritics or their kind: "Phường", "Xã", "Tỉnh", "Thành phố"). Read from the
+    right: the last part that names a province, then, left of it, the nearest part that names
+    one of that province's communes. An address of before the 2025 merger (a district, a
+    former province) matches its province only when the province still has that name, and a
+    commune only when one of that name is in it now: the citizen checks what was matched."""
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    by_name = _province_by_bare_name()
+    province_at = -1
+    province_code = ""
+    for i in range(len(parts) - 1, -1, -1):
+        code = by_name.get(_bare(fold(parts[i]), _PROVINCE_KINDS))
+        if code:
+            province_at, province_code = i, code
+            break
+    if province_at < 0:
+        return AddressMatch(None, "", ", ".join(parts))
+    named: dict[str, Commune] = {}  # "phuong quy nhon" first, then "quy nhon"
+    bare: dict[str, Commune] = {}
+    for c in in_province(province_code):
+        named.setdefault(fold(c.name), c)
+        bare.setdefault(_bare(fold(c.name), _COMMUNE_KINDS), c)
+    for j in range(province_at - 1, -1, -1):
+        folded = fold(parts[j])
+        found = named.get(folded) or bare.get(_bare(folded, _COMMUNE_KINDS))
+        if found is not None:
+            return AddressMatch(found, province_code, ", ".join(parts[:j]))
+    return AddressMatch(None, province_code, ", ".join(parts[:province_at]))

@@ -38,6 +38,16 @@ class RatingError(ValueError):
     """A rating that cannot be kept; the message says why."""
 
 
+#: A dossier has a result to rate once it is resolved, returned or refused.
+RESULT_STATES = ("resolved", "returned", "refused")
+
+
+def may_rate(dossier: Dossier) -> bool:
+    """Whether the citizen is offered to rate `dossier`: once it has a result (a dossier filed
+    a minute ago has nothing to rate yet)."""
+    return dossier.status in RESULT_STATES
+
+
 def rate(
     session: Session,
     score: object,

@@ -109,7 +109,7 @@ def receive_scan(counter_id: int, code: str) -> Any:
     if proc is None:
         abort(404)
     values = MultiDict(request.form)
-    result = dossier_form.scan(request.form.get("scan", ""))
+    result = dossier_form.scan(request.form.get("scan", ""), proc)
     for key, value in result.values.items():
         values[key] = value
     return _receive_page(

@@ -342,6 +342,33 @@ def _fill_judicial_record(page: Any, pdf: Path, photo: Path) -> None:
     _upload(page, 1, photo)
 
 
+def _file_in_steps(page: Any, pdf: Path, photo: Path) -> None:
+    """From the card's step (scanned) to the check-your-answers page, one step at a time."""
+
+    def next_step() -> None:
+        with page.expect_navigation():
+            page.get_by_role("button", name="Tiếp tục").tap()
+
+    next_step()
+    page.fill('input[name="a.phone"]', "0905123456")
+    next_step()
+    page.fill('input[name="f.noi_sinh"]', "Gia Lai")
+    page.fill('input[name="f.dan_toc"]', "Kinh")
+    page.fill('input[name="f.quoc_tich"]', "Việt Nam")
+    next_step()  # Nơi thường trú: filled by the scan
+    next_step()
+    page.select_option('select[name="f.loai_phieu"]', "Phiếu số 1")
+    page.fill('input[name="f.so_luong_phieu"]', "1")
+    page.select_option('select[name="f.xac_nhan_cam_dam_nhiem"]', "Không")
+    next_step()
+    page.fill('textarea[name="f.muc_dich"]', "Bổ sung hồ sơ xin việc")
+    next_step()
+    _upload(page, 0, pdf)
+    _upload(page, 1, photo)
+    next_step()
+    page.get_by_text("Kiểm tra lại trước khi nộp").first.wait_for()
+
+
 def _upload(page: Any, index: int | str, path: Path) -> None:
     item = page.locator(f'li.doc[data-doc="{index}"]')
     item.locator("input[type=file]").first.set_input_files(str(path))
@@ -398,12 +425,8 @@ def test_a_dossier_filed_at_the_kiosk_received_at_the_counter_resolved_and_rated
         kiosk.locator("#scan-result", has_text="Đã đọc thẻ căn cước").wait_for()
         assert kiosk.input_value('input[name="a.cccd"]') == "064185001234"
         assert kiosk.input_value('input[name="a.full_name"]') == "Nguyễn Thị Hồng Nhung"
-        kiosk.fill('input[name="a.phone"]', "0905123456")
-        _pick_address(kiosk, "a")
-        _fill_judicial_record(kiosk, pdf, photo)
+        _file_in_steps(kiosk, pdf, photo)
         shot(kiosk, "40-kiosk-filing-form")
-        kiosk.get_by_text("Xem lại trước khi nộp").tap()
-        kiosk.get_by_text("Xem lại hồ sơ trước khi nộp").wait_for()
         kiosk.get_by_role("button", name="Nộp hồ sơ").tap()
         kiosk.wait_for_url("**/kiosk/file/done/*")
         first = kiosk.inner_text(".dossier-code")

@@ -43,18 +43,30 @@ def test_the_home_screen_offers_filing_and_status(kiosk: FlaskClient) -> None:
     # English is the second language, states and genders included.
     kiosk.get("/lang/en")
     english = text(kiosk.get(f"/kiosk/file/{LLTP}"))
-    assert "Review before filing" in english and ">Female<" in english
+    assert "Step 1/" in english and ">Female<" in english
 
 
 def test_a_scan_fills_the_applicant_and_a_garbage_scan_fills_nothing(kiosk: FlaskClient) -> None:
     token = csrf(kiosk, f"/kiosk/file/{LLTP}")
     page = text(kiosk.post(f"/kiosk/file/{LLTP}/scan", data={"csrf_token": token, "scan": SCAN}))
-    assert 'value="064185001234"' in page and 'value="1985-03-12"' in page
+    assert 'value="064185001234"' in page and 'value="12/03/1985"' in page
     assert "Đã đọc thẻ căn cước của Nguyễn Thị Hồng Nhung" in page
-    garbage = {"csrf_token": token, "scan": "http://evil.example/<script>", "a.phone": "0905123456"}
+    assert "kiểm tra lại địa chỉ" in page
+    # The card's address, matched to its province and commune, in the contact address and in
+    # the form's "Nơi thường trú" (a later step), kept in the draft.
+    contact = text(kiosk.get(f"/kiosk/file/{LLTP}?step=2"))
+    assert '<option value="21583" selected>Phường Quy Nhơn</option>' in contact
+    assert 'name="a.detail" maxlength="255" value="Tổ 3"' in contact
+    later = text(kiosk.get(f"/kiosk/file/{LLTP}?step=4"))
+    assert 'name="f.noi_thuong_tru.commune_code"' in later
+    assert '<option value="21583" selected>Phường Quy Nhơn</option>' in later
+    assert 'name="f.noi_thuong_tru.detail" maxlength="255" value="Tổ 3"' in later
+    garbage = {"csrf_token": token, "scan": "http://evil.example/<script>",
+               "a.full_name": "Trần Bình"}  # fmt: skip
     bad = text(kiosk.post(f"/kiosk/file/{LLTP}/scan", data=garbage))
     assert "Không đọc được mã trên thẻ" in bad and "Chưa điền gì" in bad
-    assert 'value="064185001234"' not in bad and 'value="0905123456"' in bad
+    # What the card's step typed stays (and only that: the number was not typed again).
+    assert 'value="064185001234"' not in bad and 'value="Trần Bình"' in bad
     assert "<script>" not in bad
 
 
@@ -81,7 +93,7 @@ def test_filing_at_the_kiosk_end_to_end(kiosk: FlaskClient, demo_app: Flask) -> 
 
     good = form_data(token, ids)
     review = text(kiosk.post(f"/kiosk/file/{LLTP}", data={**good, "step": "review"}))
-    assert "Xem lại hồ sơ trước khi nộp" in review and "Phiếu số 1" in review
+    assert "Kiểm tra lại trước khi nộp" in review and "Phiếu số 1" in review
     # Submitted twice (a double tap): one dossier.
     for _ in range(2):
         r = kiosk.post(f"/kiosk/file/{LLTP}", data={**good, "step": "submit"})
@@ -90,6 +102,9 @@ def test_filing_at_the_kiosk_end_to_end(kiosk: FlaskClient, demo_app: Flask) -> 
     page = text(done)
     code = re.search(r'class="dossier-code">([^<]+)<', page).group(1)  # type: ignore[union-attr]
     assert "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" in page
+    # The screen says what the paper and the status page say: "Nộp lúc", what happens next,
+    # and that the QR code needs the last 4 digits.
+    assert "Nộp lúc" in page and "Tiếp theo" in page and "4 số cuối" in page
     s: Session = demo_app.extensions["kiosk.sessionmaker"]()
     try:
         assert s.scalar(select(func.count()).select_from(Dossier)) == 1
@@ -123,6 +138,10 @@ def test_the_status_page_needs_the_second_fact_and_tells_nothing_else(
     ok = phone.post(f"/d/{code}", data={"csrf_token": ptoken, "verify": "1234"})
     page = text(ok)
     assert ok.status_code == 200 and "Mới đăng ký" in page and "Quá trình xử lý" in page
+    # No rating asked for a dossier filed a minute ago; what happens next is said.
+    assert "Gửi đánh giá" not in page
+    assert "Ông/bà sẽ được mời đánh giá khi hồ sơ có kết quả." in page
+    assert "mang theo giấy tiếp nhận và thẻ căn cước" in page
     # Rated from the status page, kept once.
     r = phone.post(f"/d/{code}/rating", data={"csrf_token": ptoken, "score": "4",
                                               "reasons": ["huong_dan", "thoi_gian"]})  # fmt: skip

@@ -3,6 +3,7 @@ data (A4 PDF, its QR code the reference), signed and uploaded back; no dossier w
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pypdfium2
@@ -27,6 +28,9 @@ def test_an_agent_files_for_a_citizen_with_the_signed_authorization(
     sign_in(agent, "dl-bidv", "mat-khau-dai-9")
     page = agent.get(f"/agent/file/{LLTP}").get_data(as_text=True)
     assert "Giấy ủy quyền của công dân" in page
+    # The kiosk's date piece: dd/mm/yyyy typed on a numeric keypad, whatever the browser.
+    assert 'type="date"' not in page
+    assert re.search(r'name="a.birth_date" value="" inputmode="numeric"', page)
     token = csrf(agent, f"/agent/file/{LLTP}")
     values = form_data(token, ["", ""])
     pdf = agent.post(f"/agent/file/{LLTP}/authorization", data=values)

@@ -7,7 +7,7 @@ A field is `{"name", "label", "kind", "required", "options", "max_length", "min"
 
 - `text` (up to `max_length` characters, 255 unless set; checked by `text.clean_text`, as
   every free text is, and kept in NFC),
-- `date` (`YYYY-MM-DD`; `dd/mm/yyyy` is accepted and rewritten),
+- `date` (stored `YYYY-MM-DD`; typed and shown `dd/mm/yyyy`, see `read_date`),
 - `number` (an integer, within `min`/`max` when set),
 - `select` (one of `options`),
 - `phone` (10 digits starting with 0),
@@ -22,6 +22,7 @@ The form travels with the catalog: `import_export` reads and checks it with `par
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any
 
 from .. import places
 from ..citizen_id import CccdError, check_number
-from ..text import TextRefused, clean_text, phone_number
+from ..text import TextRefused, clean_text, fold, phone_number
 
 KINDS = ("text", "date", "number", "select", "phone", "email", "cccd", "address")
 KIND_LABELS = {
@@ -151,16 +152,58 @@ def parse_form(raw: Any) -> tuple[list[Field], list[str]]:
     return fields, problems
 
 
+_ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_DMY = re.compile(r"^([0-9]{1,2})\s*[/.\- ]\s*([0-9]{1,2})\s*[/.\- ]\s*([0-9]{4})$")
+_DMY8 = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{4})$")
+DATE_HINT = "ngày/tháng/năm, ví dụ 25/09/1985"
+
+
+class DateRefused(ValueError):
+    """A date that cannot be read or cannot be: the message says why, in Vietnamese."""
+
+
+def read_date(value: str) -> dt.date:
+    """A date as Vietnamese write it: `dd/mm/yyyy` (also with `.` or `-`, one-digit day or
+    month, or the eight digits alone as a numeric keypad types them, `12031985`), or
+    `YYYY-MM-DD` as stored; between 1900 and 2100. DateRefused says what is wrong: not a date,
+    or a day the month does not have (31/02/2000)."""
+    text = (value or "").strip()
+    found = _ISO.match(text)
+    if found:
+        year, month, day = (int(g) for g in found.groups())
+    else:
+        found = _DMY.match(text) or _DMY8.match(text)
+        if not found:
+            raise DateRefused(f"ngày không hợp lệ ({DATE_HINT}).")
+        day, month, year = (int(g) for g in found.groups())
+    if not 1900 <= year <= 2100:
+        raise DateRefused(f"năm {year} không hợp lệ (từ 1900 đến 2100).")
+    if not 1 <= month <= 12:
+        raise DateRefused(f"không có tháng {month} ({DATE_HINT}).")
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        raise DateRefused(
+            f"ngày {day:02d}/{month:02d}/{year} không có thật: tháng {month} năm {year} "
+            f"có {last} ngày."
+        )
+    return dt.date(year, month, day)
+
+
 def parse_date(value: str) -> dt.date | None:
-    """`YYYY-MM-DD` or `dd/mm/yyyy`, between 1900 and 2100; None if it is neither."""
-    value = value.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-        return day if 1900 <= day.year <= 2100 else None
-    return None
+    """`read_date`, None instead of a refusal."""
+    try:
+        return read_date(value)
+    except DateRefused:
+        return None
+
+
+def date_text(value: Any) -> str:
+    """A date value as it is shown and typed (`dd/mm/yyyy`); what cannot be read, as it is."""
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    text = str(value or "")
+    day = parse_date(text) if text else None
+    return day.strftime("%d/%m/%Y") if day else text
 
 
 def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
@@ -182,10 +225,10 @@ def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
             return None, f"{f.label}: dài quá {f.max_length} ký tự."
         return text, None
     if f.kind == "date":
-        day = parse_date(text)
-        if day is None:
-            return None, f"{f.label}: ngày không hợp lệ (ngày/tháng/năm, ví dụ 25/09/2026)."
-        return day.isoformat(), None
+        try:
+            return read_date(text).isoformat(), None
+        except DateRefused as exc:
+            return None, f"{f.label}: {exc}"
     if f.kind == "number":
         if not re.fullmatch(r"-?[0-9]{1,15}", text):
             return None, f"{f.label}: chỉ nhập số nguyên."
@@ -260,6 +303,23 @@ def validate(form: list[Field], values: Any) -> tuple[dict[str, Any], dict[str, 
     return clean, errors
 
 
+#: Words in an address field's label that ask for the address on the citizen's card: the chip
+#: CCCD's address is the permanent residence (*nơi thường trú*).
+CARD_ADDRESS_WORDS = ("noi thuong tru", "dia chi thuong tru", "thuong tru")
+
+
+def card_address_fields(form: list[Field]) -> list[Field]:
+    """The form's address fields that ask for the address written on the card (a scan fills
+    them): a label that begins "Nơi thường trú", "Địa chỉ thường trú", not "Nơi đề nghị đăng
+    ký thường trú" (where one wants to move)."""
+    out = []
+    for f in form:
+        words = fold(f.label)
+        if f.kind == "address" and any(words.startswith(w) for w in CARD_ADDRESS_WORDS):
+            out.append(f)
+    return out
+
+
 def describe(value: Any, f: Field) -> str:
     """A stored value as a person reads it (an address with its commune and province)."""
     if f.kind == "address" and isinstance(value, dict):
@@ -277,3 +337,34 @@ def address_text(value: dict[str, Any]) -> str:
     if commune is not None:
         parts += [commune.name, commune.province_name]
     return ", ".join(p for p in parts if p)
+
+
+#: How much of a screen a field takes, in rows of a kiosk step (`steps`).
+STEP_ROWS = 4
+
+
+def _rows(f: Field) -> int:
+    if f.kind == "address":
+        return 3
+    if f.kind == "text" and f.max_length > 255:
+        return 2
+    return 1
+
+
+def steps(form: list[Field], rows: int = STEP_ROWS) -> list[list[Field]]:
+    """The form cut into short steps for the kiosk (one screen each, "one thing per page"), in
+    the form's order: a step takes fields until the next would pass `rows` (an address counts
+    3, a long text 2, any other field 1); a field larger than `rows` has a step of its own."""
+    out: list[list[Field]] = []
+    current: list[Field] = []
+    used = 0
+    for f in form:
+        need = _rows(f)
+        if current and used + need > rows:
+            out.append(current)
+            current, used = [], 0
+        current.append(f)
+        used += need
+    if current:
+        out.append(current)
+    return out

@@ -1,0 +1,172 @@
+"""The domain under the kiosk's filing in steps (issue 18): dates as Vietnamese write them, the
+card's address matched to the place list, the form cut into steps, and the draft kept on the
+server that the idle reset wipes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kiosk.domain import places
+from kiosk.domain.catalog import forms
+from kiosk.domain.dossiers import drafts
+from kiosk.dossier_form import scan
+
+LLTP = "3.000333"
+SCAN = "064185001234|123456789|Nguyễn Thị Hồng Nhung|12031985|Nữ|Tổ 3, Phường Quy Nhơn, Gia Lai"
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("12/03/1985", dt.date(1985, 3, 12)),
+        ("1/3/1985", dt.date(1985, 3, 1)),
+        ("12.03.1985", dt.date(1985, 3, 12)),
+        ("12-03-1985", dt.date(1985, 3, 12)),
+        ("12031985", dt.date(1985, 3, 12)),  # a numeric keypad has no slash
+        (" 29/02/2000 ", dt.date(2000, 2, 29)),
+        ("1985-03-12", dt.date(1985, 3, 12)),  # as stored
+    ],
+)
+def test_a_date_is_read_day_first(typed: str, day: dt.date) -> None:
+    assert forms.read_date(typed) == day
+    assert forms.date_text(day.isoformat()) == day.strftime("%d/%m/%Y")
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("31/02/2000", "ngày 31/02/2000 không có thật: tháng 2 năm 2000 có 29 ngày."),
+        ("29/02/2001", "ngày 29/02/2001 không có thật: tháng 2 năm 2001 có 28 ngày."),
+        ("31/04/1990", "ngày 31/04/1990 không có thật: tháng 4 năm 1990 có 30 ngày."),
+        ("12/13/1985", "không có tháng 13"),
+        ("03/12/85", "ngày không hợp lệ (ngày/tháng/năm, ví dụ 25/09/1985)."),
+        ("01/01/1850", "năm 1850 không hợp lệ (từ 1900 đến 2100)."),
+    ],
+)
+def test_an_impossible_date_is_refused_saying_why(typed: str, message: str) -> None:
+    with pytest.raises(forms.DateRefused) as exc:
+        forms.read_date(typed)
+    assert str(exc.value).startswith(message)
+    field = forms.Field(name="ngay", label="Ngày cấp", kind="date")
+    value, problem = forms.check_value(field, typed)
+    assert value is None and problem == f"Ngày cấp: {exc.value}"
+
+
+def test_a_card_address_is_matched_to_its_province_and_commune() -> None:
+    found = places.match_address("Tổ 3, Phường Quy Nhơn, Gia Lai")
+    assert found.commune is not None and found.commune.code == "21583"
+    assert (found.province_code, found.detail) == ("52", "Tổ 3")
+    # Without the kind of division, in another case and without marks.
+    bare = places.match_address("Thon 1, ia hru, GIA LAI")
+    assert bare.commune is not None and bare.commune.name == "Xã Ia Hrú"
+    assert bare.detail == "Thon 1"
+    # "Thành phố Hà Nội" is found as "Hà Nội".
+    hanoi = places.match_address("12 Hàng Bông, Phường Hoàn Kiếm, Hà Nội")
+    assert hanoi.province_code == "01" and hanoi.commune is not None
+    # A province found, its commune not: the rest stays for the citizen to check.
+    half = places.match_address("Tổ 3, Phường Không Có, Gia Lai")
+    assert (half.commune, half.province_code, half.detail) == (None, "52", "Tổ 3, Phường Không Có")
+    # An address of before the 2025 merger (Bình Định is now part of Gia Lai): nothing is
+    # guessed, nothing is lost.
+    old = places.match_address("Số 5 Lê Lợi, Phường Lê Lợi, Thành phố Quy Nhơn, Bình Định")
+    assert (old.commune, old.province_code) == (None, "")
+    assert old.detail == "Số 5 Lê Lợi, Phường Lê Lợi, Thành phố Quy Nhơn, Bình Định"
+
+
+def test_the_scan_fills_every_field_that_asks_for_the_cards_address(demo_app: Flask) -> None:
+    from kiosk.domain import catalog
+    from kiosk.view_helpers import db
+
+    with demo_app.test_request_context():
+        proc = catalog.get_procedure(db(), LLTP)
+        got = scan(SCAN, proc)
+        moving = scan(SCAN, catalog.get_procedure(db(), "1.004222"))
+    assert got.ok and "kiểm tra lại địa chỉ" in got.message
+    assert got.values["a.birth_date"] == "12/03/1985" and got.values["a.gender"] == "Nữ"
+    for prefix in ("a", "f.noi_thuong_tru"):
+        assert got.values[f"{prefix}.province"] == "52"
+        assert got.values[f"{prefix}.commune_code"] == "21583"
+        assert got.values[f"{prefix}.detail"] == "Tổ 3"
+    # "Nơi đề nghị đăng ký thường trú" is where one moves to, not the card's address.
+    assert not any(k.startswith("f.") for k in moving.values)
+
+
+def test_the_form_is_cut_into_steps_that_fit_a_screen() -> None:
+    def f(name: str, kind: str = "text", max_length: int = 255) -> forms.Field:
+        return forms.Field(name=name, label=name, kind=kind, max_length=max_length)
+
+    form = [f("a"), f("b"), f("c"), f("d", "address"), f("e"), f("g", max_length=2000), f("h")]
+    assert [[x.name for x in s] for s in forms.steps(form)] == [
+        ["a", "b", "c"], ["d", "e"], ["g", "h"],
+    ]  # fmt: skip
+    assert forms.steps([]) == []
+
+
+def test_a_draft_is_kept_whole_and_swept_when_left(tmp_path: Path) -> None:
+    token = drafts.new_token()
+    pairs = [("a.full_name", "Nguyễn Thị Hồng Nhung"), ("f.muc_dich", "Xin việc")]
+    drafts.save(tmp_path, token, LLTP, pairs)
+    assert drafts.load(tmp_path, token, LLTP) == pairs
+    assert drafts.load(tmp_path, token, "1.001193") == []  # another procedure's
+    assert drafts.load(tmp_path, "../../etc/passwd", LLTP) == []
+    with pytest.raises(ValueError):
+        drafts.save(tmp_path, "../x", LLTP, pairs)
+    old = drafts.new_token()
+    drafts.save(tmp_path, old, LLTP, pairs)
+    stale = os.path.getmtime(tmp_path / f"{old}.json") - drafts.KEEP_SECONDS - 10
+    os.utime(tmp_path / f"{old}.json", (stale, stale))
+    drafts.save(tmp_path, token, LLTP, pairs)  # a save sweeps
+    assert not (tmp_path / f"{old}.json").exists() and drafts.load(tmp_path, token, LLTP) == pairs
+    drafts.discard(tmp_path, token)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _csrf(client: FlaskClient, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+def test_steps_keep_what_was_typed_and_the_idle_reset_wipes_the_draft(demo_app: Flask) -> None:
+    kiosk = demo_app.test_client()
+    token = _csrf(kiosk, f"/kiosk/file/{LLTP}")
+    step1 = kiosk.get(f"/kiosk/file/{LLTP}").get_data(as_text=True)
+    assert "Bước 1/8" in step1 and 'name="a.birth_date"' in step1 and 'type="date"' not in step1
+    card = {
+        "csrf_token": token, "at": "1", "go": "next", "a.full_name": "Nguyễn Thị Hồng Nhung",
+        "a.cccd": "064185001234", "a.birth_date": "31/02/1985", "a.gender": "Nữ",
+    }  # fmt: skip
+    r = kiosk.post(f"/kiosk/file/{LLTP}", data=card)
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert "Ngày sinh: ngày 31/02/1985 không có thật" in page and 'value="31/02/1985"' in page
+    r = kiosk.post(f"/kiosk/file/{LLTP}", data={**card, "a.birth_date": "12031985"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("step=2")
+    contact = {"csrf_token": token, "at": "2", "go": "next", "a.phone": "0905123456"}
+    assert kiosk.post(f"/kiosk/file/{LLTP}", data=contact).headers["Location"].endswith("step=3")
+    form = {"csrf_token": token, "at": "3", "f.noi_sinh": "Gia Lai", "f.dan_toc": "Jrai"}
+    r = kiosk.post(f"/kiosk/file/{LLTP}", data={**form, "go": "back"})  # back: kept, unchecked
+    assert r.status_code == 303 and r.headers["Location"].endswith("step=2")
+    again = kiosk.get(f"/kiosk/file/{LLTP}?step=1").get_data(as_text=True)
+    assert 'value="Nguyễn Thị Hồng Nhung"' in again and 'value="12/03/1985"' in again
+    step3 = kiosk.get(f"/kiosk/file/{LLTP}?step=3").get_data(as_text=True)
+    assert "Bước 3/8" in step3 and 'value="Jrai"' in step3 and 'value="Gia Lai"' in step3
+    review = kiosk.get(f"/kiosk/file/{LLTP}?step=8").get_data(as_text=True)
+    assert "Kiểm tra lại trước khi nộp" in review and "12/03/1985" in review and ">Nữ<" in review
+    assert review.count(">Sửa<") >= 17  # every applicant's and form's line, every paper
+    folder = Path(demo_app.instance_path) / "drafts"
+    with kiosk.session_transaction() as sess:
+        draft = folder / f"{sess['draft']}.json"
+    assert "Jrai" in json.loads(draft.read_text(encoding="utf-8"))["values"][-1][1]
+    # The idle reset forgets the draft: the file is gone, the next citizen starts empty.
+    kiosk.get("/kiosk/reset")
+    assert not draft.exists()
+    fresh = kiosk.get(f"/kiosk/file/{LLTP}?step=3").get_data(as_text=True)
+    assert "Jrai" not in fresh and "Nguyễn Thị Hồng Nhung" not in fresh
