@@ -51,6 +51,20 @@ def file_form(code: str) -> Any:
     return _file_page(proc)
 
 
+@bp.post("/file/<code>/scan")
+@signed_in
+def file_scan(code: str) -> Any:
+    """The citizen's CCCD on the desk, its QR code typed by the scanner: the applicant's fields
+    filled from the card (the counter's and the kiosk's scan), or why not."""
+    proc = _procedure(code)
+    may("agent.work")
+    values = MultiDict(request.form)
+    result = filing.scan(request.form.get("scan", ""))
+    for key, value in result.values.items():
+        values[key] = value
+    return _file_page(proc, values, scan_message=result.message, scan_ok=result.ok)
+
+
 @bp.post("/file/<code>/authorization")
 @signed_in
 def authorization(code: str) -> Any:

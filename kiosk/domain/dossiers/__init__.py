@@ -24,7 +24,15 @@ staff's lists). Callers use `kiosk.domain.dossiers` only.
 
 from __future__ import annotations
 
-from .lifecycle import apologize, hand_back, move, progress
+from .lifecycle import (
+    CENTER,
+    ID_KINDS,
+    apologize,
+    hand_back,
+    hand_back_place,
+    move,
+    progress,
+)
 from .receiving import (
     CHANNEL_KINDS,
     Applicant,
@@ -45,8 +53,11 @@ from .views import (
     branch_worklist,
     find,
     listing,
+    mask,
     open_for_citizen,
+    place_name,
     promised,
+    search,
     timeline,
     visible,
     worklist,
@@ -54,9 +65,10 @@ from .views import (
 )
 
 __all__ = [
-    "CHANNEL_KINDS", "Applicant", "DossierError", "Page", "Papers", "ReceiptPrint",
-    "Received", "Step", "TooManyLookups", "apologize", "branch_of", "branch_worklist",
-    "check", "clean_applicant", "find", "hand_back", "listing", "move", "open_for_citizen",
-    "print_receipt_again", "progress", "promised", "receive", "timeline", "visible",
-    "worklist", "worklist_size",
+    "CENTER", "CHANNEL_KINDS", "ID_KINDS", "Applicant", "DossierError", "Page", "Papers",
+    "ReceiptPrint", "Received", "Step", "TooManyLookups", "apologize", "branch_of",
+    "branch_worklist", "check", "clean_applicant", "find", "hand_back", "hand_back_place",
+    "listing", "mask", "move", "open_for_citizen", "place_name", "print_receipt_again",
+    "progress", "promised", "receive", "search", "timeline", "visible", "worklist",
+    "worklist_size",
 ]  # fmt: skip

@@ -271,6 +271,10 @@ def receive(
             idempotency_key=key, request_digest=asked if key is not None else None,
             branch_code=agent.branch_code if agent else None,
             agent_id=agent.id if agent else None,
+            on_paper=json.dumps(
+                [d.name for d in procedure.documents if d.name in papers.on_paper],
+                ensure_ascii=False,
+            ),
         )  # fmt: skip
         session.add(dossier)
         session.flush()
