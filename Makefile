@@ -28,7 +28,8 @@ $(VENV)/.installed: pyproject.toml
 
 # htmx and the DejaVu fonts come from the npm registry, pinned in package.json and
 # package-lock.json: htmx is served from static/vendor (never from a CDN), and printers/ draws
-# Vietnamese with DejaVu Sans from node_modules/dejavu-fonts-ttf.
+# Vietnamese with DejaVu Sans from node_modules/dejavu-fonts-ttf. axe-core (the accessibility
+# engine of the browser tests, tests/page_audit.py) is served to the test browser from node_modules.
 assets: node_modules/.installed static/vendor/htmx.min.js
 
 node_modules/.installed: package.json package-lock.json
