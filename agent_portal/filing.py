@@ -36,7 +36,7 @@ def _procedure(code: str) -> Any:
 
 
 def _file_page(proc: Any, values: MultiDict[str, str] | None = None, **kw: Any) -> Any:
-    ctx = filing.form_context(proc, values, **kw)
+    ctx = filing.form_context(proc, values, fee_channel="truc_tuyen", **kw)
     return render(
         "agent_portal/file.html", upload_url=url_for("agent_portal.upload"),
         thumb_url=_thumb_url, consent_id=(values or MultiDict()).get("consent", ""), **ctx,
@@ -116,7 +116,7 @@ def file_submit(code: str) -> Any:
             db(), proc, posted.applicant, channel="online",
             site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
             idempotency_key=values.get("idempotency_key", "")[:64] or None, tz=site_tz(),
-            agent=me(), consent=consent,
+            agent=me(), consent=consent, fee_rule=posted.fee_rule,
             print_on=filing.receipt_print(printer()),
         )  # fmt: skip
     except idempotency.Conflict:

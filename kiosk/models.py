@@ -510,6 +510,9 @@ class Dossier(Base):
     status: Mapped[str] = mapped_column(String(20))
     processing_days: Mapped[Decimal] = mapped_column(Numeric(6, 1))
     fee_vnd: Mapped[int] = mapped_column(Integer, default=0)
+    #: Why the fee is not the procedure's general one: the catalog's rule the agent or officer
+    #: chose (e.g. "Sinh viên, người có công với cách mạng, thân nhân liệt sĩ"); "" otherwise.
+    fee_reason: Mapped[str] = mapped_column(String(255), default="", server_default="")
     received_at: Mapped[dt.datetime] = mapped_column(DateTime())
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)

@@ -54,6 +54,9 @@ class ReceiptData:
     status_url: str
     officer: str = ""
     fee_vnd: int = 0
+    #: Why the fee is a reduced one (the catalog's rule chosen for the citizen); "" for the
+    #: general fee, which prints nothing more.
+    fee_reason: str = ""
     #: Filed online and not yet accepted: the date is the one it would be due if accepted now.
     provisional: bool = False
 
@@ -89,6 +92,8 @@ class CashData:
     collector: str
     paid_at: dt.datetime
     status_url: str = ""
+    #: Why the amount is a reduced fee (`ReceiptData.fee_reason`); "" prints nothing more.
+    fee_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,8 @@ def receipt(data: ReceiptData, width: int = 576) -> Job:
         c.text(f"  {i}. {doc}")
     if data.fee_vnd:
         c.pair("Phí, lệ phí", _vnd(data.fee_vnd))
+    if data.fee_reason:
+        c.pair("Mức phí giảm", data.fee_reason)
     c.rule()
     c.text("HẸN TRẢ KẾT QUẢ" + (" (DỰ KIẾN)" if data.provisional else ""), bold=True,
            align="center")  # fmt: skip
@@ -210,6 +217,8 @@ def cash_receipt(data: CashData, width: int = 576) -> Job:
     c.text(_vnd(data.amount_vnd), scale=2.0, bold=True, align="center")
     c.text(f"Bằng chữ: {vnd_in_words(data.amount_vnd)}.")
     c.pair("Hình thức", "Tiền mặt")
+    if data.fee_reason:
+        c.pair("Mức phí giảm", data.fee_reason)
     c.pair("Thu lúc", _when(data.paid_at))
     c.pair("Người thu", data.collector)
     c.rule()

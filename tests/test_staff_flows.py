@@ -25,7 +25,7 @@ from kiosk.domain.dossier_states import (
 )
 from kiosk.models import Dossier, User
 
-from .conftest import csrf, sign_in
+from .conftest import csrf, sample_pdf, sign_in
 from .test_agent_isolation import file_as, upload
 from .test_filing_pages import SCAN
 
@@ -289,3 +289,58 @@ def test_staff_dates_read_day_month_year_whatever_the_browser(
     page = text(office.get(f"/office/dossiers/{code}"))
     assert 'type="date"' not in page and 'name="new_date" inputmode="numeric"' in page
     assert re.search(r"<time>\d\d:\d\d \d\d/\d\d/\d{4}</time>", page)
+
+
+# ---------------------------------------------------------------- the reduced fee
+
+
+def test_the_agent_charges_the_catalogs_reduced_fee_and_the_receipts_say_why(
+    floor: Flask, branches: dict[str, dict[str, str]], db_session: Session
+) -> None:
+    import datetime as dt
+
+    from kiosk.domain.printing import render as render_job
+    from kiosk.models import PrintJob
+    from printers import layouts, to_escpos
+    from printers.reader import read_escpos
+
+    from .test_agent_portal import LLTP, agent_upload
+    from .test_filing_pages import form_data
+
+    why = "Sinh viên, người có công với cách mạng, thân nhân liệt sĩ"
+    agent = floor.test_client()
+    sign_in(agent, "dl-bidv", "mat-khau-dai-9")
+    page = text(agent.get(f"/agent/file/{LLTP}"))
+    assert 'name="fee_rule" value="1"' in page and why in page and "200.000" in page
+    token = csrf(agent, f"/agent/file/{LLTP}")
+    ids = [agent_upload(agent, token, b) for b in (sample_pdf(), sample_pdf())]
+    consent = agent_upload(agent, token, sample_pdf())
+    filled = {**form_data(token, ids, idempotency_key="agent-fee"), "consent": consent}
+    bad = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "7"})
+    assert bad.status_code == 422 and "Chọn một mức phí của thủ tục." in text(bad)
+    done = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "1"})
+    assert done.status_code == 303, text(done)[-2000:]
+    d = db_session.scalar(select(Dossier))
+    assert d is not None and (d.fee_vnd, d.fee_reason) == (100_000, why)
+    cash = agent.post(f"/agent/dossiers/{d.code}/cash",
+                      data={"csrf_token": token, "amount": "100.000"})  # fmt: skip
+    assert cash.status_code == 303
+    jobs = {j.kind: j for j in db_session.scalars(select(PrintJob))}
+    for kind in ("receipt", "cash"):
+        spec = jobs[kind].layout
+        assert why in spec, kind
+    # The receipt's bytes are the layout's with the reason, byte for byte, and not those of
+    # the paper without it, which is shorter by the reason's line.
+    import json
+
+    from printers.profiles import profile_width
+
+    raw = render_job(jobs["receipt"])
+    data = json.loads(jobs["receipt"].layout)["data"]
+    data["received_at"] = dt.datetime.fromisoformat(data["received_at"])
+    data["due_date"] = dt.date.fromisoformat(data["due_date"])
+    width, profile = profile_width(jobs["receipt"].profile), jobs["receipt"].profile
+    assert raw == to_escpos(layouts.receipt(layouts.ReceiptData(**data), width), profile)
+    plain = layouts.ReceiptData(**{**data, "fee_reason": ""})
+    shorter = read_escpos(to_escpos(layouts.receipt(plain, width), profile)).image
+    assert read_escpos(raw).image.height > shorter.height

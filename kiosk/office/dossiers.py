@@ -88,7 +88,10 @@ def receive_pick(counter_id: int) -> Any:
 def _receive_page(counter: Counter, ticket: Ticket | None, proc: Any, **kw: Any) -> Any:
     values = kw.pop("values", None)
     posted = filing.read(values, proc) if values else None
-    ctx = filing.form_context(proc, values, reusable=filing.reusable_for(db(), posted, _me()), **kw)
+    ctx = filing.form_context(
+        proc, values, reusable=filing.reusable_for(db(), posted, _me()), fee_channel="truc_tiep",
+        **kw,
+    )  # fmt: skip
     return render(
         "office/receive.html",
         counter=counter,
@@ -148,7 +151,7 @@ def receive_submit(counter_id: int, code: str) -> Any:
             site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
             actor=_me(), ticket_id=ticket.id if ticket else None,
             idempotency_key=request.form.get("idempotency_key", "")[:64] or None,
-            tz=site_tz(), print_on=filing.receipt_print(printer),
+            tz=site_tz(), print_on=filing.receipt_print(printer), fee_rule=posted.fee_rule,
         )  # fmt: skip
     except idempotency.Conflict:
         values, errors = filing.used_key(posted.values)

@@ -1,5 +1,6 @@
 """the hand-back's facts on its timeline line: who received the result, which ID was checked,
-where (a branch's code, or the center); the papers a counter received on paper
+where (a branch's code, or the center); the papers a counter received on paper; why a
+reduced fee was charged
 
 Revision ID: 0017
 Revises: 0016
@@ -29,10 +30,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("place", sa.String(64), server_default="", nullable=False))
     with op.batch_alter_table("dossier", schema=None) as batch_op:
         batch_op.add_column(sa.Column("on_paper", sa.Text(), server_default="[]", nullable=False))
+        batch_op.add_column(
+            sa.Column("fee_reason", sa.String(255), server_default="", nullable=False)
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("dossier", schema=None) as batch_op:
+        batch_op.drop_column("fee_reason")
         batch_op.drop_column("on_paper")
     with op.batch_alter_table("dossier_event", schema=None) as batch_op:
         batch_op.drop_column("place")
