@@ -97,7 +97,7 @@ def read(form: MultiDict[str, str], procedure: Procedure) -> Posted:
             wanted.append(uploads.Wanted(doc.name, upload_id))
         elif reuse_id and form.get(f"consent.{i}") == "on":
             reused.append((i, reuse_id))
-        elif reuse_id:
+        elif reuse_id and form.get(f"paper.{i}") != "on":  # the paper itself, received
             errors[f"documents.{doc.name}"] = (
                 "Cần ông/bà đồng ý để dùng lại bản số hóa, hoặc tải tệp mới."
             )

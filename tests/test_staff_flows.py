@@ -344,3 +344,24 @@ def test_the_agent_charges_the_catalogs_reduced_fee_and_the_receipts_say_why(
     plain = layouts.ReceiptData(**{**data, "fee_reason": ""})
     shorter = read_escpos(to_escpos(layouts.receipt(plain, width), profile)).image
     assert read_escpos(raw).image.height > shorter.height
+
+
+def test_a_paper_received_at_the_counter_needs_no_answer_to_the_reuse_offer(
+    session: Session,
+) -> None:
+    """The counter offers the citizen's digitized papers of an earlier dossier; when the
+    officer ticks the paper itself as received, the offer left unanswered refuses nothing."""
+    from werkzeug.datastructures import MultiDict
+
+    from kiosk import filing
+    from kiosk.domain import catalog
+
+    proc = catalog.get_procedure(session, "3.000333")
+    assert proc is not None
+    offered = MultiDict({"reuse.0": str(uuid.uuid4()), "reuse.1": str(uuid.uuid4())})
+    assert set(filing.read(offered, proc).errors) == {
+        f"documents.{d.name}" for d in proc.documents[:2]
+    }
+    offered.update({"paper.0": "on", "paper.1": "on"})
+    posted = filing.read(offered, proc)
+    assert posted.errors == {} and len(posted.on_paper) == 2
