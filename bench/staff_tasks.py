@@ -46,7 +46,20 @@ SCAN = (
 
 #: The figures of main at 1c636f3 (2026-12-03), before issue 19: (clicks, fields, scans,
 #: what the screens did not offer).
-BEFORE: dict[str, tuple[int, int, int, str]] = {}
+BEFORE: dict[str, tuple[int, int, int, str]] = {
+    "đại lý (agent)": (
+        18, 13, 0,
+        "đăng nhập từ /agent/ (chỉ hiện khi mở một thủ tục); mức phí giảm 100.000 đ (thu "
+        "200.000 đ); mở, in kết quả để trả",
+    ),
+    "cán bộ một cửa (counter)": (
+        20, 9, 1,
+        "giấy đã nhận bản giấy vẫn bị đòi trả lời đề nghị dùng lại bản số hóa; về quầy từ hồ sơ "
+        "vừa tiếp nhận (qua menu Quầy); tìm hồ sơ theo tên, mã, CCCD (dò danh sách); trả kết "
+        "quả: cán bộ một cửa không có nút nào trên trang hồ sơ",
+    ),
+    "cán bộ xử lý (processor)": (6, 2, 0, ""),
+}  # fmt: skip
 
 
 @dataclass
