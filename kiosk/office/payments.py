@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import filing
 from ..auth import current_user, staff_required
-from ..domain import dossiers, payments
+from ..domain import dossiers, forms, payments
 from ..domain.clock import local, stored, utcnow
 from ..models import BankAccount, Dossier, Payment, PaymentNotice, User
 from ..web import csv_download, db, render, site_tz
@@ -138,8 +138,7 @@ def reconciliation(day: dt.date) -> list[dict[str, Any]]:
 def payment_report() -> Any:
     today = local(utcnow(), site_tz()).date()
     try:
-        day = dt.date.fromisoformat(request.args.get("day", "")) if request.args.get("day") \
-            else today  # fmt: skip
+        day = forms.parse_date(request.args.get("day", "")[:10]) or today
     except ValueError:
         day = today
     rows = reconciliation(day)
