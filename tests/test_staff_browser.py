@@ -101,7 +101,14 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
         agent.get_by_role("button", name="Thu tiền mặt và in biên nhận").click()
         agent.locator('[data-testid="fee-paid"]').wait_for()
         audited(agent, problems)
+        agent.locator("#fee table").scroll_into_view_if_needed()
         shot(agent, "61-agent-dossier-paid")
+        heights = agent.eval_on_selector_all(
+            "#fee table th, #fee table td:not(:has(form))",
+            "cells => cells.map(c => { const r = document.createRange();"
+            " r.selectNodeContents(c); return r.getBoundingClientRect().height; })",
+        )
+        assert max(heights) < 32, heights  # one line each: no word (or letter) per line
 
         # The center processes it (the processing officer; a counter officer's day is below).
         office = office_ctx.new_page()
