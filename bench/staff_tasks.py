@@ -101,6 +101,7 @@ class Person:
         self.tally.clicks += 1
 
     def scan(self, selector: str) -> None:
+        self.page.wait_for_function("() => window.htmx && document.readyState === 'complete'")
         self.page.fill(selector, SCAN)
         self.page.locator(selector).press("Enter")
         self.page.locator("#scan-result").wait_for()

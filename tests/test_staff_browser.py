@@ -40,6 +40,15 @@ def audited(page: Any, problems: list[str]) -> None:
     page.set_viewport_size({"width": 1366, "height": 768})
 
 
+def scan_card(page: Any) -> None:
+    """The scanner types the card's QR code and Enter, once the page's scripts are running
+    (htmx sends the scan; a scan before they run would be lost)."""
+    page.wait_for_function("() => window.htmx && document.readyState === 'complete'")
+    page.locator("#scan").click()
+    page.keyboard.type(SCAN + "\n")
+    page.locator("#scan-result").wait_for()
+
+
 def sign_in_from(page: Any, base: str, home: str, name: str, password: str) -> None:
     """From a surface's home: the sign-in link, the form, and back where the link pointed."""
     page.goto(base + home)
@@ -79,9 +88,7 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
         agent.get_by_text("Cấp phiếu lý lịch tư pháp").first.click()
         agent.wait_for_url("**/agent/file/3.000333")
         # The card on the desk, scanned: the applicant's fields are filled.
-        agent.fill("#scan", SCAN)
-        agent.locator("#scan").press("Enter")
-        agent.locator("#scan-result").wait_for()
+        scan_card(agent)
         assert agent.input_value('input[name="a.cccd"]') == "064185001234"
         agent.fill('input[name="a.phone"]', "0905123456")
         _pick_address(agent, "a")
@@ -187,9 +194,7 @@ def test_a_new_officers_day_call_receive_back_find_move_resolve_hand_back(
         page.keyboard.press("Enter")
         page.get_by_text("Cấp phiếu lý lịch tư pháp").first.click()
         page.locator('[data-testid="ticket-number"]', has_text=number).wait_for()
-        page.fill("#scan", SCAN)
-        page.locator("#scan").press("Enter")
-        page.locator("#scan-result").wait_for()
+        scan_card(page)
         page.fill('input[name="f.noi_sinh"]', "Gia Lai")
         page.fill('input[name="f.dan_toc"]', "Kinh")
         page.fill('input[name="f.quoc_tich"]', "Việt Nam")
