@@ -14,6 +14,7 @@ from flask import (
     get_flashed_messages,
     redirect,
     request,
+    send_file,
     url_for,
 )
 from sqlalchemy import select
@@ -24,11 +25,11 @@ from kiosk.auth import staff_required
 from kiosk.domain import dossiers, money
 from kiosk.domain.accounts import can
 from kiosk.domain.clock import local
-from kiosk.domain.dossiers import LABELS, DossierState, TransitionRefused
+from kiosk.domain.dossiers import LABELS, DossierState, TransitionRefused, uploads
 from kiosk.domain.text import format_vnd
 from kiosk.models import Branch, Dossier, Upload
 from kiosk.qr import qr_svg
-from kiosk.view_helpers import db, render, site_tz
+from kiosk.view_helpers import db, render, site_tz, upload_folder
 
 from . import bp, log, may, me, printer, signed_in
 
@@ -92,13 +93,41 @@ def dossier_page(code: str) -> Response:
     db().commit()
     tz = site_tz()
     due = dossiers.promised(d)
-    papers = db().scalars(select(Upload.document_name).where(Upload.dossier_id == d.id)).all()
+    kept = db().scalars(select(Upload).where(Upload.dossier_id == d.id)).all()
+    papers = [u for u in kept if u.document_name not in uploads.NOT_PAPERS]
+    result = next((u for u in kept if u.document_name == uploads.RESULT), None)
+    consent = next((u for u in kept if u.document_name == uploads.CONSENT), None)
     return render(
         "agent_portal/dossier.html", label=LABELS[DossierState(d.status)],
         due=local(due, tz) if due else None, received=local(d.received_at, tz),
-        papers=papers, steps=dossiers.timeline(d, tz),
+        papers=papers, result=result, consent=consent, steps=dossiers.timeline(d, tz),
+        id_kinds=dossiers.ID_KINDS,
         messages=get_flashed_messages(with_categories=True), **_fee(d),
     )  # fmt: skip
+
+
+@bp.get("/dossiers/<code>/result")
+@signed_in
+def dossier_result(code: str) -> Any:
+    """The dossier's digitized result, to open and print for the citizen at hand-back: only for
+    the branch's own dossier, and every opening goes into the audit log."""
+    d = _visible(code)
+    may("agent.work")
+    up = db().scalar(
+        select(Upload).where(Upload.dossier_id == d.id, Upload.document_name == uploads.RESULT)
+        .order_by(Upload.created_at.desc()).limit(1)
+    )  # fmt: skip
+    if up is None:
+        abort(404)
+    log("upload.view", d.code, "kết quả số hóa")
+    db().commit()
+    ext = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[up.media_type]
+    resp = send_file(
+        uploads.path_of(upload_folder(), up), mimetype=up.media_type,
+        download_name=f"ket-qua-{d.code}{ext}", conditional=True,
+    )  # fmt: skip
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
 
 
 @bp.get("/dossiers/<code>/fee")
@@ -198,7 +227,8 @@ def hand_back(code: str) -> WerkzeugResponse:
     may("dossier.hand_back")
     try:
         dossiers.hand_back(db(), found, me(), request.form.get("receiver", "")[:256],
-                           request.form.get("id_checked", "")[:32])  # fmt: skip
+                           request.form.get("id_checked", "")[:32],
+                           id_kind=request.form.get("id_kind", "cccd")[:16])  # fmt: skip
     except TransitionRefused as exc:
         flash(str(exc), "error")
     else:

@@ -38,7 +38,7 @@ def _procedure(code: str) -> Any:
 
 
 def _file_page(proc: Any, values: MultiDict[str, str] | None = None, **kw: Any) -> Any:
-    ctx = dossier_form.form_context(proc, values, **kw)
+    ctx = dossier_form.form_context(proc, values, fee_channel="truc_tuyen", **kw)
     return render(
         "agent_portal/file.html", upload_url=url_for("agent_portal.upload"),
         thumb_url=_thumb_url, consent_id=(values or MultiDict()).get("consent", ""), **ctx,
@@ -51,6 +51,20 @@ def file_form(code: str) -> Any:
     proc = _procedure(code)
     may("agent.work")
     return _file_page(proc)
+
+
+@bp.post("/file/<code>/scan")
+@signed_in
+def file_scan(code: str) -> Any:
+    """The citizen's CCCD on the desk, its QR code typed by the scanner: the applicant's fields
+    filled from the card (the counter's and the kiosk's scan), or why not."""
+    proc = _procedure(code)
+    may("agent.work")
+    values = MultiDict(request.form)
+    result = dossier_form.scan(request.form.get("scan", ""), proc)
+    for key, value in result.values.items():
+        values[key] = value
+    return _file_page(proc, values, scan_message=result.message, scan_ok=result.ok)
 
 
 @bp.post("/file/<code>/authorization")
@@ -104,7 +118,7 @@ def file_submit(code: str) -> Any:
             db(), proc, posted.applicant, channel="online",
             site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
             idempotency_key=values.get("idempotency_key", "")[:64] or None, tz=site_tz(),
-            agent=me(), consent=consent,
+            agent=me(), consent=consent, fee_rule=posted.fee_rule,
             print_on=dossier_form.receipt_print(printer()),
         )  # fmt: skip
     except idempotency.Conflict:

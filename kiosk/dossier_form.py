@@ -57,6 +57,9 @@ class Posted:
     reused: list[tuple[int, str]]
     values: MultiDict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
+    #: The catalog's fee chosen for the citizen, by its place in the channel's list (0: the
+    #: general fee); offered to agents and counter officers only (`fee_choices`).
+    fee_rule: int = 0
 
 
 def _text(form: MultiDict[str, str], name: str, limit: int = 255) -> str:
@@ -100,13 +103,17 @@ def read(form: MultiDict[str, str], procedure: Procedure) -> Posted:
             wanted.append(uploads.Wanted(doc.name, upload_id))
         elif reuse_id and form.get(f"consent.{i}") == "on":
             reused.append((i, reuse_id))
-        elif reuse_id:
+        elif reuse_id and form.get(f"paper.{i}") != "on":  # the paper itself, received
             errors[f"documents.{doc.name}"] = (
                 "Cần ông/bà đồng ý để dùng lại bản số hóa, hoặc tải tệp mới."
             )
         if form.get(f"paper.{i}") == "on":
             on_paper.append(doc.name)
-    return Posted(applicant, values, wanted, on_paper, reused, form, errors)
+    rule = _text(form, "fee_rule", 2)
+    fee_rule = int(rule) if rule.isdigit() else 0
+    if rule and not rule.isdigit():
+        errors["fee"] = "Chọn một mức phí của thủ tục."
+    return Posted(applicant, values, wanted, on_paper, reused, form, errors, fee_rule)
 
 
 def citizen_of(posted: Posted) -> uploads.Citizen:
@@ -302,8 +309,10 @@ def form_context(
     scan_message: str = "",
     scan_ok: bool = True,
     key: str = "",
+    fee_channel: str = "",
 ) -> dict[str, Any]:
-    """What templates/_dossier_form.html needs to draw the form for `procedure`."""
+    """What templates/_dossier_form.html needs to draw the form for `procedure`; with
+    `fee_channel` (`truc_tiep`, `truc_tuyen`), the fees in force to choose from."""
     values = values if values is not None else MultiDict()
     per_file, per_dossier = limits_text()
     return {
@@ -326,4 +335,19 @@ def form_context(
         "date_hint": forms.DATE_HINT,
         "address_text": forms.address_text,
         "genders": ("Nam", "Nữ"),
+        "fee_choices": fee_choices(procedure, fee_channel) if fee_channel else [],
     }
+
+
+def fee_choices(procedure: Procedure, channel_kind: str) -> list[tuple[int, int, str]]:
+    """The fees of the procedure's channel in force today, as (place, amount, who it is for):
+    the general one first, then the reduced ones the catalog lists (`dossiers.receive`'s
+    `fee_rule`)."""
+    from .domain.catalog import fees_on
+    from .domain.clock import local, utcnow
+
+    today = local(utcnow(), site_tz()).date()
+    for ch in fees_on(procedure, today):
+        if ch.channel.kind == channel_kind:
+            return [(i, amount, why) for i, (amount, why) in enumerate(ch.fees)]
+    return []

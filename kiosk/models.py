@@ -511,6 +511,9 @@ class Dossier(Base):
     status: Mapped[str] = mapped_column(String(20))
     processing_days: Mapped[Decimal] = mapped_column(Numeric(6, 1))
     fee_vnd: Mapped[int] = mapped_column(Integer, default=0)
+    #: Why the fee is not the procedure's general one: the catalog's rule the agent or officer
+    #: chose (e.g. "Sinh viên, người có công với cách mạng, thân nhân liệt sĩ"); "" otherwise.
+    fee_reason: Mapped[str] = mapped_column(String(255), default="", server_default="")
     received_at: Mapped[dt.datetime] = mapped_column(DateTime())
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
@@ -538,6 +541,8 @@ class Dossier(Base):
     request_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: The new date promised in an apology (form 04), when the due date cannot be kept.
     promised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    #: JSON list: the papers a counter officer ticked as received on paper (*bản giấy*).
+    on_paper: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     #: Filed by an agent for the citizen: the agent's branch and account.
     branch_code: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     agent_id: Mapped[int | None] = mapped_column(
@@ -579,6 +584,13 @@ class DossierEvent(Base):
     to_status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    #: The hand-back (*trả kết quả*, `dossiers.hand_back`): who received the result, the kind
+    #: (`cccd`, `passport`) and number of the ID checked, and where: `branch:<code>` or
+    #: `center`. Empty on every other line.
+    receiver_name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    receiver_id_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    receiver_id_number: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    place: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     dossier: Mapped[Dossier] = relationship(back_populates="events")
 

@@ -154,10 +154,22 @@ def api_error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify({"error": {"code": code, "message": message}}), status
 
 
+STAFF_PATHS = ("/office/", "/agent/")
+
+
+def _error_page(code: int, message: str = "") -> tuple[Response, int]:
+    """The error page for who asked: staff (the office and the agent portal, but not the
+    public display and the agents' catalog) get a staff page, everyone else the kiosk's."""
+    path = request.path
+    staff = path.startswith(STAFF_PATHS) and path not in ("/agent/", "/office/display")
+    template = "office/error.html" if staff else "kiosk/error.html"
+    return render(template, code=code, message=message), code
+
+
 def not_found(_exc: Exception) -> tuple[Response, int]:
     if request.path.startswith("/api/"):
         return api_error(404, "not_found", "Không tìm thấy địa chỉ này.")
-    return render("kiosk/error.html", code=404), 404
+    return _error_page(404)
 
 
 def bad_parameter(exc: Exception) -> tuple[Response, int]:
@@ -173,7 +185,7 @@ def forbidden(_exc: Exception) -> tuple[Response, int]:
     message = gettext("Tài khoản của bạn không có quyền mở trang này.")
     if request.path.startswith("/api/"):
         return api_error(403, "forbidden", message)
-    return render("kiosk/error.html", code=403, message=message), 403
+    return _error_page(403, message)
 
 
 def csrf_refused(_exc: Exception) -> tuple[Response, int]:
@@ -203,10 +215,27 @@ def server_error(_exc: Exception) -> tuple[Response, int]:
 
 
 def register_filters(app: Flask) -> None:
-    """Template filters: `vnd` (money, the app's one format) and `days` (processing time)."""
+    """Template filters: `vnd` (money, the app's one format), `dmy` and `dmy_hm` (dates as
+    dd/mm/yyyy, the staff pages' one format), `days` (processing time); and `doc_label`, a
+    kept file's name as staff read it."""
     from .domain.text import format_vnd
 
     app.jinja_env.filters["vnd"] = format_vnd
+
+    @app.template_filter("dmy")
+    def dmy(value: Any) -> str:
+        """A date (or a time's date) as dd/mm/yyyy, whatever the browser's locale: the staff
+        pages' one date format."""
+        return value.strftime("%d/%m/%Y") if value else ""
+
+    @app.template_filter("dmy_hm")
+    def dmy_hm(value: Any) -> str:
+        """A time as HH:MM dd/mm/yyyy."""
+        return value.strftime("%H:%M %d/%m/%Y") if value else ""
+
+    from .domain.dossiers.uploads import document_label
+
+    app.jinja_env.globals["doc_label"] = lambda name: gettext(document_label(name))
 
     @app.template_filter("days")
     def days(value: Any) -> str:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from .page import QR, Canvas, Job, Raster, check_width, qr_image, qr_module
+
+if TYPE_CHECKING:
+    from .pdf import PdfPage
 from .words import format_vnd, vnd_in_words
 
 
@@ -50,6 +52,9 @@ class ReceiptData:
     status_url: str
     officer: str = ""
     fee_vnd: int = 0
+    #: Why the fee is a reduced one (the catalog's rule chosen for the citizen); "" for the
+    #: general fee, which prints nothing more.
+    fee_reason: str = ""
     #: Filed online and not yet accepted: the date is the one it would be due if accepted now.
     provisional: bool = False
 
@@ -85,6 +90,8 @@ class CashData:
     collector: str
     paid_at: dt.datetime
     status_url: str = ""
+    #: Why the amount is a reduced fee (`ReceiptData.fee_reason`); "" prints nothing more.
+    fee_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,8 @@ def receipt(data: ReceiptData, width: int = 576) -> Job:
         c.text(f"  {i}. {doc}")
     if data.fee_vnd:
         c.pair("Phí, lệ phí", format_vnd(data.fee_vnd))
+    if data.fee_reason:
+        c.pair("Mức phí giảm", data.fee_reason)
     c.rule()
     c.text("HẸN TRẢ KẾT QUẢ" + (" (DỰ KIẾN)" if data.provisional else ""), bold=True,
            align="center")  # fmt: skip
@@ -209,6 +218,8 @@ def cash_receipt(data: CashData, width: int = 576) -> Job:
     c.text(format_vnd(data.amount_vnd), scale=2.0, bold=True, align="center")
     c.text(f"Bằng chữ: {vnd_in_words(data.amount_vnd)}.")
     c.pair("Hình thức", "Tiền mặt")
+    if data.fee_reason:
+        c.pair("Mức phí giảm", data.fee_reason)
     c.pair("Thu lúc", _when(data.paid_at))
     c.pair("Người thu", data.collector)
     c.rule()
@@ -298,7 +309,7 @@ class AuthorizationData:
     birth_date: dt.date | None = None
 
 
-def _authorization_text(c: Canvas, d: AuthorizationData) -> None:
+def _authorization_text(c: Canvas | PdfPage, d: AuthorizationData) -> None:
     c.text("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, align="center")
     c.text("Độc lập - Tự do - Hạnh phúc", align="center")
     c.rule()
@@ -342,26 +353,13 @@ def authorization(data: AuthorizationData, width: int = 576) -> Job:
     return Job(width, [c.render(), QR(data.reference, qr_module(width))])
 
 
-#: A4 at 150 dots per inch.
-A4 = (1240, 1754)
-
-
 def authorization_pdf(data: AuthorizationData) -> bytes:
-    """The authorization as an A4 PDF for the branch's office printer (one page; a long text
-    shrinks to fit), with a QR code of its reference in the corner."""
-    import io
+    """The authorization as an A4 PDF for the branch's office printer: real text in DejaVu
+    Sans (the citizen's name can be found, copied and read aloud), one page, with a QR code of
+    its reference in the corner."""
+    from .pdf import PdfPage
 
-    c = Canvas(A4[0])
-    c.margin, c.base = 118, 30  # 2 cm margins, 14-point type
-    _authorization_text(c, data)
-    body = c.render().image
-    if body.height > A4[1] - 2 * c.margin:
-        scale = (A4[1] - 2 * c.margin) / body.height
-        body = body.resize((int(body.width * scale), int(body.height * scale)))
-    page = Image.new("1", A4, 1)
-    page.paste(body, ((A4[0] - body.width) // 2, c.margin))
-    code = qr_image(QR(data.reference, 4), 200, "right")
-    page.paste(code, (A4[0] - 200 - c.margin // 2, A4[1] - code.height - c.margin // 2))
-    buf = io.BytesIO()
-    page.convert("L").save(buf, "PDF", resolution=150)
-    return buf.getvalue()
+    page = PdfPage(f"Giấy ủy quyền {data.reference}")
+    _authorization_text(page, data)
+    page.image_corner(qr_image(QR(data.reference, 4), 200, "right"), 30)
+    return page.output()

@@ -239,8 +239,9 @@ def _staff_reader() -> User | None:
     return None
 
 
-def dossier_public(d: Dossier) -> dict[str, Any]:
-    """What the citizen sees: no personal data beyond what they proved they know."""
+def dossier_public(d: Dossier, *, citizen: bool = True) -> dict[str, Any]:
+    """What the citizen sees: no personal data beyond what they proved they know (the
+    hand-back's ID number masked); staff (`citizen=False`) read the timeline whole."""
     tz = site_tz()
     return {
         **dossier_brief(d),
@@ -256,7 +257,7 @@ def dossier_public(d: Dossier) -> dict[str, Any]:
                 "label": s.label,
                 "note": s.note,
             }
-            for s in dossiers.timeline(d, tz)
+            for s in dossiers.timeline(d, tz, citizen=citizen)
         ],
     }
 
@@ -264,7 +265,7 @@ def dossier_public(d: Dossier) -> dict[str, Any]:
 def dossier_full(d: Dossier) -> dict[str, Any]:
     files = db().query(Upload).filter(Upload.dossier_id == d.id).order_by(Upload.created_at)
     return {
-        **dossier_public(d),
+        **dossier_public(d, citizen=False),
         "applicant": {
             "full_name": d.applicant_name,
             "cccd": d.applicant_cccd,

@@ -75,7 +75,7 @@ def status_context(found: Dossier) -> dict[str, Any]:
     tz = site_tz()
     return {
         "dossier": found,
-        "steps": dossiers.timeline(found, tz),
+        "steps": dossiers.timeline(found, tz, citizen=True),
         "label": LABELS[DossierState(found.status)],
         "progress": dossiers.progress(found, tz=tz),
         "promised": local(p, tz) if (p := dossiers.promised(found)) else None,

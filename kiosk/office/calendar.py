@@ -3,12 +3,12 @@ the government moves (the due dates of every dossier follow it)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import request
 
 from ..auth import staff_required
+from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
 from ..domain.dossiers import workdays
 from ..view_helpers import db, render, site_tz
@@ -27,7 +27,9 @@ def calendar() -> Any:
     message, error = "", ""
     if request.method == "POST":
         try:
-            day = dt.date.fromisoformat(request.form.get("day", ""))
+            day = forms.parse_date(request.form.get("day", "")[:10])
+            if day is None:
+                raise ValueError("Ghi ngày dạng ngày/tháng/năm, ví dụ 02/09/2027.")
             row = workdays.set_day(
                 db(), day, request.form.get("kind", ""), request.form.get("name", "")
             )

@@ -27,7 +27,8 @@ from ..domain import catalog, dossiers, idempotency, money, queue, ratings
 from ..domain.accounts import Forbidden, audit, can
 from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
-from ..domain.dossiers import LABELS, MOVES, NEEDS_REASON, DossierState, TransitionRefused, uploads
+from ..domain.dossiers import LABELS, DossierState, TransitionRefused, uploads
+from ..domain.dossiers import states as dossier_states
 from ..models import Counter, Dossier, Rating, Ticket, Upload, User
 from ..view_helpers import db, render, site_tz, upload_folder, upload_limits
 from . import bp
@@ -79,7 +80,11 @@ def _receive_page(counter: Counter, ticket: Ticket | None, proc: Any, **kw: Any)
     values = kw.pop("values", None)
     posted = dossier_form.read(values, proc) if values else None
     ctx = dossier_form.form_context(
-        proc, values, reusable=dossier_form.reusable_for(db(), posted, _me()), **kw
+        proc,
+        values,
+        reusable=dossier_form.reusable_for(db(), posted, _me()),
+        fee_channel="truc_tiep",
+        **kw,
     )
     return render(
         "office/receive.html",
@@ -140,7 +145,7 @@ def receive_submit(counter_id: int, code: str) -> Any:
             site_code=current_app.config["SITE_CODE"], fields=posted.fields, papers=papers,
             actor=_me(), ticket_id=ticket.id if ticket else None,
             idempotency_key=request.form.get("idempotency_key", "")[:64] or None,
-            tz=site_tz(), print_on=dossier_form.receipt_print(printer),
+            tz=site_tz(), print_on=dossier_form.receipt_print(printer), fee_rule=posted.fee_rule,
         )  # fmt: skip
     except idempotency.Conflict:
         values, errors = dossier_form.used_key(posted.values)
@@ -148,7 +153,7 @@ def receive_submit(counter_id: int, code: str) -> Any:
     except dossiers.DossierError as exc:
         return _receive_page(counter, ticket, proc, values=posted.values, errors=exc.errors), 422
     flash(f"Đã tiếp nhận hồ sơ {got.dossier.code}; giấy hẹn đang in ở máy in của quầy.", "ok")
-    return redirect(url_for("office.dossier_page", code=got.dossier.code), 303)
+    return redirect(url_for("office.dossier_page", code=got.dossier.code, counter=counter.id), 303)
 
 
 # ---------------------------------------------------------------- the worklist
@@ -173,9 +178,14 @@ def dossier_list() -> Any:
     now = utcnow()
     show = request.args.get("show", "")
     show = show if show in ("overdue", "soon") else ""
-    rows = [_row(d, now) for d in dossiers.worklist(db(), now, SOON, show=show, limit=SHOWN)]
-    total = dossiers.worklist_size(db(), now, SOON, show=show)
-    return render("office/dossiers.html", rows=rows, total=total, show=show)
+    q = " ".join(request.args.get("q", "").split())[:100]
+    if q:
+        found = dossiers.search(db(), q, limit=SHOWN)
+        rows, total = [_row(d, now) for d in found], len(found)
+    else:
+        rows = [_row(d, now) for d in dossiers.worklist(db(), now, SOON, show=show, limit=SHOWN)]
+        total = dossiers.worklist_size(db(), now, SOON, show=show)
+    return render("office/dossiers.html", rows=rows, total=total, show=show, q=q)
 
 
 # ---------------------------------------------------------------- one dossier
@@ -204,10 +214,11 @@ def dossier_page(code: str) -> Any:
     proc = catalog.get_procedure(db(), d.procedure_code)
     form = {f.name: f for f in catalog.form_of(proc)} if proc is not None else {}
     fields = current_app.json.loads(d.fields or "{}")
-    moves = [
-        (DossierState(m), LABELS[DossierState(m)], m in NEEDS_REASON)
-        for m in sorted(MOVES[DossierState(d.status)], key=lambda s: list(DossierState).index(s))
-    ]
+    fee = money.fee_state(db(), d)
+    owed = fee.owed
+    accepted = any(ev.to_status == DossierState.ACCEPTED for ev in d.events)
+    moves = dossier_states.moves_now(d.status, fee_owed=owed, accepted_before=accepted)
+    on_paper = current_app.json.loads(d.on_paper or "[]")
     return render(
         "office/dossier.html",
         d=d,
@@ -219,7 +230,15 @@ def dossier_page(code: str) -> Any:
             for k, v in fields.items()
         ],  # fmt: skip
         address=forms.address_text(current_app.json.loads(d.applicant_address or "{}")),
-        moves=moves if can(_me(), "dossier.process") else [],
+        moves=[m for m in moves if m.to != DossierState.RESOLVED],
+        resolve=next((m for m in moves if m.to == DossierState.RESOLVED), None),
+        reason_needed=[m.label for m in moves if m.needs_reason],
+        on_paper=on_paper,
+        filed_by=_filed_by(d),
+        hand_back_place=dossiers.place_name(db(), dossiers.hand_back_place(d)),
+        can_hand_back=can(_me(), "dossier.hand_back"),
+        id_kinds=dossiers.ID_KINDS,
+        counter=_my_counter(),
         can_process=can(_me(), "dossier.process"),
         rating=ratings.of_dossier(db(), d),
         scores=ratings.SCORES,
@@ -227,11 +246,32 @@ def dossier_page(code: str) -> Any:
         messages=get_flashed_messages(with_categories=True),
         thumb_url=_thumb_url,
         today=local(utcnow(), tz).date(),
-        owed=(fee := money.fee_state(db(), d)).owed,
+        owed=owed,
         fee_payments=fee.settled,
         can_refund=can(_me(), "payments.read"),
         can_cash=can(_me(), "payment.cash"),
     )
+
+
+def _filed_by(d: Dossier) -> str:
+    """Who filed the dossier, in words: an agent and their branch, a counter officer, or the
+    citizen online."""
+    if d.branch_code:
+        agent = db().get(User, d.agent_id) if d.agent_id else None
+        place = dossiers.place_name(db(), f"branch:{d.branch_code}")
+        return f"Đại lý {agent.full_name if agent else ''} ({place})".replace("  ", " ")
+    if d.received_by_id:
+        officer = db().get(User, d.received_by_id)
+        return f"Cán bộ {officer.full_name if officer else ''} tiếp nhận tại quầy"
+    return "Công dân tự nộp trực tuyến (kiosk, cổng dịch vụ công)"
+
+
+def _my_counter() -> Counter | None:
+    """The counter the signed-in officer works at now, if any."""
+    return db().scalar(
+        select(Counter).where(Counter.officer_id == _me().id, Counter.active.is_(True))
+        .order_by(Counter.number).limit(1)
+    )  # fmt: skip
 
 
 def forms_describe(value: Any, field: Any) -> str:
@@ -264,14 +304,35 @@ def dossier_move(code: str) -> Any:
     return redirect(url_for("office.dossier_page", code=d.code), 303)
 
 
+@bp.post("/dossiers/<code>/hand-back")
+@staff_required("dossier.read")
+def dossier_hand_back(code: str) -> Any:
+    """The result handed to the citizen at the center: who received it, which ID was checked;
+    an agent's dossier only when the citizen came to the center. (Agents hand back in their
+    own portal.)"""
+    if not can(_me(), "dossier.hand_back"):
+        abort(403)
+    d = _find(code)
+    try:
+        dossiers.hand_back(
+            db(), d, _me(), request.form.get("receiver", "")[:256],
+            request.form.get("id_checked", "")[:32], id_kind=request.form.get("id_kind", "")[:16],
+            at_center=request.form.get("at_center") == "on",
+        )  # fmt: skip
+    except TransitionRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã trả kết quả hồ sơ {d.code}.", "ok")
+    return redirect(url_for("office.dossier_page", code=d.code), 303)
+
+
 @bp.post("/dossiers/<code>/apology")
 @staff_required("dossier.process")
 def dossier_apology(code: str) -> Any:
     d = _find(code)
-    try:
-        new_date = dt.date.fromisoformat(request.form.get("new_date", ""))
-    except ValueError:
-        flash("Chọn ngày hẹn mới.", "error")
+    new_date = forms.parse_date(request.form.get("new_date", "")[:10])
+    if new_date is None:
+        flash("Ghi ngày hẹn mới dạng ngày/tháng/năm, ví dụ 25/12/2026.", "error")
         return redirect(url_for("office.dossier_page", code=d.code), 303)
     printer = dossier_form.desk_printer(_me())
     try:

@@ -4,7 +4,6 @@ export."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from .. import dossier_form
 from ..auth import current_user, staff_required
 from ..domain import dossiers, money
+from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
 from ..domain.text import format_vnd
 from ..models import BankAccount, Dossier, User
@@ -95,8 +95,7 @@ def payment_refund(reference: str) -> Any:
 def payment_report() -> Any:
     today = local(utcnow(), site_tz()).date()
     try:
-        day = dt.date.fromisoformat(request.args.get("day", "")) if request.args.get("day") \
-            else today  # fmt: skip
+        day = forms.parse_date(request.args.get("day", "")[:10]) or today
     except ValueError:
         day = today
     rows = money.reconciliation.daily(db(), day, site_tz())

@@ -53,6 +53,13 @@
     if (form.dataset.sent) { ev.preventDefault(); return; }
     form.dataset.sent = "1";
   }, true);
+  // ---- a file picked through a styled label: its name shown beside it (no "Choose File")
+  document.addEventListener("change", function (ev) {
+    var input = ev.target;
+    if (!input.matches || !input.matches("input.file-pick")) { return; }
+    var shown = input.closest("form").querySelector(".file-name");
+    if (shown) { shown.textContent = input.files.length ? input.files[0].name : shown.dataset.empty; }
+  });
   document.addEventListener("htmx:sendError", function () { toast(body.dataset.offlineMessage); });
   document.addEventListener("htmx:configRequest", function (ev) {
     var token = document.querySelector("meta[name=csrf-token]");

@@ -109,7 +109,8 @@ def test_the_branch_hands_the_result_back_and_records_who_and_which_id(
     token = csrf(mine, "/agent/dossiers")
     bad = mine.post(f"/agent/dossiers/{code}/hand-back",
                     data={**form, "csrf_token": token, "id_checked": "12"})  # fmt: skip
-    assert "giấy tờ tùy thân" in mine.get(bad.headers["Location"]).get_data(as_text=True)
+    assert "Số CCCD đã kiểm tra của người nhận chưa đúng" in mine.get(
+        bad.headers["Location"]).get_data(as_text=True)  # fmt: skip
     mine.post(f"/agent/dossiers/{code}/hand-back", data={**form, "csrf_token": token})
     d = session.scalar(select(Dossier).where(Dossier.code == code))
     session.refresh(d)

@@ -676,7 +676,7 @@ def test_an_agent_files_with_consent_and_cash_another_branch_gets_not_found_the_
         assert code not in other.content()
         r = other.goto(f"{server}/agent/dossiers/{code}")
         assert r is not None and r.status == 404
-        other.get_by_text("Không tìm thấy trang này").wait_for()
+        other.get_by_role("heading", name="Không tìm thấy").wait_for()
 
         # The supervisor: password, then the second factor (enrolled on first sign-in).
         boss = contexts[2].new_page()

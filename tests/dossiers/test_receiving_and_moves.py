@@ -123,7 +123,8 @@ def test_the_lifecycle_with_a_supplement_pausing_the_clock(
     assert dossiers.progress(d, dt.datetime(2026, 12, 2, 7, 1)) == "overdue"
     dossiers.move(session, d, S.RESOLVED, processor, now=dt.datetime(2026, 11, 30, 8, 0))
     assert dossiers.progress(d) == "early"
-    dossiers.move(session, d, S.RETURNED, processor, now=dt.datetime(2026, 12, 1, 2, 0))
+    dossiers.hand_back(session, d, staff["officer"], "Nguyễn Thị Hồng Nhung", "064185001234",
+                       now=dt.datetime(2026, 12, 1, 2, 0))  # fmt: skip
     session.expire_all()
     stored = dossiers.find(session, d.code)
     assert stored is not None and stored.returned_at is not None

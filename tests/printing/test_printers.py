@@ -359,3 +359,25 @@ def test_folders_and_ports_the_site_lists_are_allowed(
         wider.check("tcp://10.0.0.9:9102")
     with pytest.raises(ValueError):
         parse_ports("9100-80")
+
+
+def test_the_authorization_pdf_is_text_the_citizens_name_can_be_found_and_copied() -> None:
+    """Issue 19: the A4 authorization is real PDF text (DejaVu Sans embedded), not a picture:
+    its words come back out of the PDF as they were written, Vietnamese marks and all."""
+    import pypdfium2
+
+    from printers.samples import sample_authorization
+
+    data = sample_authorization("Trung tâm Phục vụ hành chính công tỉnh Gia Lai")
+    pdf = pypdfium2.PdfDocument(layouts.authorization_pdf(data))
+    try:
+        page = pdf[0]
+        words = page.get_textpage().get_text_range()
+        fonts = {f for f in (pdf.get_page(0).get_objects()) if f.type == 1}
+    finally:
+        pdf.close()
+    flat = " ".join(words.split())
+    for expected in (data.citizen, data.cccd, data.reference, "GIẤY ỦY QUYỀN NỘP HỒ SƠ",
+                     data.procedure.split()[0]):  # fmt: skip
+        assert expected in flat, expected
+    assert fonts  # text objects, not only an image

@@ -112,6 +112,7 @@ HOW: dict[tuple[str, str], Ask] = {
     ("GET", "/places/options"): Ask("/places/options?province=64"),
     ("GET", "/agent/file/<code>"): Ask("/agent/file/{procedure}"),
     ("POST", "/agent/file/<code>"): Ask("/agent/file/{procedure}", form={}),
+    ("POST", "/agent/file/<code>/scan"): Ask("/agent/file/{procedure}/scan", form={"scan": "x"}),
     ("POST", "/agent/file/<code>/authorization"): Ask(
         "/agent/file/{procedure}/authorization", form={}
     ),
@@ -119,6 +120,7 @@ HOW: dict[tuple[str, str], Ask] = {
     ("GET", "/agent/uploads/<upload_id>/thumb"): Ask("/agent/uploads/{upload}/thumb"),
     ("GET", "/agent/dossiers/<code>"): Ask("/agent/dossiers/{dossier}"),
     ("GET", "/agent/dossiers/<code>/fee"): Ask("/agent/dossiers/{dossier}/fee"),
+    ("GET", "/agent/dossiers/<code>/result"): Ask("/agent/dossiers/{dossier}/result"),
     ("POST", "/agent/dossiers/<code>/cash"): Ask(
         "/agent/dossiers/{dossier}/cash", form={"amount": ""}
     ),
@@ -200,6 +202,9 @@ HOW: dict[tuple[str, str], Ask] = {
     ("POST", "/office/dossiers/<code>/move"): Ask(
         "/office/dossiers/{dossier}/move", form={"to": ""}
     ),
+    ("POST", "/office/dossiers/<code>/hand-back"): Ask(
+        "/office/dossiers/{dossier}/hand-back", form={"receiver": ""}
+    ),
     ("POST", "/office/dossiers/<code>/apology"): Ask(
         "/office/dossiers/{dossier}/apology", form={"new_date": ""}
     ),
@@ -262,12 +267,14 @@ GET  /places/options                                      200   200   200   200 
 GET  /agent/                                              200   200   200   200   200   200   200   200   200   200
 GET  /agent/file/<code>                                   login login 403   403   403   403   200   200   200   403
 POST /agent/file/<code>                                   login login 403   403   403   403   422   422   422   403
+POST /agent/file/<code>/scan                              login login 403   403   403   403   200   200   200   403
 POST /agent/file/<code>/authorization                     login login 403   403   403   403   200   200   200   403
 POST /agent/uploads                                       login login 403   403   403   403   201   201   201   403
 GET  /agent/uploads/<upload_id>/thumb                     login login 404   404   404   404   200   404   404   404
 GET  /agent/dossiers                                      login login 403   403   403   403   200   200   200   403
 GET  /agent/dossiers/<code>                               login login 403   403   403   404   200   404   200   403
 GET  /agent/dossiers/<code>/fee                           login login 403   403   403   404   200   404   200   403
+GET  /agent/dossiers/<code>/result                        login login 403   403   403   404   404   404   404   403
 POST /agent/dossiers/<code>/cash                          login login 303   403   303   404   303   404   303   303
 POST /agent/dossiers/<code>/vietqr                        login login 403   403   403   404   303   404   303   403
 POST /agent/dossiers/<code>/receipt                       login login 403   403   403   404   303   404   303   403
@@ -325,6 +332,7 @@ GET  /office/uploads/<upload_id>/file                     login login 200   200 
 GET  /office/dossiers                                     login login 200   200   200   403   403   403   403   200
 GET  /office/dossiers/<code>                              login login 200   200   200   403   403   403   403   200
 POST /office/dossiers/<code>/move                         login login 403   303   303   403   403   403   403   303
+POST /office/dossiers/<code>/hand-back                    login login 303   403   303   403   403   403   403   303
 POST /office/dossiers/<code>/apology                      login login 403   303   303   403   403   403   403   303
 POST /office/dossiers/<code>/cash                         login login 303   403   303   403   303   404   303   303
 GET  /office/payments                                     login login 403   403   200   403   403   403   403   200

@@ -34,7 +34,15 @@ Callers use `kiosk.domain.dossiers`, and its `workdays` and `uploads` modules by
 from __future__ import annotations
 
 from . import previews, uploads, workdays
-from .lifecycle import apologize, hand_back, move, progress
+from .lifecycle import (
+    CENTER,
+    ID_KINDS,
+    apologize,
+    hand_back,
+    hand_back_place,
+    move,
+    progress,
+)
 from .reading import (
     Page,
     Step,
@@ -43,8 +51,11 @@ from .reading import (
     branch_worklist,
     find,
     listing,
+    mask,
     open_for_citizen,
+    place_name,
     promised,
+    search,
     timeline,
     visible,
     worklist,
@@ -78,11 +89,13 @@ from .states import (
 )
 
 __all__ = [
-    "CHANNEL_KINDS", "FINISHED", "LABELS", "MOVES", "NATIONAL", "NEEDS_REASON", "OPEN", "PAUSED",
-    "Applicant", "DossierError", "DossierState", "Page", "Papers", "ReceiptPrint", "Received",
-    "Step", "TooManyLookups", "TransitionRefused", "apologize", "branch_of", "branch_worklist",
-    "check", "check_move", "clean_applicant", "dossier_code", "find", "hand_back", "listing",
-    "move", "open_for_citizen", "parse_code", "previews", "print_receipt_again", "progress",
-    "promised", "receive", "timeline", "uploads", "visible", "workdays", "worklist",
+    "CENTER", "CHANNEL_KINDS", "FINISHED", "ID_KINDS", "LABELS", "MOVES", "NATIONAL",
+    "NEEDS_REASON", "OPEN", "PAUSED", "Applicant", "DossierError", "DossierState", "Page",
+    "Papers", "ReceiptPrint", "Received", "Step", "TooManyLookups", "TransitionRefused",
+    "apologize", "branch_of", "branch_worklist", "check", "check_move", "clean_applicant",
+    "dossier_code", "find", "hand_back", "hand_back_place", "listing", "mask", "move",
+    "open_for_citizen", "parse_code", "place_name", "previews", "print_receipt_again",
+    "progress", "promised", "receive", "search", "timeline", "uploads", "visible", "workdays",
+    "worklist",
     "worklist_size",
 ]  # fmt: skip

@@ -17,11 +17,12 @@ from ...models import (
 )
 from ..accounts import audit
 from ..accounts.roles import can, require
+from ..citizen_id import CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
 from ..printing.jobs import new_job
 from ..text import TextRefused, clean_text
 from . import uploads, workdays
-from .reading import promised, visible
+from .reading import branch_of, promised, visible
 from .receiving import ReceiptPrint
 from .states import LABELS, OPEN, PAUSED, DossierState, TransitionRefused, check_move
 
@@ -204,6 +205,37 @@ def apologize(
     return dossier
 
 
+#: The IDs a receiver may show, and how their number looks (`hand_back`).
+ID_KINDS: dict[str, str] = {"cccd": "CCCD", "passport": "hộ chiếu"}
+_PASSPORT = re.compile(r"[A-Z][0-9]{7,8}")
+#: Where a result was handed back (`DossierEvent.place`): the center, or a branch by its code.
+CENTER = "center"
+
+
+def hand_back_place(dossier: Dossier) -> str:
+    """Where this dossier's result is handed back unless the citizen comes to the center: the
+    branch it was filed at (`branch:<code>`), else the center."""
+    return f"branch:{dossier.branch_code}" if dossier.branch_code else CENTER
+
+
+def _checked_id(kind: str, number: str) -> str:
+    """The ID's number, cleaned, if it can be one of that kind (a CCCD by its own rules);
+    TransitionRefused saying what is wrong otherwise."""
+    number = re.sub(r"[\s.-]", "", number or "").upper()
+    if kind not in ID_KINDS:
+        raise TransitionRefused("Chọn loại giấy tờ tùy thân đã kiểm tra (CCCD hoặc hộ chiếu).")
+    if not number:
+        raise TransitionRefused("Ghi số giấy tờ tùy thân đã kiểm tra (CCCD, hộ chiếu).")
+    if kind == "cccd":
+        try:
+            return check_number(number)
+        except CccdError as exc:
+            raise TransitionRefused(f"Số CCCD đã kiểm tra của người nhận chưa đúng: {exc}") from exc
+    if not _PASSPORT.fullmatch(number):
+        raise TransitionRefused("Số hộ chiếu gồm một chữ cái và 7 hoặc 8 chữ số, ví dụ C1234567.")
+    return number
+
+
 def hand_back(
     session: Session,
     dossier: Dossier,
@@ -211,30 +243,46 @@ def hand_back(
     receiver: str,
     id_checked: str,
     *,
+    id_kind: str = "cccd",
+    at_center: bool = False,
     now: dt.datetime | None = None,
 ) -> Dossier:
-    """Hand the result back (*trả kết quả*): who received it and which ID was checked, on the
-    timeline and in the audit log. By the center's staff, or by an agent of the dossier's own
-    branch; the dossier must have its result."""
+    """Hand the result to the citizen (*trả kết quả*), the one way a dossier becomes
+    `returned`: who received it, which ID was checked (a CCCD by its rules), by whom and where,
+    on the timeline and in the audit log. By the center's staff, or by an agent of the
+    dossier's own branch; the dossier must have its result. An agent's dossier is handed back
+    at its branch, and at the center only when the citizen comes there (`at_center`)."""
     if visible(session, actor, dossier.code) is None:
         raise TransitionRefused("Không tìm thấy hồ sơ.")
     if not can(actor, "dossier.hand_back"):
         raise TransitionRefused("Tài khoản của bạn không có quyền trả kết quả.")
     receiver = _note(" ".join(receiver.split()), "Họ tên người nhận", multiline=False)
-    id_checked = id_checked.strip().replace(" ", "")
     if not receiver or len(receiver) > 255:
         raise TransitionRefused("Ghi họ tên người nhận kết quả.")
-    if not re.fullmatch(r"[0-9A-Za-z]{8,12}", id_checked):
-        raise TransitionRefused("Ghi số giấy tờ tùy thân đã kiểm tra (CCCD, hộ chiếu).")
+    number = _checked_id(id_kind, id_checked)
     if dossier.status != S.RESOLVED:
         raise TransitionRefused(f"Hồ sơ đang “{LABELS[DossierState(dossier.status)]}”, chưa có "
                                 "kết quả để trả.")  # fmt: skip
+    branch = branch_of(actor)
+    if branch is not None:
+        place = f"branch:{branch}"
+    elif dossier.branch_code and not at_center:
+        raise TransitionRefused(
+            f"Hồ sơ này nộp qua điểm đại lý {dossier.branch_code}: kết quả trả tại đó. Chỉ trả "
+            "tại trung tâm khi công dân đến trung tâm nhận (đánh dấu “Công dân đến nhận tại "
+            "trung tâm”)."
+        )
+    else:
+        place = CENTER
     now = now or utcnow()
     try:
         dossier.status = S.RETURNED
         dossier.returned_at = now
-        note = f"Trả cho {receiver}, đã kiểm tra giấy tờ số {id_checked}."
-        _event(session, dossier, actor, now, S.RESOLVED, S.RETURNED, note)
+        where = "tại trung tâm" if place == CENTER else f"tại điểm đại lý {branch}"
+        note = f"Trả cho {receiver}, đã kiểm tra {ID_KINDS[id_kind]} số {number}, {where}."
+        event = _event(session, dossier, actor, now, S.RESOLVED, S.RETURNED, note)
+        event.receiver_name, event.receiver_id_kind = receiver, id_kind
+        event.receiver_id_number, event.place = number, place
         audit.record(session, actor, "dossier.hand_back", dossier=dossier.code,
                      branch=actor.branch_code or "", detail=note)  # fmt: skip
         session.commit()

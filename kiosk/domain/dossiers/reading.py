@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ...models import (
+    Branch,
     Dossier,
+    DossierEvent,
     User,
 )
 from ..accounts import throttle
@@ -106,26 +108,61 @@ def open_for_citizen(
 
 @dataclass(frozen=True)
 class Step:
-    """One line of the timeline a citizen reads."""
+    """One line of the timeline a citizen or staff member reads; `note` is what the line
+    adds (a reason, the hand-back's receiver and ID, masked for the citizen)."""
 
     at: dt.datetime
     status: str
     label: str
     note: str
+    by: str = ""
 
 
-def timeline(dossier: Dossier, tz: dt.tzinfo = VIETNAM) -> list[Step]:
+def mask(number: str) -> str:
+    """A personal number as a citizen's page shows it: all but its last two characters
+    hidden."""
+    return "•" * max(len(number) - 2, 0) + number[-2:]
+
+
+def place_name(session: Session | None, place: str) -> str:
+    """Where a result was handed back, in words: the center, or the branch's name."""
+    if not place.startswith("branch:"):
+        return "trung tâm"
+    code = place.split(":", 1)[1]
+    branch = session.get(Branch, code) if session is not None else None
+    return f"điểm đại lý {branch.name if branch else code}"
+
+
+def _handed(ev: DossierEvent, session: Session | None, citizen: bool) -> str:
+    kind = {"cccd": "CCCD", "passport": "hộ chiếu"}.get(ev.receiver_id_kind, "giấy tờ")
+    number = mask(ev.receiver_id_number) if citizen else ev.receiver_id_number
+    note = f"Người nhận: {ev.receiver_name}, đã kiểm tra {kind} số {number}, tại "
+    note += place_name(session, ev.place)
+    return note if citizen else f"{note}; người trả: {ev.actor_name}"
+
+
+def timeline(dossier: Dossier, tz: dt.tzinfo = VIETNAM, *, citizen: bool = False) -> list[Step]:
     """The dossier's moves in plain Vietnamese, oldest first; the reason is shown where the
-    citizen is owed one (a refusal, a supplement, an apology)."""
+    citizen is owed one (a refusal, a supplement, an apology), and the hand-back says who
+    received the result, which ID was checked and where (for the `citizen`, the number
+    masked and the staff's names left out)."""
     steps = []
+    session = object_session(dossier)
     for ev in dossier.events:
         status = DossierState(ev.to_status)
         if ev.from_status == ev.to_status:
             label = N_("Xin lỗi và hẹn lại ngày trả kết quả")
         else:
             label = LABELS[status]
-        note = ev.reason if status in NEEDS_REASON or ev.from_status == ev.to_status else ""
-        steps.append(Step(local(ev.at, tz), status, label, note))
+        if status == S.RETURNED and ev.receiver_name:
+            note = _handed(ev, session, citizen)
+        elif status in NEEDS_REASON or ev.from_status == ev.to_status:
+            note = ev.reason
+        elif status == S.RETURNED and not citizen:
+            note = ev.reason  # handed back before the receiver was recorded apart
+        else:
+            note = ""
+        steps.append(Step(local(ev.at, tz), status, label, note, "" if citizen else ev.actor_name))
     return steps
 
 
@@ -243,6 +280,28 @@ def worklist_size(
     """How many dossiers `worklist` has in all."""
     q, _rank, _told = _worklist_query(now or utcnow(), soon, show)
     return int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+
+
+def search(session: Session, q: str, limit: int = 50) -> list[Dossier]:
+    """Dossiers an officer looks for by what the citizen says (*tìm hồ sơ*): a dossier code (or
+    its end, e.g. `261116-0001`), a CCCD number (or its last digits, at least 4) or a part of
+    the applicant's name, any state, newest first."""
+    text = " ".join((q or "").split())[:100]
+    if not text:
+        return []
+    digits = text.replace(" ", "")
+    clauses: list[ColumnElement[bool]] = []
+    if len(text) >= 4:
+        clauses.append(Dossier.code.contains(text.upper(), autoescape=True))
+    if digits.isdigit() and len(digits) >= 4:
+        clauses.append(Dossier.applicant_cccd.endswith(digits, autoescape=True))
+    if not digits.isdigit() and len(text) >= 2:
+        # SQLite's lower() folds ASCII only: a name typed with its marks as written is found.
+        clauses.append(func.lower(Dossier.applicant_name).contains(text.lower(), autoescape=True))
+    if not clauses:
+        return []
+    stmt = select(Dossier).where(or_(*clauses)).order_by(Dossier.received_at.desc())
+    return list(session.scalars(stmt.limit(limit)))
 
 
 def branch_worklist(session: Session, branch: str, limit: int = 300) -> list[Dossier]:

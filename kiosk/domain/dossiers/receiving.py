@@ -122,8 +122,12 @@ def clean_applicant(applicant: Applicant) -> tuple[Applicant, dict[str, str]]:
     return replace(applicant, full_name=name, address=address, phone=phone), errors
 
 
-def _channel_terms(procedure: Procedure, channel: str, day: dt.date) -> tuple[Decimal, int]:
-    """Working days and the fee in force of the procedure's channel for `channel`."""
+def _channel_terms(
+    procedure: Procedure, channel: str, day: dt.date, fee_rule: int = 0
+) -> tuple[Decimal, int, str]:
+    """Working days, the fee in force of the procedure's channel for `channel` and why: the
+    catalog lists the general fee first and then the reduced ones, each with who it is for;
+    `fee_rule` picks one by its place (0, the general one, has no reason to give)."""
     kind = CHANNEL_KINDS.get(channel)
     if kind is None:
         raise DossierError("Kênh nộp hồ sơ phải là 'direct' hoặc 'online'.", {"channel": channel})
@@ -134,7 +138,13 @@ def _channel_terms(procedure: Procedure, channel: str, day: dt.date) -> tuple[De
             f"Thủ tục {procedure.code} không nhận hồ sơ {where}.", {"procedure": procedure.code}
         )
     fees = in_force(found, day)
-    return found.processing_days, (fees[0][0] if fees else 0)
+    if not fees and fee_rule == 0:
+        return found.processing_days, 0, ""
+    if not 0 <= fee_rule < len(fees):
+        raise DossierError("Mức phí đã chọn không có trong thủ tục.",
+                           {"fee": "Chọn một mức phí của thủ tục."})  # fmt: skip
+    amount, why = fees[fee_rule]
+    return found.processing_days, amount, why if fee_rule else ""
 
 
 @dataclass(frozen=True)
@@ -204,6 +214,7 @@ def receive(
     agent: User | None = None,
     consent: Upload | None = None,
     caller: str = "",
+    fee_rule: int = 0,
 ) -> Received:
     """Receive a dossier (see the module's docstring); DossierError lists what is wrong. Filed
     by an agent for a citizen, it records the agent and the branch and carries the citizen's
@@ -211,7 +222,11 @@ def receive(
 
     `idempotency_key` is the caller's own (`domain.idempotency`): `caller` names them (a kiosk
     session, an anonymous client), by default the agent or actor (`user:<id>`). The same
-    caller's key again answers the dossier it filed; with another request, `Conflict`."""
+    caller's key again answers the dossier it filed; with another request, `Conflict`.
+
+    `fee_rule` is the catalog's reduced fee an agent or a counter officer chose for this
+    citizen (`_channel_terms`), its reason kept on the dossier and printed on the receipt;
+    nobody else may choose one."""
     if channel == "direct":
         require(actor, "dossier.receive")
     if agent is not None:
@@ -225,7 +240,11 @@ def receive(
     asked = idempotency.digest(
         procedure.code, channel, asdict(applicant), fields,
         sorted(w.name for w in papers.files), sorted(papers.on_paper),
+        *([fee_rule] if fee_rule else []),
     )  # fmt: skip
+    if fee_rule and agent is None and channel != "direct":
+        only = "Chỉ đại lý hoặc cán bộ tiếp nhận chọn mức phí giảm."
+        raise DossierError(only, {"fee": only})
     if key is not None:
         existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
         if existing is not None:
@@ -243,7 +262,7 @@ def receive(
     applicant, _ = clean_applicant(applicant)
     now = now or utcnow()
     here = wall_clock(now, tz)
-    days, fee = _channel_terms(procedure, channel, here.date())
+    days, fee, fee_reason = _channel_terms(procedure, channel, here.date(), fee_rule)
     calendar = calendar if calendar is not None else workdays.load_calendar(session)
     accepted = channel == "direct"
     # Online, the clock starts when an officer accepts the dossier; until then the receipt
@@ -268,11 +287,15 @@ def receive(
             applicant_phone=applicant.phone,
             applicant_address=json.dumps(applicant.address, ensure_ascii=False),
             fields=json.dumps(clean, ensure_ascii=False), status=status,
-            processing_days=days, fee_vnd=fee, received_at=now, due_at=due,
+            processing_days=days, fee_vnd=fee, fee_reason=fee_reason, received_at=now, due_at=due,
             ticket_id=ticket_id, received_by_id=actor.id if actor else None,
             idempotency_key=key, request_digest=asked if key is not None else None,
             branch_code=agent.branch_code if agent else None,
             agent_id=agent.id if agent else None,
+            on_paper=json.dumps(
+                [d.name for d in procedure.documents if d.name in papers.on_paper],
+                ensure_ascii=False,
+            ),
         )  # fmt: skip
         session.add(dossier)
         session.flush()
@@ -353,6 +376,7 @@ def _receipt_job(
         "status_url": spec.link(dossier.code),
         "officer": actor.full_name if actor else "",
         "fee_vnd": dossier.fee_vnd,
+        "fee_reason": dossier.fee_reason or "",
         "provisional": dossier.status == S.REGISTERED,
     }
     return new_job(spec.printer, "receipt", f"Hồ sơ {dossier.code}", layout=("receipt", data))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from dataclasses import dataclass
 
 from ..text import N_
 
@@ -85,6 +86,55 @@ MOVES: dict[DossierState, frozenset[DossierState]] = {
 }  # fmt: skip
 #: Moves that must say why (*lý do*): the citizen is told.
 NEEDS_REASON = frozenset({S.REFUSED, S.SUPPLEMENT, S.WITHDRAWN, S.STOPPED})
+#: Moves made only by their own step, which records more than a reason: the result handed
+#: to the citizen (`dossiers.hand_back`: who received it, the ID checked, where).
+OWN_STEP = frozenset({S.RETURNED})
+
+#: What the officer does to move a dossier into each state: the button's words (Vietnamese;
+#: surfaces translate). `RESUME` names the move out of a pause back to processing.
+ACTIONS: dict[DossierState, str] = {
+    S.ACCEPTED: N_("Tiếp nhận"),
+    S.REFUSED: N_("Từ chối tiếp nhận"),
+    S.PROCESSING: N_("Chuyển xử lý"),
+    S.SUPPLEMENT: N_("Trả lại, yêu cầu bổ sung"),
+    S.AWAITING_PAYMENT: N_("Yêu cầu nộp phí, lệ phí"),
+    S.WITHDRAWN: N_("Ghi nhận công dân rút hồ sơ"),
+    S.STOPPED: N_("Dừng xử lý"),
+    S.RESOLVED: N_("Ghi nhận có kết quả"),
+    S.RETURNED: N_("Trả kết quả"),
+}
+RESUME = N_("Tiếp tục xử lý")
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move offered now: its target, the button's words, and whether it needs a reason."""
+
+    to: DossierState
+    label: str
+    needs_reason: bool
+
+
+def moves_now(current: str, *, fee_owed: int = 0, accepted_before: bool = True) -> list[Move]:
+    """The moves that make sense for a dossier in `current` now, in the order of the states,
+    each named as the officer's action (`ACTIONS`). Left out: those made by their own step
+    (`OWN_STEP`); asking for a fee that is not owed; going on from a wait for the fee while
+    it is still owed; and, after a supplement, the one of accepting again or processing that
+    does not fit (a dossier never accepted is accepted, an accepted one goes on)."""
+    src = DossierState(current)
+    out = []
+    for dst in DossierState:
+        if dst not in MOVES[src] or dst in OWN_STEP:
+            continue
+        if dst == S.AWAITING_PAYMENT and fee_owed <= 0:
+            continue
+        if src == S.AWAITING_PAYMENT and dst == S.PROCESSING and fee_owed > 0:
+            continue
+        if src == S.SUPPLEMENT and dst == (S.ACCEPTED if accepted_before else S.PROCESSING):
+            continue
+        label = RESUME if src in PAUSED and dst == S.PROCESSING else ACTIONS[dst]
+        out.append(Move(dst, label, dst in NEEDS_REASON))
+    return out
 
 
 class TransitionRefused(ValueError):
@@ -102,8 +152,14 @@ def check_move(current: str, to: str, reason: str = "") -> DossierState:
         raise TransitionRefused(
             f"Hồ sơ đang ở trạng thái “{LABELS[src]}” không thể chuyển sang “{LABELS[dst]}”."
         )
+    if dst in OWN_STEP:
+        raise TransitionRefused(
+            "Trả kết quả bằng mục “Trả kết quả”: ghi người nhận và giấy tờ tùy thân đã kiểm tra."
+        )
     if dst in NEEDS_REASON and not reason.strip():
-        raise TransitionRefused(f"Cần ghi lý do khi chuyển hồ sơ sang “{LABELS[dst]}”.")
+        raise TransitionRefused(
+            f"Cần ghi lý do khi chuyển hồ sơ sang “{LABELS[dst]}” ({ACTIONS[dst]})."
+        )
     return dst
 
 

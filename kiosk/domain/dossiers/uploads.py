@@ -50,6 +50,7 @@ from ...models import Dossier, Upload, User
 from ..accounts import audit, throttle
 from ..accounts.roles import can
 from ..clock import utcnow
+from ..text import N_
 from . import previews
 
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
@@ -64,6 +65,16 @@ MAX_ASPECT = 20
 RESULT = "ket_qua"
 #: The citizen's signed authorization of an agent (*giấy ủy quyền*), kept with the dossier.
 CONSENT = "giay_uy_quyen"
+#: What staff read for the files kept under those names; they are not the citizen's papers.
+NOT_PAPERS: dict[str, str] = {RESULT: N_("Kết quả đã số hóa"), CONSENT: N_("Giấy ủy quyền")}
+
+
+def document_label(name: str) -> str:
+    """A kept file's name as staff read it: the paper's own name, or what the result and the
+    authorization are called (`NOT_PAPERS`, Vietnamese; surfaces translate)."""
+    return NOT_PAPERS.get(name, name)
+
+
 CHUNK = 1 << 16
 _PART = re.compile(r"^([0-9a-f]{32})\.part-([0-9]+)$")
 _FINAL = re.compile(r"^[0-9a-f]{32}$")

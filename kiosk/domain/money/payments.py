@@ -334,6 +334,7 @@ def cash_receipt_job(
         "collector": collector,
         "paid_at": wall_clock(payment.paid_at or utcnow(), tz).isoformat(),
         "status_url": status_url,
+        "fee_reason": dossier.fee_reason or "",
     }
     job = new_job(printer, "cash", f"Biên nhận {payment.reference}", layout=("cash", data))
     session.add(job)

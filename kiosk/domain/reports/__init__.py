@@ -40,13 +40,17 @@ class Period:
 
     @classmethod
     def parse(cls, start: str, end: str, *, default_end: dt.date) -> Period:
-        """From `YYYY-MM-DD` texts; an empty end is `default_end`, an empty start the first of
-        the end's month. PeriodError when malformed, reversed or too long."""
-        try:
-            last = dt.date.fromisoformat(end) if end else default_end
-            first = dt.date.fromisoformat(start) if start else last.replace(day=1)
-        except ValueError as exc:
-            raise PeriodError("Ngày phải theo dạng YYYY-MM-DD, ví dụ 2026-11-01.") from exc
+        """From `dd/mm/yyyy` (as staff type them) or `YYYY-MM-DD` texts; an empty end is
+        `default_end`, an empty start the first of the end's month. PeriodError when malformed,
+        reversed or too long."""
+        from ..catalog.forms import parse_date
+
+        last = parse_date(end) if end else default_end
+        first = parse_date(start) if start else (last.replace(day=1) if last else None)
+        if first is None or last is None:
+            raise PeriodError(
+                "Ngày phải theo dạng ngày/tháng/năm (01/11/2026) hoặc YYYY-MM-DD (2026-11-01)."
+            )
         if first > last:
             raise PeriodError("Ngày bắt đầu phải trước ngày kết thúc.")
         if (last - first).days >= MAX_DAYS:

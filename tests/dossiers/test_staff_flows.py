@@ -1,0 +1,364 @@
+"""The staff's screens as new staff meet them (issue 19): the hand-back as the domain's one
+rule (receiver, ID checked, by whom, where; shown on every timeline, masked for the citizen),
+moves named as actions from the one table, the office's search and marks, the agent portal's
+sign-in, scan box, papers and result, and the staff's own error page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.domain import dossiers
+from kiosk.domain.dossiers.states import (
+    ACTIONS,
+    DossierState,
+    TransitionRefused,
+    check_move,
+    moves_now,
+)
+from kiosk.models import Dossier, User
+from tests.builders import SCAN, csrf, file_as, sample_pdf, sign_in, upload_as
+
+S = DossierState
+NHUNG_CCCD = "064185001234"
+
+
+def text(r: Any) -> str:
+    return str(r.get_data(as_text=True))
+
+
+def _resolved_by_agent(api: FlaskClient, branches: dict[str, dict[str, str]]) -> str:
+    """A dossier BIDV's agent filed, accepted, processed and resolved with its result."""
+    bidv, center = branches["dl-bidv"], branches["xuly"]
+    code = str(file_as(api, bidv, upload_as(api, bidv)).get_json()["code"])
+    url = f"/api/v1/dossiers/{code}/transitions"
+    for to in ("accepted", "processing"):
+        assert api.post(url, json={"to": to}, headers=center).status_code == 200
+    r = api.post(url, json={"to": "resolved", "result_upload_id": upload_as(api, center)},
+                 headers=center)  # fmt: skip
+    assert r.status_code == 200
+    return code
+
+
+# ---------------------------------------------------------------- the rule, in the domain
+
+
+def test_moves_are_named_as_actions_and_only_those_that_make_sense_now() -> None:
+    got = moves_now(S.REGISTERED, accepted_before=False)
+    assert [(m.to, m.label) for m in got] == [
+        (S.ACCEPTED, "Tiếp nhận"), (S.REFUSED, "Từ chối tiếp nhận"),
+        (S.SUPPLEMENT, "Trả lại, yêu cầu bổ sung"), (S.WITHDRAWN, "Ghi nhận công dân rút hồ sơ"),
+    ]  # fmt: skip
+    assert [m.needs_reason for m in got] == [False, True, True, True]
+    # No payment request once nothing is owed; offered while the fee is owed.
+    assert S.AWAITING_PAYMENT not in {m.to for m in moves_now(S.PROCESSING, fee_owed=0)}
+    assert S.AWAITING_PAYMENT in {m.to for m in moves_now(S.PROCESSING, fee_owed=200_000)}
+    # Waiting for the fee: going on only once it is paid, and named as going on.
+    assert moves_now(S.AWAITING_PAYMENT, fee_owed=200_000)[0].to != S.PROCESSING
+    resume = moves_now(S.AWAITING_PAYMENT, fee_owed=0)[0]
+    assert (resume.to, resume.label) == (S.PROCESSING, "Tiếp tục xử lý")
+    # After a supplement: an accepted dossier goes on, one never accepted is accepted.
+    assert S.ACCEPTED not in {m.to for m in moves_now(S.SUPPLEMENT, accepted_before=True)}
+    assert S.PROCESSING not in {m.to for m in moves_now(S.SUPPLEMENT, accepted_before=False)}
+    # The result handed back is its own step, never a one-click move.
+    assert moves_now(S.RESOLVED) == []
+    with pytest.raises(TransitionRefused, match="ghi người nhận"):
+        check_move(S.RESOLVED, S.RETURNED)
+    assert set(ACTIONS) == set(S) - {S.REGISTERED}
+
+
+def test_the_hand_back_records_receiver_id_and_place_and_the_citizen_reads_it_masked(
+    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], session: Session
+) -> None:
+    code = _resolved_by_agent(client, branches)
+    d = dossiers.find(session, code)
+    assert d is not None
+    officer = session.scalar(select(User).where(User.username == "canbo"))
+    agent = session.scalar(select(User).where(User.username == "dl-bidv"))
+    assert officer is not None and agent is not None
+    # The ID checked is a CCCD by its rules (or a passport by its shape).
+    with pytest.raises(TransitionRefused, match="Ba số đầu"):
+        dossiers.hand_back(session, d, agent, "Nguyễn Thị Hồng Nhung", "999185001234")
+    with pytest.raises(TransitionRefused, match="hộ chiếu"):
+        dossiers.hand_back(session, d, agent, "Nguyễn Thị Hồng Nhung", "12", id_kind="passport")
+    # An agent's dossier is handed back at its branch: the center only when the citizen
+    # comes there.
+    with pytest.raises(TransitionRefused, match="điểm đại lý BIDV-GL"):
+        dossiers.hand_back(session, d, officer, "Nguyễn Thị Hồng Nhung", NHUNG_CCCD)
+    assert d.status == S.RESOLVED
+    dossiers.hand_back(session, d, agent, " Nguyễn  Thị Hồng Nhung ", "0641 8500 1234")
+    last = d.events[-1]
+    assert d.status == S.RETURNED and last.to_status == S.RETURNED
+    assert (last.receiver_name, last.receiver_id_kind, last.receiver_id_number, last.place) == (
+        "Nguyễn Thị Hồng Nhung", "cccd", NHUNG_CCCD, "branch:BIDV-GL")  # fmt: skip
+    staff = dossiers.timeline(d)[-1]
+    assert NHUNG_CCCD in staff.note and "BIDV Chi nhánh Gia Lai" in staff.note
+    assert staff.by == "Đại lý BIDV" and "Đại lý BIDV" in staff.note
+    citizen = dossiers.timeline(d, citizen=True)[-1]
+    assert NHUNG_CCCD not in citizen.note and "••••••••••34" in citizen.note
+    assert "Nguyễn Thị Hồng Nhung" in citizen.note and citizen.by == ""
+    # Shown wherever the dossier is: the citizen's status page (masked), the agent's page,
+    # the office's page and the API for staff (whole).
+    public = floor.test_client()
+    token = csrf(public, f"/d/{code}")
+    page = text(public.post(f"/d/{code}", data={"csrf_token": token, "verify": "1234"}))
+    assert "Người nhận: Nguyễn Thị Hồng Nhung" in page and NHUNG_CCCD not in page
+    agent_client = floor.test_client()
+    sign_in(agent_client, "dl-bidv", "mat-khau-dai-9")
+    assert NHUNG_CCCD in text(agent_client.get(f"/agent/dossiers/{code}")).split("Quá trình")[-1]
+    office = floor.test_client()
+    sign_in(office, "canbo", "mat-khau-dai-1")
+    assert "Người nhận: Nguyễn Thị Hồng Nhung" in text(office.get(f"/office/dossiers/{code}"))
+    body = client.get(f"/api/v1/dossiers/{code}", headers=branches["xuly"]).get_json()
+    assert NHUNG_CCCD in body["timeline"][-1]["note"]
+    verified = client.get(f"/api/v1/dossiers/{code}?verify=1234").get_json()
+    assert NHUNG_CCCD not in str(verified)
+
+
+# ---------------------------------------------------------------- the office
+
+
+@pytest.fixture
+def office(floor: Flask, branches: dict[str, dict[str, str]]) -> FlaskClient:
+    return floor.test_client()
+
+
+def test_the_officers_dossier_page_offers_actions_with_one_reason_box(
+    client: FlaskClient, office: FlaskClient, branches: dict[str, dict[str, str]]
+) -> None:
+    bidv = branches["dl-bidv"]
+    code = file_as(client, bidv, upload_as(client, bidv)).get_json()["code"]
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    page = text(office.get(f"/office/dossiers/{code}"))
+    buttons = re.findall(r'name="to" value="(\w+)" data-move="\w+">([^<]+)<', page)
+    assert [(to, label.strip()) for to, label in buttons] == [
+        ("accepted", "Tiếp nhận"), ("refused", "Từ chối tiếp nhận"),
+        ("supplement", "Trả lại, yêu cầu bổ sung"), ("withdrawn", "Ghi nhận công dân rút hồ sơ"),
+    ]  # fmt: skip
+    assert page.count('name="reason"') == 1
+    assert "Đã trả kết quả" not in page and "Chờ thanh toán phí, lệ phí" not in page
+    # Who filed it, and the worklist marks it as the agent's.
+    assert 'data-testid="filed-by">Đại lý Đại lý BIDV (điểm đại lý BIDV Chi nhánh Gia Lai)' in page
+    listing = text(office.get("/office/dossiers"))
+    assert 'data-testid="by-agent">Đại lý BIDV-GL' in listing
+    # A refusal without its reason is refused, with the action's name.
+    token = csrf(office, f"/office/dossiers/{code}")
+    office.post(f"/office/dossiers/{code}/move", data={"csrf_token": token, "to": "refused"})
+    assert "Cần ghi lý do" in text(office.get(f"/office/dossiers/{code}"))
+    r = office.post(f"/office/dossiers/{code}/move",
+                    data={"csrf_token": token, "to": "accepted", "reason": ""})  # fmt: skip
+    assert r.status_code == 303
+    page = text(office.get(f"/office/dossiers/{code}"))
+    assert 'data-move="processing">Chuyển xử lý' in page
+    # The fee of the judicial record is owed: asking for it is offered.
+    assert "Yêu cầu nộp phí, lệ phí" in page
+
+
+def test_the_officer_finds_a_dossier_by_code_name_or_cccd(
+    client: FlaskClient, office: FlaskClient, branches: dict[str, dict[str, str]]
+) -> None:
+    bidv = branches["dl-bidv"]
+    code = file_as(client, bidv, upload_as(client, bidv)).get_json()["code"]
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    for q in (code, code[-11:], "Hồng Nhung", "nguyễn thị", NHUNG_CCCD, "1234"):
+        page = text(office.get("/office/dossiers", query_string={"q": q}))
+        assert code in page, q
+    page = text(office.get("/office/dossiers", query_string={"q": "Không Có Ai"}))
+    assert code not in page and "Tìm thấy 0 hồ sơ" in page
+
+
+def test_the_counter_hands_back_at_the_center_only_when_the_citizen_came_there(
+    client: FlaskClient, office: FlaskClient, branches: dict[str, dict[str, str]],
+    session: Session,
+) -> None:  # fmt: skip
+    code = _resolved_by_agent(client, branches)
+    sign_in(office, "canbo", "mat-khau-dai-1")
+    page = text(office.get(f"/office/dossiers/{code}"))
+    assert "Nơi trả kết quả:" in page and "điểm đại lý BIDV Chi nhánh Gia Lai" in page
+    assert 'name="at_center" required' in page
+    token = csrf(office, f"/office/dossiers/{code}")
+    form = {"csrf_token": token, "receiver": "Nguyễn Thị Hồng Nhung", "id_kind": "cccd",
+            "id_checked": NHUNG_CCCD}  # fmt: skip
+    office.post(f"/office/dossiers/{code}/hand-back", data=form)
+    assert "kết quả trả tại đó" in text(office.get(f"/office/dossiers/{code}"))
+    office.post(f"/office/dossiers/{code}/hand-back", data={**form, "at_center": "on"})
+    d = session.scalar(select(Dossier).where(Dossier.code == code))
+    assert d is not None
+    session.refresh(d)
+    assert d.status == S.RETURNED and d.events[-1].place == "center"
+    # The processing officer resolves but does not hand back.
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    token = csrf(office, f"/office/dossiers/{code}")
+    r = office.post(f"/office/dossiers/{code}/hand-back", data={**form, "csrf_token": token})
+    assert r.status_code == 403
+
+
+def test_after_receiving_at_a_counter_the_way_back_and_the_papers_on_paper(
+    floor: Flask, session: Session, branches: dict[str, dict[str, str]]
+) -> None:
+    from .test_office_dossiers import receive_at_counter
+
+    office = floor.test_client()
+    code = receive_at_counter(office, session)
+    page = text(office.get(f"/office/dossiers/{code}"))
+    assert 'data-testid="back-to-counter"' in page and "công dân vẫn đang được phục vụ" in page
+    on_paper = page.split('data-testid="on-paper"')[1].split("</ul>")[0]
+    assert on_paper.count("✔") == 2
+    assert "Cán bộ Nguyễn Thị Hoa tiếp nhận tại quầy" in page
+
+
+# ---------------------------------------------------------------- the agent portal
+
+
+def test_the_agent_signs_in_from_the_catalog_and_scans_the_card(
+    floor: Flask, branches: dict[str, dict[str, str]]
+) -> None:
+    agent = floor.test_client()
+    home = text(agent.get("/agent/"))
+    assert 'data-testid="agent-sign-in"' in home, home[:3000]
+    assert "/office/login?next=/agent/dossiers" in home
+    sign_in(agent, "dl-bidv", "mat-khau-dai-9")
+    form = text(agent.get("/agent/file/3.000333"))
+    assert 'class="scan-input"' in form and "/agent/file/3.000333/scan" in form
+    token = csrf(agent, "/agent/file/3.000333")
+    page = text(agent.post("/agent/file/3.000333/scan",
+                           data={"csrf_token": token, "scan": SCAN, "consent": "abc"}))  # fmt: skip
+    assert 'value="Nguyễn Thị Hồng Nhung"' in page and f'value="{NHUNG_CCCD}"' in page
+    assert 'name="consent" value="abc"' in page  # nothing typed is lost
+    bad = text(agent.post("/agent/file/3.000333/scan", data={"csrf_token": token, "scan": "x"}))
+    assert "Không đọc được mã trên thẻ" in bad
+
+
+def test_the_agents_page_counts_papers_names_the_authorization_and_opens_the_result(
+    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]]
+) -> None:
+    code = _resolved_by_agent(client, branches)
+    agent = floor.test_client()
+    sign_in(agent, "dl-bidv", "mat-khau-dai-9")
+    page = text(agent.get(f"/agent/dossiers/{code}"))
+    assert 'data-testid="papers">2 tệp' in page  # the authorization and the result are not
+    assert "giay_uy_quyen" not in page and "Giấy ủy quyền" in page
+    link = re.search(r'data-testid="open-result" href="([^"]+)"', page)
+    assert link is not None
+    result = agent.get(link.group(1))
+    assert result.status_code == 200 and result.mimetype == "application/pdf"
+    assert result.data.startswith(b"%PDF-")
+    result.close()
+    other = floor.test_client()
+    sign_in(other, "dl-agr", "mat-khau-dai-9")
+    assert other.get(link.group(1)).status_code == 404
+
+
+# ---------------------------------------------------------------- the staff's error page
+
+
+def test_staff_get_a_staff_error_page(floor: Flask, branches: dict[str, dict[str, str]]) -> None:
+    agent = floor.test_client()
+    sign_in(agent, "dl-bidv", "mat-khau-dai-9")
+    missing = f"/agent/dossiers/000.00.01.H29-991231-{uuid.uuid4().int % 10000:04d}"
+    r = agent.get(missing)
+    page = text(r)
+    assert r.status_code == 404 and "ông/bà" not in page
+    assert "office.css" in page and "Hồ sơ của chi nhánh" in page
+    officer = floor.test_client()
+    sign_in(officer, "canbo", "mat-khau-dai-1")
+    r = officer.get("/office/reports")
+    assert r.status_code == 403 and "ông/bà" not in text(r) and "office.css" in text(r)
+    # A citizen's 404 stays the kiosk's.
+    assert "Trang ông/bà tìm" in text(floor.test_client().get("/kiosk/nothing-here"))
+
+
+def test_staff_dates_read_day_month_year_whatever_the_browser(
+    floor: Flask, session: Session, branches: dict[str, dict[str, str]]
+) -> None:
+    from .test_office_dossiers import receive_at_counter
+
+    office = floor.test_client()
+    code = receive_at_counter(office, session)
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    page = text(office.get(f"/office/dossiers/{code}"))
+    assert 'type="date"' not in page and 'name="new_date" inputmode="numeric"' in page
+    assert re.search(r"<time>\d\d:\d\d \d\d/\d\d/\d{4}</time>", page)
+
+
+# ---------------------------------------------------------------- the reduced fee
+
+
+def test_the_agent_charges_the_catalogs_reduced_fee_and_the_receipts_say_why(
+    floor: Flask, branches: dict[str, dict[str, str]], session: Session
+) -> None:
+    import datetime as dt
+
+    from kiosk.domain.printing import render as render_job
+    from kiosk.models import PrintJob
+    from printers import layouts, to_escpos
+    from printers.reader import read_escpos
+
+    from .test_agent_portal import LLTP, agent_upload
+    from .test_filing_pages import form_data
+
+    why = "Sinh viên, người có công với cách mạng, thân nhân liệt sĩ"
+    agent = floor.test_client()
+    sign_in(agent, "dl-bidv", "mat-khau-dai-9")
+    page = text(agent.get(f"/agent/file/{LLTP}"))
+    assert 'name="fee_rule" value="1"' in page and why in page and "200.000" in page
+    token = csrf(agent, f"/agent/file/{LLTP}")
+    ids = [agent_upload(agent, token, b) for b in (sample_pdf(), sample_pdf())]
+    consent = agent_upload(agent, token, sample_pdf())
+    filled = {**form_data(token, ids, idempotency_key="agent-fee"), "consent": consent}
+    bad = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "7"})
+    assert bad.status_code == 422 and "Chọn một mức phí của thủ tục." in text(bad)
+    done = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "1"})
+    assert done.status_code == 303, text(done)[-2000:]
+    d = session.scalar(select(Dossier))
+    assert d is not None and (d.fee_vnd, d.fee_reason) == (100_000, why)
+    cash = agent.post(f"/agent/dossiers/{d.code}/cash",
+                      data={"csrf_token": token, "amount": "100.000"})  # fmt: skip
+    assert cash.status_code == 303
+    jobs = {j.kind: j for j in session.scalars(select(PrintJob))}
+    for kind in ("receipt", "cash"):
+        spec = jobs[kind].layout
+        assert why in spec, kind
+    # The receipt's bytes are the layout's with the reason, byte for byte, and not those of
+    # the paper without it, which is shorter by the reason's line.
+    import json
+
+    from printers.profiles import profile_width
+
+    raw = render_job(jobs["receipt"])
+    data = json.loads(jobs["receipt"].layout)["data"]
+    data["received_at"] = dt.datetime.fromisoformat(data["received_at"])
+    data["due_date"] = dt.date.fromisoformat(data["due_date"])
+    width, profile = profile_width(jobs["receipt"].profile), jobs["receipt"].profile
+    assert raw == to_escpos(layouts.receipt(layouts.ReceiptData(**data), width), profile)
+    plain = layouts.ReceiptData(**{**data, "fee_reason": ""})
+    shorter = read_escpos(to_escpos(layouts.receipt(plain, width), profile)).image
+    assert read_escpos(raw).image.height > shorter.height
+
+
+def test_a_paper_received_at_the_counter_needs_no_answer_to_the_reuse_offer(
+    session: Session,
+) -> None:
+    """The counter offers the citizen's digitized papers of an earlier dossier; when the
+    officer ticks the paper itself as received, the offer left unanswered refuses nothing."""
+    from werkzeug.datastructures import MultiDict
+
+    from kiosk import dossier_form
+    from kiosk.domain import catalog
+
+    proc = catalog.get_procedure(session, "3.000333")
+    assert proc is not None
+    offered = MultiDict({"reuse.0": str(uuid.uuid4()), "reuse.1": str(uuid.uuid4())})
+    assert set(dossier_form.read(offered, proc).errors) == {
+        f"documents.{d.name}" for d in proc.documents[:2]
+    }
+    offered.update({"paper.0": "on", "paper.1": "on"})
+    posted = dossier_form.read(offered, proc)
+    assert posted.errors == {} and len(posted.on_paper) == 2
