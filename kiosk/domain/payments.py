@@ -53,7 +53,7 @@ from ..models import (
     PrintJob,
     User,
 )
-from . import throttle, vietqr
+from . import outbox, throttle, vietqr
 from .audit import record as audit
 from .clock import utcnow
 from .dossiers.views import visible
@@ -302,6 +302,7 @@ def record_cash(
             paid_at=now, recorded_by_id=actor.id, branch_code=actor.branch_code or None,
         )  # fmt: skip
         session.add(payment)
+        outbox.payment(session, "payment.paid", payment)
         audit(session, actor, "payment.cash", dossier=dossier.code,
               detail=f"{owed} đồng, phiếu {payment.reference}")  # fmt: skip
         _settle(session, dossier.id)
@@ -356,6 +357,7 @@ def refund(session: Session, payment: Payment, actor: User, reason: str) -> Paym
         if payment.status != "paid":
             raise PaymentError("Chỉ hoàn khoản đã thanh toán.")
         payment.status = "refunded"
+        outbox.payment(session, "payment.refunded", payment)
         _settle(session, payment.dossier_id)
         audit(session, actor, "payment.refund", dossier=dossier.code,
               detail=f"{payment.reference} {payment.amount_vnd} đồng: {reason}")  # fmt: skip
@@ -527,6 +529,8 @@ def notify(
         .values(status="expired")
     )
     _settle(session, payment.dossier_id)
+    session.refresh(payment)
+    outbox.payment(session, "payment.paid", payment)
     session.add(PaymentNotice(received_at=utcnow(), bank_code=bank_code, outcome="paid",
                               reason="", body=_printable(body[:2000].decode("utf-8", "replace")),
                               payment_id=payment.id, **record))  # fmt: skip

@@ -15,7 +15,7 @@ from ...models import (
     Upload,
     User,
 )
-from .. import audit, uploads, workdays
+from .. import audit, outbox, uploads, workdays
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
 from ..dossier_states import (
     LABELS,
@@ -123,6 +123,7 @@ def move(
         elif target == S.RETURNED:
             dossier.returned_at = now
         event.due_at = dossier.due_at
+        outbox.dossier_moved(session, dossier, event)  # as it stands now, due date and all
         session.commit()
     except BaseException:
         session.rollback()
@@ -185,7 +186,8 @@ def apologize(
         close = workdays.OfficeHours().closing
         dossier.promised_at = stored(dt.datetime.combine(new_date, close), tz)
         note = f"Hẹn lại ngày {new_date.strftime('%d/%m/%Y')}. Lý do: {reason}"
-        _event(session, dossier, actor, now, dossier.status, dossier.status, note)
+        event = _event(session, dossier, actor, now, dossier.status, dossier.status, note)
+        outbox.dossier_moved(session, dossier, event)
         if print_on is not None:
             data = {  # the fields of printers.layouts.ApologyData
                 "site_name": print_on.site_name,
@@ -240,7 +242,8 @@ def hand_back(
         dossier.status = S.RETURNED
         dossier.returned_at = now
         note = f"Trả cho {receiver}, đã kiểm tra giấy tờ số {id_checked}."
-        _event(session, dossier, actor, now, S.RESOLVED, S.RETURNED, note)
+        event = _event(session, dossier, actor, now, S.RESOLVED, S.RETURNED, note)
+        outbox.dossier_moved(session, dossier, event)
         audit.record(session, actor, "dossier.hand_back", dossier=dossier.code,
                      branch=actor.branch_code or "", detail=note)  # fmt: skip
         session.commit()

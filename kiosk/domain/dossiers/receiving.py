@@ -26,7 +26,7 @@ from ...models import (
     User,
 )
 from ...storage import next_in_sequence
-from .. import audit, forms, idempotency, units, uploads, workdays
+from .. import audit, forms, idempotency, outbox, units, uploads, workdays
 from ..catalog import form_of
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
@@ -290,6 +290,7 @@ def receive(
                 due_at=due if accepted else None,
             )  # fmt: skip
         )
+        outbox.dossier_received(session, dossier)
         if print_on is not None:
             names = [name for name, _ in found] + list(papers.on_paper)
             ordered = [d.name for d in procedure.documents if d.name in names]

@@ -1,0 +1,131 @@
+"""The ingest: at the hub, every site's events read from the hub's stream PROVINCE (a durable
+pull consumer) and written into the province's database, once by event id, each batch
+committed before its messages are acked. `kiosk sync ingest`, with the province's
+`DATABASE_URL` (PostgreSQL) and the hub's `KIOSK_NATS_URL` (`DIR/local-url` of the hub).
+
+Killed between the commit and the acks, it gets the same messages again and stores nothing
+twice (`outbox.receive` is an INSERT ... ON CONFLICT DO NOTHING). A message whose site the hub
+stamped disagrees with the site in its own subject is a forged record: it is logged and
+terminated, never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import sys
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from .. import config as cfg
+from ..domain import outbox
+from ..storage import make_engine, make_sessionmaker
+from . import names
+
+log = logging.getLogger("kiosk.sync.ingest")
+
+
+def _occurred_at(headers: dict[str, str] | None) -> dt.datetime:
+    raw = (headers or {}).get("Kiosk-At", "")
+    try:
+        return dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+async def ingest_batch(session: Session, sub: Any, *, batch: int = 200) -> int:
+    """Fetch up to `batch` messages, store the new ones, commit, then ack them all. Returns
+    how many new events were stored (0 when none waited)."""
+    from nats.errors import TimeoutError as NatsTimeout
+
+    try:
+        msgs = await sub.fetch(batch, timeout=1)
+    except (NatsTimeout, TimeoutError):
+        return 0
+    stored = 0
+    keep: list[Any] = []
+    forged: list[Any] = []
+    try:
+        for msg in msgs:
+            parsed = names.parse_hub_subject(msg.subject)
+            event_id = (msg.headers or {}).get("Nats-Msg-Id", "")
+            if parsed is None or not event_id:
+                forged.append(msg)
+                continue
+            site, kind = parsed
+            if outbox.receive(
+                session, event_id=event_id, site=site, kind=kind,
+                payload=msg.data.decode("utf-8"), occurred_at=_occurred_at(msg.headers),
+            ):  # fmt: skip
+                stored += 1
+            keep.append(msg)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    for msg in keep:
+        await msg.ack()
+    for msg in forged:
+        log.error("Bỏ bản ghi không hợp lệ: %s", msg.subject)
+        await msg.term()
+    return stored
+
+
+async def run_async(
+    url: str, factory: sessionmaker[Session], *, stop: asyncio.Event | None = None
+) -> None:
+    """Ingest until `stop` is set (forever without one)."""
+    import nats
+    from nats.errors import Error as NatsError
+
+    nc = await nats.connect(
+        url, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=2
+    )
+    js = nc.jetstream()
+    session = factory()
+    sub = None
+    try:
+        while stop is None or not stop.is_set():
+            try:
+                if sub is None:
+                    sub = await js.pull_subscribe_bind(names.INGEST_CONSUMER, names.HUB_STREAM)
+                n = await ingest_batch(session, sub)
+            except (NatsError, TimeoutError) as exc:
+                log.warning("Trạm tỉnh chưa sẵn sàng: %s", exc)
+                await asyncio.sleep(1)
+                continue
+            if n:
+                log.info("Đã ghi %d sự kiện.", n)
+    finally:
+        session.close()
+        await nc.close()
+
+
+def run(instance_path: str, config: dict[str, Any] | None = None) -> None:
+    config = config if config is not None else cfg.load(instance_path)
+    url = str(config.get("NATS_URL") or "")
+    if not url:
+        raise SystemExit("KIOSK_NATS_URL chưa đặt: địa chỉ máy chủ NATS của trạm tỉnh.")
+    engine = make_engine(
+        config["DATABASE_URL"], busy_timeout_ms=int(config["SQLITE_BUSY_TIMEOUT_MS"])
+    )
+    try:
+        asyncio.run(run_async(url, make_sessionmaker(engine)))
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    instance = os.environ.get("KIOSK_INSTANCE_PATH") or os.path.join(os.getcwd(), "instance")
+    try:
+        run(instance)
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
