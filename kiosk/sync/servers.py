@@ -12,7 +12,8 @@ and signals the running hub (SIGHUP) itself. Passwords sit in plain text in the 
 is the hub's own folder (mode 0700); the hub accepts no connection without a user, since
 `no_auth_user` would also apply to leaf connections.
 
-**Retention.** A site's stream keeps its events 90 days (or 4 GiB), far longer than any outage
+**Retention.** A site's stream keeps its events 90 days (or 1 GiB, some 300,000 dossiers'
+events), far longer than any outage
 the province expects: the hub sources it through a durable consumer, so nothing is skipped as
 long as the site still has it. The hub's stream keeps 90 days too, for an ingest that was down.
 """
@@ -37,8 +38,10 @@ from . import names
 
 #: Retention of a site's stream and of the hub's (see the module's docstring).
 KEEP_SECONDS = 90 * 86400
-SITE_MAX_BYTES = 4 * 1024**3
-HUB_MAX_BYTES = 64 * 1024**3
+SITE_MAX_BYTES = 1024**3
+#: -1: bounded by age alone (a size limit is reserved on the disk up front, and a province's
+#: disk is sized by its administrator, not by this number).
+HUB_MAX_BYTES = -1
 #: How long a stream remembers a message id, to drop a republished event (the relay publishes
 #: again what a crash left unacked; the ingest is idempotent beyond this window anyway).
 DUPLICATE_WINDOW_SECONDS = 15 * 60
@@ -372,6 +375,7 @@ def run_foreground(
         if sys.platform == "linux":
             ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
+    sys.stdout.flush()
     child = subprocess.Popen([binary(), "-c", str(config)], preexec_fn=die_with_parent)  # noqa: PLW1509
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda s, _f: child.send_signal(s))
@@ -379,6 +383,7 @@ def run_foreground(
         asyncio.run(_ready(url, time.monotonic() + 30))
         asyncio.run(provision())
         echo("Sẵn sàng.")
+        sys.stdout.flush()  # to a log file too, where a supervisor or a test waits for it
     except ServerError:
         child.terminate()
         child.wait()
