@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -141,8 +143,8 @@ class Province:
                            self.root / "ingest.log")  # fmt: skip
         self.procs.append(self.ingest)
 
-    def site(self, code: str) -> Site:
-        site = Site(self, code)
+    def site(self, code: str, hub_port: int | None = None) -> Site:
+        site = Site(self, code, hub_port or self.leaf_port)
         self.procs += [site.server, site.relay]
         return site
 
@@ -159,7 +161,7 @@ class Province:
 class Site:
     """A site: its nats-server (a leaf of the hub), its database and its relay."""
 
-    def __init__(self, province: Province, code: str) -> None:
+    def __init__(self, province: Province, code: str, hub_port: int) -> None:
         self.code = code
         self.domain = names.domain_of(code)
         root = province.root / self.domain
@@ -171,14 +173,26 @@ class Site:
         self.log = root / "server.log"
         self.server = Proc(
             [KIOSK, "nats", "site", "--store", str(root / "nats"), "--port", str(self.port),
-             "--hub", f"nats-leaf://127.0.0.1:{province.leaf_port}", "--creds", str(creds)],
+             "--hub", f"nats-leaf://127.0.0.1:{hub_port}", "--creds", str(creds)],
             env, self.log,
         )  # fmt: skip
-        wait_for(lambda: "Sẵn sàng" in self.log.read_text(errors="replace"), "the site's server")
+        self.server_starts = 1
+        self.wait_ready()
         relay_env = {**env, "KIOSK_NATS_URL": f"nats://127.0.0.1:{self.port}",
                      "DATABASE_URL": self.db.url}  # fmt: skip
         self.relay = Proc([sys.executable, "-m", "kiosk.sync.relay"], relay_env,
                           root / "relay.log")  # fmt: skip
+
+    def wait_ready(self) -> None:
+        wait_for(
+            lambda: self.log.read_text(errors="replace").count("Sẵn sàng") == self.server_starts,
+            "the site's server",
+        )
+
+    def restart_server(self) -> None:
+        self.server.start()
+        self.server_starts += 1
+        self.wait_ready()
 
     def record(self, n: int) -> None:
         with self.db.session() as s:
@@ -193,6 +207,70 @@ class Site:
     def backlog(self) -> int:
         with self.db.session() as s:
             return outbox.backlog(s)
+
+
+class Link:
+    """A TCP forwarder standing for the line between a site and the hub: `cut()` drops every
+    connection and refuses new ones, with both servers up; `restore()` lets them through."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.port = free_port()
+        self.conns: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                client.close()
+                continue
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def cut(self) -> None:
+        assert self.listener is not None
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        except OSError:
+            pass
+        self.listener.close()
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+        self.conns = []
 
 
 @pytest.fixture
@@ -314,3 +392,55 @@ def test_a_site_signs_in_only_as_itself(tmp_path: Path) -> None:
         "province.000-00-41-H29.kiosk.events.000-00-41-H29.dossier.received"
     ) == ("000-00-41-H29", "dossier.received")  # fmt: skip
     assert str(uuid.uuid4())  # ids are UUIDs (see test_outbox)
+
+
+def test_the_link_cut_with_both_servers_up(province: Province) -> None:
+    province.creds(SITE_1)
+    province.start_hub()
+    province.start_ingest()
+    link = Link(province.leaf_port)
+    site = province.site(SITE_1, hub_port=link.port)
+    site.record(100)
+    wait_for(lambda: province.db.count(ProvinceEvent) == 100, "the first 100 at the hub")
+    link.cut()
+    site.record(400)
+    wait_for(lambda: site.backlog() == 0, "the site's server to ack all 400 with the link cut")
+    assert province.db.count(ProvinceEvent) == 100
+    link.restore()
+    wait_for(lambda: province.db.count(ProvinceEvent) == 500, "all 500 after the link's return")
+    exactly_once(province, site)
+    link.cut()
+
+
+def test_the_ingest_killed_mid_stream(province: Province) -> None:
+    province.creds(SITE_1)
+    province.start_hub()
+    site = province.site(SITE_1)
+    site.record(3000)
+    wait_for(lambda: site.backlog() == 0, "the site to send its 3,000")
+    province.start_ingest()
+    assert province.ingest is not None
+    wait_for(lambda: 0 < province.db.count(ProvinceEvent) < 3000, "the ingest mid-stream")
+    province.ingest.kill9()
+    province.ingest.start()
+    wait_for(lambda: province.db.count(ProvinceEvent) == 3000, "all 3,000 at the hub", 60)
+    exactly_once(province, site)
+
+
+def test_a_sites_machine_restarted(province: Province) -> None:
+    """The site's server and its relay killed -9 as in a power cut, while the relay sends:
+    what the server acked was on disk (`sync_interval: always`), what it did not is sent again
+    after the restart."""
+    province.creds(SITE_1)
+    province.start_hub()
+    province.start_ingest()
+    site = province.site(SITE_1)
+    site.record(2000)
+    wait_for(lambda: 0 < site.backlog() < 2000, "the relay mid-stream")
+    site.server.kill9()
+    site.relay.kill9()
+    site.restart_server()
+    site.relay.start()
+    wait_for(lambda: province.db.count(ProvinceEvent) == 2000, "all 2,000 at the hub", 60)
+    wait_for(lambda: site.backlog() == 0, "nothing left at the site")
+    exactly_once(province, site)

@@ -24,6 +24,7 @@ from .. import config as cfg
 from ..domain import outbox
 from ..storage import make_engine, make_sessionmaker
 from . import names
+from .servers import connect
 
 log = logging.getLogger("kiosk.sync.ingest")
 
@@ -78,12 +79,9 @@ async def run_async(
     url: str, factory: sessionmaker[Session], *, stop: asyncio.Event | None = None
 ) -> None:
     """Ingest until `stop` is set (forever without one)."""
-    import nats
     from nats.errors import Error as NatsError
 
-    nc = await nats.connect(
-        url, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=2
-    )
+    nc = await connect(url)
     js = nc.jetstream()
     session = factory()
     sub = None

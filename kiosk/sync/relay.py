@@ -23,6 +23,7 @@ from .. import config as cfg
 from ..domain import outbox
 from ..storage import make_engine, make_sessionmaker
 from . import names
+from .servers import connect
 
 log = logging.getLogger("kiosk.sync.relay")
 
@@ -63,13 +64,10 @@ async def run_async(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Relay until `stop` is set (forever without one), reconnecting as often as needed."""
-    import nats
     from nats.errors import Error as NatsError
 
     domain = names.domain_of(site_code)
-    nc = await nats.connect(
-        url, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=2
-    )
+    nc = await connect(url)
     js = nc.jetstream()
     session = factory()
     try:

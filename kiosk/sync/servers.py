@@ -237,6 +237,25 @@ def site_config(store: Path, *, port: int, hub_url: str, creds: Credentials, dom
 # ---------------------------------------------------------------- what the servers hold
 
 
+async def connect(url: str, *, retry_every: float = 1.0) -> Any:
+    """A client of the local server that waits for it to be up (started after the app, or
+    restarting) and then reconnects for ever, as the relay and the ingest must."""
+    import logging
+
+    import nats
+
+    while True:
+        try:
+            return await nats.connect(
+                url, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=2
+            )
+        except Exception as exc:  # noqa: BLE001 - not up yet: try again
+            logging.getLogger("kiosk.sync").warning(
+                "Máy chủ NATS %s chưa sẵn sàng (%s); thử lại.", url.split("@")[-1], exc
+            )
+            await asyncio.sleep(retry_every)
+
+
 async def _api(nc: Any, subject: str, body: dict[str, Any]) -> dict[str, Any]:
     msg = await nc.request(subject, json.dumps(body).encode(), timeout=10)
     reply: dict[str, Any] = json.loads(msg.data)
@@ -332,7 +351,7 @@ async def provision_hub(url: str, sites: list[str]) -> None:
             "name": names.INGEST_CONSUMER,
             "deliver_policy": "all",
             "ack_policy": "explicit",
-            "ack_wait": 30 * _NS,
+            "ack_wait": 10 * _NS,  # a batch unacked by a killed ingest comes back after this
             "max_ack_pending": 20_000,
         }
         reply = await _api(
