@@ -801,7 +801,10 @@ class ProvinceEvent(Base):
     (`kiosk sync ingest`), whatever number of times the site's stream delivered it."""
 
     __tablename__ = "province_event"
-    __table_args__ = (Index("ix_province_event_site_at", "site", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_province_event_site_at", "site", "occurred_at"),
+        Index("ix_province_event_subject", "site", "subject_id", "site_seq"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     #: The site's JetStream domain (its code with dots as dashes), as the hub's stream stamped it.
@@ -810,3 +813,21 @@ class ProvinceEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime())
     received_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    #: The event's place in its site's outbox (`OutboxEvent.seq`): of two events about one
+    #: record, the later one's data stands, whatever order they reached the hub in.
+    site_seq: Mapped[int] = mapped_column(Integer)
+    #: The record the event is about (a dossier's id), when it is about one.
+    subject_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class SyncSite(Base):
+    """At the hub: each site's leaf link as the ingest last saw it in the hub's stream (the
+    stream's source for the site active within `LINK_SECONDS`), for the sync status."""
+
+    __tablename__ = "sync_site"
+
+    site: Mapped[str] = mapped_column(String(40), primary_key=True)
+    link_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Events the site's stream holds that the hub has not taken yet (-1: unknown).
+    lag: Mapped[int] = mapped_column(Integer, default=-1)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime())

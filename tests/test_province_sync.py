@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.domain import outbox
-from kiosk.models import OutboxEvent, ProvinceEvent
+from kiosk.models import OutboxEvent, ProvinceEvent, SyncSite
 from kiosk.storage import make_engine, make_sessionmaker, migrate
 from kiosk.sync import names, servers
 
@@ -364,7 +364,7 @@ def test_a_site_added_later_is_accepted_without_restarting_the_hub(province: Pro
     exactly_once(province, first, second)
     with province.db.session() as s:
         per_site = dict(
-            s.execute(select(ProvinceEvent.site, func.count()).group_by(ProvinceEvent.site)).all()  # type: ignore[arg-type]
+            s.execute(select(ProvinceEvent.site, func.count()).group_by(ProvinceEvent.site)).all()
         )
     assert per_site == {first.domain: 10, second.domain: 20}
 
@@ -394,6 +394,13 @@ def test_a_site_signs_in_only_as_itself(tmp_path: Path) -> None:
     assert str(uuid.uuid4())  # ids are UUIDs (see test_outbox)
 
 
+def link_up(province: Province, site: Site) -> bool | None:
+    """The site's link as the ingest last noted it (None before it did)."""
+    with province.db.session() as s:
+        row = s.get(SyncSite, site.domain)
+        return None if row is None else row.link_up
+
+
 def test_the_link_cut_with_both_servers_up(province: Province) -> None:
     province.creds(SITE_1)
     province.start_hub()
@@ -402,12 +409,15 @@ def test_the_link_cut_with_both_servers_up(province: Province) -> None:
     site = province.site(SITE_1, hub_port=link.port)
     site.record(100)
     wait_for(lambda: province.db.count(ProvinceEvent) == 100, "the first 100 at the hub")
+    wait_for(lambda: link_up(province, site) is True, "the link seen up")
     link.cut()
     site.record(400)
     wait_for(lambda: site.backlog() == 0, "the site's server to ack all 400 with the link cut")
     assert province.db.count(ProvinceEvent) == 100
+    wait_for(lambda: link_up(province, site) is False, "the link seen down", 60)
     link.restore()
     wait_for(lambda: province.db.count(ProvinceEvent) == 500, "all 500 after the link's return")
+    wait_for(lambda: link_up(province, site) is True, "the link seen up again")
     exactly_once(province, site)
     link.cut()
 

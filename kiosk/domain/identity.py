@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {"payment.cash", "agent.work", "dossier.hand_back", "branch.supervise"}
     ),
     # reports.read: the center's reports, service index and queue statistics, every unit.
+    # sync.read: the province's sync, site by site (at the hub).
     # branches.manage: banks' branches and their people; audit.read: the whole audit log.
     # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
     # lifecycle (process, ask for a supplement, resolve, return the result); dossier.read:
@@ -66,6 +67,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "payments.read",
             "dossier.hand_back",
             "reports.read",
+            "sync.read",
         }
     ),  # fmt: skip
     "admin": frozenset(
@@ -84,6 +86,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "payments.read",
             "dossier.hand_back",
             "reports.read",
+            "sync.read",
         }
     ),  # fmt: skip
 }

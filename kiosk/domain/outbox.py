@@ -2,7 +2,7 @@
 written here, in the same transaction as the change, by `record`. Nothing here talks to the
 network: the relay (`kiosk.sync.relay`, a process of its own, run only when `KIOSK_NATS_URL`
 is set) publishes the unsent events in order and marks them sent; the hub's ingest
-(`kiosk.sync.ingest`) stores each once by its id (`receive`).
+(`kiosk.sync.ingest`) stores each once by its id (`domain.province.receive`).
 
 What each kind carries (`payload`, JSON), all of it what the province's reports and index read:
 
@@ -10,8 +10,8 @@ What each kind carries (`payload`, JSON), all of it what the province's reports 
 |---|---|---|
 | `dossier.received` | a dossier is filed (kiosk, counter, agent, API) | `dossier`: the record |
 | `dossier.moved` | a move (resolved, returned, an apology...) | `dossier` and `move` |
-| `payment.paid` | a fee paid in cash or confirmed by the bank | `payment`, `dossier_id` |
-| `payment.refunded` | a paid fee refunded | `payment`, `dossier_id` |
+| `payment.paid` | a fee paid (in cash, by the bank) | `payment`, `dossier_id`, `fee_paid_by` |
+| `payment.refunded` | a paid fee refunded | `payment`, `dossier_id`, `fee_paid_by` |
 
 `dossier` is the whole record as it stands after the change (not a diff), so the hub can keep
 the latest by the event order and a lost or reordered event never leaves a half record.
@@ -27,10 +27,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, DossierEvent, OutboxEvent, Payment, ProvinceEvent
+from ..models import Dossier, DossierEvent, OutboxEvent, Payment
 from .clock import utcnow
 
 #: The kinds an event may have; a new one is added here and in the table above.
@@ -87,10 +86,17 @@ def dossier_moved(session: Session, dossier: Dossier, move: DossierEvent) -> Out
 
 
 def payment(session: Session, kind: str, paid: Payment) -> OutboxEvent:
+    """A payment as it stands, with how its dossier's fee stands paid after it (`fee_paid_by`,
+    which the service index reads): called after the settlement, in its transaction."""
+    way = session.scalar(select(Dossier.fee_paid_by).where(Dossier.id == paid.dossier_id))
     return record(
         session,
         kind,
-        {"payment": _columns(paid, ("recorded_by_id",)), "dossier_id": paid.dossier_id},
+        {
+            "payment": _columns(paid, ("recorded_by_id", "account_id", "remittance_id")),
+            "dossier_id": paid.dossier_id,
+            "fee_paid_by": way or "",
+        },
     )
 
 
@@ -126,24 +132,3 @@ def backlog(session: Session) -> int:
         )
         or 0
     )
-
-
-def receive(
-    session: Session, *, event_id: str, site: str, kind: str, payload: str,
-    occurred_at: dt.datetime,
-) -> bool:  # fmt: skip
-    """At the hub: store a site's event unless its id is stored already (True when new).
-    One statement (INSERT ... ON CONFLICT DO NOTHING), so two ingests racing never fail;
-    committed by the caller, which acks the message only after the commit."""
-    values = {
-        "id": event_id, "site": site, "kind": kind, "payload": payload,
-        "occurred_at": occurred_at, "received_at": utcnow(),
-    }  # fmt: skip
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stored_id = session.scalar(
-        insert(ProvinceEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(ProvinceEvent.id)
-    )
-    return stored_id is not None

@@ -302,10 +302,10 @@ def record_cash(
             paid_at=now, recorded_by_id=actor.id, branch_code=actor.branch_code or None,
         )  # fmt: skip
         session.add(payment)
-        outbox.payment(session, "payment.paid", payment)
         audit(session, actor, "payment.cash", dossier=dossier.code,
               detail=f"{owed} đồng, phiếu {payment.reference}")  # fmt: skip
         _settle(session, dossier.id)
+        outbox.payment(session, "payment.paid", payment)
         if then is not None:
             then(payment)
         session.commit()
@@ -357,8 +357,8 @@ def refund(session: Session, payment: Payment, actor: User, reason: str) -> Paym
         if payment.status != "paid":
             raise PaymentError("Chỉ hoàn khoản đã thanh toán.")
         payment.status = "refunded"
-        outbox.payment(session, "payment.refunded", payment)
         _settle(session, payment.dossier_id)
+        outbox.payment(session, "payment.refunded", payment)
         audit(session, actor, "payment.refund", dossier=dossier.code,
               detail=f"{payment.reference} {payment.amount_vnd} đồng: {reason}")  # fmt: skip
         session.commit()

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import sys
+import time
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from .. import config as cfg
-from ..domain import outbox
+from ..domain import province
 from ..storage import make_engine, make_sessionmaker
 from . import names
 from .servers import connect
@@ -35,6 +37,13 @@ def _occurred_at(headers: dict[str, str] | None) -> dt.datetime:
         return dt.datetime.fromisoformat(raw)
     except ValueError:
         return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _seq(headers: dict[str, str] | None) -> int:
+    try:
+        return int((headers or {}).get("Kiosk-Seq", "0"))
+    except ValueError:
+        return 0
 
 
 async def ingest_batch(session: Session, sub: Any, *, batch: int = 200) -> int:
@@ -57,9 +66,10 @@ async def ingest_batch(session: Session, sub: Any, *, batch: int = 200) -> int:
                 forged.append(msg)
                 continue
             site, kind = parsed
-            if outbox.receive(
+            if province.receive(
                 session, event_id=event_id, site=site, kind=kind,
                 payload=msg.data.decode("utf-8"), occurred_at=_occurred_at(msg.headers),
+                site_seq=_seq(msg.headers),
             ):  # fmt: skip
                 stored += 1
             keep.append(msg)
@@ -75,6 +85,22 @@ async def ingest_batch(session: Session, sub: Any, *, batch: int = 200) -> int:
     return stored
 
 
+async def check_links(nc: Any, session: Session) -> None:
+    """Note each site's link as the hub's stream sees it: its source active recently."""
+    msg = await nc.request(f"$JS.API.STREAM.INFO.{names.HUB_STREAM}", b"{}", timeout=5)
+    info = json.loads(msg.data)
+    seen: dict[str, tuple[bool, int]] = {}
+    for source in info.get("sources") or []:
+        api = str((source.get("external") or {}).get("api", ""))
+        if not (api.startswith("$JS.") and api.endswith(".API")):
+            continue
+        active = int(source.get("active", -1))
+        up = 0 <= active < province.LINK_SECONDS * 1_000_000_000
+        seen[api[4:-4]] = (up, int(source.get("lag", -1)))
+    province.note_links(session, seen, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    session.commit()
+
+
 async def run_async(
     url: str, factory: sessionmaker[Session], *, stop: asyncio.Event | None = None
 ) -> None:
@@ -85,9 +111,13 @@ async def run_async(
     js = nc.jetstream()
     session = factory()
     sub = None
+    checked = 0.0
     try:
         while stop is None or not stop.is_set():
             try:
+                if time.monotonic() - checked > 5:
+                    checked = time.monotonic()
+                    await check_links(nc, session)
                 if sub is None:
                     sub = await js.pull_subscribe_bind(names.INGEST_CONSUMER, names.HUB_STREAM)
                 n = await ingest_batch(session, sub)

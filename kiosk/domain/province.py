@@ -1,0 +1,192 @@
+"""At the province's hub: the sites' events stored once each (`receive`), and the records they
+carry kept in the hub's own tables (`dossier`, `dossier_event`, `payment`), so that the hub's
+lists, dossier pages, reports and index cover every site as they cover its own; and each
+site's link and last events (`sync_status`, `GET /api/v1/sync/status`).
+
+Events about one dossier may reach the hub out of their order (an ingest killed with a batch
+unacked gets it again after later ones). Each event carries its place in its site's outbox
+(`site_seq`); a dossier's data is taken from an event only when no later event about it from
+its site is stored, and the moves of its timeline are added whatever their order. A payment
+whose dossier has not arrived yet stays in `province_event` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Numeric, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..models import Dossier, DossierEvent, Payment, ProvinceEvent, SyncSite, User
+from .clock import utcnow
+from .identity import require
+
+
+def _subject(kind: str, data: dict[str, Any]) -> str | None:
+    if kind.startswith("dossier."):
+        dossier = data.get("dossier")
+        return str(dossier["id"]) if isinstance(dossier, dict) and "id" in dossier else None
+    if kind.startswith("payment."):
+        return str(data["dossier_id"]) if "dossier_id" in data else None
+    return None
+
+
+def receive(
+    session: Session, *, event_id: str, site: str, kind: str, payload: str,
+    occurred_at: dt.datetime, site_seq: int,
+) -> bool:  # fmt: skip
+    """Store a site's event unless its id is stored already, and apply it to the hub's tables
+    when new (True). One INSERT ... ON CONFLICT DO NOTHING, so two ingests racing never fail;
+    committed by the caller, which acks the message only after the commit."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        data = {}
+    subject = _subject(kind, data)
+    values = {
+        "id": event_id, "site": site, "kind": kind, "payload": payload,
+        "occurred_at": occurred_at, "received_at": utcnow(), "site_seq": site_seq,
+        "subject_id": subject,
+    }  # fmt: skip
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stored = session.scalar(
+        insert(ProvinceEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(ProvinceEvent.id)
+    )
+    if stored is None:
+        return False
+    if subject is not None:
+        latest = session.scalar(
+            select(func.max(ProvinceEvent.site_seq)).where(
+                ProvinceEvent.site == site, ProvinceEvent.subject_id == subject
+            )
+        )
+        _apply(session, kind, data, newest=latest == site_seq)
+    return True
+
+
+def _typed(model: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """`data`'s values for `model`'s columns, read back from JSON (dates, decimals)."""
+    out: dict[str, Any] = {}
+    for column in model.__table__.columns:
+        if column.key not in data:
+            continue
+        value = data[column.key]
+        if value is not None:
+            if isinstance(column.type, DateTime):
+                value = dt.datetime.fromisoformat(value)
+            elif isinstance(column.type, Date):
+                value = dt.date.fromisoformat(value)
+            elif isinstance(column.type, Numeric):
+                value = Decimal(str(value))
+        out[column.key] = value
+    return out
+
+
+def _apply(session: Session, kind: str, data: dict[str, Any], *, newest: bool) -> None:
+    if kind.startswith("dossier."):
+        fields = _typed(Dossier, data["dossier"])
+        dossier = session.get(Dossier, fields["id"])
+        if dossier is None:
+            dossier = Dossier(**fields)
+            session.add(dossier)
+        elif newest:
+            for key, value in fields.items():
+                setattr(dossier, key, value)
+        move = data.get("move")
+        if kind == "dossier.received":
+            move = {"at": data["dossier"].get("received_at"), "from_status": "",
+                    "to_status": data["dossier"].get("status"),
+                    "due_at": data["dossier"].get("due_at")}  # fmt: skip
+        if isinstance(move, dict):
+            moved = _typed(DossierEvent, move)
+            moved.pop("id", None)
+            moved.pop("dossier_id", None)
+            session.add(DossierEvent(dossier=dossier, **moved))
+        return
+    dossier = session.get(Dossier, str(data.get("dossier_id")))
+    if dossier is None:
+        return
+    fields = _typed(Payment, data["payment"])
+    fields.pop("id", None)
+    paid = session.scalar(select(Payment).where(Payment.reference == fields["reference"]))
+    if paid is None:
+        session.add(Payment(**fields))
+    elif newest:
+        for key, value in fields.items():
+            setattr(paid, key, value)
+    if newest:
+        dossier.fee_paid_by = str(data.get("fee_paid_by", ""))
+
+
+# ---------------------------------------------------------------- the sync's status
+
+#: A site's link counts as up while the hub's stream heard from it this recently (its durable
+#: consumer sends a heartbeat every 5 s when it has nothing to deliver).
+LINK_SECONDS = 20
+
+
+def note_links(session: Session, seen: dict[str, tuple[bool, int]], at: dt.datetime) -> None:
+    """Keep what the ingest saw of each site's link: {site: (link up, lag)}; committed by the
+    caller."""
+    for site, (up, lag) in seen.items():
+        row = session.get(SyncSite, site)
+        if row is None:
+            session.add(SyncSite(site=site, link_up=up, lag=lag, checked_at=at))
+        else:
+            row.link_up, row.lag, row.checked_at = up, lag, at
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    """One site as the hub sees it: its last event, how many happened today, its link."""
+
+    site: str
+    last_event_at: dt.datetime | None
+    events_today: int
+    link_up: bool
+
+
+def sync_status(
+    session: Session, actor: User | None, *, day_start: dt.datetime, day_end: dt.datetime,
+    now: dt.datetime | None = None,
+) -> list[SiteStatus]:  # fmt: skip
+    """Every site the hub knows (by its link or its events), for someone allowed `sync.read`;
+    `day_start`/`day_end` bound today (naive UTC, the site's day). A link last checked more
+    than LINK_SECONDS × 3 ago (the ingest stopped) counts as down."""
+    require(actor, "sync.read")
+    now = now or utcnow()
+    links = {row.site: row for row in session.scalars(select(SyncSite))}
+    last = dict(
+        session.execute(
+            select(ProvinceEvent.site, func.max(ProvinceEvent.occurred_at)).group_by(
+                ProvinceEvent.site
+            )
+        ).all()
+    )
+    today = dict(
+        session.execute(
+            select(ProvinceEvent.site, func.count())
+            .where(ProvinceEvent.occurred_at >= day_start, ProvinceEvent.occurred_at < day_end)
+            .group_by(ProvinceEvent.site)
+        ).all()
+    )
+    fresh = now - dt.timedelta(seconds=LINK_SECONDS * 3)
+    return [
+        SiteStatus(
+            site=site,
+            last_event_at=last.get(site),
+            events_today=int(today.get(site, 0)),
+            link_up=site in links and links[site].link_up and links[site].checked_at >= fresh,
+        )
+        for site in sorted(set(links) | set(last))
+    ]
