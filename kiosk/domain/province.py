@@ -36,42 +36,73 @@ def _subject(kind: str, data: dict[str, Any]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """A site's event as the hub's stream delivered it."""
+
+    event_id: str
+    site: str
+    kind: str
+    payload: str
+    occurred_at: dt.datetime
+    site_seq: int
+
+
+def receive_all(session: Session, events: list[Incoming]) -> int:
+    """Store the events whose ids are not stored yet, in one INSERT ... ON CONFLICT DO NOTHING
+    (two ingests racing never fail), and apply each new one to the hub's tables in the order
+    given. Returns how many were new; committed by the caller, which acks the messages only
+    after the commit."""
+    rows: list[dict[str, Any]] = []
+    parsed: dict[str, tuple[Incoming, dict[str, Any], str | None]] = {}
+    now = utcnow()
+    for e in events:
+        if e.event_id in parsed:
+            continue
+        try:
+            data = json.loads(e.payload)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            data = {}
+        subject = _subject(e.kind, data)
+        parsed[e.event_id] = (e, data, subject)
+        rows.append({
+            "id": e.event_id, "site": e.site, "kind": e.kind, "payload": e.payload,
+            "occurred_at": e.occurred_at, "received_at": now, "site_seq": e.site_seq,
+            "subject_id": subject,
+        })  # fmt: skip
+    if not rows:
+        return 0
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    new = set(
+        session.scalars(
+            insert(ProvinceEvent)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(ProvinceEvent.id)
+        )
+    )
+    for event_id, (e, data, subject) in parsed.items():
+        if event_id not in new or subject is None:
+            continue
+        latest = session.scalar(
+            select(func.max(ProvinceEvent.site_seq)).where(
+                ProvinceEvent.site == e.site, ProvinceEvent.subject_id == subject
+            )
+        )
+        _apply(session, e.kind, data, newest=latest == e.site_seq)
+    return len(new)
+
+
 def receive(
     session: Session, *, event_id: str, site: str, kind: str, payload: str,
     occurred_at: dt.datetime, site_seq: int,
 ) -> bool:  # fmt: skip
-    """Store a site's event unless its id is stored already, and apply it to the hub's tables
-    when new (True). One INSERT ... ON CONFLICT DO NOTHING, so two ingests racing never fail;
-    committed by the caller, which acks the message only after the commit."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        data = {}
-    subject = _subject(kind, data)
-    values = {
-        "id": event_id, "site": site, "kind": kind, "payload": payload,
-        "occurred_at": occurred_at, "received_at": utcnow(), "site_seq": site_seq,
-        "subject_id": subject,
-    }  # fmt: skip
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stored = session.scalar(
-        insert(ProvinceEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(ProvinceEvent.id)
+    """One event (`receive_all`): True when it was new."""
+    return (
+        receive_all(session, [Incoming(event_id, site, kind, payload, occurred_at, site_seq)]) == 1
     )
-    if stored is None:
-        return False
-    if subject is not None:
-        latest = session.scalar(
-            select(func.max(ProvinceEvent.site_seq)).where(
-                ProvinceEvent.site == site, ProvinceEvent.subject_id == subject
-            )
-        )
-        _apply(session, kind, data, newest=latest == site_seq)
-    return True
 
 
 def _typed(model: Any, data: dict[str, Any]) -> dict[str, Any]:

@@ -55,24 +55,29 @@ async def ingest_batch(session: Session, sub: Any, *, batch: int = 200) -> int:
         msgs = await sub.fetch(batch, timeout=1)
     except (NatsTimeout, TimeoutError):
         return 0
-    stored = 0
     keep: list[Any] = []
     forged: list[Any] = []
+    incoming: list[province.Incoming] = []
+    for msg in msgs:
+        parsed = names.parse_hub_subject(msg.subject)
+        event_id = (msg.headers or {}).get("Nats-Msg-Id", "")
+        if parsed is None or not event_id:
+            forged.append(msg)
+            continue
+        site, kind = parsed
+        incoming.append(
+            province.Incoming(
+                event_id,
+                site,
+                kind,
+                msg.data.decode("utf-8", "replace"),
+                _occurred_at(msg.headers),
+                _seq(msg.headers),
+            )
+        )
+        keep.append(msg)
     try:
-        for msg in msgs:
-            parsed = names.parse_hub_subject(msg.subject)
-            event_id = (msg.headers or {}).get("Nats-Msg-Id", "")
-            if parsed is None or not event_id:
-                forged.append(msg)
-                continue
-            site, kind = parsed
-            if province.receive(
-                session, event_id=event_id, site=site, kind=kind,
-                payload=msg.data.decode("utf-8"), occurred_at=_occurred_at(msg.headers),
-                site_seq=_seq(msg.headers),
-            ):  # fmt: skip
-                stored += 1
-            keep.append(msg)
+        stored = province.receive_all(session, incoming)
         session.commit()
     except BaseException:
         session.rollback()

@@ -28,30 +28,48 @@ from .servers import connect
 log = logging.getLogger("kiosk.sync.relay")
 
 
-async def relay_once(session: Session, js: Any, domain: str, *, batch: int = 500) -> int:
-    """Publish the oldest unsent events, one after the other, stopping at the first that is
-    not acked; marks and commits those that were. Returns how many were sent."""
+async def relay_once(
+    session: Session, js: Any, domain: str, *, batch: int = 500, window: int = 100
+) -> int:
+    """Publish the oldest unsent events, `window` at a time in flight on the one connection
+    (so the server stores them in their order), and mark and commit those the server acked.
+    One that is not acked stops the batch and is published again next time, after some that
+    follow it: the hub keeps each record's latest data by its place in the outbox (`Kiosk-Seq`),
+    so a late repeat undoes nothing. Returns how many were sent."""
+    events = [(e.id, e.seq, e.kind, e.payload, e.created_at) for e in outbox.unsent(session, batch)]
+    session.rollback()  # ends the read transaction: the next batch sees new events
     sent: list[str] = []
-    try:
-        for event in outbox.unsent(session, batch):
-            headers = {
-                "Nats-Msg-Id": event.id,
-                "Kiosk-Seq": str(event.seq),
-                "Kiosk-At": event.created_at.isoformat(),
-            }
-            await js.publish(
-                names.event_subject(domain, event.kind),
-                event.payload.encode(),
-                headers=headers,
-                timeout=5,
-            )
-            sent.append(event.id)
-    finally:
-        if sent:
-            outbox.mark_sent(session, sent)
-            session.commit()
-        else:
-            session.rollback()  # ends the read transaction: the next batch sees new events
+    failure: BaseException | None = None
+    for start in range(0, len(events), window):
+        chunk = events[start : start + window]
+        acks = await asyncio.gather(
+            *(
+                js.publish(
+                    names.event_subject(domain, kind),
+                    payload.encode(),
+                    headers={
+                        "Nats-Msg-Id": event_id,
+                        "Kiosk-Seq": str(seq),
+                        "Kiosk-At": created_at.isoformat(),
+                    },
+                    timeout=5,
+                )
+                for event_id, seq, kind, payload, created_at in chunk
+            ),
+            return_exceptions=True,
+        )
+        for (event_id, *_), ack in zip(chunk, acks, strict=True):
+            if isinstance(ack, BaseException):
+                failure = failure or ack
+            else:
+                sent.append(event_id)
+        if failure is not None:
+            break
+    if sent:
+        outbox.mark_sent(session, sent)
+        session.commit()
+    if failure is not None:
+        raise failure
     return len(sent)
 
 
