@@ -15,9 +15,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import dossiers, outbox, payments, province
+from kiosk.domain import dossiers, outbox, payments, province, ratings
 from kiosk.domain.dossier_states import DossierState, TransitionRefused
-from kiosk.models import Dossier, DossierEvent, OutboxEvent, Payment, ProvinceEvent, User
+from kiosk.models import (
+    Dossier,
+    DossierEvent,
+    OutboxEvent,
+    Payment,
+    ProvinceEvent,
+    Rating,
+    User,
+)  # fmt: skip
 from kiosk.storage import make_engine, make_sessionmaker, migrate
 
 from .test_dossiers import MONDAY_9, receive, staff  # noqa: F401 - the fixture
@@ -108,7 +116,7 @@ def deliver(hub: Session, site: Session, order: list[int] | None = None) -> None
         hub.commit()
 
 
-def test_the_hub_keeps_a_sites_dossier_its_moves_and_its_fee(
+def test_the_hub_keeps_a_sites_dossier_its_moves_its_fee_and_its_rating(
     session: Session,
     staff: dict[str, User],  # noqa: F811
     tmp_path: Path,
@@ -116,6 +124,8 @@ def test_the_hub_keeps_a_sites_dossier_its_moves_and_its_fee(
     d = receive(session, staff).dossier
     payments.record_cash(session, d, staff["officer"], 20000)
     dossiers.move(session, d, S.RESOLVED, staff["processor"], now=MONDAY_9 + dt.timedelta(1))
+    ratings.rate(session, 2, [], "Chờ lâu", source="status_page", dossier=d)
+    ratings.rate(session, 5, [], "Đã giải quyết", source="status_page", dossier=d)  # again
     hub = hub_session(tmp_path)
     deliver(hub, session)
     got = hub.get(Dossier, d.id)
@@ -125,9 +135,12 @@ def test_the_hub_keeps_a_sites_dossier_its_moves_and_its_fee(
     assert [e.to_status for e in got.events] == [S.ACCEPTED, S.RESOLVED]
     paid = hub.scalar(select(Payment).where(Payment.dossier_id == d.id))
     assert paid is not None and paid.status == "paid" and paid.amount_vnd == 20000
+    rated = hub.scalar(select(Rating).where(Rating.dossier_id == d.id))
+    assert rated is not None and rated.score == 5 and rated.comment == "Đã giải quyết"
     deliver(hub, session)  # all of it again: nothing twice
     assert hub.scalar(select(func.count()).select_from(DossierEvent)) == 2
     assert hub.scalar(select(func.count()).select_from(Payment)) == 1
+    assert hub.scalar(select(func.count()).select_from(Rating)) == 1
 
 
 def test_an_older_event_arriving_late_does_not_undo_a_newer_one(

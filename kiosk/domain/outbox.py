@@ -12,6 +12,7 @@ What each kind carries (`payload`, JSON), all of it what the province's reports 
 | `dossier.moved` | a move (resolved, returned, an apology...) | `dossier` and `move` |
 | `payment.paid` | a fee paid (in cash, by the bank) | `payment`, `dossier_id`, `fee_paid_by` |
 | `payment.refunded` | a paid fee refunded | `payment`, `dossier_id`, `fee_paid_by` |
+| `rating.stored` | a citizen rates a dossier or a counter visit | `rating`, `dossier_id` |
 
 `dossier` is the whole record as it stands after the change (not a diff), so the hub can keep
 the latest by the event order and a lost or reordered event never leaves a half record.
@@ -29,11 +30,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, DossierEvent, OutboxEvent, Payment
+from ..models import Dossier, DossierEvent, OutboxEvent, Payment, Rating
 from .clock import utcnow
 
 #: The kinds an event may have; a new one is added here and in the table above.
-KINDS = ("dossier.received", "dossier.moved", "payment.paid", "payment.refunded")
+KINDS = (
+    "dossier.received", "dossier.moved", "payment.paid", "payment.refunded", "rating.stored",
+)  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
@@ -97,6 +100,16 @@ def payment(session: Session, kind: str, paid: Payment) -> OutboxEvent:
             "dossier_id": paid.dossier_id,
             "fee_paid_by": way or "",
         },
+    )
+
+
+def rating(session: Session, given: Rating) -> OutboxEvent:
+    """A citizen's rating as it stands (given again, it replaces the first); `dossier_id` is
+    None for a counter visit's, whose ticket stays at the site."""
+    return record(
+        session,
+        "rating.stored",
+        {"rating": _columns(given, ("id", "ticket_id")), "dossier_id": given.dossier_id},
     )
 
 

@@ -1,13 +1,14 @@
-"""At the province's hub: the sites' events stored once each (`receive`), and the records they
-carry kept in the hub's own tables (`dossier`, `dossier_event`, `payment`), so that the hub's
-lists, dossier pages, reports and index cover every site as they cover its own; and each
-site's link and last events (`sync_status`, `GET /api/v1/sync/status`).
+"""At the province's hub: the sites' events stored once each (`receive_all`), and the records
+they carry kept in the hub's own tables (`dossier`, `dossier_event`, `payment`, a dossier's
+`rating`), so that the hub's lists, dossier pages, reports and index cover every site as they
+cover its own; and each site's link and last events (`sync_status`, `/api/v1/sync/status`).
 
 Events about one dossier may reach the hub out of their order (an ingest killed with a batch
 unacked gets it again after later ones). Each event carries its place in its site's outbox
 (`site_seq`); a dossier's data is taken from an event only when no later event about it from
 its site is stored, and the moves of its timeline are added whatever their order. A payment
-whose dossier has not arrived yet stays in `province_event` only.
+or a rating whose dossier has not arrived yet, and a counter visit's rating, stay in
+`province_event` only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import Date, DateTime, Numeric, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, DossierEvent, Payment, ProvinceEvent, SyncSite, User
+from ..models import Dossier, DossierEvent, Payment, ProvinceEvent, Rating, SyncSite, User
 from .clock import utcnow
 from .identity import require
 
@@ -31,8 +32,8 @@ def _subject(kind: str, data: dict[str, Any]) -> str | None:
     if kind.startswith("dossier."):
         dossier = data.get("dossier")
         return str(dossier["id"]) if isinstance(dossier, dict) and "id" in dossier else None
-    if kind.startswith("payment."):
-        return str(data["dossier_id"]) if "dossier_id" in data else None
+    if kind.startswith(("payment.", "rating.")):
+        return str(data["dossier_id"]) if data.get("dossier_id") else None
     return None
 
 
@@ -146,6 +147,15 @@ def _apply(session: Session, kind: str, data: dict[str, Any], *, newest: bool) -
         return
     dossier = session.get(Dossier, str(data.get("dossier_id")))
     if dossier is None:
+        return
+    if kind == "rating.stored":
+        given = _typed(Rating, data["rating"])
+        found = session.scalar(select(Rating).where(Rating.dossier_id == dossier.id))
+        if found is None:
+            session.add(Rating(**given))
+        elif newest:
+            for key, value in given.items():
+                setattr(found, key, value)
         return
     fields = _typed(Payment, data["payment"])
     fields.pop("id", None)
