@@ -3,7 +3,6 @@ processes that move a site's events to the hub and into the province's database.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -40,19 +39,21 @@ def _store(path: str) -> Path:
               help="the address the sites' port listens on")  # fmt: skip
 def hub(store: str, port: int, leaf_port: int, leaf_host: str) -> None:
     """Run the province's hub in the foreground (JetStream domain `hub`), sourcing every site
-    that has credentials (`kiosk nats creds`). Its own clients' URL is written to
-    STORE/local-url (KIOSK_NATS_URL of the ingest)."""
+    that has credentials (`kiosk nats creds`) from when its server first answers (checked
+    every 3 s). Its own clients' URL is written to STORE/local-url (KIOSK_NATS_URL of the
+    ingest)."""
     hub_store = servers.HubStore(_store(store))
     hub_store.write_config(port, leaf_port, leaf_host)
     url = hub_store.local_url()
     servers._write_private(hub_store.root / "local-url", url + "\n")
     click.echo(f"Trạm tỉnh: cổng {port} (máy này), cổng đơn vị {leaf_host}:{leaf_port}; "
                f"KIOSK_NATS_URL của bộ nhập: tệp {hub_store.root / 'local-url'}")  # fmt: skip
-    sites = [c.site for c in hub_store.sites()]
     try:
         code = servers.run_foreground(
-            hub_store.config, url, lambda: servers.provision_hub(url, sites), click.echo
-        )
+            hub_store.config, url,
+            lambda: servers.provision_hub(url, [c.site for c in hub_store.sites()]),
+            click.echo, again_every=3,
+        )  # fmt: skip
     except servers.ServerError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
@@ -63,7 +64,7 @@ def hub(store: str, port: int, leaf_port: int, leaf_host: str) -> None:
 @click.option("--store", required=True, help="the hub's folder")
 def creds(site_code: str, store: str) -> None:
     """Print SITE_CODE's credentials (made on first asking). A running hub accepts the new
-    site at once: its configuration is reloaded and its stream sources the site."""
+    site at once (its configuration is reloaded) and sources it once its server answers."""
     hub_store = servers.HubStore(_store(store))
     try:
         made, new = hub_store.credentials(site_code)
@@ -71,9 +72,7 @@ def creds(site_code: str, store: str) -> None:
         raise click.ClickException(str(exc)) from exc
     if new and hub_store.settings.exists():
         hub_store.rewrite()
-        if servers.reload_hub(hub_store):
-            sites = [c.site for c in hub_store.sites()]
-            asyncio.run(servers.provision_hub(hub_store.local_url(), sites))
+        servers.reload_hub(hub_store)  # the running hub's stream sources it once it answers
     click.echo(made.dumps())
 
 

@@ -30,6 +30,9 @@ INGEST_CONSUMER = "ingest"
 HUB_DOMAIN = "hub"
 #: The hub's account, which its own clients and every site's leaf connection are bound to.
 ACCOUNT = "PROVINCE"
+#: The replies a site may send the hub's own clients (their inbox prefix), besides those of
+#: JetStream's own requests (`$JSC.R.>`): a site may not publish into any other inbox.
+HUB_REPLIES = "kiosk.reply"
 #: The user the hub's own clients (the ingest, the status page) sign in as.
 LOCAL_USER = "province"
 

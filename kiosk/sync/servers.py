@@ -154,7 +154,7 @@ class HubStore:
             f"      {{user: {_quote(names.LOCAL_USER)}, password: {_quote(self.local_password())}}}"
         ]
         for c in self.sites():
-            allow_pub = [names.deliver_subject(c.site), "$JSC.R.>"]
+            allow_pub = [names.deliver_subject(c.site), "$JSC.R.>", names.HUB_REPLIES + ".>"]
             allow_sub = [f"$JS.{c.site}.API.>", "$JS.FC.>"]
             users.append(
                 f"      {{user: {_quote(c.user)}, password: {_quote(c.password)}, permissions: {{"
@@ -339,13 +339,49 @@ def hub_stream_config(sites: list[str]) -> dict[str, Any]:
     }
 
 
+async def _sourced(nc: Any) -> list[str] | None:
+    """The sites the hub's stream sources now (None: no stream yet)."""
+    reply = await _api(nc, f"$JS.API.STREAM.INFO.{names.HUB_STREAM}", {})
+    if "error" in reply:
+        return None
+    sources = reply["config"].get("sources") or []
+    apis = [str((s.get("external") or {}).get("api", "")) for s in sources]
+    return [a[4:-4] for a in apis if a.startswith("$JS.") and a.endswith(".API")]
+
+
+async def _has_consumer(nc: Any, site: str) -> bool:
+    """Whether the site's server answers with its durable consumer `hub` (its link up and the
+    site provisioned)."""
+    try:
+        reply = await nc.request(
+            f"$JS.{site}.API.CONSUMER.INFO.{names.SITE_STREAM}.{names.SOURCE_CONSUMER}",
+            b"{}",
+            timeout=1,
+        )
+    except Exception:  # noqa: BLE001 - no answer: not reachable now
+        return False
+    return "error" not in json.loads(reply.data)
+
+
 async def provision_hub(url: str, sites: list[str]) -> None:
-    """The hub's stream, sourcing every known site, and the ingest's durable consumer."""
+    """The hub's stream and the ingest's durable consumer. A site is added to the stream's
+    sources only once its server answers with its durable consumer, and stays there: a source
+    set up before the site's consumer existed was seen to skip the site's first events when
+    the site's server restarted (`kiosk nats hub` calls this again every few seconds, so a
+    site that comes up later is added then)."""
     import nats
 
-    nc = await nats.connect(url, connect_timeout=5, allow_reconnect=False)
+    nc = await nats.connect(
+        url, connect_timeout=5, allow_reconnect=False, inbox_prefix=names.HUB_REPLIES
+    )
     try:
-        await _stream(nc, hub_stream_config(sites))
+        now = await _sourced(nc)
+        wanted = list(now or [])
+        for site in sites:
+            if site not in wanted and await _has_consumer(nc, site):
+                wanted.append(site)
+        if now is None or wanted != now:
+            await _stream(nc, hub_stream_config(wanted))
         consumer = {
             "durable_name": names.INGEST_CONSUMER,
             "name": names.INGEST_CONSUMER,
@@ -383,11 +419,13 @@ async def _ready(url: str, deadline: float) -> None:
 
 
 def run_foreground(
-    config: Path, url: str, provision: Callable[[], Any], echo: Callable[[str], None]
-) -> int:
+    config: Path, url: str, provision: Callable[[], Any], echo: Callable[[str], None],
+    *, again_every: float | None = None,
+) -> int:  # fmt: skip
     """Run nats-server with `config` as this process's child (it dies with this process),
-    provision what it must hold once it answers, and wait for it; SIGTERM and SIGINT are
-    passed on. The exit status is the server's."""
+    provision what it must hold once it answers (and again every `again_every` seconds while
+    it runs), and wait for it; SIGTERM and SIGINT are passed on. The exit status is the
+    server's."""
     import ctypes
 
     def die_with_parent() -> None:
@@ -407,6 +445,15 @@ def run_foreground(
         child.terminate()
         child.wait()
         raise
+    while again_every is not None:
+        try:
+            return child.wait(timeout=again_every)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            asyncio.run(provision())
+        except Exception as exc:  # noqa: BLE001 - the server busy or stopping: next time
+            echo(f"Chưa cập nhật được luồng: {exc}")
     return child.wait()
 
 
