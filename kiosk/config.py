@@ -28,6 +28,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     ),
     "DATABASE_URL": (None, "SQLAlchemy URL; empty means SQLite at instance/kiosk.db"),
     "SITE_CODE": ("000.00.01.H29", "the receiving agency's identifier code (Circular 01/2018)"),
+    "NATS_URL": (
+        None,
+        "the site's own NATS server (nats://127.0.0.1:PORT): kiosk serve then starts the relay "
+        "that sends the outbox to the province; at the hub, the ingest's (STORE/local-url); "
+        "empty: no sync",
+    ),
     "SITE_NAME": (
         "Trung tâm Phục vụ hành chính công tỉnh Gia Lai",
         "the center's name shown on screens and slips",

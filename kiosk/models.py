@@ -788,3 +788,60 @@ class AuditEntry(Base):
     dossier_code: Mapped[str] = mapped_column(String(40), default="", index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
+
+
+class OutboxEvent(Base):
+    """A change the province must know (*dữ liệu đồng bộ lên tỉnh*), written in the same
+    transaction as the change (`domain.outbox.record`). The relay publishes the unsent ones in
+    `seq` order to the site's NATS JetStream, with `id` as the message id the hub de-duplicates
+    by, and stamps `sent_at` once the site's server has acked."""
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (Index("ix_outbox_event_unsent", "sent_at", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: A random UUID: unique across every site, so the hub can tell a republished event.
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    #: What happened, e.g. `dossier.received`, `dossier.moved`, `payment.paid`.
+    kind: Mapped[str] = mapped_column(String(48))
+    #: JSON: the record as the province needs it (`domain.outbox` says what each kind carries).
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+
+
+class ProvinceEvent(Base):
+    """At the province's hub: an event received from a site, stored once by its id
+    (`kiosk sync ingest`), whatever number of times the site's stream delivered it."""
+
+    __tablename__ = "province_event"
+    __table_args__ = (
+        Index("ix_province_event_site_at", "site", "occurred_at"),
+        Index("ix_province_event_subject", "site", "subject_id", "site_seq"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    #: The site's JetStream domain (its code with dots as dashes), as the hub's stream stamped it.
+    site: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    #: The event's place in its site's outbox (`OutboxEvent.seq`): of two events about one
+    #: record, the later one's data stands, whatever order they reached the hub in.
+    site_seq: Mapped[int] = mapped_column(Integer)
+    #: The record the event is about (a dossier's id), when it is about one.
+    subject_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class SyncSite(Base):
+    """At the hub: each site's leaf link as the ingest last saw it in the hub's stream (the
+    stream's source for the site active within `LINK_SECONDS`), for the sync status."""
+
+    __tablename__ = "sync_site"
+
+    site: Mapped[str] = mapped_column(String(40), primary_key=True)
+    link_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Events the site's stream holds that the hub has not taken yet (-1: unknown).
+    lag: Mapped[int] = mapped_column(Integer, default=-1)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime())

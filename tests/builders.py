@@ -38,7 +38,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from kiosk.api import OPENAPI
-from kiosk.domain import dossiers, money
+from kiosk.domain import catalog, dossiers, money
 from kiosk.domain.accounts import create_token, create_user
 from kiosk.models import Counter
 from printers.encode import to_escpos
@@ -493,3 +493,18 @@ def ticket_bytes() -> bytes:
 
 #: title -> figures (JSON-able), printed in the run's summary (e.g. the API fuzzer's).
 RUN_FIGURES: dict[str, Any] = {}
+
+
+# Monday 16/11/2026, 9:00 in Vietnam.
+MONDAY_9 = dt.datetime(2026, 11, 16, 2, 0)
+
+
+def receive(session: Session, staff: dict[str, Any], **kw: Any) -> dossiers.Received:
+    """A dossier received at the counter by `staff["officer"]` (fixture `staff`), Monday 9:00."""
+    proc = catalog.get_procedure(session, kw.pop("code", "1.004222"))
+    assert proc is not None
+    kw.setdefault("channel", "direct")
+    kw.setdefault("site_code", "000.00.01.H29")
+    kw.setdefault("now", MONDAY_9)
+    kw.setdefault("actor", staff["officer"])
+    return dossiers.receive(session, proc, kw.pop("applicant", NHUNG), **kw)

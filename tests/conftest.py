@@ -216,3 +216,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for title, figures in RUN_FIGURES.items():
         terminalreporter.write_sep("-", title)
         terminalreporter.write_line(json.dumps(figures, ensure_ascii=False))
+
+
+@pytest.fixture
+def staff(session: Session) -> dict[str, User]:
+    """An officer and a processor, with the calendar of 2026-2027."""
+    workdays.seed_calendar(session, [2026, 2027])
+    return {
+        "officer": create_user(session, "canbo", "mat-khau-dai-1", "officer", "Trần Văn Bình"),
+        "processor": create_user(session, "xuly", "mat-khau-dai-2", "processor", "Lê Thị Hà"),
+    }

@@ -129,3 +129,4 @@ from . import payments as _payments  # noqa: E402,F401 - registers the payment e
 from . import places as _places  # noqa: E402,F401 - registers the places endpoint on `bp`
 from . import queue as _queue  # noqa: E402,F401 - registers the queue endpoints on `bp`
 from . import reports as _reports  # noqa: E402,F401 - registers the report endpoints
+from . import sync as _sync  # noqa: E402,F401 - registers the province's sync status

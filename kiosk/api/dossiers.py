@@ -153,6 +153,7 @@ def dossier_brief(d: Dossier) -> dict[str, Any]:
         "due_at": iso(d.due_at),
         "resolved_at": iso(d.resolved_at),
         "unit": d.unit,
+        "site": d.site_code,
     }
 
 

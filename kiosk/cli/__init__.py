@@ -6,7 +6,8 @@
 - `serve.py`: serve (gunicorn with the spooler beside it);
 - `dossiers.py`: uploads sweep;
 - `payments.py`: vietqr build / parse, banks secret;
-- `reports.py`: demo-month.
+- `reports.py`: demo-month;
+- `sync.py`: nats hub / creds / site, sync relay / ingest (the province's sync).
 
 A new group (dossiers, payments, reports) gets a module of its own with a `register(cli)`
 and a line in `register` below.
@@ -22,9 +23,9 @@ from .catalog import DEMO_CATALOG
 
 def register(app: Flask) -> None:
     """Attach the project's commands to `app.cli`."""
-    from . import catalog, dossiers, payments, people, printing, reports, serve
+    from . import catalog, dossiers, payments, people, printing, reports, serve, sync
 
-    for group in (catalog, people, printing, serve, dossiers, payments, reports):
+    for group in (catalog, people, printing, serve, dossiers, payments, reports, sync):
         group.register(app.cli)
 
 

@@ -1,4 +1,5 @@
-"""`kiosk serve`: gunicorn with gevent workers, and the print spooler beside it."""
+"""`kiosk serve`: gunicorn with gevent workers, and the print spooler beside it (and, with
+`KIOSK_NATS_URL`, the relay that sends the outbox to the province)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,8 @@ def serve(
         click.echo(f"Tệp tải lên sau sự cố: hoàn tất {done.finished}, xóa {done.removed}.")
     if spooler:
         _start_spooler(env)
+    if current_app.config.get("NATS_URL"):
+        _start_beside(env, "kiosk.sync.relay")  # the outbox to the site's NATS server
     click.echo(
         f"Đang phục vụ tại http://{host}:{port} ({workers} worker {worker_class}, "
         f"tối đa {workers * streams} màn hình theo dõi)"
@@ -87,8 +90,12 @@ def serve(
 
 
 def _start_spooler(env: dict[str, str]) -> None:
-    """`kiosk spooler` as a child that the kernel stops when the server (this process, once
-    it has become gunicorn) exits, so no spooler outlives its server."""
+    _start_beside(env, "kiosk.spooler")
+
+
+def _start_beside(env: dict[str, str], module: str) -> None:
+    """`python -m MODULE` (the spooler, the relay) as a child that the kernel stops when the
+    server (this process, once it has become gunicorn) exits, so none outlives its server."""
     import ctypes
     import signal
     import subprocess
@@ -98,7 +105,7 @@ def _start_spooler(env: dict[str, str]) -> None:
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
     subprocess.Popen(
-        [sys.executable, "-m", "kiosk.spooler"],
+        [sys.executable, "-m", module],
         env=env,
         preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
     )

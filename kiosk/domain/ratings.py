@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Dossier, Rating, Ticket
+from . import outbox
 from .clock import utcnow
 from .text import N_, TextRefused, clean_text
 
@@ -93,6 +94,7 @@ def rate(
     rating.source = source
     rating.at = utcnow()
     session.add(rating)
+    outbox.rating(session, rating)
     session.commit()
     return rating
 

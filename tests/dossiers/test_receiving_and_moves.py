@@ -11,38 +11,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import catalog, dossiers
-from kiosk.domain.accounts import Forbidden, create_user
+from kiosk.domain import dossiers
+from kiosk.domain.accounts import Forbidden
 from kiosk.domain.clock import VIETNAM
-from kiosk.domain.dossiers import DossierState, TransitionRefused, uploads, workdays
+from kiosk.domain.dossiers import DossierState, TransitionRefused, uploads
 from kiosk.domain.printing import Printer, render
 from kiosk.models import Dossier, DossierEvent, DossierSequence, PrintJob, Upload, User
 from printers.reader import read_escpos
-from tests.builders import NHUNG, sample_pdf, store_upload
+from tests.builders import MONDAY_9, NHUNG, receive, sample_pdf, store_upload
 
 S = DossierState
 SITE = "000.00.01.H29"
-# Monday 16/11/2026, 9:00 in Vietnam.
-MONDAY_9 = dt.datetime(2026, 11, 16, 2, 0)
-
-
-@pytest.fixture
-def staff(session: Session) -> dict[str, User]:
-    workdays.seed_calendar(session, [2026, 2027])
-    return {
-        "officer": create_user(session, "canbo", "mat-khau-dai-1", "officer", "Trần Văn Bình"),
-        "processor": create_user(session, "xuly", "mat-khau-dai-2", "processor", "Lê Thị Hà"),
-    }
-
-
-def receive(session: Session, staff: dict[str, User], **kw: Any) -> dossiers.Received:
-    proc = catalog.get_procedure(session, kw.pop("code", "1.004222"))
-    assert proc is not None
-    kw.setdefault("channel", "direct")
-    kw.setdefault("site_code", SITE)
-    kw.setdefault("now", MONDAY_9)
-    kw.setdefault("actor", staff["officer"])
-    return dossiers.receive(session, proc, kw.pop("applicant", NHUNG), **kw)
 
 
 def count(session: Session, model: Any) -> int:

@@ -311,6 +311,7 @@ POST /api/v1/dossiers/<code>/transitions                  401   401   403   409 
 POST /api/v1/payments/callback                            401   401   401   401   401   401   401   401   401   401
 GET  /api/v1/reports/period                               401   401   403   403   200   200   403   403   403   200
 GET  /api/v1/reports/index                                401   401   403   403   200   200   403   403   403   200
+GET  /api/v1/sync/status                                  401   401   403   403   200   403   403   403   403   200
 GET  /office/login                                        200   200   200   200   200   200   200   200   200   200
 POST /office/login                                        401   401   401   401   401   401   401   401   401   401
 GET  /office/login/totp                                   login login login login login login login login login login

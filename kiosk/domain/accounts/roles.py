@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {"payment.cash", "agent.work", "dossier.hand_back", "branch.supervise"}
     ),
     # reports.read: the center's reports, service index and queue statistics, every unit.
+    # sync.read: the province's sync, site by site (at the hub).
     # branches.manage: banks' branches and their people; audit.read: the whole audit log.
     # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
     # lifecycle (process, ask for a supplement, resolve, return the result); dossier.read:
@@ -40,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "payments.read",
             "dossier.hand_back",
             "reports.read",
+            "sync.read",
         }
     ),  # fmt: skip
     "admin": frozenset(
@@ -58,6 +60,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "payments.read",
             "dossier.hand_back",
             "reports.read",
+            "sync.read",
         }
     ),  # fmt: skip
 }

@@ -15,6 +15,7 @@ from ...models import (
     Upload,
     User,
 )
+from .. import outbox
 from ..accounts import audit
 from ..accounts.roles import can, require
 from ..citizen_id import CccdError, check_number
@@ -118,6 +119,7 @@ def move(
         elif target == S.RETURNED:
             dossier.returned_at = now
         event.due_at = dossier.due_at
+        outbox.dossier_moved(session, dossier, event)  # as it stands now, due date and all
         session.commit()
     except BaseException:
         session.rollback()
@@ -180,7 +182,8 @@ def apologize(
         close = workdays.OfficeHours().closing
         dossier.promised_at = stored(dt.datetime.combine(new_date, close), tz)
         note = f"Hẹn lại ngày {new_date.strftime('%d/%m/%Y')}. Lý do: {reason}"
-        _event(session, dossier, actor, now, dossier.status, dossier.status, note)
+        event = _event(session, dossier, actor, now, dossier.status, dossier.status, note)
+        outbox.dossier_moved(session, dossier, event)
         if print_on is not None:
             data = {  # the fields of printers.layouts.ApologyData
                 "site_name": print_on.site_name,
@@ -283,6 +286,7 @@ def hand_back(
         event = _event(session, dossier, actor, now, S.RESOLVED, S.RETURNED, note)
         event.receiver_name, event.receiver_id_kind = receiver, id_kind
         event.receiver_id_number, event.place = number, place
+        outbox.dossier_moved(session, dossier, event)
         audit.record(session, actor, "dossier.hand_back", dossier=dossier.code,
                      branch=actor.branch_code or "", detail=note)  # fmt: skip
         session.commit()

@@ -26,7 +26,7 @@ from ...models import (
     User,
 )
 from ...storage import next_in_sequence
-from .. import idempotency, units
+from .. import idempotency, outbox, units
 from ..accounts import audit
 from ..accounts.roles import require
 from ..catalog import forms
@@ -315,6 +315,7 @@ def receive(
                 due_at=due if accepted else None,
             )  # fmt: skip
         )
+        outbox.dossier_received(session, dossier)
         if print_on is not None:
             names = [name for name, _ in found] + list(papers.on_paper)
             ordered = [d.name for d in procedure.documents if d.name in names]

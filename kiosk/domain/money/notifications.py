@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ...models import BankPartner, Dossier, Payment, PaymentNotice
+from .. import outbox
 from ..accounts import throttle
 from ..clock import utcnow
 from .payments import PaymentError, _hold, _settle, due_amount, find
@@ -214,6 +215,8 @@ def notify(
         .values(status="expired")
     )
     _settle(session, payment.dossier_id)
+    session.refresh(payment)
+    outbox.payment(session, "payment.paid", payment)
     session.add(PaymentNotice(received_at=utcnow(), bank_code=bank_code, outcome="paid",
                               reason="", body=_printable(body[:2000].decode("utf-8", "replace")),
                               payment_id=payment.id, **record))  # fmt: skip

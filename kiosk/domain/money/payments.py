@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...models import BankAccount, Dossier, Payment, PrintJob, User
+from .. import outbox
 from ..accounts.audit import record as audit
 from ..accounts.roles import require
 from ..clock import utcnow
@@ -305,6 +306,7 @@ def record_cash(
         audit(session, actor, "payment.cash", dossier=dossier.code,
               detail=f"{format_vnd(owed)}, phiếu {payment.reference}")  # fmt: skip
         _settle(session, dossier.id)
+        outbox.payment(session, "payment.paid", payment)
         if then is not None:
             then(payment)
         session.commit()
@@ -358,6 +360,7 @@ def refund(session: Session, payment: Payment, actor: User, reason: str) -> Paym
             raise PaymentError("Chỉ hoàn khoản đã thanh toán.")
         payment.status = "refunded"
         _settle(session, payment.dossier_id)
+        outbox.payment(session, "payment.refunded", payment)
         audit(session, actor, "payment.refund", dossier=dossier.code,
               detail=f"{payment.reference} {format_vnd(payment.amount_vnd)}: {reason}")  # fmt: skip
         session.commit()

@@ -1,0 +1,147 @@
+"""The site's outbox (*hàng đợi đồng bộ lên tỉnh*): every change the province must know is
+written here, in the same transaction as the change, by `record`. Nothing here talks to the
+network: the relay (`kiosk.sync.relay`, a process of its own, run only when `KIOSK_NATS_URL`
+is set) publishes the unsent events in order and marks them sent; the hub's ingest
+(`kiosk.sync.ingest`) stores each once by its id (`domain.province.receive`).
+
+What each kind carries (`payload`, JSON), all of it what the province's reports and index read:
+
+| kind | when | payload |
+|---|---|---|
+| `dossier.received` | a dossier is filed (kiosk, counter, agent, API) | `dossier`: the record |
+| `dossier.moved` | a move (resolved, returned, an apology...) | `dossier` and `move` |
+| `payment.paid` | a fee paid (in cash, by the bank) | `payment`, `dossier_id`, `fee_paid_by` |
+| `payment.refunded` | a paid fee refunded | `payment`, `dossier_id`, `fee_paid_by` |
+| `rating.stored` | a citizen rates a dossier or a counter visit | `rating`, `dossier_id` |
+
+`dossier` is the whole record as it stands after the change (not a diff), so the hub can keep
+the latest by the event order and a lost or reordered event never leaves a half record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..models import Dossier, DossierEvent, OutboxEvent, Payment, Rating
+from .clock import utcnow
+
+#: The kinds an event may have; a new one is added here and in the table above.
+KINDS = (
+    "dossier.received", "dossier.moved", "payment.paid", "payment.refunded", "rating.stored",
+)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _columns(row: Any, skip: Sequence[str] = ()) -> dict[str, Any]:
+    return {c.key: _plain(getattr(row, c.key)) for c in row.__table__.columns if c.key not in skip}
+
+
+#: Columns that stay at the site: a caller's idempotency digest and local account ids, which
+#: mean nothing at the province (the names travel with the moves instead).
+_DOSSIER_LOCAL = ("idempotency_key", "request_digest", "ticket_id", "received_by_id", "agent_id")
+
+
+def dossier_record(dossier: Dossier) -> dict[str, Any]:
+    """The dossier as the province keeps it."""
+    return _columns(dossier, _DOSSIER_LOCAL)
+
+
+def record(session: Session, kind: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Add an event to the outbox in the caller's transaction (committed, or rolled back,
+    with the change it tells of)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox event kind: {kind}")
+    event = OutboxEvent(
+        id=str(uuid.uuid4()),
+        kind=kind,
+        payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_plain),
+        created_at=utcnow(),
+    )
+    session.add(event)
+    return event
+
+
+def dossier_received(session: Session, dossier: Dossier) -> OutboxEvent:
+    return record(session, "dossier.received", {"dossier": dossier_record(dossier)})
+
+
+def dossier_moved(session: Session, dossier: Dossier, move: DossierEvent) -> OutboxEvent:
+    return record(
+        session,
+        "dossier.moved",
+        {"dossier": dossier_record(dossier), "move": _columns(move, ("id", "actor_id"))},
+    )
+
+
+def payment(session: Session, kind: str, paid: Payment) -> OutboxEvent:
+    """A payment as it stands, with how its dossier's fee stands paid after it (`fee_paid_by`,
+    which the service index reads): called after the settlement, in its transaction."""
+    way = session.scalar(select(Dossier.fee_paid_by).where(Dossier.id == paid.dossier_id))
+    return record(
+        session,
+        kind,
+        {
+            "payment": _columns(paid, ("recorded_by_id", "account_id", "remittance_id")),
+            "dossier_id": paid.dossier_id,
+            "fee_paid_by": way or "",
+        },
+    )
+
+
+def rating(session: Session, given: Rating) -> OutboxEvent:
+    """A citizen's rating as it stands (given again, it replaces the first); `dossier_id` is
+    None for a counter visit's, whose ticket stays at the site."""
+    return record(
+        session,
+        "rating.stored",
+        {"rating": _columns(given, ("id", "ticket_id")), "dossier_id": given.dossier_id},
+    )
+
+
+def unsent(session: Session, limit: int = 500) -> list[OutboxEvent]:
+    """The oldest events not yet acked by the site's server, in the order they were made."""
+    return list(
+        session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.sent_at.is_(None))
+            .order_by(OutboxEvent.seq)
+            .limit(limit)
+        )
+    )
+
+
+def mark_sent(session: Session, ids: Sequence[str], at: dt.datetime | None = None) -> None:
+    """Stamp events the site's server acked; committed by the caller."""
+    if ids:
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(list(ids)), OutboxEvent.sent_at.is_(None))
+            .values(sent_at=at or utcnow())
+        )
+
+
+def backlog(session: Session) -> int:
+    """How many events wait to be sent."""
+    from sqlalchemy import func
+
+    return int(
+        session.scalar(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.sent_at.is_(None))
+        )
+        or 0
+    )
