@@ -63,7 +63,7 @@ def _back(page: Any) -> None:
 def test_a_citizen_files_in_steps_by_touch(
     browser: Any, server: str, tmp_path: Path, width: int, height: int, name: str
 ) -> None:
-    from .conftest import sample_image, sample_pdf
+    from tests.builders import sample_image, sample_pdf
 
     pdf = tmp_path / "to-khai.pdf"
     pdf.write_bytes(sample_pdf(0.2))

@@ -78,7 +78,7 @@ def test_a_name_and_a_place_typed_by_taps_are_stored_in_nfc(
     instance: Path,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    from .conftest import sample_image, sample_pdf
+    from tests.builders import sample_image, sample_pdf
 
     pdf = tmp_path / "to-khai.pdf"
     pdf.write_bytes(sample_pdf(1.0))

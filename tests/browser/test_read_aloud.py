@@ -114,8 +114,8 @@ def test_nghe_reads_the_heading_then_each_field_and_the_ticket_number(
         # Kept on the next screen: its heading is read at once, each field's label on touch.
         texts = _spoken(page, lambda: page.goto(server + "/kiosk/file/3.000333"))
         assert texts[0] == page.inner_text("h1")
-        texts = _spoken(page, lambda: page.locator('input[name="a.phone"]').tap())
-        assert texts and texts[-1].startswith("Số điện thoại")
+        texts = _spoken(page, lambda: page.locator('input[name="a.cccd"]').tap())
+        assert texts and texts[-1].startswith("Số CCCD")
 
         # The ticket screen says the number.
         page.goto(server + "/kiosk/queue")

@@ -64,7 +64,7 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
     instance: Path,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    from .conftest import sample_image, sample_pdf
+    from tests.builders import sample_image, sample_pdf
 
     pdf, photo, signed, result = (tmp_path / n for n in ("a.pdf", "b.jpg", "c.pdf", "kq.pdf"))
     pdf.write_bytes(sample_pdf(0.3))
@@ -161,7 +161,7 @@ def test_a_new_officers_day_call_receive_back_find_move_resolve_hand_back(
     server: str,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    from .conftest import sample_pdf
+    from tests.builders import sample_pdf
 
     result = tmp_path / "kq.pdf"
     result.write_bytes(sample_pdf())

@@ -21,7 +21,7 @@ from kiosk.domain.dossiers import workdays
 from kiosk.domain.printing import render as render_job
 from kiosk.models import Dossier, PrintJob, Rating, Ticket, Upload
 from printers.reader import read_escpos
-from tests.builders import counter_id, csrf, sample_pdf, sign_in, token_for
+from tests.builders import counter_id, csrf, receive_at_counter, sample_pdf, sign_in, token_for
 
 
 def text(r: Any) -> str:
@@ -33,42 +33,6 @@ def office(floor: Flask, session: Session) -> FlaskClient:
     workdays.seed_calendar(session, [2026, 2027])
     create_user(session, "xuly", "mat-khau-dai-4", "processor", "Lê Thị Hà")
     return floor.test_client()
-
-
-def receive_at_counter(office: FlaskClient, db_session: Session) -> str:
-    """Ticket A001 for the judicial record, called at counter 1, received as a dossier."""
-    office.post("/api/v1/tickets", json={"service": "HOTICH"})
-    sign_in(office, "canbo", "mat-khau-dai-1")
-    cid = counter_id(db_session, 1)
-    token = csrf(office, f"/office/counters/{cid}")
-    office.post(f"/office/counters/{cid}/sign-in", data={"csrf_token": token})
-    office.post(f"/office/counters/{cid}/call-next", data={"csrf_token": token, "if_current": "0"})
-    panel = text(office.get(f"/office/counters/{cid}"))
-    assert "Tiếp nhận hồ sơ cho số A00" in panel
-    form = text(office.get(f"/office/counters/{cid}/receive/3.000333"))
-    assert 'data-testid="ticket-number">A00' in form and "Đã nhận bản giấy" in form
-    data = {
-        "csrf_token": token,
-        "idempotency_key": uuid.uuid4().hex,
-        "a.full_name": "Trần Văn Bình",
-        "a.cccd": "052090001234",
-        "a.birth_date": "1990-05-01",
-        "a.gender": "Nam",
-        "a.phone": "0912345678",
-        "f.loai_phieu": "Phiếu số 1",
-        "paper.0": "on",
-        "paper.1": "on",
-    }
-    bad = office.post(f"/office/counters/{cid}/receive/3.000333",
-                      data={**data, "a.cccd": "12", "f.so_luong_phieu": "99"})  # fmt: skip
-    assert bad.status_code == 422
-    assert "Số căn cước gồm đúng 12 chữ số." in text(bad) and "lớn nhất là 10" in text(bad)
-    r = office.post(f"/office/counters/{cid}/receive/3.000333", data=data)
-    assert r.status_code == 303, text(r)
-    page = text(office.get(r.headers["Location"]))
-    code = re.search(r'data-testid="dossier-code">([^<]+)<', page).group(1)  # type: ignore[union-attr]
-    assert "Đã tiếp nhận hồ sơ" in page and "Phiếu số 1" in page
-    return code
 
 
 def test_an_officer_reuses_a_citizens_digitized_papers_with_consent(

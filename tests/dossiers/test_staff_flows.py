@@ -24,7 +24,18 @@ from kiosk.domain.dossiers.states import (
     moves_now,
 )
 from kiosk.models import Dossier, User
-from tests.builders import SCAN, csrf, file_as, sample_pdf, sign_in, upload_as
+from tests.builders import (
+    LLTP,
+    SCAN,
+    agent_upload,
+    csrf,
+    file_as,
+    form_data,
+    receive_at_counter,
+    sample_pdf,
+    sign_in,
+    upload_as,
+)
 
 S = DossierState
 NHUNG_CCCD = "064185001234"
@@ -203,7 +214,6 @@ def test_the_counter_hands_back_at_the_center_only_when_the_citizen_came_there(
 def test_after_receiving_at_a_counter_the_way_back_and_the_papers_on_paper(
     floor: Flask, session: Session, branches: dict[str, dict[str, str]]
 ) -> None:
-    from .test_office_dossiers import receive_at_counter
 
     office = floor.test_client()
     code = receive_at_counter(office, session)
@@ -278,7 +288,6 @@ def test_staff_get_a_staff_error_page(floor: Flask, branches: dict[str, dict[str
 def test_staff_dates_read_day_month_year_whatever_the_browser(
     floor: Flask, session: Session, branches: dict[str, dict[str, str]]
 ) -> None:
-    from .test_office_dossiers import receive_at_counter
 
     office = floor.test_client()
     code = receive_at_counter(office, session)
@@ -300,9 +309,6 @@ def test_the_agent_charges_the_catalogs_reduced_fee_and_the_receipts_say_why(
     from kiosk.models import PrintJob
     from printers import layouts, to_escpos
     from printers.reader import read_escpos
-
-    from .test_agent_portal import LLTP, agent_upload
-    from .test_filing_pages import form_data
 
     why = "Sinh viên, người có công với cách mạng, thân nhân liệt sĩ"
     agent = floor.test_client()
