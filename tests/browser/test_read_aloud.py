@@ -138,7 +138,7 @@ def test_errors_are_read_when_they_appear(browser: Any, server: str) -> None:  #
         page = context.new_page()
         page.goto(server + "/kiosk/file/3.000333")
         _spoken(page, lambda: page.get_by_role("button", name="Nghe").tap())
-        button = page.get_by_role("button", name="Xem lại trước khi nộp")
+        button = page.get_by_role("button", name="Tiếp tục")  # the card step, left empty
         texts = _spoken(page, button.tap, count=3)
         assert any(t.startswith("Hồ sơ chưa đúng hoặc còn thiếu") for t in texts), texts
         first_error = page.locator(".field-error").first.inner_text()

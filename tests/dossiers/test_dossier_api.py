@@ -103,7 +103,7 @@ def test_filing_online_and_again_with_the_same_key(
 
 
 def test_the_applicants_phone_follows_the_forms_phone_rule(
-    client: FlaskClient, session: Session
+    client: FlaskClient, session: Session, floor: Flask
 ) -> None:
     """One phone rule (`text.phone_number`): a number with dots, which every e-form's phone
     field accepts, was refused as the applicant's phone."""

@@ -69,10 +69,12 @@ def test_errors_follow_the_contract(
 def test_every_documented_path_answers(client: FlaskClient) -> None:
     # The ticket, counter and event paths are exercised with real data in test_queue_web.py,
     # the dossier paths (a second fact or a staff token) in test_dossier_api.py and
-    # test_payments.py, the reports (a manager's token) in test_reports.py.
+    # test_payments.py, the reports (a manager's token) in test_reports.py, the province's sync
+    # status (a manager's token) in tests/sync/test_sync_status.py.
     for template, ops in SPEC["paths"].items():
         skip = ("/tickets/{token}", "/queue/events", "/dossiers", "/dossiers/{code}",
-                "/dossiers/{code}/payment", "/reports/period", "/reports/index")  # fmt: skip
+                "/dossiers/{code}/payment", "/reports/period", "/reports/index",
+                "/sync/status")  # fmt: skip
         if "get" not in ops or template in skip:
             continue
         url = "/api/v1" + template.replace("{code}", "1.004222")
