@@ -85,21 +85,33 @@ def test_a_name_and_a_place_typed_by_taps_are_stored_in_nfc(
     photo = tmp_path / "cccd.jpg"
     photo.write_bytes(sample_image())
 
+    def next_step() -> None:
+        with kiosk.expect_navigation():
+            kiosk.get_by_role("button", name="Tiếp tục").tap()
+
     kiosk.goto(server + "/kiosk/file/3.000333")
+    # The card: the scanner fills it, then the name is typed again by taps alone.
     kiosk.locator("#scan").click()
     kiosk.keyboard.type(SCAN + "\n")
     kiosk.locator("#scan-result", has_text="Đã đọc thẻ căn cước").wait_for()
-    kiosk.fill('input[name="a.phone"]', "0905123456")
-    _pick_address(kiosk, "a")
-    _fill_judicial_record(kiosk, pdf, photo)
-
     name = 'input[name="a.full_name"]'
     kiosk.locator(name).tap()
     _keyboard_clear_of(kiosk, name)
     kiosk.locator('#osk [data-skbtn="{clear}"]').tap()
     type_by_tapping(kiosk, NAME)
     assert kiosk.input_value(name) == NAME
-
+    kiosk.locator('#osk [data-skbtn="{done}"]').tap()
+    next_step()
+    # The contact step: a numeric field gets the digits alone.
+    kiosk.locator('input[name="a.phone"]').tap()
+    assert kiosk.locator("#osk").get_attribute("data-layout") == "digits"
+    assert kiosk.locator('#osk [data-skbtn="a"]').count() == 0
+    shot(kiosk, "61-keyboard-digits")
+    type_by_tapping(kiosk, "0905123456")
+    kiosk.locator('#osk [data-skbtn="{done}"]').tap()
+    assert kiosk.locator("#osk").is_hidden()
+    next_step()
+    # The form's first step: the place of birth with its marks, by taps.
     place = 'input[name="f.noi_sinh"]'
     kiosk.locator(place).tap()
     _keyboard_clear_of(kiosk, place)
@@ -107,18 +119,24 @@ def test_a_name_and_a_place_typed_by_taps_are_stored_in_nfc(
     type_by_tapping(kiosk, PLACE)
     shot(kiosk, "60-keyboard-vietnamese")
     assert kiosk.input_value(place) == PLACE
-
-    # A numeric field gets the digits alone.
-    kiosk.locator('input[name="a.phone"]').tap()
-    assert kiosk.locator("#osk").get_attribute("data-layout") == "digits"
-    assert kiosk.locator('#osk [data-skbtn="a"]').count() == 0
-    shot(kiosk, "61-keyboard-digits")
     kiosk.locator('#osk [data-skbtn="{done}"]').tap()
-    assert kiosk.locator("#osk").is_hidden()
-
-    kiosk.get_by_text("Xem lại trước khi nộp").tap()
-    kiosk.get_by_text("Xem lại hồ sơ trước khi nộp").wait_for()
-    kiosk.get_by_role("button", name="Nộp hồ sơ").tap()
+    kiosk.fill('input[name="f.dan_toc"]', "Jrai")
+    kiosk.fill('input[name="f.quoc_tich"]', "Việt Nam")
+    next_step()
+    next_step()  # "Nơi thường trú", filled by the scan
+    kiosk.select_option('select[name="f.loai_phieu"]', "Phiếu số 1")
+    kiosk.fill('input[name="f.so_luong_phieu"]', "1")
+    kiosk.select_option('select[name="f.xac_nhan_cam_dam_nhiem"]', "Không")
+    next_step()
+    kiosk.fill('textarea[name="f.muc_dich"]', "Bổ sung hồ sơ xin việc")
+    next_step()
+    for i, path in ((0, pdf), (1, photo)):
+        item = kiosk.locator(f'li.doc[data-doc="{i}"]')
+        item.locator("input[type=file]").first.set_input_files(str(path))
+        item.locator(".upload-status", has_text="Đã tải lên.").wait_for()
+    next_step()
+    with kiosk.expect_navigation():
+        kiosk.get_by_role("button", name="Nộp hồ sơ").tap()
     kiosk.wait_for_url("**/kiosk/file/done/*")
     code = kiosk.inner_text(".dossier-code").strip()
 

@@ -118,8 +118,8 @@ def test_nghe_reads_the_heading_then_each_field_and_the_ticket_number(
         assert texts and texts[-1].startswith("Số CCCD")
 
         # The ticket screen says the number.
-        page.goto(server + "/kiosk/queue")
-        texts = _spoken(page, lambda: page.locator("button.tile-service").first.tap())
+        _spoken(page, lambda: page.goto(server + "/kiosk/queue"), count=2)  # its own words first
+        texts = _spoken(page, lambda: page.locator("button.tile-service").first.tap(), count=3)
         number = page.inner_text('[data-testid="ticket-number"]')
         assert any(number in t for t in texts), texts
     finally:
