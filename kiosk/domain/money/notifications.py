@@ -26,6 +26,7 @@ from ...models import BankPartner, Dossier, Payment, PaymentNotice
 from .. import outbox
 from ..accounts import throttle
 from ..clock import utcnow
+from ..text import format_vnd
 from .payments import PaymentError, _hold, _settle, due_amount, find
 
 #: A notification's timestamp may differ from our clock by this much, no more.
@@ -191,8 +192,9 @@ def notify(
         return refuse(200, "flagged_reference", "Không có khoản thanh toán với mã này; chờ "
                       "người kiểm tra.", **record)  # fmt: skip
     if amount != payment.amount_vnd:
-        return refuse(200, "flagged_amount", f"Số tiền {amount} khác số phải nộp "
-                      f"{payment.amount_vnd}; chờ người kiểm tra.", payment_id=payment.id,
+        return refuse(200, "flagged_amount", f"Số tiền {format_vnd(amount)} khác số phải "
+                      f"nộp {format_vnd(payment.amount_vnd)}; chờ người kiểm tra.",
+                      payment_id=payment.id,
                       **record)  # fmt: skip
     status = session.scalar(select(Payment.status).where(Payment.id == payment.id))
     if status == "refunded":
