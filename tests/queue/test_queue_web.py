@@ -214,7 +214,7 @@ def test_counter_screen_works_with_and_without_htmx(
 
 
 def test_the_counter_screen_and_perform_follow_the_actions_table(
-    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+    floor: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`ACTIONS` decides what runs and which key each button answers to: change the table,
     and the screen and the action follow it."""
@@ -242,7 +242,9 @@ def test_the_counter_screen_and_perform_follow_the_actions_table(
     assert "<kbd>X</kbd>" in html and 'data-key="x"' in html and "<kbd>T</kbd>" not in html
 
 
-def test_officers_cannot_configure_but_managers_can(client: FlaskClient, session: Session) -> None:
+def test_officers_cannot_configure_but_managers_can(
+    floor: Flask, client: FlaskClient, session: Session
+) -> None:
     sign_in(client, "canbo", "mat-khau-dai-1")
     assert client.get("/office/services").status_code == 403
     client.post("/office/logout", data={"csrf_token": csrf(client, "/office/")})
@@ -483,7 +485,9 @@ def test_the_doorbell_skips_and_removes_a_dead_hubs_socket(tmp_path: Any) -> Non
     assert not (tmp_path / "bell").exists()
 
 
-def test_every_time_the_api_sends_carries_the_sites_offset(client: FlaskClient) -> None:
+def test_every_time_the_api_sends_carries_the_sites_offset(
+    floor: Flask, client: FlaskClient
+) -> None:
     """One rule for the whole API (kiosk/api `iso`): the queue's times as the dossiers'."""
     post(client, "/api/v1/tickets", {"service": "HOTICH"})
     snap = read_events(client.get("/api/v1/queue/events", buffered=False), 1)
