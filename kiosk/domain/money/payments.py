@@ -326,23 +326,25 @@ def cash_receipt_job(
 ) -> PrintJob:  # fmt: skip
     """The cash receipt's print job (printers' `cash` layout), added to the session for the
     caller to commit."""
-    from ..clock import wall_clock
-    from ..printing.jobs import new_job
+    from printers.printouts import CashData
 
-    data = {  # the fields of printers.layouts.CashData
-        "site_name": site_name,
-        "place": place,
-        "reference": payment.reference,
-        "dossier_code": dossier.code,
-        "procedure": dossier.procedure_name,
-        "payer": dossier.applicant_name,
-        "amount_vnd": payment.amount_vnd,
-        "collector": collector,
-        "paid_at": wall_clock(payment.paid_at or utcnow(), tz).isoformat(),
-        "status_url": status_url,
-        "fee_reason": dossier.fee_reason or "",
-    }
-    job = new_job(printer, "cash", f"Biên nhận {payment.reference}", layout=("cash", data))
+    from ..clock import wall_clock
+    from ..printing.jobs import printout_job
+
+    data = CashData(
+        site_name=site_name,
+        place=place,
+        reference=payment.reference,
+        dossier_code=dossier.code,
+        procedure=dossier.procedure_name,
+        payer=dossier.applicant_name,
+        amount_vnd=payment.amount_vnd,
+        collector=collector,
+        paid_at=wall_clock(payment.paid_at or utcnow(), tz),
+        status_url=status_url,
+        fee_reason=dossier.fee_reason or "",
+    )
+    job = printout_job(printer, f"Biên nhận {payment.reference}", data)
     session.add(job)
     return job
 
@@ -380,22 +382,24 @@ def fee_slip_job(
 ) -> Any:  # fmt: skip
     """The fee slip's print job (printers' `fee` layout: the amount in figures and words and
     the same VietQR code), added to the session for the caller to commit."""
+    from printers.printouts import FeeData
+
     from ..clock import wall_clock
-    from ..printing.jobs import new_job
+    from ..printing.jobs import printout_job
 
     account = payee(session, payment)
-    data = {  # the fields of printers.layouts.FeeData
-        "site_name": site_name,
-        "dossier_code": dossier.code,
-        "procedure": dossier.procedure_name,
-        "payer": dossier.applicant_name,
-        "amount_vnd": payment.amount_vnd,
-        "vietqr_payload": payment.payload,
-        "bank_name": account.bank_name if account else "",
-        "account_number": account.number if account else "",
-        "account_name": account.holder if account else "",
-        "issued_at": wall_clock(utcnow(), tz).isoformat(),
-    }
-    job = new_job(printer, "fee", f"Phí {dossier.code}", layout=("fee", data))
+    data = FeeData(
+        site_name=site_name,
+        dossier_code=dossier.code,
+        procedure=dossier.procedure_name,
+        payer=dossier.applicant_name,
+        amount_vnd=payment.amount_vnd,
+        vietqr_payload=payment.payload,
+        bank_name=account.bank_name if account else "",
+        account_number=account.number if account else "",
+        account_name=account.holder if account else "",
+        issued_at=wall_clock(utcnow(), tz),
+    )
+    job = printout_job(printer, f"Phí {dossier.code}", data)
     session.add(job)
     return job
