@@ -209,7 +209,7 @@ def payment_receipt(reference: str) -> WerkzeugResponse:
     d = db().get(Dossier, payment.dossier_id) if payment is not None else None
     if payment is None or d is None or dossiers.visible(db(), me(), d.code) is None:
         abort(404)
-    if payment.method != "cash" or payment.status != "paid":
+    if payment.method != "cash" or payment.status != money.PaymentState.PAID:
         abort(404)
     may("payment.cash")
     dossier_form.cash_receipt(printer(), place=_branch_name(), collector=me(), dossier=d)(payment)

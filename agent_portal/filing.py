@@ -72,7 +72,8 @@ def file_scan(code: str) -> Any:
 def authorization(code: str) -> Any:
     """The authorization form filled with the citizen's data, as an A4 PDF to print and have
     signed."""
-    from printers.layouts import AuthorizationData, authorization_pdf
+    from printers.layouts import authorization_pdf
+    from printers.printouts import AuthorizationData
 
     proc = _procedure(code)
     may("agent.work")

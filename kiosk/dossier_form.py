@@ -117,8 +117,10 @@ def read(form: MultiDict[str, str], procedure: Procedure) -> Posted:
 
 
 def citizen_of(posted: Posted) -> uploads.Citizen:
+    """The citizen the form names, as typed: whether they are a dossier's applicant is
+    `uploads.same_citizen`'s to say."""
     a = posted.applicant
-    return uploads.Citizen(a.cccd.replace(" ", ""), a.full_name, a.birth_date)
+    return uploads.Citizen(a.cccd, a.full_name, a.birth_date)
 
 
 def reuse_consented(
@@ -147,7 +149,7 @@ def reuse_consented(
 def reusable_for(session: Session, posted: Posted | None, actor: User | None) -> dict[str, Upload]:
     """Papers digitized in the citizen's earlier dossiers, by document name: offered only to an
     officer at a counter, and only when the form names the citizen as the card does (number,
-    name and birth date); see `uploads.may_reuse`."""
+    name and birth date); see `uploads.may_reuse` and `uploads.same_citizen`."""
     if posted is None:
         return {}
     return uploads.reusable(session, actor, citizen_of(posted))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -374,18 +373,6 @@ class TicketSequence(Base):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TicketState(enum.StrEnum):
-    """A ticket's state (*trạng thái số*); stored as its value. Equal to the plain strings, so
-    the SQL written by hand (`kiosk/domain/queue/issuing.py`) uses the same words."""
-
-    WAITING = "waiting"
-    CALLED = "called"
-    SERVING = "serving"
-    DONE = "done"
-    NO_SHOW = "no_show"
-    TRANSFERRED = "transferred"
-
-
 class Ticket(Base):
     """A queue ticket (*số thứ tự*). A transfer ends this ticket as `transferred` and opens a
     new one with the same number in the target queue, keeping its place by `queued_at`."""
@@ -408,7 +395,8 @@ class Ticket(Base):
     leg: Mapped[int] = mapped_column(Integer, default=0)
     number: Mapped[str] = mapped_column(String(8))
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(16), default=TicketState.WAITING.value)
+    #: A `kiosk.domain.queue.TicketState`, set by the queue when it makes the ticket.
+    state: Mapped[str] = mapped_column(String(16))
     procedure_code: Mapped[str] = mapped_column(String(32), default="")
     target_counter_id: Mapped[int | None] = mapped_column(
         ForeignKey("queue_counter.id", ondelete="SET NULL"), nullable=True
@@ -703,7 +691,7 @@ class Payment(Base):
         ForeignKey("bank_account.id", ondelete="SET NULL"), nullable=True
     )
     amount_vnd: Mapped[int] = mapped_column(Integer)
-    #: `pending`, `paid`, `expired` or `refunded`.
+    #: A `kiosk.domain.money.PaymentState`: `pending`, `paid`, `expired` or `refunded`.
     status: Mapped[str] = mapped_column(String(16), index=True)
     #: `transfer` (VietQR, confirmed by the bank) or `cash` (recorded by an officer or agent).
     method: Mapped[str] = mapped_column(String(16))

@@ -12,8 +12,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import is_production
+from .domain.queue import TicketState
 from .languages import Language
-from .models import TicketState
 from .view_helpers import BadParameter, render, safe_next
 
 

@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .encode import to_escpos
-    from .layouts import ApologyData, FeeData, ReceiptData, TicketData
     from .page import Job
+    from .printouts import ApologyData, FeeData, ReceiptData, TicketData
 
 _LAZY = {
     "to_escpos": "encode",
-    "ApologyData": "layouts",
-    "FeeData": "layouts",
+    "ApologyData": "printouts",
+    "FeeData": "printouts",
     "Job": "page",
-    "ReceiptData": "layouts",
-    "TicketData": "layouts",
+    "ReceiptData": "printouts",
+    "TicketData": "printouts",
 }
 
 

@@ -1,16 +1,21 @@
 """The print-outs, drawn for a given width in dots: queue ticket, dossier receipt, fee slip,
 cash receipt, apology notice and an agent's authorization form (also as an A4 PDF). Each is a
-`page.Job` made with `page.Canvas`.
+`page.Job` made with `page.Canvas` from its data (`printouts`, which names the function that
+draws each kind).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .page import QR, Canvas, Job, Raster, check_width, qr_image, qr_module
+from .printouts import ApologyData as ApologyData
+from .printouts import AuthorizationData as AuthorizationData
+from .printouts import CashData as CashData
+from .printouts import FeeData as FeeData
+from .printouts import ReceiptData as ReceiptData
+from .printouts import TicketData as TicketData
 
 if TYPE_CHECKING:
     from .pdf import PdfPage
@@ -19,95 +24,6 @@ from .words import format_vnd, vnd_in_words
 
 def _when(moment: dt.datetime) -> str:
     return moment.strftime("%H:%M %d/%m/%Y")
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class TicketData:
-    """A queue ticket (*phiếu số thứ tự*)."""
-
-    site_name: str
-    service: str
-    number: str
-    people_ahead: int
-    issued_at: dt.datetime
-    url: str
-    estimated_wait_minutes: int | None = None
-    priority: bool = False
-
-
-@dataclass(frozen=True)
-class ReceiptData:
-    """*Giấy tiếp nhận hồ sơ và hẹn trả kết quả* (form 01)."""
-
-    site_name: str
-    dossier_code: str
-    procedure: str
-    applicant: str
-    documents: Sequence[str]
-    received_at: dt.datetime
-    due_date: dt.date
-    status_url: str
-    officer: str = ""
-    fee_vnd: int = 0
-    #: Why the fee is a reduced one (the catalog's rule chosen for the citizen); "" for the
-    #: general fee, which prints nothing more.
-    fee_reason: str = ""
-    #: Filed online and not yet accepted: the date is the one it would be due if accepted now.
-    provisional: bool = False
-
-
-@dataclass(frozen=True)
-class FeeData:
-    """A fee slip with its VietQR payload."""
-
-    site_name: str
-    dossier_code: str
-    procedure: str
-    payer: str
-    amount_vnd: int
-    vietqr_payload: str
-    bank_name: str
-    account_number: str
-    account_name: str
-    issued_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class CashData:
-    """*Biên nhận thu tiền*: a fee paid in cash at a counter or a bank branch."""
-
-    site_name: str
-    #: Where the money was taken: the branch (for an agent) or the center.
-    place: str
-    reference: str
-    dossier_code: str
-    procedure: str
-    payer: str
-    amount_vnd: int
-    collector: str
-    paid_at: dt.datetime
-    status_url: str = ""
-    #: Why the amount is a reduced fee (`ReceiptData.fee_reason`); "" prints nothing more.
-    fee_reason: str = ""
-
-
-@dataclass(frozen=True)
-class ApologyData:
-    """*Phiếu xin lỗi và hẹn lại ngày trả kết quả* (form 04)."""
-
-    site_name: str
-    dossier_code: str
-    procedure: str
-    applicant: str
-    original_due: dt.date
-    new_due: dt.date
-    reason: str
-    issued_at: dt.datetime
-    officer: str = ""
-    status_url: str = ""
 
 
 # --------------------------------------------------------------------------- layouts
@@ -287,26 +203,6 @@ def test_page(width: int = 576, profile: str = "") -> Job:
     c.text("Độc lập - Tự do - Hạnh phúc")
     c.space(c.base)
     return Job(width, [c.render(), QR("Trang in thử tiếng Việt: đ Đ ữ Ữ ệ Ệ", qr_module(width))])
-
-
-@dataclass(frozen=True)
-class AuthorizationData:
-    """*Giấy ủy quyền*: a citizen authorizes a bank branch, as public service agent, to file one
-    procedure for them, and consents to the use of their personal data for it (Decree
-    13/2023). Printed for signing; the signed paper is scanned back and kept with the dossier."""
-
-    site_name: str
-    branch_name: str
-    agent: str
-    citizen: str
-    cccd: str
-    address: str
-    phone: str
-    procedure: str
-    procedure_code: str
-    reference: str
-    issued_at: dt.datetime
-    birth_date: dt.date | None = None
 
 
 def _authorization_text(c: Canvas | PdfPage, d: AuthorizationData) -> None:

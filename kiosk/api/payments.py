@@ -19,7 +19,7 @@ def payment_json(p: Any, owed: int) -> dict[str, Any]:
         "amount": p.amount_vnd if p is not None else owed,
         "currency": "VND",
         "reference": p.reference if p is not None else None,
-        "status": p.status if p is not None else "paid",
+        "status": p.status if p is not None else money.PaymentState.PAID,
         "vietqr": p.payload if p is not None else None,
     }
 

@@ -10,8 +10,9 @@ from flask_wtf.csrf import CSRFError
 from .. import auth
 from ..domain import printing, queue
 from ..domain.accounts import Forbidden
+from ..domain.queue import TicketState
 from ..events import Filter, Held, stream
-from ..models import Counter, Service, TicketState, User
+from ..models import Counter, Service, User
 from ..view_helpers import as_id, db, hub, public_url, site_tz, ticket_print
 from . import bp, error, iso
 from .dossiers import caller_of_request

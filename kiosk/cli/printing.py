@@ -8,6 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from printers.printouts import PRINTOUTS
+
 
 def register(cli: AppGroup) -> None:
     cli.add_command(printer)
@@ -38,9 +40,7 @@ def printer_test(url: str, profile: str, width: str | None) -> None:
 
 
 @printer.command("preview")
-@click.argument(
-    "kind", type=click.Choice(["ticket", "receipt", "fee", "cash", "apology", "authorization"])
-)
+@click.argument("kind", type=click.Choice(list(PRINTOUTS)))
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--width", type=click.Choice(["384", "576"]), default="576", show_default=True)
 def printer_preview(kind: str, out: Path, width: str) -> None:

@@ -32,6 +32,8 @@ from ..domain.clock import VIETNAM, stored, utcnow
 from ..domain.dossiers import workdays
 from ..domain.dossiers.states import dossier_code
 from ..domain.dossiers.uploads import RESULT
+from ..domain.money.states import PaymentState
+from ..domain.queue.states import TicketState
 from ..domain.units import DEPARTMENTS, OTHER_DEPARTMENT, kind_of
 from ..models import (
     Counter,
@@ -160,7 +162,7 @@ def generate(
     ticket_rows = _month_tickets(session, rng, marker, month_days, dossiers, tz)
     tickets_by_day: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
     for r in ticket_rows:
-        if r["state"] == "done":
+        if r["state"] == TicketState.DONE:
             tickets_by_day[r["day"]].append(r)
     made.tickets = len(ticket_rows)
     say(f"{made.tickets} số thứ tự")
@@ -322,7 +324,8 @@ def generate(
                 p_rows.append({
                     "reference": "HS" + hashlib.sha256(f"{marker}{i}".encode()).hexdigest()[:10]
                     .upper(), "dossier_id": did, "account_id": None, "amount_vnd": fee,
-                    "status": "paid", "method": method, "payload": "", "created_at": paid_at,
+                    "status": PaymentState.PAID, "method": method, "payload": "",
+                    "created_at": paid_at,
                     "expires_at": paid_at, "paid_at": paid_at, "bank_code": "BIDV"
                     if method == "transfer" else "", "bank_txn_id": None, "recorded_by_id": None,
                     "remittance_id": None,
@@ -421,7 +424,7 @@ def _month_tickets(
                 .hexdigest()[:43],
                 "service_id": svc.id, "day": day, "seq": seqs[svc.id], "leg": 0,
                 "number": f"{svc.prefix}{seqs[svc.id]:03d}", "priority": rng.random() < 0.06,
-                "state": "no_show" if no_show else "done", "procedure_code": "",
+                "state": TicketState.NO_SHOW if no_show else TicketState.DONE, "procedure_code": "",
                 "counter_id": counter.id, "officer_id": counter.officer_id,
                 "issued_at": stored(queued, tz), "queued_at": stored(queued, tz),
                 "called_at": stored(called, tz),

@@ -70,10 +70,15 @@ def century_digit(birth_date: dt.date, gender: str) -> str:
     return str(2 * century + (1 if gender == "Nữ" else 0))
 
 
+def clean_number(number: str) -> str:
+    """The number as it is kept: without the spaces, dots and dashes it may be written with."""
+    return re.sub(r"[\s.-]", "", number or "")
+
+
 def check_number(number: str, birth_date: dt.date | None = None, gender: str | None = None) -> str:
-    """The number, cleaned of spaces, if it can be a CCCD (and agrees with the birth date and
-    gender when they are given); CccdError saying what is wrong otherwise."""
-    cleaned = re.sub(r"[\s.-]", "", number or "")
+    """The number, cleaned (`clean_number`), if it can be a CCCD (and agrees with the birth date
+    and gender when they are given); CccdError saying what is wrong otherwise."""
+    cleaned = clean_number(number)
     if not _DIGITS12.match(cleaned):
         raise CccdError("Số căn cước gồm đúng 12 chữ số.")
     if cleaned[:3] not in PROVINCES:

@@ -230,6 +230,30 @@ def test_papers_are_reused_by_an_officer_who_sees_the_card_and_by_no_one_else(
     assert entry is not None and entry.actor_id == officer.id and entry.detail == "Tờ khai"
 
 
+def test_the_same_citizen_rule_is_the_domains_whatever_way_the_number_is_written(
+    session: Session, folder: Path
+) -> None:
+    """The number as the form was typed (with dots, dashes or spaces, as receiving accepts and
+    keeps without them) finds the citizen's papers; the same number with another name or birth
+    date is refused by `uploads.reuse` itself, not only by the form."""
+    filed = store_upload(session, folder, sample_pdf())
+    session.add(_dossier("d1", dt.datetime(2026, 1, 5)))
+    session.flush()
+    uploads.attach([("Tờ khai", filed)], session.get(Dossier, "d1"))  # type: ignore[arg-type]
+    session.commit()
+    officer = create_user(session, "canbo", "mat-khau-dai-1", "officer")
+    for typed in ("001.190.000.123", "001-190-000-123", " 001 190 000 123 "):
+        assert list(uploads.reusable(session, officer, citizen(cccd=typed))) == ["Tờ khai"]
+        copy = uploads.reuse(session, filed, actor=officer, citizen=citizen(cccd=typed), owner="u")
+        assert copy.reused_from_id == filed.id
+        for other in (citizen(cccd=typed, name="Nguyễn Văn B"),
+                      citizen(cccd=typed, birth=dt.date(1991, 1, 19))):  # fmt: skip
+            assert not uploads.same_citizen(session.get(Dossier, "d1"), other)
+            with pytest.raises(uploads.UploadRefused) as refused:
+                uploads.reuse(session, filed, actor=officer, citizen=other, owner="u")
+            assert refused.value.status == 404
+
+
 # ---------------------------------------------------------------- hostile files
 
 

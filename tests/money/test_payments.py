@@ -18,6 +18,7 @@ from kiosk.domain import catalog, dossiers, money
 from kiosk.domain.accounts import create_user
 from kiosk.domain.dossiers import workdays
 from kiosk.domain.money import vietqr
+from kiosk.domain.text import format_vnd
 from kiosk.models import AuditEntry, Dossier, Payment, PaymentNotice, User
 from tests.builders import sample_pdf, valid
 
@@ -148,6 +149,12 @@ def test_a_wrong_amount_is_flagged_and_pays_nothing(
     r = post_notice(client, body, secret=setup["secret"])
     _refused(client, session, r, 200, "flagged_amount")
     assert r.get_json()["status"] == "flagged_amount"
+    # Both sums as money is written everywhere (text.format_vnd), for the person who checks.
+    kept = session.scalars(select(PaymentNotice).order_by(PaymentNotice.id.desc())).first()
+    assert kept is not None and kept.reason == (
+        f"Số tiền {format_vnd(2000)} khác số phải nộp {format_vnd(fee['amount'])}; "
+        "chờ người kiểm tra."
+    )
     assert fee_of(client, setup["dossier"].code)["status"] == "pending"
 
 

@@ -9,6 +9,8 @@ import re
 
 from sqlalchemy.orm import Session
 
+from printers.printouts import ApologyData
+
 from ...models import (
     Dossier,
     DossierEvent,
@@ -20,7 +22,7 @@ from ..accounts import audit
 from ..accounts.roles import can, require
 from ..citizen_id import CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
-from ..printing.jobs import new_job
+from ..printing.jobs import printout_job
 from ..text import TextRefused, clean_text
 from . import uploads, workdays
 from .reading import branch_of, promised, visible
@@ -185,22 +187,19 @@ def apologize(
         event = _event(session, dossier, actor, now, dossier.status, dossier.status, note)
         outbox.dossier_moved(session, dossier, event)
         if print_on is not None:
-            data = {  # the fields of printers.layouts.ApologyData
-                "site_name": print_on.site_name,
-                "dossier_code": dossier.code,
-                "procedure": dossier.procedure_name,
-                "applicant": dossier.applicant_name,
-                "original_due": local(current or now, tz).date().isoformat(),
-                "new_due": new_date.isoformat(),
-                "reason": reason,
-                "issued_at": wall_clock(now, tz).isoformat(),
-                "officer": actor.full_name,
-                "status_url": print_on.link(dossier.code),
-            }
-            session.add(
-                new_job(print_on.printer, "apology", f"Xin lỗi {dossier.code}",
-                        layout=("apology", data))
-            )  # fmt: skip
+            data = ApologyData(
+                site_name=print_on.site_name,
+                dossier_code=dossier.code,
+                procedure=dossier.procedure_name,
+                applicant=dossier.applicant_name,
+                original_due=local(current or now, tz).date(),
+                new_due=new_date,
+                reason=reason,
+                issued_at=wall_clock(now, tz),
+                officer=actor.full_name,
+                status_url=print_on.link(dossier.code),
+            )
+            session.add(printout_job(print_on.printer, f"Xin lỗi {dossier.code}", data))
         session.commit()
     except BaseException:
         session.rollback()

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from printers.printouts import ReceiptData
+
 from ...models import (
     Dossier,
     DossierEvent,
@@ -33,7 +35,7 @@ from ..catalog import forms
 from ..catalog.procedures import form_of, in_force
 from ..citizen_id import GENDERS, CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
-from ..printing.jobs import Printer, new_job
+from ..printing.jobs import Printer, printout_job
 from ..text import TextRefused, clean_text, phone_number
 from . import uploads, workdays
 from .states import DossierState, dossier_code
@@ -366,18 +368,18 @@ def _receipt_job(
     dossier: Dossier, spec: ReceiptPrint, documents: list[str], actor: User | None
 ) -> PrintJob:
     due = dossier.due_at or dossier.received_at
-    data = {  # the fields of printers.layouts.ReceiptData
-        "site_name": spec.site_name,
-        "dossier_code": dossier.code,
-        "procedure": dossier.procedure_name,
-        "applicant": dossier.applicant_name,
-        "documents": documents,
-        "received_at": wall_clock(dossier.received_at, spec.tz).isoformat(),
-        "due_date": local(due, spec.tz).date().isoformat(),
-        "status_url": spec.link(dossier.code),
-        "officer": actor.full_name if actor else "",
-        "fee_vnd": dossier.fee_vnd,
-        "fee_reason": dossier.fee_reason or "",
-        "provisional": dossier.status == S.REGISTERED,
-    }
-    return new_job(spec.printer, "receipt", f"Hồ sơ {dossier.code}", layout=("receipt", data))
+    data = ReceiptData(
+        site_name=spec.site_name,
+        dossier_code=dossier.code,
+        procedure=dossier.procedure_name,
+        applicant=dossier.applicant_name,
+        documents=documents,
+        received_at=wall_clock(dossier.received_at, spec.tz),
+        due_date=local(due, spec.tz).date(),
+        status_url=spec.link(dossier.code),
+        officer=actor.full_name if actor else "",
+        fee_vnd=dossier.fee_vnd,
+        fee_reason=dossier.fee_reason or "",
+        provisional=dossier.status == S.REGISTERED,
+    )
+    return printout_job(spec.printer, f"Hồ sơ {dossier.code}", data)

@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from ...models import Dossier, Upload, User
 from ..accounts import audit, throttle
 from ..accounts.roles import can
+from ..citizen_id import clean_number
 from ..clock import utcnow
 from ..text import N_
 from . import previews
@@ -383,11 +384,17 @@ REUSE_PERMISSIONS = ("dossier.receive", "dossier.read")
 
 @dataclass(frozen=True)
 class Citizen:
-    """The citizen a form names, as the card shows them."""
+    """The citizen a form names, as the card shows them (the number as typed: `number` is
+    the one compared)."""
 
     cccd: str
     full_name: str
     birth_date: dt.date | None
+
+    @property
+    def number(self) -> str:
+        """The CCCD as dossiers keep it (`citizen_id.clean_number`)."""
+        return clean_number(self.cccd)
 
 
 def may_reuse(actor: User | None) -> bool:
@@ -402,13 +409,15 @@ def _fold(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
-def _same_citizen(dossier: Dossier | None, citizen: Citizen) -> bool:
-    """The dossier's applicant is the citizen: the same CCCD number, name and birth date."""
+def same_citizen(dossier: Dossier | None, citizen: Citizen) -> bool:
+    """The rule for reusing papers: the dossier's applicant is the citizen, with the same CCCD
+    number, name (letter case and spacing aside) and birth date. A number alone is not enough:
+    `reusable` and `reuse` both go by this."""
     return (
         dossier is not None
-        and bool(citizen.cccd)
+        and bool(citizen.number)
         and citizen.birth_date is not None
-        and dossier.applicant_cccd == citizen.cccd
+        and dossier.applicant_cccd == citizen.number
         and dossier.applicant_birth_date == citizen.birth_date
         and _fold(dossier.applicant_name) == _fold(citizen.full_name)
     )
@@ -418,17 +427,17 @@ def reusable(session: Session, actor: User | None, citizen: Citizen) -> dict[str
     """The latest upload of each paper (the digitized results included) in the earlier dossiers
     of `citizen`, by document name: what `reuse` may offer instead of asking for the paper
     again. Nothing unless `actor` may reuse (`may_reuse`)."""
-    if not may_reuse(actor) or not citizen.cccd:
+    if not may_reuse(actor) or not citizen.number:
         return {}
     rows = session.execute(
         select(Upload, Dossier)
         .join(Dossier, Dossier.id == Upload.dossier_id)
-        .where(Dossier.applicant_cccd == citizen.cccd)
+        .where(Dossier.applicant_cccd == citizen.number)
         .order_by(Upload.created_at.desc())
     ).all()
     latest: dict[str, Upload] = {}
     for up, dossier in rows:
-        if _same_citizen(dossier, citizen):
+        if same_citizen(dossier, citizen):
             latest.setdefault(up.document_name, up)
     return latest
 
@@ -453,7 +462,7 @@ def reuse(
             403,
         )
     dossier = session.get(Dossier, source.dossier_id) if source and source.dossier_id else None
-    if source is None or dossier is None or not _same_citizen(dossier, citizen):
+    if source is None or dossier is None or not same_citizen(dossier, citizen):
         raise UploadRefused("Không tìm thấy giấy tờ đã số hóa của công dân này.", 404)
     copy = Upload(
         id=str(uuid.uuid4()), stored_name=source.stored_name, sha256=source.sha256,

@@ -47,11 +47,12 @@ from .payments import (
     refund,
 )
 from .remittances import remit, unremitted
+from .states import PaymentState
 
 __all__ = [
     "CLOCK_SKEW", "MAX_BODY", "REFUSED_KEPT", "REFUSED_PER_MINUTE", "STATES", "UNSIGNED",
-    "VALID_FOR", "Bank", "FeeState", "Notice", "PaymentError", "account_for", "add_account",
-    "banks",
+    "VALID_FOR", "Bank", "FeeState", "Notice", "PaymentError", "PaymentState", "account_for",
+    "add_account", "banks",
     "cash_receipt_job", "due_amount", "fee_slip_job", "fee_state", "find", "notify", "open_payment",
     "paid_amount", "payee", "reconciliation", "record_cash", "refund", "remit", "rotate_secret",
     "signature", "unremitted", "vietqr",

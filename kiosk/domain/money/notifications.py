@@ -26,7 +26,9 @@ from ...models import BankPartner, Dossier, Payment, PaymentNotice
 from .. import outbox
 from ..accounts import throttle
 from ..clock import utcnow
+from ..text import format_vnd
 from .payments import PaymentError, _hold, _settle, due_amount, find
+from .states import PaymentState
 
 #: A notification's timestamp may differ from our clock by this much, no more.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -191,15 +193,16 @@ def notify(
         return refuse(200, "flagged_reference", "Không có khoản thanh toán với mã này; chờ "
                       "người kiểm tra.", **record)  # fmt: skip
     if amount != payment.amount_vnd:
-        return refuse(200, "flagged_amount", f"Số tiền {amount} khác số phải nộp "
-                      f"{payment.amount_vnd}; chờ người kiểm tra.", payment_id=payment.id,
+        return refuse(200, "flagged_amount", f"Số tiền {format_vnd(amount)} khác số phải "
+                      f"nộp {format_vnd(payment.amount_vnd)}; chờ người kiểm tra.",
+                      payment_id=payment.id,
                       **record)  # fmt: skip
     status = session.scalar(select(Payment.status).where(Payment.id == payment.id))
-    if status == "refunded":
+    if status == PaymentState.REFUNDED:
         return refuse(200, "flagged_state", "Khoản thanh toán này đã được hoàn; chờ người kiểm "
                       "tra (có thể phải hoàn tiền).", payment_id=payment.id, **record)  # fmt: skip
     dossier = session.get(Dossier, payment.dossier_id)
-    if status == "paid" or dossier is None or due_amount(session, dossier) < amount:
+    if status == PaymentState.PAID or dossier is None or due_amount(session, dossier) < amount:
         # Settled already (cash, another code, this code by another transfer): the money is
         # kept on record and given back, never counted as a second fee.
         return refuse(200, "flagged_refund", "Hồ sơ đã nộp đủ phí trước khi nhận khoản này; "
@@ -207,12 +210,12 @@ def notify(
     session.execute(
         update(Payment)
         .where(Payment.id == payment.id)
-        .values(status="paid", paid_at=paid_at, bank_code=bank_code, bank_txn_id=txn)
+        .values(status=PaymentState.PAID, paid_at=paid_at, bank_code=bank_code, bank_txn_id=txn)
     )
     session.execute(  # its other codes are no longer to be paid
         update(Payment)
-        .where(Payment.dossier_id == payment.dossier_id, Payment.status == "pending")
-        .values(status="expired")
+        .where(Payment.dossier_id == payment.dossier_id, Payment.status == PaymentState.PENDING)
+        .values(status=PaymentState.EXPIRED)
     )
     _settle(session, payment.dossier_id)
     session.refresh(payment)

@@ -50,11 +50,12 @@ from ..clock import utcnow
 from ..dossiers.reading import visible
 from ..text import format_vnd
 from . import vietqr
+from .states import PaymentState
 
 BANKS_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "banks.json"
 #: A pending payment's code is offered this long; a new one is made after.
 VALID_FOR = dt.timedelta(hours=24)
-STATES = ("pending", "paid", "expired", "refunded")
+STATES = tuple(PaymentState)
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -151,7 +152,8 @@ def _settle(session: Session, dossier_id: str) -> None:
     by VietQR, else `cash` when one was cash, else empty; in the caller's transaction."""
     session.flush()
     methods = set(session.scalars(
-        select(Payment.method).where(Payment.dossier_id == dossier_id, Payment.status == "paid")
+        select(Payment.method)
+        .where(Payment.dossier_id == dossier_id, Payment.status == PaymentState.PAID)
     ))  # fmt: skip
     way = "transfer" if "transfer" in methods else "cash" if "cash" in methods else ""
     session.execute(update(Dossier).where(Dossier.id == dossier_id).values(fee_paid_by=way))
@@ -163,7 +165,9 @@ def _reference() -> str:
 
 def paid_amount(session: Session, dossier: Dossier) -> int:
     rows = session.scalars(
-        select(Payment.amount_vnd).where(Payment.dossier_id == dossier.id, Payment.status == "paid")
+        select(Payment.amount_vnd).where(
+            Payment.dossier_id == dossier.id, Payment.status == PaymentState.PAID
+        )
     )
     return sum(rows)
 
@@ -200,7 +204,7 @@ def open_payment(
             session.commit()
             return current if owed else None
         if current is not None:
-            current.status = "expired"
+            current.status = PaymentState.EXPIRED
         reference = _reference()
         text = purpose or f"{reference} {dossier.code[-11:]}"
         payload = vietqr.build(
@@ -209,7 +213,7 @@ def open_payment(
         )  # fmt: skip
         payment = Payment(
             reference=reference, dossier_id=dossier.id, account_id=account.id,
-            amount_vnd=owed, status="pending", method="transfer", payload=payload,
+            amount_vnd=owed, status=PaymentState.PENDING, method="transfer", payload=payload,
             created_at=now, expires_at=now + VALID_FOR,
         )  # fmt: skip
         session.add(payment)
@@ -235,7 +239,7 @@ class FeeState:
     @property
     def last_paid(self) -> Payment | None:
         """The paid payment that settled it last, if any."""
-        paid = [p for p in self.settled if p.status == "paid" and p.paid_at is not None]
+        paid = [p for p in self.settled if p.status == PaymentState.PAID and p.paid_at is not None]
         return max(paid, key=lambda p: p.paid_at or p.created_at) if paid else None
 
 
@@ -247,11 +251,11 @@ def fee_state(session: Session, dossier: Dossier) -> FeeState:
             select(Payment).where(Payment.dossier_id == dossier.id).order_by(Payment.created_at)
         )
     )
-    pending = [p for p in rows if p.status == "pending"]
+    pending = [p for p in rows if p.status == PaymentState.PENDING]
     return FeeState(
         owed=due_amount(session, dossier),
         pending=pending[-1] if pending else None,
-        settled=[p for p in rows if p.status != "pending"],
+        settled=[p for p in rows if p.status != PaymentState.PENDING],
     )
 
 
@@ -259,7 +263,7 @@ def _current(session: Session, dossier: Dossier) -> Payment | None:
     """The dossier's newest pending payment, read afresh."""
     return session.scalar(
         select(Payment)
-        .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
+        .where(Payment.dossier_id == dossier.id, Payment.status == PaymentState.PENDING)
         .order_by(Payment.created_at.desc())
         .execution_options(populate_existing=True)
     )
@@ -294,12 +298,12 @@ def record_cash(
             raise PaymentError(f"Số tiền mặt phải đúng bằng số phải nộp: {format_vnd(owed)}.")
         session.execute(
             update(Payment)
-            .where(Payment.dossier_id == dossier.id, Payment.status == "pending")
-            .values(status="expired")
+            .where(Payment.dossier_id == dossier.id, Payment.status == PaymentState.PENDING)
+            .values(status=PaymentState.EXPIRED)
         )
         payment = Payment(
             reference=_reference(), dossier_id=dossier.id, account_id=None, amount_vnd=owed,
-            status="paid", method="cash", payload="", created_at=now, expires_at=now,
+            status=PaymentState.PAID, method="cash", payload="", created_at=now, expires_at=now,
             paid_at=now, recorded_by_id=actor.id, branch_code=actor.branch_code or None,
         )  # fmt: skip
         session.add(payment)
@@ -322,23 +326,25 @@ def cash_receipt_job(
 ) -> PrintJob:  # fmt: skip
     """The cash receipt's print job (printers' `cash` layout), added to the session for the
     caller to commit."""
-    from ..clock import wall_clock
-    from ..printing.jobs import new_job
+    from printers.printouts import CashData
 
-    data = {  # the fields of printers.layouts.CashData
-        "site_name": site_name,
-        "place": place,
-        "reference": payment.reference,
-        "dossier_code": dossier.code,
-        "procedure": dossier.procedure_name,
-        "payer": dossier.applicant_name,
-        "amount_vnd": payment.amount_vnd,
-        "collector": collector,
-        "paid_at": wall_clock(payment.paid_at or utcnow(), tz).isoformat(),
-        "status_url": status_url,
-        "fee_reason": dossier.fee_reason or "",
-    }
-    job = new_job(printer, "cash", f"Biên nhận {payment.reference}", layout=("cash", data))
+    from ..clock import wall_clock
+    from ..printing.jobs import printout_job
+
+    data = CashData(
+        site_name=site_name,
+        place=place,
+        reference=payment.reference,
+        dossier_code=dossier.code,
+        procedure=dossier.procedure_name,
+        payer=dossier.applicant_name,
+        amount_vnd=payment.amount_vnd,
+        collector=collector,
+        paid_at=wall_clock(payment.paid_at or utcnow(), tz),
+        status_url=status_url,
+        fee_reason=dossier.fee_reason or "",
+    )
+    job = printout_job(printer, f"Biên nhận {payment.reference}", data)
     session.add(job)
     return job
 
@@ -356,9 +362,9 @@ def refund(session: Session, payment: Payment, actor: User, reason: str) -> Paym
     try:
         _hold(session, payment.dossier_id)
         session.refresh(payment)
-        if payment.status != "paid":
+        if payment.status != PaymentState.PAID:
             raise PaymentError("Chỉ hoàn khoản đã thanh toán.")
-        payment.status = "refunded"
+        payment.status = PaymentState.REFUNDED
         _settle(session, payment.dossier_id)
         outbox.payment(session, "payment.refunded", payment)
         audit(session, actor, "payment.refund", dossier=dossier.code,
@@ -376,22 +382,24 @@ def fee_slip_job(
 ) -> Any:  # fmt: skip
     """The fee slip's print job (printers' `fee` layout: the amount in figures and words and
     the same VietQR code), added to the session for the caller to commit."""
+    from printers.printouts import FeeData
+
     from ..clock import wall_clock
-    from ..printing.jobs import new_job
+    from ..printing.jobs import printout_job
 
     account = payee(session, payment)
-    data = {  # the fields of printers.layouts.FeeData
-        "site_name": site_name,
-        "dossier_code": dossier.code,
-        "procedure": dossier.procedure_name,
-        "payer": dossier.applicant_name,
-        "amount_vnd": payment.amount_vnd,
-        "vietqr_payload": payment.payload,
-        "bank_name": account.bank_name if account else "",
-        "account_number": account.number if account else "",
-        "account_name": account.holder if account else "",
-        "issued_at": wall_clock(utcnow(), tz).isoformat(),
-    }
-    job = new_job(printer, "fee", f"Phí {dossier.code}", layout=("fee", data))
+    data = FeeData(
+        site_name=site_name,
+        dossier_code=dossier.code,
+        procedure=dossier.procedure_name,
+        payer=dossier.applicant_name,
+        amount_vnd=payment.amount_vnd,
+        vietqr_payload=payment.payload,
+        bank_name=account.bank_name if account else "",
+        account_number=account.number if account else "",
+        account_name=account.holder if account else "",
+        issued_at=wall_clock(utcnow(), tz),
+    )
+    job = printout_job(printer, f"Phí {dossier.code}", data)
     session.add(job)
     return job

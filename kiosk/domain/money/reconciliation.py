@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ...models import BankAccount, Payment, PaymentNotice
 from ..reports import Period
+from .states import PaymentState
 
 
 @dataclass
@@ -51,7 +52,7 @@ def daily(session: Session, day: dt.date, tz: dt.tzinfo) -> list[Line]:
         )).all()  # fmt: skip
         got = session.scalars(select(Payment).where(
             Payment.account_id == acc.id, Payment.paid_at >= start, Payment.paid_at < end,
-            Payment.status == "paid",
+            Payment.status == PaymentState.PAID,
         )).all()  # fmt: skip
         flagged = [n for n in notices if n.payment_id and by_payment.get(n.payment_id)
                    and by_payment[n.payment_id].account_id == acc.id]  # fmt: skip

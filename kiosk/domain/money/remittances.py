@@ -16,6 +16,7 @@ from ..accounts.roles import require
 from ..clock import utcnow
 from ..text import format_vnd
 from .payments import PaymentError
+from .states import PaymentState
 
 
 def _branch_cash(branch: str) -> Any:
@@ -23,7 +24,7 @@ def _branch_cash(branch: str) -> Any:
     their dossiers: cash taken at the center's counter is not the branch's)."""
     return (
         Payment.method == "cash",
-        Payment.status == "paid",
+        Payment.status == PaymentState.PAID,
         Payment.remittance_id.is_(None),
         Payment.branch_code == branch,
     )

@@ -3,9 +3,10 @@ address may be one (`check_printer`), what a ticket says, and the job that carri
 spooler.
 
 A ticket's job is written in the ticket's own transaction (see `queue.issue_ticket`) as the
-layout's data, not as bytes: drawing takes milliseconds that the number lock should not wait
-for, and the web workers then never load the drawing code. The spooler draws the job
-(`render`) the first time it sends it and keeps the bytes, so a reprint prints the same paper.
+print-out's data (`printout_job`, one of `printers.printouts`' kinds), not as bytes: drawing
+takes milliseconds that the number lock should not wait for, and the web workers then never
+load the drawing code. The spooler draws the job (`render`) the first time it sends it and
+keeps the bytes, so a reprint prints the same paper.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from printers import printouts
 from printers.transports.policy import AddressPolicy, AddressRefused
 
 from ...models import KioskStation, PrinterState, PrintJob, Ticket
@@ -99,29 +100,31 @@ class TicketPrint:
 
 def ticket_job(ticket: Ticket, ahead: int, spec: TicketPrint) -> PrintJob:
     """The print job of a just-issued ticket, not yet added to the session."""
-    # The fields of `printers.layouts.TicketData`, which `render` builds from them.
-    data = {
-        "site_name": spec.site_name,
-        "service": ticket.service.name,
-        "number": ticket.number,
-        "people_ahead": ahead,
-        "issued_at": wall_clock(ticket.issued_at, spec.tz).isoformat(),
-        "url": spec.link(ticket.token),
-        "estimated_wait_minutes": ticket.estimated_wait_minutes,
-        "priority": ticket.priority,
-    }
-    return new_job(spec.printer, "ticket", f"Số {ticket.number}", layout=("ticket", data))
+    data = printouts.TicketData(
+        site_name=spec.site_name,
+        service=ticket.service.name,
+        number=ticket.number,
+        people_ahead=ahead,
+        issued_at=wall_clock(ticket.issued_at, spec.tz),
+        url=spec.link(ticket.token),
+        estimated_wait_minutes=ticket.estimated_wait_minutes,
+        priority=ticket.priority,
+    )
+    return printout_job(spec.printer, f"Số {ticket.number}", data)
+
+
+def printout_job(printer: Printer, title: str, data: printouts.Data) -> PrintJob:
+    """A pending job carrying a print-out's data, of the kind `data` is (`printers.printouts`),
+    for the spooler to draw (`render`); not yet added to the session."""
+    kind = printouts.kind_of(data)
+    layout = {"layout": kind, "data": printouts.to_json(data)}
+    return new_job(printer, kind, title, layout=json.dumps(layout, ensure_ascii=False))
 
 
 def new_job(
-    printer: Printer,
-    kind: str,
-    title: str,
-    *,
-    payload: bytes = b"",
-    layout: tuple[str, dict[str, Any]] | None = None,
+    printer: Printer, kind: str, title: str, *, payload: bytes = b"", layout: str = ""
 ) -> PrintJob:
-    """A pending job with its bytes, or with a layout (its name and data) to draw later."""
+    """A pending job with its bytes, or with a layout (`printout_job`) to draw later."""
     now = utcnow()
     return PrintJob(
         id=str(uuid.uuid4()),
@@ -130,9 +133,7 @@ def new_job(
         kind=kind,
         title=title,
         payload=payload,
-        layout=json.dumps({"layout": layout[0], "data": layout[1]}, ensure_ascii=False)
-        if layout
-        else "",
+        layout=layout,
         state="pending",
         attempts=0,
         next_attempt_at=now,
@@ -145,39 +146,9 @@ def render(job: PrintJob) -> bytes:
     the layout cannot be drawn; the spooler records it on the job)."""
     if job.payload or not job.layout:
         return job.payload
-    from printers import layouts, to_escpos
+    from printers import to_escpos
     from printers.profiles import profile_width
 
     spec = json.loads(job.layout)
-    name = spec.get("layout")
-    width = profile_width(job.profile)
-    try:
-        data = dict(spec["data"])
-        if name == "ticket":
-            data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
-            page = layouts.ticket(layouts.TicketData(**data), width)
-        elif name == "receipt":
-            data["received_at"] = dt.datetime.fromisoformat(data["received_at"])
-            data["due_date"] = dt.date.fromisoformat(data["due_date"])
-            page = layouts.receipt(layouts.ReceiptData(**data), width)
-        elif name == "fee":
-            data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
-            page = layouts.fee_slip(layouts.FeeData(**data), width)
-        elif name == "cash":
-            data["paid_at"] = dt.datetime.fromisoformat(data["paid_at"])
-            page = layouts.cash_receipt(layouts.CashData(**data), width)
-        elif name == "authorization":
-            data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
-            if data.get("birth_date"):
-                data["birth_date"] = dt.date.fromisoformat(data["birth_date"])
-            page = layouts.authorization(layouts.AuthorizationData(**data), width)
-        elif name == "apology":
-            data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
-            data["original_due"] = dt.date.fromisoformat(data["original_due"])
-            data["new_due"] = dt.date.fromisoformat(data["new_due"])
-            page = layouts.apology(layouts.ApologyData(**data), width)
-        else:
-            raise ValueError(f"unknown layout {name!r}")
-    except (KeyError, TypeError) as exc:  # a job the spooler cannot draw: say so, keep it
-        raise ValueError(f"{name} data unusable: {exc}") from exc
-    return to_escpos(page, job.profile)
+    data = printouts.from_json(spec.get("layout"), spec.get("data"))
+    return to_escpos(printouts.draw(data, profile_width(job.profile)), job.profile)

@@ -45,6 +45,7 @@ from .lookup import (
     services,
 )
 from .setup import ConfigInvalid, ServiceForm, save_counter, save_service, save_station
+from .states import TicketState
 from .waiting import (
     MIN_SAMPLES,
     RATE_TTL,
@@ -62,8 +63,8 @@ from .waiting import (
 __all__ = [
     "ACTIONS", "ACTIVE", "EMITTED", "EVENT_LOCK", "MIN_SAMPLES", "QUEUE_EMPTY", "RATE_TTL",
     "ROLLING", "Asked", "ConfigInvalid", "CounterAction", "Outcome", "QueueError", "ServiceForm",
-    "TicketInfo", "Waiting", "call_next", "counters", "current_ticket", "estimate_minutes",
-    "events_after",
+    "TicketInfo", "TicketState", "Waiting", "call_next", "counters", "current_ticket",
+    "estimate_minutes", "events_after",
     "find_ticket", "finish", "format_number", "get_counter", "is_open", "issue_ticket",
     "last_event_id", "minutes_per_person", "no_show", "open_counters", "people_ahead", "perform",
     "recall", "recent_calls", "rolling_service_minutes", "save_counter", "save_service",

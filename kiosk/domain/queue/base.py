@@ -10,7 +10,8 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
-from ...models import Ticket, TicketState
+from ...models import Ticket
+from .states import TicketState
 
 ACTIVE = (TicketState.CALLED, TicketState.SERVING)
 

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from ...models import Counter, Ticket, TicketState, User
+from ...models import Counter, Ticket, User
 from ..accounts.roles import require
 from ..clock import VIETNAM, local_day, utcnow
 from ..text import N_
 from .base import ACTIVE, QueueError, atomic
 from .log import emit
 from .lookup import current_ticket, get_counter, service_by_code
+from .states import TicketState
 from .waiting import call_order, forget_rates
 
 CALLED = (TicketState.CALLED,)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ...models import Service, Ticket, TicketSequence, TicketState
+from ...models import Service, Ticket, TicketSequence
 from ...storage import next_in_sequence
 from .. import idempotency
 from ..clock import VIETNAM, local_day, utcnow
@@ -25,6 +25,7 @@ from ..printing.jobs import TicketPrint, ticket_job
 from .base import QueueError, TicketInfo, atomic
 from .log import EVENT_LOCK, emit, event_values
 from .lookup import is_open, service_by_code
+from .states import TicketState
 from .waiting import estimate, minutes_per_person, minutes_until_open, ticket_info, waiting_in
 
 #: Issuing in this process, one at a time (see `issue_ticket`). Under gevent this lock is

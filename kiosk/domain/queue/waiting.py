@@ -26,9 +26,10 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ...models import Counter, Service, Ticket, TicketState
+from ...models import Counter, Service, Ticket
 from ..clock import VIETNAM, local, utcnow
 from .base import TicketInfo
+from .states import TicketState
 
 ROLLING = 20
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ...models import Dossier, Payment, Remittance, User
 from ..clock import VIETNAM, local_day
 from ..money.remittances import unremitted
+from ..money.states import PaymentState
 from . import Period
 
 
@@ -81,7 +82,7 @@ def branch_report(
         .join(Dossier, Dossier.id == Payment.dossier_id)
         .where(or_(and_(Payment.method == "cash", Payment.branch_code == branch),
                    and_(Payment.method != "cash", Dossier.branch_code == branch)),
-               Payment.status == "paid", Payment.paid_at >= start, Payment.paid_at < end)
+               Payment.status == PaymentState.PAID, Payment.paid_at >= start, Payment.paid_at < end)
     ).all()  # fmt: skip
     cash_day: Counter[dt.date] = Counter()
     transfer_day: Counter[dt.date] = Counter()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Counter, Service, Ticket
 from ..clock import VIETNAM
+from ..queue.states import TicketState
 from . import Period
 
 
@@ -93,7 +94,7 @@ def _local_hour(session: Session, at: Any, offset: dt.timedelta) -> Any:
 def _times(key: str, name: str, rows: list[_Row]) -> Times:
     waits = [t.wait for t in rows if t.wait is not None]
     serve = [t.service for t in rows if t.service is not None]
-    return Times(key, name, len(rows), sum(1 for t in rows if t.state == "no_show"),
+    return Times(key, name, len(rows), sum(1 for t in rows if t.state == TicketState.NO_SHOW),
                  round(mean(waits), 1), round(p90(waits), 1), round(mean(serve), 1),
                  round(p90(serve), 1))  # fmt: skip
 
@@ -135,7 +136,7 @@ def queue_stats(session: Session, period: Period, tz: dt.tzinfo = VIETNAM) -> Qu
     last = max(hours, default=17)
     return QueueStats(
         tickets=sum(days.values()),
-        no_shows=sum(1 for t in tickets if t.state == "no_show"),
+        no_shows=sum(1 for t in tickets if t.state == TicketState.NO_SHOW),
         by_hour=[(h, hours.get(h, 0)) for h in range(min(first, 7), max(last, 17) + 1)],
         by_day=[(d, days.get(d, 0)) for d in period.days()],
         by_service=[
