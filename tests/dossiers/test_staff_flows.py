@@ -24,7 +24,7 @@ from kiosk.domain.dossiers.states import (
     moves_now,
 )
 from kiosk.models import Dossier, User
-from tests.builders import SCAN, csrf, file_as, sample_pdf, sign_in, upload_as
+from tests.builders import SCAN, csrf, file_as, file_lltp, sample_pdf, sign_in, upload_as
 
 S = DossierState
 NHUNG_CCCD = "064185001234"
@@ -159,6 +159,25 @@ def test_the_officers_dossier_page_offers_actions_with_one_reason_box(
     assert 'data-move="processing">Chuyển xử lý' in page
     # The fee of the judicial record is owed: asking for it is offered.
     assert "Yêu cầu nộp phí, lệ phí" in page
+
+
+def test_who_filed_it_is_said_in_the_officers_language(
+    client: FlaskClient, office: FlaskClient, branches: dict[str, dict[str, str]]
+) -> None:
+    bidv = branches["dl-bidv"]
+    by_agent = file_as(client, bidv, upload_as(client, bidv)).get_json()["code"]
+    online = file_lltp(client).get_json()["code"]
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    office.get("/lang/en")
+    page = text(office.get(f"/office/dossiers/{by_agent}"))
+    assert 'data-testid="filed-by">Agent Đại lý BIDV (điểm đại lý BIDV Chi nhánh Gia Lai)' in page
+    page = text(office.get(f"/office/dossiers/{online}"))
+    assert 'data-testid="filed-by">Filed online by the citizen (kiosk, public service portal)' in (
+        page
+    )
+    office.get("/lang/vi")
+    page = text(office.get(f"/office/dossiers/{online}"))
+    assert 'data-testid="filed-by">Công dân tự nộp trực tuyến (kiosk, cổng dịch vụ công)' in page
 
 
 def test_the_officer_finds_a_dossier_by_code_name_or_cccd(
