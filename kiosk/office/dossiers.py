@@ -261,14 +261,14 @@ def _filed_by(d: Dossier) -> str:
         agent = db().get(User, d.agent_id) if d.agent_id else None
         place = dossiers.place_name(db(), f"branch:{d.branch_code}")
         if agent is None:
-            return gettext("Đại lý (%(place)s)", place=place)
-        return gettext("Đại lý %(name)s (%(place)s)", name=agent.full_name, place=place)
+            return str(gettext("Đại lý (%(place)s)", place=place))
+        return str(gettext("Đại lý %(name)s (%(place)s)", name=agent.full_name, place=place))
     if d.received_by_id:
         officer = db().get(User, d.received_by_id)
         if officer is None:
-            return gettext("Cán bộ tiếp nhận tại quầy")
-        return gettext("Cán bộ %(name)s tiếp nhận tại quầy", name=officer.full_name)
-    return gettext("Công dân tự nộp trực tuyến (kiosk, cổng dịch vụ công)")
+            return str(gettext("Cán bộ tiếp nhận tại quầy"))
+        return str(gettext("Cán bộ %(name)s tiếp nhận tại quầy", name=officer.full_name))
+    return str(gettext("Công dân tự nộp trực tuyến (kiosk, cổng dịch vụ công)"))
 
 
 def _my_counter() -> Counter | None:

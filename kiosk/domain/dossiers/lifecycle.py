@@ -221,6 +221,14 @@ def hand_back_place(dossier: Dossier) -> str:
     return f"branch:{dossier.branch_code}" if dossier.branch_code else CENTER
 
 
+def hand_back_note(receiver: str, id_kind: str, number: str, place: str) -> str:
+    """The hand-back's line on the timeline, as recorded (`DossierEvent.reason`)."""
+    where = (
+        "tại trung tâm" if place == CENTER else f"tại điểm đại lý {place.removeprefix('branch:')}"
+    )
+    return f"Trả cho {receiver}, đã kiểm tra {ID_KINDS[id_kind]} số {number}, {where}."
+
+
 def _checked_id(kind: str, number: str) -> str:
     """The ID's number, cleaned, if it can be one of that kind (a CCCD by its own rules);
     TransitionRefused saying what is wrong otherwise."""
@@ -281,8 +289,7 @@ def hand_back(
     try:
         dossier.status = S.RETURNED
         dossier.returned_at = now
-        where = "tại trung tâm" if place == CENTER else f"tại điểm đại lý {branch}"
-        note = f"Trả cho {receiver}, đã kiểm tra {ID_KINDS[id_kind]} số {number}, {where}."
+        note = hand_back_note(receiver, id_kind, number, place)
         event = _event(session, dossier, actor, now, S.RESOLVED, S.RETURNED, note)
         event.receiver_name, event.receiver_id_kind = receiver, id_kind
         event.receiver_id_number, event.place = number, place
