@@ -6,6 +6,7 @@ sign-in, scan box, papers and result, and the staff's own error page."""
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Any
 
@@ -23,8 +24,10 @@ from kiosk.domain.dossiers.states import (
     check_move,
     moves_now,
 )
+from kiosk.domain.text import fold, fold_letters
 from kiosk.models import Dossier, DossierEvent, User
 from tests.builders import (
+    APPLICANT,
     SCAN,
     csrf,
     file_as,
@@ -256,6 +259,37 @@ def test_who_filed_it_is_said_in_the_officers_language(
     office.get("/lang/vi")
     page = text(office.get(f"/office/dossiers/{online}"))
     assert 'data-testid="filed-by">Công dân tự nộp trực tuyến (kiosk, cổng dịch vụ công)' in page
+
+
+def test_the_name_search_ignores_case_and_marks_on_both_engines(
+    client: FlaskClient, session: Session
+) -> None:
+    """ "ĐỖ", "đỗ" and "do" find "Đỗ" on SQLite as on PostgreSQL: the name is folded the same
+    way on both (`text.fold_letters`); a name typed decomposed (NFD) is found too."""
+    names = ("Đỗ Thị Ánh", "ĐỖ VĂN BÌNH", "Nguyễn Thị Hồng Nhung", "Lê Đức Ưng")
+    codes = {}
+    for name in names:
+        r = file_lltp(client, applicant={**APPLICANT, "full_name": name})
+        assert r.status_code == 201, r.get_json()
+        codes[name] = r.get_json()["code"]
+
+    def found(q: str) -> set[str]:
+        by_code = {c: n for n, c in codes.items()}
+        return {by_code[d.code] for d in dossiers.search(session, q)}
+
+    do = {"Đỗ Thị Ánh", "ĐỖ VĂN BÌNH"}
+    for q in ("ĐỖ", "đỗ", "Đỗ", "do", "DO", "Đô", unicodedata.normalize("NFD", "đỗ")):
+        assert found(q) == do, q
+    for q in ("THỊ ÁNH", "thi anh", "ánh"):
+        assert found(q) == {"Đỗ Thị Ánh"}, q
+    assert found("văn bình") == found("Van Binh") == {"ĐỖ VĂN BÌNH"}
+    assert found("HỒNG NHUNG") == found("hong nhung") == {"Nguyễn Thị Hồng Nhung"}
+    assert found("thị") == {"Đỗ Thị Ánh", "Nguyễn Thị Hồng Nhung"}
+    assert found("ĐỨC ƯNG") == found("duc ung") == {"Lê Đức Ưng"}
+    assert found("Trần") == set() and found("%") == set() and found("_ _") == set()
+    # The fold is the catalog's, letter by letter.
+    for letter in "aáàảãạăắằẳẵặâấầẩẫậđeéèẻẽẹêếềểễệiíìỉĩịoóòỏõọôốồổỗộơớờởỡợuúùủũụưứừửữựyýỳỷỹỵ":
+        assert fold_letters(letter) == fold_letters(letter.upper()) == fold(letter), letter
 
 
 def test_the_officer_finds_a_dossier_by_code_name_or_cccd(
