@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from .domain.text import fold_letters
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -40,9 +42,16 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
             cur.execute("PRAGMA cache_size=-32768")
             cur.execute("PRAGMA mmap_size=268435456")
             cur.close()
+            # Names compared without case and marks, as PostgreSQL's translate() does them
+            # (`text.fold_letters`): the officer's search for "ĐỖ" finds "Đỗ", "đỗ", "do".
+            dbapi_conn.create_function("kiosk_fold", 1, _fold_or_null, deterministic=True)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _fold_or_null(value: object) -> object:
+    return fold_letters(value) if isinstance(value, str) else value
 
 
 def next_in_sequence(session: Session, model: type[Base], **key: Any) -> int:

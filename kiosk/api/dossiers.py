@@ -376,6 +376,8 @@ def transition(code: str) -> Any:
         return error(400, "bad_request", "to và reason là chuỗi.")
     if result_id is not None and not isinstance(result_id, str):
         return error(400, "bad_request", "result_upload_id là chuỗi.")
+    if to == DossierState.RETURNED:
+        return _hand_back(found, user, body)
     result = uploads.get(db(), result_id) if result_id else None
     if result_id and (result is None or not uploads.may_see(result, f"user:{user.id}")):
         return error(404, "unknown_upload", "Không tìm thấy tệp kết quả đã tải lên.")
@@ -386,6 +388,35 @@ def transition(code: str) -> Any:
     except TransitionRefused as exc:
         return error(409, "transition_refused", str(exc))
     return dossier_full(moved)
+
+
+def _hand_back(found: Dossier, user: User, body: dict[str, Any]) -> Any:
+    """`{"to": "returned", "receiver": {"name", "id_kind", "id_number"}, "place"}`: the result
+    handed to the citizen, through the domain's one rule (`dossiers.hand_back`)."""
+    receiver = body.get("receiver")
+    if receiver is None:
+        receiver = {}
+    if not isinstance(receiver, dict):
+        return error(400, "bad_request", "receiver là {name, id_kind, id_number}.")
+    name, kind, number = (receiver.get(k, d) for k, d in
+                          (("name", ""), ("id_kind", "cccd"), ("id_number", "")))  # fmt: skip
+    place = body.get("place")
+    if not all(isinstance(v, str) for v in (name, kind, number)) or not isinstance(
+        place, str | None
+    ):
+        return error(400, "bad_request", "name, id_kind, id_number và place là chuỗi.")
+    try:
+        back = dossiers.hand_back(
+            db(), found, user, name[:256], number[:32], id_kind=kind[:16],
+            place=place[:80] if place is not None else None,
+        )  # fmt: skip
+    except Forbidden as exc:
+        return error(403, "forbidden", str(exc))
+    except dossiers.HandBackInvalid as exc:
+        return _invalid(str(exc), {exc.field: str(exc)})
+    except TransitionRefused as exc:
+        return error(409, "transition_refused", str(exc))
+    return dossier_full(back)
 
 
 @bp.post("/dossiers/<code>/rating")

@@ -28,8 +28,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from ..domain.citizen_id import check_number
 from ..domain.clock import VIETNAM, stored, utcnow
 from ..domain.dossiers import workdays
+from ..domain.dossiers.lifecycle import CENTER, hand_back_note
 from ..domain.dossiers.states import dossier_code
 from ..domain.dossiers.uploads import RESULT
 from ..domain.money.states import PaymentState
@@ -286,14 +288,14 @@ def generate(
             if back_at <= now:
                 events.append((back_at, "resolved", "returned", ""))
                 status, returned = "returned", back_at
+        name, cccd = "Công dân " + code[-9:], check_number(f"0641{rng.randrange(10**8):08d}")
         if status == "registered":
             due = stored(workdays.due_at(received_wall, float(days), cal), tz)
         d_rows.append({
             "id": did, "code": code, "site_code": site_code, "unit": unit_of(proc),
             "procedure_code": proc.code, "procedure_version": proc.version,
             "procedure_name": proc.name, "channel": "online" if online else "direct",
-            "applicant_name": "Công dân " + code[-9:],
-            "applicant_cccd": f"0641{rng.randrange(10**8):08d}",
+            "applicant_name": name, "applicant_cccd": cccd,
             "applicant_birth_date": None, "applicant_gender": rng.choice(("Nam", "Nữ")),
             "applicant_phone": f"09{rng.randrange(10**8):08d}", "applicant_address": "{}",
             "fields": "{}", "status": status, "processing_days": days, "fee_vnd": fee,
@@ -305,10 +307,18 @@ def generate(
             "result_digitized": False, "fee_paid_by": "",
         })  # fmt: skip
         for at, src, dst, reason in events:
+            # Handed back as the rule records it: to the citizen, her CCCD checked, at the
+            # center (`dossiers.hand_back`); every row has the same keys for one insert.
+            handed = dst == "returned"
             e_rows.append({"dossier_id": did, "at": at, "actor_id": None,
                            "actor_name": "Dữ liệu mẫu", "from_status": src, "to_status": dst,
-                           "reason": reason,
-                           "due_at": due if dst != "registered" else None})  # fmt: skip
+                           "reason": hand_back_note(name, "cccd", cccd, CENTER) if handed
+                           else reason,
+                           "due_at": due if dst != "registered" else None,
+                           "receiver_name": name if handed else "",
+                           "receiver_id_kind": "cccd" if handed else "",
+                           "receiver_id_number": cccd if handed else "",
+                           "place": CENTER if handed else ""})  # fmt: skip
         # Papers: online ones always digitized, counter ones mostly; the result mostly.
         if online or rng.random() < 0.7:
             for name in [doc.name for doc in proc.documents[:2]] or ["giay_to"]:

@@ -25,6 +25,40 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+def _letter_table() -> dict[int, str | None]:
+    # Every Latin letter whose fold is one ASCII letter (A-Z, the Vietnamese letters with
+    # their marks, đ/Đ, the other accented Latin letters), to that letter; combining marks
+    # (a name typed decomposed) to nothing.
+    table: dict[int, str | None] = {}
+    for cp in [*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        folded = fold(chr(cp))
+        if len(folded) == 1 and folded.isascii() and folded.isalpha():
+            table[cp] = folded
+    table.update(dict.fromkeys(range(0x300, 0x370)))
+    return table
+
+
+#: `fold_letters` as a table for `str.translate`.
+LETTER_FOLDS = _letter_table()
+#: The same as the two strings of SQL's `translate(text, from, to)` (PostgreSQL): the
+#: characters of `from` beyond the length of `to` (the marks) are deleted.
+FOLD_FROM = "".join(chr(cp) for cp, to in LETTER_FOLDS.items() if to) + "".join(
+    chr(cp) for cp, to in LETTER_FOLDS.items() if to is None
+)
+FOLD_TO = "".join(to for to in LETTER_FOLDS.values() if to)
+
+
+def fold_letters(text: str) -> str:
+    """`fold` of the letters only, every other character kept: what a stored name is compared
+    by, computed the same in Python, in SQLite (a function registered on connect,
+    `storage.make_engine`) and in PostgreSQL (`translate` with `FOLD_FROM`, `FOLD_TO`).
+
+    >>> fold_letters("ĐỖ Thị Ánh-Hồng")
+    'do thi anh-hong'
+    """
+    return text.translate(LETTER_FOLDS)
+
+
 #: Vietnamese's own combining marks: the five tones (grave, acute, tilde, hook above, dot
 #: below) and the three that shape a vowel (circumflex, breve, horn).
 TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -259,11 +260,15 @@ def _filed_by(d: Dossier) -> str:
     if d.branch_code:
         agent = db().get(User, d.agent_id) if d.agent_id else None
         place = dossiers.place_name(db(), f"branch:{d.branch_code}")
-        return f"Đại lý {agent.full_name if agent else ''} ({place})".replace("  ", " ")
+        if agent is None:
+            return str(gettext("Đại lý (%(place)s)", place=place))
+        return str(gettext("Đại lý %(name)s (%(place)s)", name=agent.full_name, place=place))
     if d.received_by_id:
         officer = db().get(User, d.received_by_id)
-        return f"Cán bộ {officer.full_name if officer else ''} tiếp nhận tại quầy"
-    return "Công dân tự nộp trực tuyến (kiosk, cổng dịch vụ công)"
+        if officer is None:
+            return str(gettext("Cán bộ tiếp nhận tại quầy"))
+        return str(gettext("Cán bộ %(name)s tiếp nhận tại quầy", name=officer.full_name))
+    return str(gettext("Công dân tự nộp trực tuyến (kiosk, cổng dịch vụ công)"))
 
 
 def _my_counter() -> Counter | None:

@@ -240,8 +240,11 @@ def test_transitions_to_resolved_with_the_result_and_a_rating(
     officer = {"Authorization": f"Bearer {token_for(floor, 'canbo')}"}
     r = client.post(url, json={"to": "accepted"}, headers=officer)
     assert r.status_code == 403
-    r = client.post(url, json={"to": "returned"}, headers=headers)
+    r = client.post(url, json={"to": "processing"}, headers=headers)
     assert r.status_code == 409 and "không thể chuyển" in r.get_json()["error"]["message"]
+    valid(r.get_json(), "/dossiers/{code}/transitions", "post", 409)
+    r = client.post(url, json={"to": "returned"}, headers=headers)  # the hand-back's own rule
+    assert r.status_code == 403 and "quyền" in r.get_json()["error"]["message"]
     valid(r.get_json(), "/dossiers/{code}/transitions", "post", 409)
     for to in ("accepted", "processing"):
         r = client.post(url, json={"to": to}, headers=headers)

@@ -6,6 +6,7 @@ sign-in, scan box, papers and result, and the staff's own error page."""
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Any
 
@@ -23,18 +24,23 @@ from kiosk.domain.dossiers.states import (
     check_move,
     moves_now,
 )
-from kiosk.models import Dossier, User
+from kiosk.domain.text import fold, fold_letters
+from kiosk.models import Dossier, DossierEvent, User
 from tests.builders import (
+    APPLICANT,
     LLTP,
     SCAN,
     agent_upload,
     csrf,
     file_as,
+    file_lltp,
     form_data,
     receive_at_counter,
     sample_pdf,
     sign_in,
+    token_for,
     upload_as,
+    valid,
 )
 
 S = DossierState
@@ -133,6 +139,74 @@ def test_the_hand_back_records_receiver_id_and_place_and_the_citizen_reads_it_ma
     assert NHUNG_CCCD not in str(verified)
 
 
+def test_a_bank_system_hands_the_result_back_through_the_api(
+    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], session: Session
+) -> None:
+    """`{"to": "returned", "receiver": ...}` on the transitions endpoint is the same one rule:
+    422 naming the field for a wrong receiver or ID, 409 where the rule refuses, 404 for
+    another branch's dossier, 403 for an account without the right."""
+    code = _resolved_by_agent(client, branches)
+    url = f"/api/v1/dossiers/{code}/transitions"
+    bidv = branches["dl-bidv"]
+    nhung = {"name": "Nguyễn Thị Hồng Nhung", "id_kind": "cccd", "id_number": NHUNG_CCCD}
+
+    def post(body: dict[str, Any], headers: dict[str, str], status: int) -> dict[str, Any]:
+        r = client.post(url, json={"to": "returned", **body}, headers=headers)
+        got: dict[str, Any] = r.get_json()
+        assert r.status_code == status, got
+        valid(got, "/dossiers/{code}/transitions", "post", status)
+        return got
+
+    # Another branch's dossier reads as missing.
+    assert post({"receiver": nhung}, branches["dl-agr"], 404)["error"]["code"] == "not_found"
+    # What was told wrong: 422, the field named.
+    for body, field, words in (
+        ({}, "receiver.name", "Ghi họ tên người nhận"),
+        ({"receiver": {**nhung, "name": " "}}, "receiver.name", "Ghi họ tên người nhận"),
+        ({"receiver": {**nhung, "id_number": "999185001234"}}, "receiver.id_number", "Ba số đầu"),
+        ({"receiver": {**nhung, "id_number": ""}}, "receiver.id_number", "Ghi số giấy tờ"),
+        ({"receiver": {**nhung, "id_kind": "bang_lai"}}, "receiver.id_kind", "CCCD hoặc hộ chiếu"),
+        ({"receiver": {**nhung, "id_kind": "passport"}}, "receiver.id_number", "hộ chiếu"),
+        ({"receiver": nhung, "place": "nha_rieng"}, "place", "center"),
+    ):  # fmt: skip
+        got = post(body, bidv, 422)["error"]
+        assert got["code"] == "invalid" and list(got["fields"]) == [field], body
+        assert words in got["fields"][field] and got["message"] == got["fields"][field]
+    for bad in ({"receiver": "Nhung"}, {"receiver": {**nhung, "id_number": 64185001234}}):
+        assert post(bad, bidv, 400)["error"]["code"] == "bad_request"
+    # What the rule refuses: 409 with its reason; nothing recorded.
+    got = post({"receiver": nhung, "place": "center"}, bidv, 409)["error"]
+    assert "tại điểm đại lý BIDV-GL, không phải tại trung tâm" in got["message"]
+    officer = {"Authorization": f"Bearer {token_for(floor, 'canbo')}"}
+    assert "điểm đại lý BIDV-GL" in post({"receiver": nhung}, officer, 409)["error"]["message"]
+    assert post({"receiver": nhung}, branches["xuly"], 403)["error"]["code"] == "forbidden"
+    d = dossiers.find(session, code)
+    assert d is not None and d.status == S.RESOLVED
+    # The branch's system hands it back: recorded as the office's and the portal's button do.
+    body = post({"receiver": {**nhung, "id_number": "0641 8500 1234"}}, bidv, 200)
+    assert body["status"] == "returned"
+    assert body["timeline"][-1]["note"].startswith(
+        f"Người nhận: Nguyễn Thị Hồng Nhung, đã kiểm tra CCCD số {NHUNG_CCCD}"
+    )
+    session.expire_all()
+    last = session.scalars(
+        select(DossierEvent).where(DossierEvent.to_status == S.RETURNED)
+    ).one()  # fmt: skip
+    assert (last.receiver_name, last.receiver_id_kind, last.receiver_id_number, last.place) == (
+        "Nguyễn Thị Hồng Nhung", "cccd", NHUNG_CCCD, "branch:BIDV-GL")  # fmt: skip
+    assert last.actor_name == "Đại lý BIDV"
+    again = post({"receiver": nhung}, bidv, 409)["error"]["message"]
+    assert "chưa có kết quả để trả" in again
+    # At the center, when the citizen came there: the center's officer names the place.
+    other = _resolved_by_agent(client, branches)
+    r = client.post(f"/api/v1/dossiers/{other}/transitions", headers=officer, json={
+        "to": "returned", "place": "center",
+        "receiver": {"name": "Trần Văn Bình", "id_kind": "passport", "id_number": "c1234567"},
+    })  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    assert "hộ chiếu số C1234567, tại trung tâm" in r.get_json()["timeline"][-1]["note"]
+
+
 # ---------------------------------------------------------------- the office
 
 
@@ -170,6 +244,56 @@ def test_the_officers_dossier_page_offers_actions_with_one_reason_box(
     assert 'data-move="processing">Chuyển xử lý' in page
     # The fee of the judicial record is owed: asking for it is offered.
     assert "Yêu cầu nộp phí, lệ phí" in page
+
+
+def test_who_filed_it_is_said_in_the_officers_language(
+    client: FlaskClient, office: FlaskClient, branches: dict[str, dict[str, str]]
+) -> None:
+    bidv = branches["dl-bidv"]
+    by_agent = file_as(client, bidv, upload_as(client, bidv)).get_json()["code"]
+    online = file_lltp(client).get_json()["code"]
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    office.get("/lang/en")
+    page = text(office.get(f"/office/dossiers/{by_agent}"))
+    assert 'data-testid="filed-by">Agent Đại lý BIDV (điểm đại lý BIDV Chi nhánh Gia Lai)' in page
+    page = text(office.get(f"/office/dossiers/{online}"))
+    assert 'data-testid="filed-by">Filed online by the citizen (kiosk, public service portal)' in (
+        page
+    )
+    office.get("/lang/vi")
+    page = text(office.get(f"/office/dossiers/{online}"))
+    assert 'data-testid="filed-by">Công dân tự nộp trực tuyến (kiosk, cổng dịch vụ công)' in page
+
+
+def test_the_name_search_ignores_case_and_marks_on_both_engines(
+    client: FlaskClient, session: Session
+) -> None:
+    """ "ĐỖ", "đỗ" and "do" find "Đỗ" on SQLite as on PostgreSQL: the name is folded the same
+    way on both (`text.fold_letters`); a name typed decomposed (NFD) is found too."""
+    names = ("Đỗ Thị Ánh", "ĐỖ VĂN BÌNH", "Nguyễn Thị Hồng Nhung", "Lê Đức Ưng")
+    codes = {}
+    for name in names:
+        r = file_lltp(client, applicant={**APPLICANT, "full_name": name})
+        assert r.status_code == 201, r.get_json()
+        codes[name] = r.get_json()["code"]
+
+    def found(q: str) -> set[str]:
+        by_code = {c: n for n, c in codes.items()}
+        return {by_code[d.code] for d in dossiers.search(session, q)}
+
+    do = {"Đỗ Thị Ánh", "ĐỖ VĂN BÌNH"}
+    for q in ("ĐỖ", "đỗ", "Đỗ", "do", "DO", "Đô", unicodedata.normalize("NFD", "đỗ")):
+        assert found(q) == do, q
+    for q in ("THỊ ÁNH", "thi anh", "ánh"):
+        assert found(q) == {"Đỗ Thị Ánh"}, q
+    assert found("văn bình") == found("Van Binh") == {"ĐỖ VĂN BÌNH"}
+    assert found("HỒNG NHUNG") == found("hong nhung") == {"Nguyễn Thị Hồng Nhung"}
+    assert found("thị") == {"Đỗ Thị Ánh", "Nguyễn Thị Hồng Nhung"}
+    assert found("ĐỨC ƯNG") == found("duc ung") == {"Lê Đức Ưng"}
+    assert found("Trần") == set() and found("%") == set() and found("_ _") == set()
+    # The fold is the catalog's, letter by letter.
+    for letter in "aáàảãạăắằẳẵặâấầẩẫậđeéèẻẽẹêếềểễệiíìỉĩịoóòỏõọôốồổỗộơớờởỡợuúùủũụưứừửữựyýỳỷỹỵ":
+        assert fold_letters(letter) == fold_letters(letter.upper()) == fold(letter), letter
 
 
 def test_the_officer_finds_a_dossier_by_code_name_or_cccd(

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.demo import synthetic
+from kiosk.domain import dossiers
+from kiosk.domain.citizen_id import check_number
 from kiosk.domain.dossiers import workdays
 from kiosk.domain.reports import Period
 from kiosk.domain.reports.index import (
@@ -25,7 +27,7 @@ from kiosk.domain.reports.index import (
 )
 from kiosk.domain.reports.period import FIELDS, by_unit, period_report
 from kiosk.domain.reports.queue import queue_stats
-from kiosk.models import Channel, Dossier, Payment, Procedure, Rating, Ticket, Upload
+from kiosk.models import Channel, Dossier, DossierEvent, Payment, Procedure, Rating, Ticket, Upload
 from tests.builders import change_password, page_text, sign_in, token_for, valid
 
 SITE = "000.00.01.H29"
@@ -76,6 +78,32 @@ def expected_counts(rows: list[Dossier], p: Period) -> dict[str, int]:
             else:
                 out["in_progress_on_time"] += 1
     return out
+
+
+def test_the_months_hand_backs_are_recorded_as_the_rule_records_them(
+    month: synthetic.Month, session: Session
+) -> None:
+    """Each result handed back in the demo month says who received it, the CCCD checked and
+    where, as `dossiers.hand_back` records one: the timelines show a complete hand-back."""
+    returned = list(session.scalars(select(Dossier).where(Dossier.status == "returned")))
+    assert len(returned) > 50
+    for d in returned:
+        back = d.events[-1]
+        assert back.to_status == "returned"
+        assert (back.receiver_name, back.receiver_id_kind, back.receiver_id_number, back.place) == (
+            d.applicant_name, "cccd", check_number(d.applicant_cccd), "center")  # fmt: skip
+        assert (
+            back.reason
+            == f"Trả cho {d.applicant_name}, đã kiểm tra CCCD số {d.applicant_cccd}, tại trung tâm."
+        )
+    d = returned[0]
+    staff, citizen = dossiers.timeline(d)[-1], dossiers.timeline(d, citizen=True)[-1]
+    assert staff.note.startswith(
+        f"Người nhận: {d.applicant_name}, đã kiểm tra CCCD số {d.applicant_cccd}"
+    )
+    assert d.applicant_cccd not in citizen.note and d.applicant_cccd[-2:] in citizen.note
+    others = session.scalars(select(DossierEvent).where(DossierEvent.to_status != "returned"))
+    assert {(e.receiver_name, e.receiver_id_number, e.place) for e in others} == {("", "", "")}
 
 
 def test_the_period_report_matches_the_rows_for_the_center_and_every_unit(

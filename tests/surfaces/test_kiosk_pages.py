@@ -23,6 +23,22 @@ def test_home_has_tiles_for_what_exists(client: FlaskClient) -> None:
     assert 'data-idle-seconds="90"' in html
 
 
+def test_staff_sign_in_from_every_surfaces_home(client: FlaskClient) -> None:
+    """The kiosk's home has a quiet staff link at its foot (officers and bank agents sign in
+    there too); the office's home sends to the sign-in; the agent portal's home has its card."""
+    html = client.get("/kiosk/").get_data(as_text=True)
+    door = re.search(r'<footer class="staff-door">\s*<a href="([^"]+)"[^>]*>([^<]+)</a>', html)
+    assert door is not None and door.groups() == ("/office/login", "Cán bộ đăng nhập")
+    assert html.index("staff-door") > html.rindex('class="tile ')  # after every citizen's tile
+    assert "Đăng nhập" in client.get(door.group(1)).get_data(as_text=True)
+    office = client.get("/office/")
+    assert office.status_code == 302 and office.headers["Location"].endswith("/office/login")
+    agent = client.get("/agent/").get_data(as_text=True)
+    assert 'data-testid="agent-sign-in"' in agent and "/office/login?next=" in agent
+    client.get("/lang/en")
+    assert "Staff sign-in</a>" in client.get("/kiosk/").get_data(as_text=True)
+
+
 def test_search_full_page_and_fragment(client: FlaskClient) -> None:
     page = client.get("/kiosk/search?q=doi+giay+phep+lai+xe")
     html = page.get_data(as_text=True)

@@ -37,6 +37,7 @@ from . import previews, uploads, workdays
 from .lifecycle import (
     CENTER,
     ID_KINDS,
+    HandBackInvalid,
     apologize,
     hand_back,
     hand_back_place,
@@ -91,7 +92,8 @@ from .states import (
 __all__ = [
     "CENTER", "CHANNEL_KINDS", "FINISHED", "ID_KINDS", "LABELS", "MOVES", "NATIONAL",
     "NEEDS_REASON", "OPEN", "PAUSED", "Applicant", "DossierError", "DossierState", "Page",
-    "Papers", "ReceiptPrint", "Received", "Step", "TooManyLookups", "TransitionRefused",
+    "HandBackInvalid", "Papers", "ReceiptPrint", "Received", "Step", "TooManyLookups",
+    "TransitionRefused",
     "apologize", "branch_of", "branch_worklist", "check", "check_move", "clean_applicant",
     "dossier_code", "find", "hand_back", "hand_back_place", "listing", "mask", "move",
     "open_for_citizen", "parse_code", "place_name", "previews", "print_receipt_again",

@@ -19,7 +19,7 @@ from ...models import (
 )
 from .. import outbox
 from ..accounts import audit
-from ..accounts.roles import can, require
+from ..accounts.roles import require
 from ..citizen_id import CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
 from ..printing.jobs import printout_job
@@ -220,21 +220,51 @@ def hand_back_place(dossier: Dossier) -> str:
     return f"branch:{dossier.branch_code}" if dossier.branch_code else CENTER
 
 
+class HandBackInvalid(TransitionRefused):
+    """What the hand-back was told is not right (the receiver's name, the ID's kind or number,
+    the place named); `field` says which (`receiver.name`, `receiver.id_kind`,
+    `receiver.id_number`, `place`), so a form or the API can show it beside that field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _where_words(place: str) -> str:
+    return (
+        "tại trung tâm" if place == CENTER else f"tại điểm đại lý {place.removeprefix('branch:')}"
+    )
+
+
+def hand_back_note(receiver: str, id_kind: str, number: str, place: str) -> str:
+    """The hand-back's line on the timeline, as recorded (`DossierEvent.reason`)."""
+    return (
+        f"Trả cho {receiver}, đã kiểm tra {ID_KINDS[id_kind]} số {number}, {_where_words(place)}."
+    )
+
+
 def _checked_id(kind: str, number: str) -> str:
     """The ID's number, cleaned, if it can be one of that kind (a CCCD by its own rules);
-    TransitionRefused saying what is wrong otherwise."""
+    HandBackInvalid saying what is wrong otherwise."""
     number = re.sub(r"[\s.-]", "", number or "").upper()
+    field = "receiver.id_number"
     if kind not in ID_KINDS:
-        raise TransitionRefused("Chọn loại giấy tờ tùy thân đã kiểm tra (CCCD hoặc hộ chiếu).")
+        raise HandBackInvalid(
+            "Chọn loại giấy tờ tùy thân đã kiểm tra (CCCD hoặc hộ chiếu).", "receiver.id_kind"
+        )
     if not number:
-        raise TransitionRefused("Ghi số giấy tờ tùy thân đã kiểm tra (CCCD, hộ chiếu).")
+        raise HandBackInvalid("Ghi số giấy tờ tùy thân đã kiểm tra (CCCD, hộ chiếu).", field)
     if kind == "cccd":
         try:
             return check_number(number)
         except CccdError as exc:
-            raise TransitionRefused(f"Số CCCD đã kiểm tra của người nhận chưa đúng: {exc}") from exc
+            raise HandBackInvalid(
+                f"Số CCCD đã kiểm tra của người nhận chưa đúng: {exc}", field
+            ) from exc
     if not _PASSPORT.fullmatch(number):
-        raise TransitionRefused("Số hộ chiếu gồm một chữ cái và 7 hoặc 8 chữ số, ví dụ C1234567.")
+        raise HandBackInvalid(
+            "Số hộ chiếu gồm một chữ cái và 7 hoặc 8 chữ số, ví dụ C1234567.", field
+        )
     return number
 
 
@@ -247,44 +277,58 @@ def hand_back(
     *,
     id_kind: str = "cccd",
     at_center: bool = False,
+    place: str | None = None,
     now: dt.datetime | None = None,
 ) -> Dossier:
     """Hand the result to the citizen (*trả kết quả*), the one way a dossier becomes
     `returned`: who received it, which ID was checked (a CCCD by its rules), by whom and where,
     on the timeline and in the audit log. By the center's staff, or by an agent of the
     dossier's own branch; the dossier must have its result. An agent's dossier is handed back
-    at its branch, and at the center only when the citizen comes there (`at_center`)."""
+    at its branch, and at the center only when the citizen comes there (`at_center`, or
+    `place` = `center`). `place`, when the caller names it (`center`, `branch:<code>`), must
+    be where the rule puts the hand-back. What was told wrong raises HandBackInvalid (naming
+    its field); a hand-back the rule refuses, TransitionRefused; an account without the
+    right, Forbidden."""
     if visible(session, actor, dossier.code) is None:
         raise TransitionRefused("Không tìm thấy hồ sơ.")
-    if not can(actor, "dossier.hand_back"):
-        raise TransitionRefused("Tài khoản của bạn không có quyền trả kết quả.")
-    receiver = _note(" ".join(receiver.split()), "Họ tên người nhận", multiline=False)
-    if not receiver or len(receiver) > 255:
-        raise TransitionRefused("Ghi họ tên người nhận kết quả.")
-    number = _checked_id(id_kind, id_checked)
+    require(actor, "dossier.hand_back")
     if dossier.status != S.RESOLVED:
         raise TransitionRefused(f"Hồ sơ đang “{LABELS[DossierState(dossier.status)]}”, chưa có "
                                 "kết quả để trả.")  # fmt: skip
+    try:
+        receiver = _note(" ".join(receiver.split()), "Họ tên người nhận", multiline=False)
+    except TransitionRefused as exc:
+        raise HandBackInvalid(str(exc), "receiver.name") from exc
+    if not receiver or len(receiver) > 255:
+        raise HandBackInvalid("Ghi họ tên người nhận kết quả.", "receiver.name")
+    number = _checked_id(id_kind, id_checked)
+    if place is not None and place != CENTER and not place.startswith("branch:"):
+        raise HandBackInvalid(
+            "Nơi trả kết quả là “center” (trung tâm) hoặc “branch:<mã điểm đại lý>”.", "place"
+        )
     branch = branch_of(actor)
     if branch is not None:
-        place = f"branch:{branch}"
-    elif dossier.branch_code and not at_center:
+        where = f"branch:{branch}"
+    elif dossier.branch_code and not (at_center or place == CENTER):
         raise TransitionRefused(
             f"Hồ sơ này nộp qua điểm đại lý {dossier.branch_code}: kết quả trả tại đó. Chỉ trả "
             "tại trung tâm khi công dân đến trung tâm nhận (đánh dấu “Công dân đến nhận tại "
             "trung tâm”)."
         )
     else:
-        place = CENTER
+        where = CENTER
+    if place is not None and place != where:
+        raise TransitionRefused(
+            f"Hồ sơ này trả kết quả {_where_words(where)}, không phải {_where_words(place)}."
+        )
     now = now or utcnow()
     try:
         dossier.status = S.RETURNED
         dossier.returned_at = now
-        where = "tại trung tâm" if place == CENTER else f"tại điểm đại lý {branch}"
-        note = f"Trả cho {receiver}, đã kiểm tra {ID_KINDS[id_kind]} số {number}, {where}."
+        note = hand_back_note(receiver, id_kind, number, where)
         event = _event(session, dossier, actor, now, S.RESOLVED, S.RETURNED, note)
         event.receiver_name, event.receiver_id_kind = receiver, id_kind
-        event.receiver_id_number, event.place = number, place
+        event.receiver_id_number, event.place = number, where
         outbox.dossier_moved(session, dossier, event)
         audit.record(session, actor, "dossier.hand_back", dossier=dossier.code,
                      branch=actor.branch_code or "", detail=note)  # fmt: skip

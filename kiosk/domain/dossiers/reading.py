@@ -24,7 +24,7 @@ from ...models import (
 from ..accounts import throttle
 from ..accounts.roles import BRANCH_ROLES, can
 from ..clock import VIETNAM, local, utcnow
-from ..text import N_
+from ..text import FOLD_FROM, FOLD_TO, N_, fold_letters
 from .states import LABELS, NEEDS_REASON, OPEN, PAUSED, DossierState, parse_code
 
 S = DossierState
@@ -296,8 +296,12 @@ def search(session: Session, q: str, limit: int = 50) -> list[Dossier]:
     if digits.isdigit() and len(digits) >= 4:
         clauses.append(Dossier.applicant_cccd.endswith(digits, autoescape=True))
     if not digits.isdigit() and len(text) >= 2:
-        # SQLite's lower() folds ASCII only: a name typed with its marks as written is found.
-        clauses.append(func.lower(Dossier.applicant_name).contains(text.lower(), autoescape=True))
+        # Without case and marks on both engines: "ĐỖ", "đỗ" and "do" find "Đỗ".
+        if session.get_bind().dialect.name == "sqlite":
+            name = func.kiosk_fold(Dossier.applicant_name)  # registered on connect (storage)
+        else:
+            name = func.translate(Dossier.applicant_name, FOLD_FROM, FOLD_TO)
+        clauses.append(name.contains(fold_letters(text), autoescape=True))
     if not clauses:
         return []
     stmt = select(Dossier).where(or_(*clauses)).order_by(Dossier.received_at.desc())
