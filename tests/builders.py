@@ -508,3 +508,22 @@ def receive(session: Session, staff: dict[str, Any], **kw: Any) -> dossiers.Rece
     kw.setdefault("now", MONDAY_9)
     kw.setdefault("actor", staff["officer"])
     return dossiers.receive(session, proc, kw.pop("applicant", NHUNG), **kw)
+
+
+def give_result(app: Flask, code: str) -> None:
+    """Dossier `code` resolved by a processor (accepted first when it is new), so that its
+    citizen may rate it (`ratings.may_rate`)."""
+    from kiosk.models import User
+
+    s = app.extensions["kiosk.sessionmaker"]()
+    try:
+        processor = s.scalar(select(User).where(User.role == "processor")) or create_user(
+            s, "ketqua", "mat-khau-dai-7", "processor", "Phạm Văn Kết"
+        )
+        found = dossiers.find(s, code)
+        assert found is not None, code
+        if found.status == "registered":
+            dossiers.move(s, found, "accepted", processor)
+        dossiers.move(s, found, "resolved", processor)
+    finally:
+        s.close()
