@@ -42,7 +42,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "IDLE_SECONDS": (90, "the kiosk returns home after this many seconds without a touch"),
     "SPEECH_VOLUME": (
         90,
-        "loudness, 0-100 %, of the kiosk's read-aloud (Nghe) and of the displays' spoken calls",
+        "loudness, 0-100 %, of the kiosk's read-aloud (Nghe) and of the displays' spoken calls "
+        "until the manager sets it on the office's sound page",
     ),
     "DEFAULT_LOCALE": ("vi", "language of every screen unless the user switches"),
     "TRANSLATIONS_DIR": (

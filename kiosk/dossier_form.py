@@ -224,6 +224,37 @@ def store_request_file(owner: str) -> Upload:
     )  # fmt: skip
 
 
+def store_posted_files(owner: str) -> tuple[dict[int, Upload], dict[int, str]]:
+    """The papers a form posts as files without JavaScript (`file.<i>`, one per paper of the
+    procedure, the papers step sent as multipart), each counted against the address's hourly
+    quota with its size and kept; what was refused, its message by the paper's index. Empty
+    parts (no file chosen, or one the script already uploaded) are skipped."""
+    kept: dict[int, Upload] = {}
+    refused: dict[int, str] = {}
+    limits = upload_limits()
+    for key, part in request.files.items(multi=True):
+        index = key.removeprefix("file.")
+        if not key.startswith("file.") or not index.isdigit() or len(index) > 3:
+            continue
+        if not part.filename:
+            continue
+        part.stream.seek(0, 2)
+        size = part.stream.tell()
+        part.stream.seek(0)
+        if size == 0:
+            continue
+        try:
+            if current_user() is None:
+                uploads.charge(db(), request.remote_addr or "", size, anonymous_upload_quota())
+            kept[int(index)] = uploads.store(
+                db(), upload_folder(), part.stream, original_name=part.filename,
+                owner=owner, limits=limits,
+            )  # fmt: skip
+        except uploads.UploadRefused as exc:
+            refused[int(index)] = str(exc)
+    return kept, refused
+
+
 def kiosk_printer(station_code: str | None) -> Printer:
     """A kiosk station's printer, else the default one."""
     return station_printer(db(), station_code, default_printer())

@@ -833,3 +833,16 @@ class SyncSite(Base):
     #: Events the site's stream holds that the hub has not taken yet (-1: unknown).
     lag: Mapped[int] = mapped_column(Integer, default=-1)
     checked_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class SiteSetting(Base):
+    """A setting of the site that its manager changes on a screen (not in the deployment's
+    settings), e.g. `speech_volume`: one row per key, the value as text."""
+
+    __tablename__ = "site_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime())
+    #: Who changed it last (the user's name as it was then).
+    updated_by: Mapped[str] = mapped_column(String(255), default="")

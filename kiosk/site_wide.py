@@ -12,9 +12,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import is_production
+from .domain import queue
 from .domain.queue import TicketState
 from .languages import Language
-from .view_helpers import BadParameter, render, safe_next
+from .view_helpers import BadParameter, db, render, safe_next
 
 
 def languages() -> tuple[Language, ...]:
@@ -56,9 +57,11 @@ def select_locale() -> str:
 
 
 def speech_volume() -> float:
-    """`SPEECH_VOLUME` (percent) as an audio element's volume, 0.0-1.0."""
+    """The loudness the manager set on the office's sound page, else `SPEECH_VOLUME`
+    (percent), as an audio element's volume, 0.0-1.0."""
+    stored = queue.speech_volume(db())
     try:
-        percent = float(current_app.config["SPEECH_VOLUME"])
+        percent = float(stored if stored is not None else current_app.config["SPEECH_VOLUME"])
     except (TypeError, ValueError):
         percent = 90.0
     return max(0.0, min(1.0, percent / 100))
@@ -86,7 +89,10 @@ def surface_globals() -> dict[str, Any]:
         "kiosk_screen": request.blueprint == "kiosk",
         "easy_read": request.blueprint == "kiosk" and bool(session.get("easy_read")),
         "read_aloud": request.blueprint == "kiosk" and bool(session.get("read_aloud")),
-        "speech_volume": speech_volume(),
+        # Only the screens that speak ask the database for it.
+        "speech_volume": speech_volume()
+        if request.blueprint == "kiosk" or request.endpoint == "office.display"
+        else 1.0,
     }
 
 

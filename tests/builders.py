@@ -545,3 +545,22 @@ def receive_at_counter(office: FlaskClient, session: Session) -> str:
     code = re.search(r'data-testid="dossier-code">([^<]+)<', page).group(1)  # type: ignore[union-attr]
     assert "Đã tiếp nhận hồ sơ" in page and "Phiếu số 1" in page
     return code
+
+
+def give_result(app: Flask, code: str) -> None:
+    """Dossier `code` resolved by a processor (accepted first when it is new), so that its
+    citizen may rate it (`ratings.may_rate`)."""
+    from kiosk.models import User
+
+    s = app.extensions["kiosk.sessionmaker"]()
+    try:
+        processor = s.scalar(select(User).where(User.role == "processor")) or create_user(
+            s, "ketqua", "mat-khau-dai-7", "processor", "Phạm Văn Kết"
+        )
+        found = dossiers.find(s, code)
+        assert found is not None, code
+        if found.status == "registered":
+            dossiers.move(s, found, "accepted", processor)
+        dossiers.move(s, found, "resolved", processor)
+    finally:
+        s.close()

@@ -432,6 +432,8 @@ def rate_dossier(code: str) -> Any:
             db(), body.get("score"), body.get("reasons") or [], body.get("comment") or "",
             source="status_page", dossier=found,
         )  # fmt: skip
+    except ratings.NoResultYet as exc:
+        return error(409, "no_result_yet", str(exc))
     except ratings.RatingError as exc:
         return error(400, "bad_request", str(exc))
     return {"score": r.score, "reasons": current_app.json.loads(r.reasons)}, 201

@@ -239,6 +239,11 @@ def file_submit(code: str) -> Any:
     at = max(1, min(int(raw_at), len(plan)))
     step = plan[at - 1]
     _merge(values, request.form, step)
+    if step.kind == "papers":  # files posted with the step itself (no JavaScript)
+        refused = _posted_papers(proc, values)
+        if refused:
+            _keep(proc, values)
+            return _page(proc, at, values, errors=refused), 422
     if step.kind == "card" and request.form.get("scan", "").strip():
         return _scanned(proc, values, request.form["scan"])
     _keep(proc, values)
@@ -251,6 +256,21 @@ def file_submit(code: str) -> Any:
     if errors:
         return _page(proc, at, values, errors=errors), 422
     return redirect(url_for("kiosk.file_form", code=proc.code, step=at + 1), 303)
+
+
+def _posted_papers(proc: Any, values: MultiDict[str, str]) -> dict[str, str]:
+    """The papers step's files posted with the form (without JavaScript) into the draft, each
+    in place of what its paper had; the refused ones' messages, by paper."""
+    kept, refused = dossier_form.store_posted_files(_owner())
+    for i, up in kept.items():
+        if i < len(proc.documents):
+            values[f"doc.{i}"] = up.id
+            values.poplist(f"consent.{i}")
+    return {
+        f"documents.{proc.documents[i].name}": f"{proc.documents[i].name}: {message}"
+        for i, message in refused.items()
+        if i < len(proc.documents)
+    }
 
 
 def _file(proc: Any, plan: list[Step], values: MultiDict[str, str]) -> Any:

@@ -120,16 +120,18 @@ def rate_dossier(code: str) -> Any:
     found = seen_before(code)
     if found is None:
         return render("public/dossier.html", code=code[:64], message=NOT_FOUND()), 404
+    source = request.form.get("source", "")
+    source = source if source in ratings.SOURCES else "status_page"
     try:
         ratings.rate(
             db(), request.form.get("score", ""), request.form.getlist("reasons"),
-            request.form.get("comment", ""), source=request.form.get("source", "status_page")
-            if request.form.get("source") in ratings.SOURCES else "status_page",
-            dossier=found,
+            request.form.get("comment", ""), source=source, dossier=found,
         )  # fmt: skip
     except ratings.RatingError as exc:
         ctx = status_context(found)
-        return render("public/dossier.html", code=found.code, rating_error=str(exc), **ctx), 400
+        status = 409 if isinstance(exc, ratings.NoResultYet) else 400
+        return render("public/dossier.html", code=found.code, rating_error=str(exc),
+                      rating_source=source, **ctx), status  # fmt: skip
     flash(_("Cảm ơn ông/bà đã đánh giá!"), "ok")
     return redirect(url_for("public.dossier_status", code=found.code))
 

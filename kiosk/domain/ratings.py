@@ -39,6 +39,10 @@ class RatingError(ValueError):
     """A rating that cannot be kept; the message says why."""
 
 
+class NoResultYet(RatingError):
+    """A rating of a dossier that has no result yet (nothing to rate)."""
+
+
 #: A dossier has a result to rate once it is resolved, returned or refused.
 RESULT_STATES = ("resolved", "returned", "refused")
 
@@ -62,6 +66,11 @@ def rate(
     """Keep the citizen's rating of `dossier` or `ticket` (exactly one of them)."""
     if (dossier is None) == (ticket is None):
         raise RatingError("Đánh giá một hồ sơ hoặc một lượt tiếp đón.")
+    if dossier is not None and not may_rate(dossier):
+        raise NoResultYet(
+            "Hồ sơ chưa có kết quả nên chưa đánh giá được. Ông/bà sẽ được mời đánh giá khi "
+            "hồ sơ có kết quả."
+        )
     if source not in SOURCES:
         raise RatingError("Nguồn đánh giá không hợp lệ.")
     try:

@@ -122,6 +122,31 @@ def counters() -> Any:
     ), (400 if errors else 200)
 
 
+@bp.route("/setup/sound", methods=["GET", "POST"])
+@staff_required("queue.configure")
+def sound() -> Any:
+    """The loudness of the kiosk's read-aloud and of the displays' spoken calls."""
+    error, value = "", ""
+    if request.method == "POST":
+        value = request.form.get("volume", "")[:16]
+        try:
+            kept = queue.set_speech_volume(db(), _user(), value)
+        except ConfigInvalid as exc:
+            error = exc.errors["volume"]
+        else:
+            flash(f"Đã lưu âm lượng {kept}%.", "ok")
+            return redirect(url_for("office.sound"))
+    stored = queue.speech_volume(db())
+    return render(
+        "office/sound.html",
+        stored=stored,
+        fallback=current_app.config["SPEECH_VOLUME"],
+        value=value,
+        error=error,
+        messages=get_flashed_messages(with_categories=True),
+    ), (400 if error else 200)
+
+
 @bp.route("/printers", methods=["GET", "POST"])
 @staff_required("counter.work")
 def printers() -> Any:

@@ -5,6 +5,7 @@ server that the idle reset wipes."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -170,3 +171,52 @@ def test_steps_keep_what_was_typed_and_the_idle_reset_wipes_the_draft(demo_app: 
     assert not draft.exists()
     fresh = kiosk.get(f"/kiosk/file/{LLTP}?step=3").get_data(as_text=True)
     assert "Jrai" not in fresh and "Nguyễn Thị Hồng Nhung" not in fresh
+
+
+def test_papers_are_attached_without_javascript_by_the_steps_own_post(demo_app: Flask) -> None:
+    """The papers step's form is multipart and names its file inputs: without JavaScript the
+    files go up with the step's post, are kept in the draft, and the dossier is filed with
+    them; a file refused is said beside its paper and what was already given stays."""
+    from sqlalchemy import select
+
+    from kiosk.models import Dossier, Upload
+    from tests.builders import form_data, sample_image, sample_pdf
+
+    kiosk = demo_app.test_client()
+    token = _csrf(kiosk, f"/kiosk/file/{LLTP}")
+    everything = {**form_data(token, ["", ""]), "step": "review"}
+    assert kiosk.post(f"/kiosk/file/{LLTP}", data=everything).status_code == 422  # no papers
+    step7 = kiosk.get(f"/kiosk/file/{LLTP}?step=7").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in step7
+    assert 'name="file.0"' in step7 and 'name="file.1"' in step7
+    url = f"/kiosk/file/{LLTP}"
+    papers = {"csrf_token": token, "at": "7", "go": "next", "doc.0": "", "doc.1": ""}
+    # One good file, one that is not a PDF or an image: refused beside its paper, 422.
+    r = kiosk.post(url, content_type="multipart/form-data", data={
+        **papers, "file.0": (io.BytesIO(sample_pdf()), "to-khai.pdf"),
+        "file.1": (io.BytesIO(b"MZ\x90\x00 not a paper"), "anh.jpg"),
+    })  # fmt: skip
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert "Bước 7/8" in page and 'class="field-error"' in page
+    kept = re.search(r'name="doc.0" value="([0-9a-f-]+)"', page)
+    assert kept is not None  # the good one is in the draft
+    # Empty file inputs (nothing chosen, or the script already uploaded) change nothing.
+    r = kiosk.post(url, content_type="multipart/form-data", data={
+        **papers, "doc.0": kept.group(1), "file.0": (io.BytesIO(b""), ""),
+        "file.1": (io.BytesIO(sample_image()), "can-cuoc.jpg"),
+    })  # fmt: skip
+    assert r.status_code == 303 and r.headers["Location"].endswith("step=8")
+    review = kiosk.get(f"{url}?step=8").get_data(as_text=True)
+    assert "to-khai.pdf" in review and "can-cuoc.jpg" in review
+    done = kiosk.post(url, data={"csrf_token": token, "at": "8", "go": "submit"})
+    assert done.status_code == 303 and "/kiosk/file/done/" in done.headers["Location"]
+    code = done.headers["Location"].rsplit("/", 1)[-1]
+    s = demo_app.extensions["kiosk.sessionmaker"]()
+    try:
+        filed = s.scalar(select(Dossier).where(Dossier.code == code))
+        assert filed is not None
+        names = sorted(s.scalars(select(Upload.original_name).where(Upload.dossier_id == filed.id)))
+        assert names == ["can-cuoc.jpg", "to-khai.pdf"]
+    finally:
+        s.close()

@@ -17,7 +17,16 @@ from kiosk.domain.dossiers import workdays
 from kiosk.domain.printing import render as render_job
 from kiosk.models import Dossier, PrintJob
 from printers.reader import read_escpos
-from tests.builders import LLTP, SCAN, csrf, form_data, kupload, sample_image, sample_pdf
+from tests.builders import (
+    LLTP,
+    SCAN,
+    csrf,
+    form_data,
+    give_result,
+    kupload,
+    sample_image,
+    sample_pdf,
+)
 
 
 def text(r: Any) -> str:
@@ -142,7 +151,13 @@ def test_the_status_page_needs_the_second_fact_and_tells_nothing_else(
     assert "Gửi đánh giá" not in page
     assert "Ông/bà sẽ được mời đánh giá khi hồ sơ có kết quả." in page
     assert "mang theo giấy tiếp nhận và thẻ căn cước" in page
-    # Rated from the status page, kept once.
+    # A rating before there is a result is refused with the reason; nothing is kept.
+    early = phone.post(f"/d/{code}/rating", data={"csrf_token": ptoken, "score": "4"})
+    assert early.status_code == 409 and "Hồ sơ chưa có kết quả" in text(early)
+    assert "Ông/bà đã đánh giá" not in text(phone.get(f"/d/{code}"))
+    # Once it has a result: rated from the status page, kept once.
+    give_result(demo_app, code)
+    assert "Gửi đánh giá" in text(phone.get(f"/d/{code}"))
     r = phone.post(f"/d/{code}/rating", data={"csrf_token": ptoken, "score": "4",
                                               "reasons": ["huong_dan", "thoi_gian"]})  # fmt: skip
     assert r.status_code == 302

@@ -44,7 +44,15 @@ from .lookup import (
     service_for_procedure,
     services,
 )
-from .setup import ConfigInvalid, ServiceForm, save_counter, save_service, save_station
+from .setup import (
+    ConfigInvalid,
+    ServiceForm,
+    save_counter,
+    save_service,
+    save_station,
+    set_speech_volume,
+    speech_volume,
+)
 from .states import TicketState
 from .waiting import (
     MIN_SAMPLES,
@@ -69,6 +77,6 @@ __all__ = [
     "last_event_id", "minutes_per_person", "no_show", "open_counters", "people_ahead", "perform",
     "recall", "recent_calls", "rolling_service_minutes", "save_counter", "save_service",
     "save_station", "service_by_code", "service_for_procedure", "services", "set_paused",
-    "set_priority", "sign_in_counter", "sign_out_counter", "start", "ticket_info", "transfer",
-    "waiting_by_service",
+    "set_priority", "set_speech_volume", "sign_in_counter", "sign_out_counter", "speech_volume",
+    "start", "ticket_info", "transfer", "waiting_by_service",
 ]  # fmt: skip

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from printers.transports.policy import AddressPolicy
 
-from ...models import Counter, KioskStation, Service, User
+from ...models import Counter, KioskStation, Service, SiteSetting, User
 from ..accounts.roles import require
+from ..clock import utcnow
 from ..printing.jobs import check_printer
 from ..text import TextRefused, clean_text
 
@@ -192,3 +193,31 @@ def save_station(
 
 
 #: The demo floor: four services and five counters, as a provincial center might set them up.
+
+
+#: The `site_setting` key of the loudness of every spoken word of the site, in percent.
+SPEECH_VOLUME = "speech_volume"
+
+
+def speech_volume(session: Session) -> int | None:
+    """The loudness (0-100 %) the manager set for the kiosk's read-aloud and the displays'
+    spoken calls; None while no one has (the deployment's KIOSK_SPEECH_VOLUME then)."""
+    row = session.get(SiteSetting, SPEECH_VOLUME)
+    if row is None or not row.value.isdigit():
+        return None
+    return min(int(row.value), 100)
+
+
+def set_speech_volume(session: Session, user: User, value: str) -> int:
+    """Keep the manager's loudness, a whole number from 0 to 100; ConfigInvalid otherwise."""
+    require(user, "queue.configure")
+    text = value.strip().removesuffix("%").strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > 100:
+        raise ConfigInvalid({"volume": "Âm lượng là một số nguyên từ 0 đến 100 (phần trăm)."})
+    row = session.get(SiteSetting, SPEECH_VOLUME) or SiteSetting(key=SPEECH_VOLUME)
+    row.value = str(int(text))
+    row.updated_at = utcnow()
+    row.updated_by = user.full_name or user.username
+    session.add(row)
+    session.commit()
+    return int(row.value)
