@@ -70,8 +70,11 @@ class Proc:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
                 self.proc.wait(10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)  # reaped: no "still running" warning when it is collected
+            except ProcessLookupError:
+                self.proc.wait(10)
 
 
 class Database:
