@@ -321,7 +321,13 @@ SCAN = "064185001234|123456789|Nguyễn Thị Hồng Nhung|12031985|Nữ|Tổ 3,
 
 
 def _pick_address(page: Any, prefix: str) -> None:
-    page.select_option(f'select[name="{prefix}.province"]', "52")
+    """Gia Lai, then Phường Quy Nhơn. The commune is picked only once the list the province's
+    change asked for has come back and been swapped in: a list already there (a scanned card
+    fills the address) would otherwise be picked from, then replaced by the late answer, and
+    the pick lost (seen once in CI under load: the form came back asking for the commune)."""
+    with page.expect_response(lambda r: "/places/options" in r.url):
+        page.select_option(f'select[name="{prefix}.province"]', "52")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
     page.wait_for_selector(f'select[name="{prefix}.commune_code"] option[value="21583"]',
                            state="attached")  # fmt: skip
     page.select_option(f'select[name="{prefix}.commune_code"]', "21583")

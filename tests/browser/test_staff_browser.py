@@ -49,6 +49,16 @@ def scan_card(page: Any) -> None:
     page.locator("#scan-result").wait_for()
 
 
+def filed(page: Any, url: str) -> None:
+    """The form was accepted and the browser went on to `url`; if the form came back instead,
+    the failure says what it asked for."""
+    try:
+        page.wait_for_url(url)
+    except Exception as exc:  # noqa: BLE001  (the Playwright timeout, said plainly)
+        asked = page.locator('[role="alert"]').all_inner_texts()
+        pytest.fail(f"the form was not accepted ({page.url}): {asked or exc}")
+
+
 def sign_in_from(page: Any, base: str, home: str, name: str, password: str) -> None:
     """From a surface's home: the sign-in link, the form, and back where the link pointed."""
     page.goto(base + home)
@@ -91,7 +101,8 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
         scan_card(agent)
         assert agent.input_value('input[name="a.cccd"]') == "064185001234"
         agent.fill('input[name="a.phone"]', "0905123456")
-        _pick_address(agent, "a")
+        # The card's address, matched: Gia Lai and Phường Quy Nhơn are already chosen.
+        assert agent.input_value('select[name="a.commune_code"]') == "21583"
         with agent.context.expect_event("page") as opened:
             agent.get_by_role("button", name="In giấy ủy quyền (A4, PDF)").click()
         opened.value.close()
@@ -101,7 +112,7 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
         audited(agent, problems)
         shot(agent, "60-agent-form-scanned-reduced-fee")
         agent.get_by_role("button", name="Nộp hồ sơ và in giấy tiếp nhận").click()
-        agent.wait_for_url("**/agent/dossiers/*")
+        filed(agent, "**/agent/dossiers/*")
         code = agent.inner_text('[data-testid="dossier-code"]')
         _printed_since(instance, before, f"{server}/d/{code}")
         assert "100.000" in agent.inner_text('[data-testid="fee-owed"]')
