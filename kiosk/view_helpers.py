@@ -30,7 +30,8 @@ from printers.transports.policy import AddressPolicy
 
 from .domain.dossiers.uploads import Limits, Quota
 from .domain.printing import Printer, TicketPrint, station_printer
-from .events import Doorbell, Hub, ring_after_commit
+from .doorbell import Doorbell, ring_after_commit
+from .events import Hub
 from .models import MAX_ID
 
 

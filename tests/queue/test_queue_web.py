@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk import events
+from kiosk import doorbell, events
 from kiosk.models import Counter, PrinterState, PrintJob, Ticket
 from tests.builders import csrf, sign_in, token_for, valid
 
@@ -442,8 +442,8 @@ def test_a_call_in_one_worker_reaches_the_displays_of_another_at_once(
     60 s: a call made through one reaches the other's streams all the same, by the doorbell."""
     factory = floor.extensions["kiosk.sessionmaker"]
     url = floor.config["DATABASE_URL"]
-    mine = events.Hub(factory, interval=60, doorbell=events.Doorbell.for_database(url))
-    other = events.Hub(factory, interval=60, doorbell=events.Doorbell.for_database(url))
+    mine = events.Hub(factory, interval=60, doorbell=doorbell.Doorbell.for_database(url))
+    other = events.Hub(factory, interval=60, doorbell=doorbell.Doorbell.for_database(url))
     floor.extensions["kiosk.hub"] = mine  # the app's own (stopped by the fixture)
     try:
         mine.start()
@@ -471,7 +471,7 @@ def test_a_call_in_one_worker_reaches_the_displays_of_another_at_once(
 def test_the_doorbell_skips_and_removes_a_dead_hubs_socket(tmp_path: Any) -> None:
     import socket
 
-    bell = events.Doorbell(tmp_path / "bell")
+    bell = doorbell.Doorbell(tmp_path / "bell")
     bell.ring()  # no folder yet: nobody to wake, no error
     live = bell.listen()
     assert live is not None and bell.path is not None
