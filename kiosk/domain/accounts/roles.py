@@ -7,6 +7,24 @@ from __future__ import annotations
 
 from ...models import User
 
+_AGENT = frozenset({"payment.cash", "agent.work", "dossier.hand_back"})
+_MANAGER = frozenset(
+    {
+        "counter.work",
+        "queue.configure",
+        "printers.manage",
+        "dossier.receive",
+        "dossier.process",
+        "dossier.read",
+        "payment.cash",
+        "accounts.manage",
+        "payments.read",
+        "dossier.hand_back",
+        "reports.read",
+        "sync.read",
+    }
+)  # fmt: skip
+
 #: What each role may do. A role has its own rights and none of another's unless listed.
 PERMISSIONS: dict[str, frozenset[str]] = {
     # payment.cash: record cash received for a dossier's fee; accounts.manage: the agencies'
@@ -14,10 +32,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # agent.work: file for citizens and follow the dossiers of one's own branch, and no other.
     # dossier.hand_back: give a citizen the result and record who received it.
     # branch.supervise: one's own branch's reports, audit log, agents and cash hand-overs.
-    "agent": frozenset({"payment.cash", "agent.work", "dossier.hand_back"}),
-    "supervisor": frozenset(
-        {"payment.cash", "agent.work", "dossier.hand_back", "branch.supervise"}
-    ),
+    "agent": _AGENT,
+    "supervisor": _AGENT | {"branch.supervise"},
     # reports.read: the center's reports, service index and queue statistics, every unit.
     # sync.read: the province's sync, site by site (at the hub).
     # branches.manage: banks' branches and their people; audit.read: the whole audit log.
@@ -28,41 +44,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {"counter.work", "dossier.receive", "dossier.read", "payment.cash", "dossier.hand_back"}
     ),
     "processor": frozenset({"dossier.process", "dossier.read"}),
-    "manager": frozenset(
-        {
-            "counter.work",
-            "queue.configure",
-            "printers.manage",
-            "dossier.receive",
-            "dossier.process",
-            "dossier.read",
-            "payment.cash",
-            "accounts.manage",
-            "payments.read",
-            "dossier.hand_back",
-            "reports.read",
-            "sync.read",
-        }
-    ),  # fmt: skip
-    "admin": frozenset(
-        {
-            "counter.work",
-            "queue.configure",
-            "printers.manage",
-            "users.manage",
-            "branches.manage",
-            "audit.read",
-            "dossier.receive",
-            "dossier.process",
-            "dossier.read",
-            "payment.cash",
-            "accounts.manage",
-            "payments.read",
-            "dossier.hand_back",
-            "reports.read",
-            "sync.read",
-        }
-    ),  # fmt: skip
+    "manager": _MANAGER,
+    # The administrator: all a manager may do, and the accounts, branches and audit log.
+    "admin": _MANAGER | {"users.manage", "branches.manage", "audit.read"},
 }
 
 #: A manager confined to one unit (`User.unit_code`: a department's or a commune's head) reads
