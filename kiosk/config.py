@@ -96,6 +96,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         500,
         "megabytes one address may upload in an hour without signing in",
     ),
+    "SPEECH_PER_MINUTE": (
+        60,
+        "new texts the kiosk's read-aloud (/kiosk/speak) may speak for one address a minute; "
+        "those already in the cache are not counted",
+    ),
     "STATUS_LOOKUPS_PER_MINUTE": (
         10,
         "dossier status look-ups (/d/<code>, the API's verify) one address may make a minute",

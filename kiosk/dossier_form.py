@@ -191,6 +191,12 @@ def scan(text: str, procedure: Procedure | None = None) -> Scan:
             values[f"{prefix}.commune_code"] = where.commune.code if where.commune else ""
             values[f"{prefix}.detail"] = where.detail[: forms.MAX_DETAIL]
         message += f" Địa chỉ trên thẻ: {card.address[:200]}. "
+        if where.former_province:
+            now = dict(places.provinces()).get(where.province_code, "")
+            message += (
+                f"Tỉnh {where.former_province} trên thẻ nay thuộc {now} (sắp xếp tỉnh năm "
+                f"2025): đã chọn {now}. "
+            )
         message += (
             "Đã điền tỉnh và xã, phường theo thẻ: kiểm tra lại địa chỉ."
             if where.commune

@@ -19,6 +19,7 @@ import re
 import struct
 import threading
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -176,12 +177,20 @@ class SpeechUnavailable(RuntimeError):
     """No speech engine on this machine (the kiosk then stays silent, its text on screen)."""
 
 
-def speech_wav(text: str, cache_dir: Path) -> tuple[bytes, bool]:
+class SpeechRefused(RuntimeError):
+    """Too many new texts to speak from one client: eSpeak NG is not run for it now."""
+
+
+def speech_wav(
+    text: str, cache_dir: Path, allow: Callable[[], bool] | None = None
+) -> tuple[bytes, bool]:
     """`text` spoken in Vietnamese as WAV bytes, and whether they came from the cache.
 
     The cache is a folder of WAV files named by the SHA-256 of the spoken text, written
     atomically, so a kiosk says each screen's words once through eSpeak NG and then from disk.
-    ValueError for empty or overlong text; SpeechUnavailable without an engine."""
+    Only a text not in the cache costs eSpeak NG's work: `allow` is asked then (the caller's
+    rate limit), and SpeechRefused raised when it says no. ValueError for empty or overlong
+    text; SpeechUnavailable without an engine."""
     said = speakable(text)
     if not said or len(said) > MAX_SPOKEN_CHARS:
         raise ValueError("nothing to say, or too much at once")
@@ -194,6 +203,8 @@ def speech_wav(text: str, cache_dir: Path) -> tuple[bytes, bool]:
     engine = _engine()
     if engine is None:
         raise SpeechUnavailable("eSpeak NG is not available")
+    if allow is not None and not allow():
+        raise SpeechRefused("too many new texts to speak")
     wav = _wav(engine.pcm(said) + _silence(0.2, engine.rate), engine.rate)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")

@@ -88,7 +88,12 @@ def receipt(data: ReceiptData, width: int = 576) -> Job:
     if data.officer:
         c.pair("Cán bộ tiếp nhận", data.officer)
     c.space(c.base // 2)
-    c.text("Khi đến nhận kết quả, mang theo giấy này và thẻ căn cước.", scale=0.8)
+    if data.next_steps:
+        c.text("TIẾP THEO", bold=True)
+        for i, line in enumerate(data.next_steps, start=1):
+            c.text(f"{i}. {line}", scale=0.8)
+    else:
+        c.text("Khi đến nhận kết quả, mang theo giấy này và thẻ căn cước.", scale=0.8)
     c.space(c.base // 2)
     foot = Canvas(width)
     foot.text("Quét mã để theo dõi hồ sơ trên điện thoại,", scale=0.8, align="center")

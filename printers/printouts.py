@@ -54,6 +54,9 @@ class ReceiptData:
     fee_reason: str = ""
     #: Filed online and not yet accepted: the date is the one it would be due if accepted now.
     provisional: bool = False
+    #: What happens next, line by line, in the words of the receipt screen and the status
+    #: page (the application's `dossiers.next_steps`); none prints the general reminder.
+    next_steps: Sequence[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)

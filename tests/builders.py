@@ -564,3 +564,34 @@ def give_result(app: Flask, code: str) -> None:
         dossiers.move(s, found, "resolved", processor)
     finally:
         s.close()
+
+
+def file_online_over_http(server: str) -> str:
+    """A judicial record (fee 200,000 đ) for Lê Văn Cường (CCCD ...4321) filed through the
+    API of a running server (`running_server`), with its two papers; its code."""
+    import json
+
+    def post(path: str, data: bytes, ctype: str) -> Any:
+        req = urllib.request.Request(server + path, data=data, method="POST",
+                                     headers={"Content-Type": ctype})  # fmt: skip
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    ids = []
+    for name in ("to-khai.pdf", "cccd.pdf"):
+        head = f'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="{name}"'
+        body = f"{head}\r\n\r\n".encode() + sample_pdf() + b"\r\n--b0undary--\r\n"
+        ids.append(post("/api/v1/uploads", body, "multipart/form-data; boundary=b0undary")["id"])
+    docs = ["Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp",
+            "Bản chụp giấy tờ tùy thân (thẻ căn cước, hộ chiếu)"]  # fmt: skip
+    filed = post("/api/v1/dossiers", json.dumps({
+        "procedure": "3.000333",
+        "applicant": {"full_name": "Lê Văn Cường", "cccd": "052090004321",
+                      "birth_date": "1990-01-02", "gender": "Nam", "phone": "0987654321"},
+        "fields": {"noi_sinh": "Gia Lai", "dan_toc": "Kinh", "quoc_tich": "Việt Nam",
+                   "noi_thuong_tru": {"commune_code": "21583", "detail": "Tổ 1"},
+                   "loai_phieu": "Phiếu số 1", "so_luong_phieu": 1,
+                   "xac_nhan_cam_dam_nhiem": "Không", "muc_dich": "Xin việc"},
+        "documents": [{"name": n, "upload_id": i} for n, i in zip(docs, ids, strict=True)],
+    }).encode(), "application/json")  # fmt: skip
+    return str(filed["code"])

@@ -138,3 +138,34 @@ def audit_fit(page: Any, min_target: int = 64) -> list[str]:
     element (tag#id.class[name] "its text") and its measures."""
     where = urlsplit(page.url).path
     return [f"{where}: {p}" for p in page.evaluate(_MEASURE, [TARGETS, min_target])]
+
+
+_REACH = """(selector) => {
+  const el = document.querySelector(selector);
+  if (!el) return `no primary action (${selector}) on the page`;
+  const r = el.getBoundingClientRect(), vh = innerHeight, vw = innerWidth;
+  const label = (el.innerText || el.value || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+  if (r.top < 0 || r.bottom > vh || r.left < 0 || r.right > vw) {
+    return `the primary action "${label}" is outside the screen as it opens: ` +
+           `y ${Math.round(r.top)}..${Math.round(r.bottom)} on a ${vh}px screen ` +
+           `(page ${document.documentElement.scrollHeight}px high)`;
+  }
+  const x = r.left + r.width / 2, y = r.top + r.height / 2;
+  const hit = document.elementFromPoint(x, y);
+  if (!hit || !(el === hit || el.contains(hit))) {
+    const by = hit ? (hit.id ? '#' + hit.id : hit.tagName.toLowerCase() +
+                      (hit.classList.length ? '.' + [...hit.classList].join('.') : '')) : 'nothing';
+    return `the primary action "${label}" is covered by ${by}`;
+  }
+  return '';
+}"""
+
+
+def audit_reach(page: Any, selector: str = ".step-nav .btn-primary") -> list[str]:
+    """Whether the step's primary action (`selector`) is on the screen and can be tapped as
+    the page opens, however tall the page (large text): inside the viewport, not under
+    anything else. The fit audit measures sideways only; a button below the screen of a
+    touch kiosk, where nothing shows that the page scrolls, is not found."""
+    where = urlsplit(page.url).path
+    problem = page.evaluate(_REACH, selector)
+    return [f"{where}: {problem}"] if problem else []

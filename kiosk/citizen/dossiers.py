@@ -15,8 +15,9 @@ from werkzeug.datastructures import MultiDict
 from .. import dossier_form
 from ..domain import catalog, dossiers, idempotency
 from ..domain.catalog import forms
-from ..domain.clock import local
+from ..domain.clock import local, today
 from ..domain.dossiers import drafts, uploads
+from ..domain.text import vnd_words
 from ..qr import qr_svg
 from ..view_helpers import db, draft_folder, render, site_tz, upload_folder, upload_limits
 from . import bp, kiosk_caller
@@ -153,6 +154,18 @@ def _papers(proc: Any, values: MultiDict[str, str]) -> list[dict[str, Any]]:
     return out
 
 
+def _fee(proc: Any) -> dict[str, Any]:
+    """What filing online at the kiosk costs, for the check-your-answers page: the general
+    fee in force today of the procedure's online channel (the one the kiosk files with; 0:
+    free) read aloud in words, and the catalog's reduced fees with who they are for (only an
+    officer or an agent applies one, so the citizen is told to ask)."""
+    online = next((cf for cf in catalog.fees_on(proc, today(site_tz()))
+                   if cf.channel.kind == "truc_tuyen"), None)  # fmt: skip
+    fees = online.fees if online is not None else []
+    amount = fees[0][0] if fees else 0
+    return {"amount": amount, "words": vnd_words(amount), "reduced": fees[1:]}
+
+
 def _page(
     proc: Any,
     at: int,
@@ -181,6 +194,7 @@ def _page(
         papers_at=next((n for n, st in enumerate(plan, 1) if st.kind == "papers"), 0),
         all_fields=catalog.form_of(proc),
         papers=_papers(proc, values) if shown.kind in ("review", "papers") else [],
+        fee=_fee(proc) if shown.kind == "review" else None,
         **ctx,
     )
 
@@ -325,6 +339,9 @@ def file_done(code: str) -> Any:
         qr=qr_svg(link),
         due=local(found.due_at, tz) if found.due_at else None,
         received=local(found.received_at, tz),
+        next_steps=dossiers.next_steps(
+            found.status, local(found.due_at, tz).date() if found.due_at else None, follow=True
+        ),
         **unpaid_qr(found),
     )
 

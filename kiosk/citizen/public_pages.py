@@ -73,12 +73,20 @@ def seen_before(code: str) -> Dossier | None:
 
 def status_context(found: Dossier) -> dict[str, Any]:
     tz = site_tz()
+    progress = dossiers.progress(found, tz=tz)
+    promised = local(p, tz) if (p := dossiers.promised(found)) else None
     return {
         "dossier": found,
         "steps": dossiers.timeline(found, tz, citizen=True),
         "label": LABELS[DossierState(found.status)],
-        "progress": dossiers.progress(found, tz=tz),
-        "promised": local(p, tz) if (p := dossiers.promised(found)) else None,
+        "progress": progress,
+        "next_steps": dossiers.next_steps(
+            found.status,
+            promised.date() if promised else None,
+            apologized=found.promised_at is not None,
+            late=progress == "overdue",
+        ),  # fmt: skip
+        "promised": promised,
         "due": local(found.due_at, tz) if found.due_at else None,
         "received": local(found.received_at, tz),
         "rating": ratings.of_dossier(db(), found),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from .text import fold
 
@@ -117,6 +118,29 @@ def _province_by_bare_name() -> dict[str, str]:
     return {_bare(fold(name), _PROVINCE_KINDS): code for code, name in provinces()}
 
 
+#: The provinces merged into others on 1 July 2025 (Resolution 202/2025/QH15), as data.
+MERGED_2025 = Path(__file__).resolve().parent.parent / "data" / "provinces_merged_2025.json"
+
+
+@functools.cache
+def former_provinces() -> dict[str, tuple[str, str]]:
+    """A province of before the 2025 merger, by its folded bare name ("binh dinh"), to the
+    code and name of the province it is part of now (`52`, "Gia Lai"). Read from
+    `kiosk/data/provinces_merged_2025.json`; a name there that is not a province now is an
+    error, so the table cannot drift from the place list."""
+    with open(MERGED_2025, encoding="utf-8") as f:
+        merged: dict[str, str] = json.load(f)["merged"]
+    by_name = _province_by_bare_name()
+    names = dict(provinces())
+    out: dict[str, tuple[str, str]] = {}
+    for old, new in merged.items():
+        code = by_name.get(_bare(fold(new), _PROVINCE_KINDS))
+        if code is None:
+            raise ValueError(f"{MERGED_2025.name}: {new!r} is not one of the 34 provinces")
+        out[_bare(fold(old), _PROVINCE_KINDS)] = (code, names[code])
+    return out
+
+
 @dataclass(frozen=True)
 class AddressMatch:
     """An address as written on a card, matched to the place list: the commune when its name
@@ -127,21 +151,31 @@ class AddressMatch:
     commune: Commune | None
     province_code: str
     detail: str
+    #: The province's name as written on the card when it is one of before the 2025 merger
+    #: ("Bình Định", now part of Gia Lai); "" otherwise.
+    former_province: str = ""
 
 
 def match_address(text: str) -> AddressMatch:
     """Match "Tổ 3, Phường Quy Nhơn, Gia Lai" to its province and commune (names compared
     without case, diacritics or their kind: "Phường", "Xã", "Tỉnh", "Thành phố"). Read from the
     right: the last part that names a province, then, left of it, the nearest part that names
-    one of that province's communes. An address of before the 2025 merger (a district, a
-    former province) matches its province only when the province still has that name, and a
-    commune only when one of that name is in it now: the citizen checks what was matched."""
+    one of that province's communes. A province of before the 2025 merger ("Bình Định",
+    "Kon Tum") is matched to the one it is part of now (`former_provinces`: Gia Lai, Quảng
+    Ngãi), and a commune only when one of that name is in it now: the citizen checks what was
+    matched (`former_province` says the card's name was an old one)."""
     parts = [p.strip() for p in (text or "").split(",") if p.strip()]
     by_name = _province_by_bare_name()
+    former = former_provinces()
     province_at = -1
     province_code = ""
+    former_name = ""
     for i in range(len(parts) - 1, -1, -1):
-        code = by_name.get(_bare(fold(parts[i]), _PROVINCE_KINDS))
+        bare_name = _bare(fold(parts[i]), _PROVINCE_KINDS)
+        code = by_name.get(bare_name)
+        if not code and bare_name in former:
+            code = former[bare_name][0]
+            former_name = _bare_written(parts[i])
         if code:
             province_at, province_code = i, code
             break
@@ -156,5 +190,13 @@ def match_address(text: str) -> AddressMatch:
         folded = fold(parts[j])
         found = named.get(folded) or bare.get(_bare(folded, _COMMUNE_KINDS))
         if found is not None:
-            return AddressMatch(found, province_code, ", ".join(parts[:j]))
-    return AddressMatch(None, province_code, ", ".join(parts[:province_at]))
+            return AddressMatch(found, province_code, ", ".join(parts[:j]), former_name)
+    return AddressMatch(None, province_code, ", ".join(parts[:province_at]), former_name)
+
+
+def _bare_written(part: str) -> str:
+    """The name of a province as written ("Tỉnh Bình Định" -> "Bình Định"), without its kind."""
+    for kind in ("Thành phố ", "Tỉnh ", "TP ", "TP. "):
+        if part.lower().startswith(kind.lower()):
+            return part[len(kind) :].strip()
+    return part

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from printers.words import format_vnd as _format_vnd
+from printers.words import vnd_in_words as _vnd_in_words
 
 _NON_WORD = re.compile(r"[^0-9a-z.]+")
 
@@ -141,6 +142,11 @@ def format_vnd(amount: int) -> str:
     """`135000` -> `135.000 đ`: the one place money is formatted for people (written in
     `printers.words`, which the printed slips use too)."""
     return _format_vnd(amount)
+
+
+def vnd_words(amount: int) -> str:
+    """`135000` -> `Một trăm ba mươi lăm nghìn đồng`: an amount as it is read aloud."""
+    return _vnd_in_words(amount)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name gettext tools look for

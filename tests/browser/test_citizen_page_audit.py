@@ -1,6 +1,7 @@
 """The page audit (axe-core serious/critical, sideways overflow, clipped text, touch targets)
 on the citizen pages the filing walk does not reach: the kiosk's status and payment screens,
-every filing step in large text (easy read), a step showing its field errors, at both kiosk
+every filing step in large text (easy read, its primary button in view however tall the step),
+a step showing its field errors, at both kiosk
 sizes with 64 px targets, and the ticket's phone page /t/<token> at 360×740 with 44 px."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 
 from tests.browser import test_journeys as tb
 from tests.builders import sample_pdf
-from tests.page_audit import audit_axe, audit_fit
+from tests.page_audit import audit_axe, audit_fit, audit_reach
 
 instance, server, browser = tb.instance, tb.server, tb.browser
 
@@ -132,11 +133,16 @@ def test_every_filing_step_in_large_text_and_a_step_with_errors_pass_the_audit(
             page.goto(f"{server}/kiosk/file/{LLTP}?step={n}")
             assert page.locator("html.easy-read").count() == 1
             _audit(page, f"easy read, step {n}", problems)
+            # Taller than the screen in large text: its primary button still in view.
+            problems += [f"easy read, step {n}: {p}" for p in audit_reach(page)]
         page.goto(f"{server}/kiosk/file/{LLTP}?step=1")
         with page.expect_navigation():
             page.get_by_role("button", name="Tiếp tục").tap()
         assert page.locator(".field-error").count() >= 2
         _audit(page, "easy read, card step with errors", problems)
+        problems += [f"easy read, card step with errors: {p}" for p in audit_reach(page)]
+        # The step with errors has its own address: large text off and on again stays on it.
+        assert page.url.endswith(f"/kiosk/file/{LLTP}?step=1")
     finally:
         ctx.close()
     assert problems == [], "\n".join(problems)

@@ -53,6 +53,30 @@ def test_the_audio_is_real_vietnamese_speech_cached_on_the_second_call(
     assert third.headers["X-Speech-Cache"] == "hit"
 
 
+def test_new_speech_is_rate_limited_per_address_and_the_cache_still_answers(
+    client: FlaskClient, demo_app: Flask
+) -> None:
+    demo_app.config["SPEECH_PER_MINUTE"] = 2
+    said = client.get("/kiosk/speak", query_string={"text": "Lấy số thứ tự"})
+    assert said.status_code == 200 and said.headers["X-Speech-Cache"] == "miss"
+    assert client.get("/kiosk/speak", query_string={"text": "Nộp hồ sơ"}).status_code == 200
+    # A third new text within the minute: eSpeak NG is not run; the answer says why.
+    refused = client.get("/kiosk/speak", query_string={"text": "Tra cứu hồ sơ"})
+    assert refused.status_code == 429 and refused.mimetype == "text/plain"
+    assert refused.headers["Retry-After"] == "60"
+    assert "quá nhiều" in refused.get_data(as_text=True) and "Nghe" in refused.get_data(
+        as_text=True
+    )
+    assert len(list((Path(demo_app.instance_path) / "speech").glob("*.wav"))) == 2
+    # What is already said comes from the cache, not counted: the screen keeps speaking it.
+    again = client.get("/kiosk/speak", query_string={"text": "Lấy số thứ tự"})
+    assert again.status_code == 200 and again.headers["X-Speech-Cache"] == "hit"
+    # Another address (another kiosk) has its own count.
+    other = client.get("/kiosk/speak", query_string={"text": "Tra cứu hồ sơ"},
+                       environ_base={"REMOTE_ADDR": "10.0.0.9"})  # fmt: skip
+    assert other.status_code == 200
+
+
 def test_nothing_or_too_much_to_say_is_refused(client: FlaskClient) -> None:
     assert client.get("/kiosk/speak?text=").status_code == 404
     assert client.get("/kiosk/speak", query_string={"text": "a" * 700}).status_code == 404

@@ -75,11 +75,48 @@ def test_a_card_address_is_matched_to_its_province_and_commune() -> None:
     # A province found, its commune not: the rest stays for the citizen to check.
     half = places.match_address("Tổ 3, Phường Không Có, Gia Lai")
     assert (half.commune, half.province_code, half.detail) == (None, "52", "Tổ 3, Phường Không Có")
-    # An address of before the 2025 merger (Bình Định is now part of Gia Lai): nothing is
-    # guessed, nothing is lost.
+    # An address of before the 2025 merger (Bình Định is now part of Gia Lai): the province it
+    # is part of now, the rest kept for the citizen to check.
     old = places.match_address("Số 5 Lê Lợi, Phường Lê Lợi, Thành phố Quy Nhơn, Bình Định")
-    assert (old.commune, old.province_code) == (None, "")
-    assert old.detail == "Số 5 Lê Lợi, Phường Lê Lợi, Thành phố Quy Nhơn, Bình Định"
+    assert (old.commune, old.province_code, old.former_province) == (None, "52", "Bình Định")
+    assert old.detail == "Số 5 Lê Lợi, Phường Lê Lợi, Thành phố Quy Nhơn"
+
+
+@pytest.mark.parametrize(
+    ("address", "now"),
+    [
+        ("Tổ 2, Phường Quyết Thắng, Thành phố Kon Tum, Tỉnh Kon Tum", "Quảng Ngãi"),
+        ("Thôn 3, Xã Cát Hanh, Huyện Phù Cát, BINH DINH", "Gia Lai"),
+        ("Ấp 1, Xã Long Sơn, Thành phố Vũng Tàu, Bà Rịa - Vũng Tàu", "Thành phố Hồ Chí Minh"),
+        ("12 Trần Hưng Đạo, Phường 1, Thành phố Tuy Hòa, Phú Yên", "Đắk Lắk"),
+        ("Số 4, Thị trấn Gia Nghĩa, Tỉnh Đắk Nông", "Lâm Đồng"),
+        ("Thôn Đông, Xã Vũ Hội, Huyện Vũ Thư, Thái Bình", "Hưng Yên"),
+        ("Khóm 2, Phường 7, Thành phố Bạc Liêu, Tỉnh Bạc Liêu", "Cà Mau"),
+        ("05 Lê Lợi, Thừa Thiên Huế", "Thành phố Huế"),
+        ("Thôn Hòa, Xã Ia Hrú, Kon Tum", "Quảng Ngãi"),
+    ],
+)
+def test_a_province_of_before_2025_is_matched_to_the_one_it_is_part_of_now(
+    address: str, now: str
+) -> None:
+    found = places.match_address(address)
+    assert dict(places.provinces())[found.province_code] == now
+    assert found.former_province and found.former_province in address
+    # Nothing written is lost: what was not matched stays to check.
+    assert address.startswith(found.detail.split(",")[0])
+
+
+def test_the_2025_merger_table_is_data_that_names_only_provinces_of_now() -> None:
+    import json
+
+    table = json.loads(places.MERGED_2025.read_text(encoding="utf-8"))["merged"]
+    # 63 provinces became 34: 29 merged away, and Thừa Thiên Huế is now Huế.
+    assert len(table) == 30
+    names = {name for _, name in places.provinces()}
+    assert not set(table) & {n.removeprefix("Thành phố ") for n in names}
+    assert len(places.former_provinces()) == 30
+    # A card of today still matches as before, with no former name.
+    assert places.match_address("Tổ 3, Phường Quy Nhơn, Gia Lai").former_province == ""
 
 
 def test_the_scan_fills_every_field_that_asks_for_the_cards_address(demo_app: Flask) -> None:
@@ -98,6 +135,13 @@ def test_the_scan_fills_every_field_that_asks_for_the_cards_address(demo_app: Fl
         assert got.values[f"{prefix}.detail"] == "Tổ 3"
     # "Nơi đề nghị đăng ký thường trú" is where one moves to, not the card's address.
     assert not any(k.startswith("f.") for k in moving.values)
+    # A card issued before the 2025 merger: the province of now is chosen, and the note says so.
+    before = scan(SCAN.replace("Tổ 3, Phường Quy Nhơn, Gia Lai", "Tổ 3, Xã Ia Chim, Kon Tum"), proc)
+    assert (
+        before.values["a.province"] == "51" and before.values["f.noi_thuong_tru.province"] == "51"
+    )
+    assert "Tỉnh Kon Tum trên thẻ nay thuộc Quảng Ngãi" in before.message
+    assert "kiểm tra lại địa chỉ" in before.message
 
 
 def test_the_form_is_cut_into_steps_that_fit_a_screen() -> None:

@@ -4,6 +4,8 @@ their fields with nothing typed lost, review, one dossier per double tap, the re
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from typing import Any
 
@@ -79,6 +81,11 @@ def test_a_scan_fills_the_applicant_and_a_garbage_scan_fills_nothing(kiosk: Flas
     assert "<script>" not in bad
 
 
+def _items(block: str, tag: str) -> list[str]:
+    """The text of each `<tag>` in an HTML block."""
+    return [html.unescape(t) for t in re.findall(rf"<{tag}>(.*?)</{tag}>", block, re.S)]
+
+
 def test_filing_at_the_kiosk_end_to_end(kiosk: FlaskClient, demo_app: Flask) -> None:
     token = csrf(kiosk, f"/kiosk/file/{LLTP}")
     r = kupload(kiosk, sample_pdf(), token)
@@ -103,6 +110,13 @@ def test_filing_at_the_kiosk_end_to_end(kiosk: FlaskClient, demo_app: Flask) -> 
     good = form_data(token, ids)
     review = text(kiosk.post(f"/kiosk/file/{LLTP}", data={**good, "step": "review"}))
     assert "Kiểm tra lại trước khi nộp" in review and "Phiếu số 1" in review
+    # The fee before filing (a tester found none): the amount as elsewhere, the reduced rule
+    # and how to pay, each marked to be read aloud.
+    fee = review[review.index('data-testid="fee-check"') :]
+    fee = fee[: fee.index("</section>")]
+    assert "<strong>200.000 đ</strong>" in fee and "VietQR" in fee and "tiền mặt tại quầy" in fee
+    assert 'data-speak="Phí, lệ phí: Hai trăm nghìn đồng"' in fee
+    assert "<strong>100.000 đ</strong> Sinh viên, người có công" in fee
     # Submitted twice (a double tap): one dossier.
     for _ in range(2):
         r = kiosk.post(f"/kiosk/file/{LLTP}", data={**good, "step": "submit"})
@@ -121,8 +135,17 @@ def test_filing_at_the_kiosk_end_to_end(kiosk: FlaskClient, demo_app: Flask) -> 
         assert job is not None and code in job.title
         back = read_escpos(render_job(job))
         assert back.qr_payloads == [f"http://kiosk.test/d/{code}"]
+        # What happens next: the paper's words are the screen's, and the status page's.
+        printed = json.loads(job.layout)["data"]["next_steps"]
     finally:
         s.close()
+    said = _items(page.split('data-testid="next-steps"')[1].split("</ol>")[0], "li")
+    assert printed and said[: len(printed)] == printed and "4 số cuối" in said[-1]
+    assert "Cán bộ kiểm tra và tiếp nhận hồ sơ" in printed[0] and "(dự kiến)" in printed[-1]
+    token = csrf(kiosk, f"/d/{code}")
+    status = text(kiosk.post(f"/d/{code}", data={"csrf_token": token, "verify": "1234"}))
+    block = status.split('data-testid="next-step"')[1].split("</div>")[0]
+    assert _items(block, "p") == printed
     # Another browser cannot open this receipt screen.
     assert demo_app.test_client().get(r.headers["Location"]).status_code == 404
 

@@ -83,19 +83,21 @@ from .states import (
     OPEN,
     PAUSED,
     DossierState,
+    NextStep,
     TransitionRefused,
     check_move,
     dossier_code,
+    next_steps,
     parse_code,
 )
 
 __all__ = [
     "CENTER", "CHANNEL_KINDS", "FINISHED", "ID_KINDS", "LABELS", "MOVES", "NATIONAL",
     "NEEDS_REASON", "OPEN", "PAUSED", "Applicant", "DossierError", "DossierState", "Page",
-    "HandBackInvalid", "Papers", "ReceiptPrint", "Received", "Step", "TooManyLookups",
+    "HandBackInvalid", "NextStep", "Papers", "ReceiptPrint", "Received", "Step", "TooManyLookups",
     "TransitionRefused",
     "apologize", "branch_of", "branch_worklist", "check", "check_move", "clean_applicant",
-    "dossier_code", "find", "hand_back", "hand_back_place", "listing", "mask", "move",
+    "dossier_code", "find", "next_steps", "hand_back", "hand_back_place", "listing", "mask", "move",
     "open_for_citizen", "parse_code", "place_name", "previews", "print_receipt_again",
     "progress", "promised", "receive", "search", "timeline", "uploads", "visible", "workdays",
     "worklist",

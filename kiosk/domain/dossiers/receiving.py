@@ -38,7 +38,7 @@ from ..clock import VIETNAM, local, stored, utcnow, wall_clock
 from ..printing.jobs import Printer, printout_job
 from ..text import TextRefused, clean_text, phone_number
 from . import uploads, workdays
-from .states import DossierState, dossier_code
+from .states import DossierState, dossier_code, next_steps
 
 S = DossierState
 ADDRESS = forms.Field("address", "Địa chỉ", "address", required=False)
@@ -381,5 +381,9 @@ def _receipt_job(
         fee_vnd=dossier.fee_vnd,
         fee_reason=dossier.fee_reason or "",
         provisional=dossier.status == S.REGISTERED,
+        next_steps=[
+            line.vietnamese()
+            for line in next_steps(dossier.status, local(due, spec.tz).date(), follow=False)
+        ],
     )
     return printout_job(spec.printer, f"Hồ sơ {dossier.code}", data)

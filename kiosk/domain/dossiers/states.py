@@ -137,6 +137,100 @@ def moves_now(current: str, *, fee_owed: int = 0, accepted_before: bool = True) 
     return out
 
 
+# ---------------------------------------------------------------- what happens next
+#
+# The one source of the words that tell a citizen what happens next: the kiosk's receipt
+# screen, the printed receipt and the status page (`/d/<code>`, the kiosk's look-up) all say
+# them from here, so screen and paper never disagree. Vietnamese; screens translate (`N_`).
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """One line of what happens next: its words (a message id; `%(d)s` is the date) and the
+    date it names, already written dd/mm/yyyy ("" when it names none)."""
+
+    text: str
+    date: str = ""
+
+    def vietnamese(self) -> str:
+        """The line in Vietnamese, as the printed receipt gives it."""
+        return self.text % {"d": self.date} if self.date else self.text
+
+
+#: To bring when coming for the result (every state that still has one to collect).
+COME_FOR_RESULT = N_("Ngày %(d)s: đến nhận kết quả, mang theo giấy tiếp nhận và thẻ căn cước.")
+#: The same while the date is not final (filed online, not accepted yet).
+COME_FOR_RESULT_EXPECTED = N_(
+    "Ngày %(d)s (dự kiến): đến nhận kết quả, mang theo giấy tiếp nhận và thẻ căn cước."
+)
+#: How to follow the dossier on a phone (the receipt screen and the paper, which carry the QR).
+FOLLOW_ON_PHONE = N_(
+    "Theo dõi trên điện thoại: quét mã QR “Tra cứu trên điện thoại” (trên màn hình này hoặc "
+    "trên giấy), nhập 4 số cuối số CCCD hoặc số điện thoại."
+)
+
+_NEXT: dict[DossierState, tuple[str, ...]] = {
+    S.REGISTERED: (N_("Cán bộ kiểm tra và tiếp nhận hồ sơ; nếu cần bổ sung, ông/bà sẽ được báo."),),
+    S.ACCEPTED: (N_("Hồ sơ đã được tiếp nhận và đang chờ giải quyết; nếu cần bổ sung, "
+                    "ông/bà sẽ được báo."),),
+    S.PROCESSING: (N_("Hồ sơ đang được giải quyết; nếu cần bổ sung, ông/bà sẽ được báo."),),
+    S.SUPPLEMENT: (N_("Cần bổ sung hồ sơ theo lý do cán bộ đã ghi (xem quá trình xử lý): mang "
+                      "giấy tờ còn thiếu và giấy tiếp nhận đến quầy. Thời hạn giải quyết tạm "
+                      "dừng đến khi bổ sung đủ."),),
+    S.AWAITING_PAYMENT: (N_("Cần nộp phí, lệ phí: quét mã VietQR hoặc nộp tiền mặt tại quầy. "
+                            "Hồ sơ được giải quyết tiếp khi đã nộp."),),
+    S.RESOLVED: (N_("Đã có kết quả. Khi đến nhận, mang theo giấy tiếp nhận và thẻ căn cước."),),
+    S.RETURNED: (N_("Đã trả kết quả: hồ sơ đã xong, không cần làm gì thêm."),),
+    S.REFUSED: (N_("Hồ sơ không được tiếp nhận (xem lý do ở quá trình xử lý). Có thể nộp hồ sơ "
+                   "mới khi đủ điều kiện, hoặc hỏi tại quầy."),),
+    S.WITHDRAWN: (N_("Hồ sơ đã được rút theo đề nghị của ông/bà: không cần làm gì thêm. Có "
+                     "thể nộp hồ sơ mới khi cần."),),
+    S.STOPPED: (N_("Hồ sơ đã dừng giải quyết (xem lý do ở quá trình xử lý). Cần hỏi thêm, "
+                   "mang giấy tiếp nhận đến quầy."),),
+}  # fmt: skip
+#: Late, with the apology (form 04) and its new date.
+LATE_APOLOGIZED = N_(
+    "Hồ sơ chậm so với ngày hẹn ban đầu; cơ quan xin lỗi ông/bà và hẹn lại ngày %(d)s: đến "
+    "nhận kết quả, mang theo giấy tiếp nhận và thẻ căn cước."
+)
+#: Late, not yet apologized for.
+LATE = N_(
+    "Hồ sơ đã quá ngày hẹn %(d)s; cơ quan sẽ xin lỗi và báo ngày trả mới. Cần hỏi thêm, mang "
+    "giấy tiếp nhận đến quầy."
+)
+#: States that still have a result to come for on a date.
+_COMING = frozenset({S.REGISTERED, S.ACCEPTED, S.PROCESSING})
+
+
+def next_steps(
+    state: str,
+    due: dt.date | None = None,
+    *,
+    apologized: bool = False,
+    late: bool = False,
+    follow: bool = False,
+) -> list[NextStep]:
+    """What happens next for a dossier in `state`, line by line, for the citizen: what the
+    office does or what the citizen must do, then, while the result is still to come, the
+    date `due` to come for it (expected only while `registered`; the apology's new date when
+    `apologized`; `late` when the date has passed without one). `follow` adds how to follow
+    it on a phone (for the receipt, screen and paper, which carry the QR)."""
+    src = DossierState(state)
+    day = due.strftime("%d/%m/%Y") if due else ""
+    out = [NextStep(text) for text in _NEXT[src]]
+    if src in _COMING and day:
+        if apologized:
+            out.append(NextStep(LATE_APOLOGIZED, day))
+        elif late:
+            out.append(NextStep(LATE, day))
+        else:
+            expected = src == S.REGISTERED
+            out.append(NextStep(COME_FOR_RESULT_EXPECTED if expected else COME_FOR_RESULT, day))
+    if follow and src not in FINISHED:
+        out.append(NextStep(FOLLOW_ON_PHONE))
+    return out
+
+
 class TransitionRefused(ValueError):
     """A move the rules do not allow; the message says so in Vietnamese."""
 
