@@ -558,3 +558,33 @@ def test_a_three_node_hub_loses_a_node_mid_stream(province: Province) -> None:
     exactly_once(province, site)
     alive = [u for name, u in zip(nodes, urls, strict=True) if name != leader]
     assert asyncio.run(_stream_leader(alive[0])) != leader
+
+
+def test_the_commands_refuse_a_half_tls_or_cluster_setting(province: Province) -> None:
+    """Refused before any server starts, each with what to give instead."""
+    ca = make_ca(province.root, "ca")
+    cert, key = make_cert(province.root, ca, "hub")
+    store = str(province.hub_store)
+
+    def refused(*args: str, env: dict[str, str] | None = None) -> str:
+        full = {**province.base_env, "KIOSK_INSTANCE_PATH": str(province.root / "i"),
+                **(env or {})}  # fmt: skip
+        done = subprocess.run([KIOSK, *args], env=full, capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+        assert done.returncode != 0, done.stdout
+        return done.stderr
+
+    hub = ("nats", "hub", "--store", store, "--port", str(free_port()))
+    assert "--tls-key" in refused(*hub, "--tls-cert", str(cert))
+    assert "cần --tls-cert và --tls-key" in refused(*hub, "--tls-ca", str(ca[0]))
+    assert "--routes chỉ dùng cùng --cluster-port" in refused(*hub, "--routes", "nats://h:6222")
+    assert "ba nút" in refused(*hub, "--cluster-port", "6222", "--routes", "nats://h:6223")
+    assert "nats://MÁY:CỔNG_CỤM" in refused(
+        *hub, "--cluster-port", "6222", "--routes", "nats://h:6223,tls://h:6224"
+    )
+    creds = province.creds(SITE_1)
+    site = ("nats", "site", "--store", str(province.root / "s"), "--creds", str(creds))
+    env = {"KIOSK_SITE_CODE": SITE_1}
+    assert "tls://MÁY:CỔNG" in refused(*site, "--hub", "https://h:7422", env=env)
+    assert "--tls-key" in refused(*site, "--hub", "tls://h:7422", "--tls-cert", str(cert), env=env)
+    assert not (province.hub_store / "nats-server.pid").exists()
