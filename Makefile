@@ -6,10 +6,16 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast install assets translations db lint typecheck bench clean
+.PHONY: run province test test-fast install assets translations db lint typecheck bench clean
 
 run: install assets translations db
 	$(BIN)/kiosk serve --host $(HOST) --port $(PORT)
+
+# A province on this machine (docs/province.md): a hub on PostgreSQL (DATABASE_URL, else a
+# database kiosk_province on 127.0.0.1:5432) and two demo sites, each its own app, SQLite, code,
+# nats-server and relay; apps on 8100 (hub), 8101 and 8102 (sites). Ctrl-C stops everything.
+province: install assets translations
+	$(BIN)/kiosk province demo
 
 test: install assets translations
 	$(BIN)/ruff check .

@@ -7,7 +7,8 @@
 - `dossiers.py`: uploads sweep;
 - `payments.py`: vietqr build / parse, banks secret;
 - `reports.py`: demo-month;
-- `sync.py`: nats hub / creds / site, sync relay / ingest (the province's sync).
+- `sync.py`: nats hub / creds / site, sync relay / ingest (the province's sync);
+- `province.py`: province demo (a hub and two demo sites on this machine, `make province`).
 
 A new group (dossiers, payments, reports) gets a module of its own with a `register(cli)`
 and a line in `register` below.
@@ -23,9 +24,9 @@ from .catalog import DEMO_CATALOG
 
 def register(app: Flask) -> None:
     """Attach the project's commands to `app.cli`."""
-    from . import catalog, dossiers, payments, people, printing, reports, serve, sync
+    from . import catalog, dossiers, payments, people, printing, province, reports, serve, sync
 
-    for group in (catalog, people, printing, serve, dossiers, payments, reports, sync):
+    for group in (catalog, people, printing, serve, dossiers, payments, reports, sync, province):
         group.register(app.cli)
 
 

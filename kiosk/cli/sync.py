@@ -3,8 +3,10 @@ processes that move a site's events to the hub and into the province's database.
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -29,6 +31,17 @@ def _store(path: str) -> Path:
     return store
 
 
+def _tls_options(fn: Any) -> Any:
+    for option in reversed([
+        click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False),
+                     help="this server's certificate (PEM) on the link between a site and the hub"),
+        click.option("--tls-key", type=click.Path(exists=True, dir_okay=False),
+                     help="the key of --tls-cert (PEM)"),
+    ]):  # fmt: skip
+        fn = option(fn)
+    return fn
+
+
 @nats_group.command("hub")
 @click.option("--store", required=True, help="the hub's folder (configuration, JetStream, sites)")
 @click.option("--port", default=4222, show_default=True, type=int,
@@ -37,22 +50,67 @@ def _store(path: str) -> Path:
               help="the port the sites' servers connect to")  # fmt: skip
 @click.option("--leaf-host", default="0.0.0.0", show_default=True,
               help="the address the sites' port listens on")  # fmt: skip
-def hub(store: str, port: int, leaf_port: int, leaf_host: str) -> None:
+@_tls_options
+@click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False),
+              help="with --tls-cert: accept only sites whose certificate this CA "
+                   "signed")  # fmt: skip
+@click.option("--cluster-port", type=int, default=None,
+              help="a node of a three-node hub (R3): the port its routes listen on")  # fmt: skip
+@click.option("--cluster-host", default="0.0.0.0", show_default=True,
+              help="the address the routes' port listens on")  # fmt: skip
+@click.option("--routes", default="",
+              help="with --cluster-port: the other two nodes, "
+                   "nats://HOST:PORT,nats://HOST:PORT")  # fmt: skip
+@click.option("--name", "node_name", default=None,
+              help="with --cluster-port: this node's name, unique in the cluster "
+                   "(default kiosk-hub-HOSTNAME-PORT)")  # fmt: skip
+def hub(
+    store: str, port: int, leaf_port: int, leaf_host: str, tls_cert: str | None,
+    tls_key: str | None, tls_ca: str | None, cluster_port: int | None, cluster_host: str,
+    routes: str, node_name: str | None,
+) -> None:  # fmt: skip
     """Run the province's hub in the foreground (JetStream domain `hub`), sourcing every site
     that has credentials (`kiosk nats creds`) from when its server first answers (checked
     every 3 s). Its own clients' URL is written to STORE/local-url (KIOSK_NATS_URL of the
-    ingest)."""
+    ingest). With --tls-cert/--tls-key the sites' port speaks TLS; with --cluster-port and
+    --routes this is one node of three, the stream kept on all three (R3)."""
     hub_store = servers.HubStore(_store(store))
-    hub_store.write_config(port, leaf_port, leaf_host)
+    cluster = None
+    try:
+        tls = servers.Tls.of(tls_cert, tls_key, tls_ca)
+        if tls is not None:
+            tls.server_block()  # a CA alone is refused here, before the server starts
+        if cluster_port is not None:
+            others = tuple(r.strip() for r in routes.split(",") if r.strip())
+            if len(others) != 2:
+                raise servers.ServerError(
+                    "Một cụm trạm tỉnh có ba nút: --routes nêu hai nút kia "
+                    "(nats://MÁY:CỔNG_CỤM,nats://MÁY:CỔNG_CỤM)."
+                )
+            name = node_name or f"{names.HUB_SERVER}-{socket.gethostname()}-{cluster_port}"
+            cluster = servers.Cluster(name, cluster_host, cluster_port, others)
+            for r in others:
+                servers.Cluster.route_url(r, "")
+        elif routes:
+            raise servers.ServerError("--routes chỉ dùng cùng --cluster-port.")
+        hub_store.write_config(port, leaf_port, leaf_host, tls=tls, cluster=cluster)
+    except servers.ServerError as exc:
+        raise click.ClickException(str(exc)) from exc
     url = hub_store.local_url()
     servers._write_private(hub_store.root / "local-url", url + "\n")
-    click.echo(f"Trạm tỉnh: cổng {port} (máy này), cổng đơn vị {leaf_host}:{leaf_port}; "
-               f"KIOSK_NATS_URL của bộ nhập: tệp {hub_store.root / 'local-url'}")  # fmt: skip
+    click.echo(f"Trạm tỉnh: cổng {port} (máy này), cổng đơn vị {leaf_host}:{leaf_port}"
+               f"{' (TLS)' if tls else ''}; KIOSK_NATS_URL của bộ nhập: tệp "
+               f"{hub_store.root / 'local-url'}")  # fmt: skip
+    if cluster is not None:
+        click.echo(f"Nút {cluster.name} của cụm ba nút: cổng cụm {cluster_host}:{cluster_port}, "
+                   f"các nút kia {', '.join(cluster.routes)}")  # fmt: skip
+    replicas = 3 if cluster is not None else 1
     try:
         code = servers.run_foreground(
             hub_store.config, url,
-            lambda: servers.provision_hub(url, [c.site for c in hub_store.sites()]),
-            click.echo, again_every=3,
+            lambda: servers.provision_hub(url, [c.site for c in hub_store.sites()],
+                                          replicas=replicas),
+            click.echo, again_every=3, ready_within=30 if cluster is None else 180,
         )  # fmt: skip
     except servers.ServerError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -70,7 +128,8 @@ def creds(site_code: str, store: str) -> None:
         made, new = hub_store.credentials(site_code)
     except names.NameRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    if new and hub_store.settings.exists():
+    if hub_store.settings.exists() and (new or made.user not in hub_store.config.read_text()):
+        # also a site's file copied from another node of a clustered hub
         hub_store.rewrite()
         servers.reload_hub(hub_store)  # the running hub's stream sources it once it answers
     click.echo(made.dumps())
@@ -80,19 +139,28 @@ def creds(site_code: str, store: str) -> None:
 @click.option("--store", required=True, help="the site's folder (configuration, JetStream)")
 @click.option("--port", default=4222, show_default=True, type=int,
               help="clients' port, on loopback only (the relay)")  # fmt: skip
-@click.option("--hub", "hub_url", required=True, help="nats-leaf://HOST:PORT of the hub")
+@click.option("--hub", "hub_url", required=True,
+              help="nats-leaf://HOST:PORT of the hub (tls://HOST:PORT over TLS; a clustered "
+                   "hub's nodes comma-separated)")  # fmt: skip
 @click.option("--creds", "creds_file", required=True, type=click.Path(exists=True),
               help="the file `kiosk nats creds` printed at the hub")  # fmt: skip
+@click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False),
+              help="the CA (PEM) the hub's certificate is checked against")  # fmt: skip
+@_tls_options
 @with_appcontext
-def site(store: str, port: int, hub_url: str, creds_file: str) -> None:
+def site(
+    store: str, port: int, hub_url: str, creds_file: str, tls_ca: str | None,
+    tls_cert: str | None, tls_key: str | None,
+) -> None:  # fmt: skip
     """Run this site's nats-server in the foreground, a leaf of the hub, its JetStream domain
-    taken from KIOSK_SITE_CODE (dots as dashes)."""
+    taken from KIOSK_SITE_CODE (dots as dashes). With --tls-ca the link is TLS and the hub's
+    certificate is checked (--tls-cert/--tls-key: the site's own, when the hub asks for one)."""
     try:
         domain = names.domain_of(str(current_app.config["SITE_CODE"]))
         root = _store(store)
         config = servers.site_config(
             root, port=port, hub_url=hub_url, creds=servers.Credentials.load(Path(creds_file)),
-            domain=domain,
+            domain=domain, tls=servers.Tls.of(tls_cert, tls_key, tls_ca),
         )  # fmt: skip
         url = f"nats://127.0.0.1:{port}"
         click.echo(f"Đơn vị {domain}: cổng {port} (máy này), trạm tỉnh {hub_url}")

@@ -15,18 +15,13 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import os
-import sys
 import time
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import config as cfg
 from ..domain import province
-from ..storage import make_engine, make_sessionmaker
-from . import names
-from .servers import connect
+from . import client, names
 
 log = logging.getLogger("kiosk.sync.ingest")
 
@@ -110,55 +105,35 @@ async def run_async(
     url: str, factory: sessionmaker[Session], *, stop: asyncio.Event | None = None
 ) -> None:
     """Ingest until `stop` is set (forever without one)."""
-    from nats.errors import Error as NatsError
 
-    nc = await connect(url)
-    js = nc.jetstream()
-    session = factory()
-    sub = None
-    checked = 0.0
-    try:
-        while stop is None or not stop.is_set():
-            try:
-                if time.monotonic() - checked > 5:
-                    checked = time.monotonic()
-                    await check_links(nc, session)
-                if sub is None:
-                    sub = await js.pull_subscribe_bind(names.INGEST_CONSUMER, names.HUB_STREAM)
-                n = await ingest_batch(session, sub)
-            except (NatsError, TimeoutError) as exc:
-                log.warning("Trạm tỉnh chưa sẵn sàng: %s", exc)
-                await asyncio.sleep(1)
-                continue
-            if n:
-                log.info("Đã ghi %d sự kiện.", n)
-    finally:
-        session.close()
-        await nc.close()
+    def make_step(nc: Any, session: Session) -> client.Step:
+        js = nc.jetstream()
+        sub = None
+        checked = 0.0
+
+        async def step() -> int:
+            nonlocal sub, checked
+            if time.monotonic() - checked > 5:
+                checked = time.monotonic()
+                await check_links(nc, session)
+            if sub is None:
+                sub = await js.pull_subscribe_bind(names.INGEST_CONSUMER, names.HUB_STREAM)
+            return await ingest_batch(session, sub)
+
+        return step
+
+    await client.run_steps(url, factory, make_step, log=log, stop=stop,
+                           unreachable="Trạm tỉnh chưa sẵn sàng: %s",
+                           moved="Đã ghi %d sự kiện.")  # fmt: skip
 
 
 def run(instance_path: str, config: dict[str, Any] | None = None) -> None:
-    config = config if config is not None else cfg.load(instance_path)
-    url = str(config.get("NATS_URL") or "")
-    if not url:
-        raise SystemExit("KIOSK_NATS_URL chưa đặt: địa chỉ máy chủ NATS của trạm tỉnh.")
-    engine = make_engine(
-        config["DATABASE_URL"], busy_timeout_ms=int(config["SQLITE_BUSY_TIMEOUT_MS"])
-    )
-    try:
-        asyncio.run(run_async(url, make_sessionmaker(engine)))
-    finally:
-        engine.dispose()
+    async def body(url: str, _conf: dict[str, Any], factory: sessionmaker[Session]) -> None:
+        await run_async(url, factory)
 
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    instance = os.environ.get("KIOSK_INSTANCE_PATH") or os.path.join(os.getcwd(), "instance")
-    try:
-        run(instance)
-    except KeyboardInterrupt:
-        sys.exit(0)
+    missing = "KIOSK_NATS_URL chưa đặt: địa chỉ máy chủ NATS của trạm tỉnh."
+    client.run_process(instance_path, config, body, missing=missing)
 
 
 if __name__ == "__main__":
-    main()
+    client.main(run)

@@ -28,6 +28,10 @@ SOURCE_CONSUMER = "hub"
 #: The hub's durable consumer that the ingest reads PROVINCE with.
 INGEST_CONSUMER = "ingest"
 HUB_DOMAIN = "hub"
+#: The hub's server name (alone), or its cluster's name (three nodes).
+HUB_SERVER = "kiosk-hub"
+#: The user the nodes of a clustered hub sign in to each other's route port as.
+ROUTE_USER = "route"
 #: The hub's account, which its own clients and every site's leaf connection are bound to.
 ACCOUNT = "PROVINCE"
 #: The replies a site may send the hub's own clients (their inbox prefix), besides those of

@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import sys
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import config as cfg
 from ..domain import outbox
-from ..storage import make_engine, make_sessionmaker
-from . import names
-from .servers import connect
+from . import client, names
 
 log = logging.getLogger("kiosk.sync.relay")
 
@@ -82,57 +77,28 @@ async def run_async(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Relay until `stop` is set (forever without one), reconnecting as often as needed."""
-    from nats.errors import Error as NatsError
-
     domain = names.domain_of(site_code)
-    nc = await connect(url)
-    js = nc.jetstream()
-    session = factory()
-    try:
-        while stop is None or not stop.is_set():
-            try:
-                n = await relay_once(session, js, domain)
-            except (NatsError, TimeoutError) as exc:
-                log.warning("Chưa gửi được sự kiện lên máy chủ NATS của đơn vị: %s", exc)
-                n = 0
-                await asyncio.sleep(1)
-            except Exception:
-                log.exception("Bộ chuyển tiếp: lỗi cơ sở dữ liệu, thử lại sau 5 giây.")
-                session.rollback()
-                await asyncio.sleep(5)
-                continue
-            if n:
-                log.info("Đã gửi %d sự kiện.", n)
-            else:
-                await asyncio.sleep(interval)
-    finally:
-        session.close()
-        await nc.close()
+
+    def make_step(nc: Any, session: Session) -> client.Step:
+        js = nc.jetstream()
+        return lambda: relay_once(session, js, domain)
+
+    await client.run_steps(
+        url, factory, make_step, log=log, idle=interval, retry_database=True, stop=stop,
+        unreachable="Chưa gửi được sự kiện lên máy chủ NATS của đơn vị: %s",
+        moved="Đã gửi %d sự kiện.",
+    )  # fmt: skip
 
 
 def run(instance_path: str, config: dict[str, Any] | None = None) -> None:
     """The relay as a light process: the database and the client, no Flask."""
-    config = config if config is not None else cfg.load(instance_path)
-    url = str(config.get("NATS_URL") or "")
-    if not url:
-        raise SystemExit("KIOSK_NATS_URL chưa đặt: không có gì để chuyển lên tỉnh.")
-    engine = make_engine(
-        config["DATABASE_URL"], busy_timeout_ms=int(config["SQLITE_BUSY_TIMEOUT_MS"])
-    )
-    try:
-        asyncio.run(run_async(url, str(config["SITE_CODE"]), make_sessionmaker(engine)))
-    finally:
-        engine.dispose()
 
+    async def body(url: str, conf: dict[str, Any], factory: sessionmaker[Session]) -> None:
+        await run_async(url, str(conf["SITE_CODE"]), factory)
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    instance = os.environ.get("KIOSK_INSTANCE_PATH") or os.path.join(os.getcwd(), "instance")
-    try:
-        run(instance)
-    except KeyboardInterrupt:
-        sys.exit(0)
+    missing = "KIOSK_NATS_URL chưa đặt: không có gì để chuyển lên tỉnh."
+    client.run_process(instance_path, config, body, missing=missing)
 
 
 if __name__ == "__main__":
-    main()
+    client.main(run)

@@ -80,6 +80,111 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+# ---------------------------------------------------------------- configuration files
+
+
+class Raw(str):
+    """A bare word of nats-server's configuration (`enabled`, `always`), never quoted."""
+
+
+def _value(value: Any, indent: int) -> str:
+    if isinstance(value, Raw):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        if indent < 0:  # inside a list: on one line
+            return "{" + ", ".join(f"{k}: {_value(v, -1)}" for k, v in value.items()) + "}"
+        pad = "  " * indent
+        inner = [f"{pad}  {k}: {_value(v, indent + 1)}" for k, v in value.items()]
+        return "{\n" + "\n".join(inner) + f"\n{pad}}}"
+    if isinstance(value, list):
+        if indent < 0 or not any(isinstance(v, dict) for v in value):
+            return "[" + ", ".join(_value(v, -1) for v in value) + "]"
+        pad = "  " * indent
+        return "[\n" + "".join(f"{pad}  {_value(v, -1)}\n" for v in value) + f"{pad}]"
+    raise TypeError(f"not a configuration value: {value!r}")
+
+
+def render(conf: dict[str, Any], command: str) -> str:
+    """nats-server's configuration text of `conf` (blocks as nested dicts, strings quoted),
+    headed by which command wrote it: the one builder of the hub's and the sites' files."""
+    lines = [f"# Written by `{command}`: edits are overwritten."]
+    lines += [f"{key}: {_value(value, 0)}" for key, value in conf.items()]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Tls:
+    """TLS on the link between a site and the hub: the hub's certificate and key on its leaf
+    port (with `ca`, it also asks each site for a certificate signed by that CA); at a site,
+    the CA its server checks the hub's certificate against (and, when the hub asks for one,
+    the site's own certificate and key)."""
+
+    cert: str | None = None
+    key: str | None = None
+    ca: str | None = None
+
+    @classmethod
+    def of(cls, cert: str | None, key: str | None, ca: str | None) -> Tls | None:
+        """From a command's options (None without any); paths made absolute and checked."""
+        if not (cert or key or ca):
+            return None
+        if bool(cert) != bool(key):
+            raise ServerError(
+                "Chứng chỉ TLS cần cả tệp chứng chỉ (--tls-cert) lẫn khóa (--tls-key)."
+            )
+        found = []
+        for path in (cert, key, ca):
+            if path and not Path(path).is_file():
+                raise ServerError(f"Không đọc được tệp TLS {path}.")
+            found.append(str(Path(path).resolve()) if path else None)
+        return cls(*found)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"cert": self.cert, "key": self.key, "ca": self.ca}
+
+    def server_block(self) -> dict[str, Any]:
+        if not (self.cert and self.key):
+            raise ServerError("Cổng đơn vị của trạm tỉnh cần --tls-cert và --tls-key.")
+        block: dict[str, Any] = {"cert_file": self.cert, "key_file": self.key, "timeout": 5}
+        if self.ca:
+            block |= {"ca_file": self.ca, "verify": True}
+        return block
+
+    def client_block(self) -> dict[str, Any]:
+        block: dict[str, Any] = {"timeout": 5}
+        if self.cert and self.key:
+            block |= {"cert_file": self.cert, "key_file": self.key}
+        if self.ca:
+            block["ca_file"] = self.ca
+        return block
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """One node of a hub run as a three-node JetStream cluster (the stream PROVINCE then keeps
+    three replicas): its name, its route port and the other nodes' route URLs."""
+
+    name: str
+    host: str
+    port: int
+    routes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "host": self.host, "port": self.port,
+                "routes": list(self.routes)}  # fmt: skip
+
+    @staticmethod
+    def route_url(route: str, password: str) -> str:
+        scheme, sep, rest = route.partition("://")
+        if not sep or scheme != "nats" or not rest or "@" in rest:
+            raise ServerError(f"Địa chỉ nút “{route}” không hợp lệ: dạng nats://MÁY:CỔNG_CỤM.")
+        return f"nats://{names.ROUTE_USER}:{password}@{rest}"
+
+
 # ---------------------------------------------------------------- the hub's store
 
 
@@ -119,7 +224,8 @@ class HubStore:
 
     def local_password(self) -> str:
         if not self.local.exists():
-            _write_private(self.local, json.dumps({"password": secrets.token_urlsafe(24)}))
+            made = {"password": secrets.token_urlsafe(24), "cluster": secrets.token_urlsafe(24)}
+            _write_private(self.local, json.dumps(made))
         return str(json.loads(self.local.read_text(encoding="utf-8"))["password"])
 
     def local_url(self) -> str:
@@ -141,51 +247,76 @@ class HubStore:
         _write_private(path, creds.dumps())
         return creds, True
 
-    def write_config(self, port: int, leaf_port: int, host: str) -> None:
-        _write_private(
-            self.settings, json.dumps({"port": port, "leaf_port": leaf_port, "host": host})
-        )
+    def write_config(
+        self, port: int, leaf_port: int, host: str, *,
+        tls: Tls | None = None, cluster: Cluster | None = None,
+    ) -> None:  # fmt: skip
+        settings: dict[str, Any] = {"port": port, "leaf_port": leaf_port, "host": host}
+        if tls is not None:
+            settings["tls"] = tls.as_dict()
+        if cluster is not None:
+            settings["cluster"] = cluster.as_dict()
+        _write_private(self.settings, json.dumps(settings))
         self.rewrite()
+
+    def _settings(self) -> dict[str, Any]:
+        settings: dict[str, Any] = json.loads(self.settings.read_text(encoding="utf-8"))
+        return settings
+
+    def cluster(self) -> Cluster | None:
+        """This node's place in the hub's cluster (None: the hub is one server)."""
+        data = self._settings().get("cluster")
+        if data is None:
+            return None
+        return Cluster(str(data["name"]), str(data["host"]), int(data["port"]),
+                       tuple(str(r) for r in data["routes"]))  # fmt: skip
+
+    def cluster_password(self) -> str:
+        """The password the hub's nodes' routes sign in with, kept beside the local one (the
+        nodes of one cluster share their `local.json`)."""
+        data = json.loads(self.local.read_text(encoding="utf-8")) if self.local.exists() else {}
+        if "password" not in data:
+            data["password"] = self.local_password()
+        if "cluster" not in data:
+            data["cluster"] = secrets.token_urlsafe(24)
+            _write_private(self.local, json.dumps(data))
+        return str(data["cluster"])
 
     def rewrite(self) -> None:
         """hub.conf from the settings and the sites known now."""
-        settings = json.loads(self.settings.read_text(encoding="utf-8"))
-        users = [
-            f"      {{user: {_quote(names.LOCAL_USER)}, password: {_quote(self.local_password())}}}"
+        settings = self._settings()
+        users: list[dict[str, Any]] = [
+            {"user": names.LOCAL_USER, "password": self.local_password()}
         ]
         for c in self.sites():
             allow_pub = [names.deliver_subject(c.site), "$JSC.R.>", names.HUB_REPLIES + ".>"]
             allow_sub = [f"$JS.{c.site}.API.>", "$JS.FC.>"]
             users.append(
-                f"      {{user: {_quote(c.user)}, password: {_quote(c.password)}, permissions: {{"
-                f"publish: {{allow: {json.dumps(allow_pub)}}}, "
-                f"subscribe: {{allow: {json.dumps(allow_sub)}}}}}}}"
-            )
-        text = "\n".join(
-            [
-                "# Written by `kiosk nats hub` / `kiosk nats creds`: edits are overwritten.",
-                "server_name: kiosk-hub",
-                f"listen: {_quote('127.0.0.1:' + str(settings['port']))}",
-                f"pid_file: {_quote(str(self.pid_file))}",
-                "jetstream {",
-                f"  store_dir: {_quote(str(self.root / 'jetstream'))}",
-                f"  domain: {names.HUB_DOMAIN}",
-                "}",
-                "leafnodes {",
-                f"  listen: {_quote(str(settings['host']) + ':' + str(settings['leaf_port']))}",
-                "}",
-                "accounts {",
-                f"  {names.ACCOUNT} {{",
-                "    jetstream: enabled",
-                "    users: [",
-                *users,
-                "    ]",
-                "  }",
-                "}",
-                "",
-            ]
-        )
-        _write_private(self.config, text)
+                {"user": c.user, "password": c.password, "permissions": {
+                    "publish": {"allow": allow_pub}, "subscribe": {"allow": allow_sub}}}
+            )  # fmt: skip
+        leafnodes: dict[str, Any] = {"listen": f"{settings['host']}:{settings['leaf_port']}"}
+        if settings.get("tls"):
+            leafnodes["tls"] = Tls(**settings["tls"]).server_block()
+        conf: dict[str, Any] = {
+            "server_name": names.HUB_SERVER,
+            "listen": f"127.0.0.1:{settings['port']}",
+            "pid_file": str(self.pid_file),
+            "jetstream": {"store_dir": str(self.root / "jetstream"), "domain": names.HUB_DOMAIN},
+            "leafnodes": leafnodes,
+            "accounts": {names.ACCOUNT: {"jetstream": Raw("enabled"), "users": users}},
+        }
+        cluster = self.cluster()
+        if cluster is not None:
+            password = self.cluster_password()
+            conf["server_name"] = cluster.name
+            conf["cluster"] = {
+                "name": names.HUB_SERVER,
+                "listen": f"{cluster.host}:{cluster.port}",
+                "authorization": {"user": names.ROUTE_USER, "password": password},
+                "routes": [cluster.route_url(r, password) for r in cluster.routes],
+            }
+        _write_private(self.config, render(conf, "kiosk nats hub` / `kiosk nats creds"))
 
     def running_pid(self) -> int | None:
         try:
@@ -196,64 +327,49 @@ class HubStore:
         return pid
 
 
-def site_config(store: Path, *, port: int, hub_url: str, creds: Credentials, domain: str) -> Path:
+def site_config(
+    store: Path, *, port: int, hub_url: str, creds: Credentials, domain: str,
+    tls: Tls | None = None,
+) -> Path:  # fmt: skip
     """A site's nats-server configuration: its own JetStream (domain from its code) flushed to
     disk on every write (power cuts), and a leaf connection to the hub that stays on the
-    hub's address (`ignore_discovered_servers`) and tries again every second."""
+    hub's addresses (`ignore_discovered_servers`; a clustered hub's nodes are given as a list,
+    comma-separated) and tries again every second; with `tls`, the hub's certificate is
+    checked against its CA (and the site shows its own when the hub asks for one)."""
     if creds.site != domain:
         raise ServerError(
             f"Thông tin đăng nhập dành cho đơn vị {creds.site}, không phải {domain} "
             "(KIOSK_SITE_CODE)."
         )
-    scheme, sep, rest = hub_url.partition("://")
-    if not sep or scheme not in ("nats-leaf", "tls") or not rest or "@" in rest:
-        raise ServerError(f"Địa chỉ trạm tỉnh “{hub_url}” không hợp lệ: dạng nats-leaf://MÁY:CỔNG.")
-    url = f"{scheme}://{creds.user}:{creds.password}@{rest}"
-    text = "\n".join(
-        [
-            "# Written by `kiosk nats site`: edits are overwritten.",
-            f"server_name: {_quote('kiosk-' + domain)}",
-            f"listen: {_quote('127.0.0.1:' + str(port))}",
-            f"pid_file: {_quote(str(store / 'nats-server.pid'))}",
-            "jetstream {",
-            f"  store_dir: {_quote(str(store / 'jetstream'))}",
-            f"  domain: {_quote(domain)}",
-            "  sync_interval: always",
-            "}",
-            "leafnodes {",
-            '  reconnect_interval: "1s"',
-            "  remotes: [",
-            f"    {{urls: [{_quote(url)}], ignore_discovered_servers: true}}",
-            "  ]",
-            "}",
-            "",
-        ]
-    )
+    urls = []
+    for one in hub_url.split(","):
+        scheme, sep, rest = one.strip().partition("://")
+        if not sep or scheme not in ("nats-leaf", "tls") or not rest or "@" in rest:
+            raise ServerError(
+                f"Địa chỉ trạm tỉnh “{hub_url}” không hợp lệ: dạng nats-leaf://MÁY:CỔNG "
+                "(hoặc tls://MÁY:CỔNG; nhiều máy của một cụm cách nhau bằng dấu phẩy)."
+            )
+        urls.append(f"{scheme}://{creds.user}:{creds.password}@{rest}")
+    remote: dict[str, Any] = {"urls": urls, "ignore_discovered_servers": True}
+    if tls is not None:
+        remote["tls"] = tls.client_block()
+    conf: dict[str, Any] = {
+        "server_name": "kiosk-" + domain,
+        "listen": f"127.0.0.1:{port}",
+        "pid_file": str(store / "nats-server.pid"),
+        "jetstream": {
+            "store_dir": str(store / "jetstream"),
+            "domain": domain,
+            "sync_interval": Raw("always"),
+        },
+        "leafnodes": {"reconnect_interval": "1s", "remotes": [remote]},
+    }
     path = store / "site.conf"
-    _write_private(path, text)
+    _write_private(path, render(conf, "kiosk nats site"))
     return path
 
 
 # ---------------------------------------------------------------- what the servers hold
-
-
-async def connect(url: str, *, retry_every: float = 1.0) -> Any:
-    """A client of the local server that waits for it to be up (started after the app, or
-    restarting) and then reconnects for ever, as the relay and the ingest must."""
-    import logging
-
-    import nats
-
-    while True:
-        try:
-            return await nats.connect(
-                url, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=2
-            )
-        except Exception as exc:  # noqa: BLE001 - not up yet: try again
-            logging.getLogger("kiosk.sync").warning(
-                "Máy chủ NATS %s chưa sẵn sàng (%s); thử lại.", url.split("@")[-1], exc
-            )
-            await asyncio.sleep(retry_every)
 
 
 async def _api(nc: Any, subject: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -314,9 +430,10 @@ async def provision_site(url: str, domain: str) -> None:
         await nc.close()
 
 
-def hub_stream_config(sites: list[str]) -> dict[str, Any]:
+def hub_stream_config(sites: list[str], replicas: int = 1) -> dict[str, Any]:
     return {
         "name": names.HUB_STREAM,
+        "num_replicas": replicas,
         "subjects": [],
         "storage": "file",
         "retention": "limits",
@@ -363,12 +480,13 @@ async def _has_consumer(nc: Any, site: str) -> bool:
     return "error" not in json.loads(reply.data)
 
 
-async def provision_hub(url: str, sites: list[str]) -> None:
+async def provision_hub(url: str, sites: list[str], *, replicas: int = 1) -> None:
     """The hub's stream and the ingest's durable consumer. A site is added to the stream's
     sources only once its server answers with its durable consumer, and stays there: a source
     set up before the site's consumer existed was seen to skip the site's first events when
     the site's server restarted (`kiosk nats hub` calls this again every few seconds, so a
-    site that comes up later is added then)."""
+    site that comes up later is added then). A clustered hub keeps `replicas` (3) copies of
+    the stream and of the ingest's consumer, on its three nodes."""
     import nats
 
     nc = await nats.connect(
@@ -381,7 +499,7 @@ async def provision_hub(url: str, sites: list[str]) -> None:
             if site not in wanted and await _has_consumer(nc, site):
                 wanted.append(site)
         if now is None or wanted != now:
-            await _stream(nc, hub_stream_config(wanted))
+            await _stream(nc, hub_stream_config(wanted, replicas))
         consumer = {
             "durable_name": names.INGEST_CONSUMER,
             "name": names.INGEST_CONSUMER,
@@ -420,12 +538,13 @@ async def _ready(url: str, deadline: float) -> None:
 
 def run_foreground(
     config: Path, url: str, provision: Callable[[], Any], echo: Callable[[str], None],
-    *, again_every: float | None = None,
+    *, again_every: float | None = None, ready_within: float = 30,
 ) -> int:  # fmt: skip
     """Run nats-server with `config` as this process's child (it dies with this process),
-    provision what it must hold once it answers (and again every `again_every` seconds while
-    it runs), and wait for it; SIGTERM and SIGINT are passed on. The exit status is the
-    server's."""
+    provision what it must hold once it answers (tried again until `ready_within` seconds
+    have passed: a clustered hub's node waits for the others), and again every `again_every`
+    seconds while it runs, and wait for it; SIGTERM and SIGINT are passed on. The exit status
+    is the server's."""
     import ctypes
 
     def die_with_parent() -> None:
@@ -436,9 +555,17 @@ def run_foreground(
     child = subprocess.Popen([binary(), "-c", str(config)], preexec_fn=die_with_parent)  # noqa: PLW1509
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda s, _f: child.send_signal(s))
+    deadline = time.monotonic() + ready_within
     try:
-        asyncio.run(_ready(url, time.monotonic() + 30))
-        asyncio.run(provision())
+        asyncio.run(_ready(url, deadline))
+        while True:
+            try:
+                asyncio.run(provision())
+                break
+            except Exception as exc:
+                if time.monotonic() > deadline or child.poll() is not None:
+                    raise ServerError(f"Không chuẩn bị được máy chủ NATS: {exc}") from exc
+                time.sleep(1)
         echo("Sẵn sàng.")
         sys.stdout.flush()  # to a log file too, where a supervisor or a test waits for it
     except ServerError:

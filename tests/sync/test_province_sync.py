@@ -27,7 +27,7 @@ from kiosk.domain import outbox
 from kiosk.models import OutboxEvent, ProvinceEvent, SyncSite
 from kiosk.storage import make_engine, make_sessionmaker, migrate
 from kiosk.sync import names, servers
-from tests.builders import KIOSK, empty_pg, free_port
+from tests.builders import KIOSK, empty_pg, free_port, make_ca, make_cert
 
 pytestmark = pytest.mark.slow
 
@@ -123,10 +123,10 @@ class Province:
         path.write_text(out)
         return path
 
-    def start_hub(self) -> None:
+    def start_hub(self, *extra: str) -> None:
         env = {**self.base_env, "KIOSK_INSTANCE_PATH": str(self.root / "hub-instance")}
         args = [KIOSK, "nats", "hub", "--store", str(self.hub_store), "--port", str(self.port),
-                "--leaf-port", str(self.leaf_port), "--leaf-host", "127.0.0.1"]  # fmt: skip
+                "--leaf-port", str(self.leaf_port), "--leaf-host", "127.0.0.1", *extra]  # fmt: skip
         if self.hub is None:
             self.hub = Proc(args, env, self.root / "hub.log")
             self.procs.append(self.hub)
@@ -137,16 +137,18 @@ class Province:
         wait_for(lambda: log.read_text(errors="replace").count("Sẵn sàng") == self.hub_starts,
                  "the hub to be ready")  # fmt: skip
 
-    def start_ingest(self) -> None:
-        url = (self.hub_store / "local-url").read_text().strip()
+    def start_ingest(self, url: str | None = None) -> None:
+        url = url or (self.hub_store / "local-url").read_text().strip()
         env = {**self.base_env, "KIOSK_INSTANCE_PATH": str(self.root / "hub-instance"),
                "KIOSK_NATS_URL": url, "DATABASE_URL": self.db.url}  # fmt: skip
         self.ingest = Proc([sys.executable, "-m", "kiosk.sync.ingest"], env,
                            self.root / "ingest.log")  # fmt: skip
         self.procs.append(self.ingest)
 
-    def site(self, code: str, hub_port: int | None = None) -> Site:
-        site = Site(self, code, hub_port or self.leaf_port)
+    def site(self, code: str, hub_port: int | None = None, *, hub_url: str | None = None,
+             extra: tuple[str, ...] = (), ready: bool = True) -> Site:  # fmt: skip
+        hub_url = hub_url or f"nats-leaf://127.0.0.1:{hub_port or self.leaf_port}"
+        site = Site(self, code, hub_url, extra, ready)
         self.procs += [site.server, site.relay]
         return site
 
@@ -163,7 +165,9 @@ class Province:
 class Site:
     """A site: its nats-server (a leaf of the hub), its database and its relay."""
 
-    def __init__(self, province: Province, code: str, hub_port: int) -> None:
+    def __init__(
+        self, province: Province, code: str, hub_url: str, extra: tuple[str, ...], ready: bool
+    ) -> None:
         self.code = code
         self.domain = names.domain_of(code)
         root = province.root / self.domain
@@ -175,11 +179,12 @@ class Site:
         self.log = root / "server.log"
         self.server = Proc(
             [KIOSK, "nats", "site", "--store", str(root / "nats"), "--port", str(self.port),
-             "--hub", f"nats-leaf://127.0.0.1:{hub_port}", "--creds", str(creds)],
+             "--hub", hub_url, "--creds", str(creds), *extra],
             env, self.log,
         )  # fmt: skip
         self.server_starts = 1
-        self.wait_ready()
+        if ready:
+            self.wait_ready()
         relay_env = {**env, "KIOSK_NATS_URL": f"nats://127.0.0.1:{self.port}",
                      "DATABASE_URL": self.db.url}  # fmt: skip
         self.relay = Proc([sys.executable, "-m", "kiosk.sync.relay"], relay_env,
@@ -458,3 +463,128 @@ def test_a_sites_machine_restarted(province: Province) -> None:
     wait_for(lambda: province.db.count(ProvinceEvent) == 2000, "all 2,000 at the hub", 60)
     wait_for(lambda: site.backlog() == 0, "nothing left at the site")
     exactly_once(province, site)
+
+
+def test_a_site_reaches_the_hub_over_tls_and_not_with_the_wrong_ca(province: Province) -> None:
+    """`kiosk nats hub --tls-cert --tls-key` and `kiosk nats site --hub tls://... --tls-ca`:
+    the records cross a TLS link; a site that checks the hub against another CA refuses the
+    hub's certificate and sends nothing (its server keeps its records)."""
+    ca = make_ca(province.root, "province-ca")
+    wrong_ca = make_ca(province.root, "other-ca")
+    cert, key = make_cert(province.root, ca, "hub")
+    province.creds(SITE_1)
+    province.creds(SITE_2)
+    province.start_hub("--tls-cert", str(cert), "--tls-key", str(key))
+    conf = (province.hub_store / "hub.conf").read_text()
+    assert f'cert_file: "{cert}"' in conf and "verify" not in conf
+    province.start_ingest()
+    hub_url = f"tls://127.0.0.1:{province.leaf_port}"
+    good = province.site(SITE_1, hub_url=hub_url, extra=("--tls-ca", str(ca[0])))
+    bad = province.site(SITE_2, hub_url=hub_url, extra=("--tls-ca", str(wrong_ca[0])))
+    good.record(50)
+    bad.record(10)
+    wait_for(lambda: province.db.count(ProvinceEvent) == 50, "the site's 50 over TLS")
+    wait_for(lambda: bad.backlog() == 0, "the other site's server to keep its 10")
+    refused = "certificate signed by unknown authority"
+    wait_for(lambda: refused in bad.log.read_text(errors="replace"),
+             "the other site to refuse the hub's certificate")  # fmt: skip
+    wait_for(lambda: link_up(province, good) is True, "the ingest to note the links")
+    exactly_once(province, good)
+    with province.db.session() as s:
+        assert set(s.scalars(select(ProvinceEvent.site))) == {good.domain}
+    # With a CA, the hub asks every site for a certificate that CA signed.
+    store = servers.HubStore(province.hub_store)
+    store.write_config(province.port, province.leaf_port, "127.0.0.1",
+                       tls=servers.Tls.of(str(cert), str(key), str(ca[0])))  # fmt: skip
+    assert f'ca_file: "{ca[0]}"' in store.config.read_text()
+    assert "verify: true" in store.config.read_text()
+
+
+async def _stream_leader(url: str) -> str:
+    import nats
+
+    nc = await nats.connect(url, connect_timeout=2, allow_reconnect=False)
+    try:
+        msg = await nc.request(f"$JS.API.STREAM.INFO.{names.HUB_STREAM}", b"{}", timeout=5)
+    finally:
+        await nc.close()
+    info = json.loads(msg.data)
+    assert info["config"]["num_replicas"] == 3, info
+    return str(info["cluster"]["leader"])
+
+
+def test_a_three_node_hub_loses_a_node_mid_stream(province: Province) -> None:
+    """`kiosk nats hub --cluster-port C --routes ...` three times on loopback (R3), a site
+    linked to all three, the ingest reading through all three: the stream's leader killed -9
+    while the site sends, every record still reaches the province's database exactly once."""
+    import asyncio
+
+    province.creds(SITE_1)  # made on the first node's store, copied to the others'
+    servers.HubStore(province.hub_store).local_password()
+    stores = [province.hub_store] + [province.root / f"hub-{i}" for i in (2, 3)]
+    for store in stores[1:]:
+        store.mkdir(mode=0o700)
+        (store / "sites").mkdir(mode=0o700)
+        for f in [province.hub_store / "local.json", *(province.hub_store / "sites").glob("*")]:
+            (store / f.relative_to(province.hub_store)).write_bytes(f.read_bytes())
+    clients = [province.port, free_port(), free_port()]
+    leaves = [province.leaf_port, free_port(), free_port()]
+    routes = [free_port() for _ in stores]
+    env = {**province.base_env, "KIOSK_INSTANCE_PATH": str(province.root / "hub-instance")}
+    nodes: dict[str, Proc] = {}
+    for i, store in enumerate(stores):
+        others = ",".join(f"nats://127.0.0.1:{r}" for j, r in enumerate(routes) if j != i)
+        name = f"hub-{i + 1}"
+        nodes[name] = Proc(
+            [KIOSK, "nats", "hub", "--store", str(store), "--port", str(clients[i]),
+             "--leaf-port", str(leaves[i]), "--leaf-host", "127.0.0.1", "--cluster-host",
+             "127.0.0.1", "--cluster-port", str(routes[i]), "--routes", others, "--name", name],
+            env, province.root / f"{name}.log",
+        )  # fmt: skip
+        province.procs.append(nodes[name])
+    for name in nodes:
+        log = province.root / f"{name}.log"
+        wait_for(lambda log=log: "Sẵn sàng" in log.read_text(errors="replace"),
+                 f"{name} to be ready", 120)  # fmt: skip
+    urls = [(store / "local-url").read_text().strip() for store in stores]
+    province.start_ingest(",".join(urls))
+    site = province.site(SITE_1, hub_url=",".join(f"nats-leaf://127.0.0.1:{p}" for p in leaves))
+    site.record(3000)
+    wait_for(lambda: 0 < province.db.count(ProvinceEvent) < 2500, "the hub mid-stream", 60)
+    leader = asyncio.run(_stream_leader(urls[0]))
+    nodes[leader].kill9()
+    wait_for(lambda: province.db.count(ProvinceEvent) == 3000, "all 3,000 at the hub", 120)
+    wait_for(lambda: site.backlog() == 0, "nothing left at the site")
+    exactly_once(province, site)
+    alive = [u for name, u in zip(nodes, urls, strict=True) if name != leader]
+    assert asyncio.run(_stream_leader(alive[0])) != leader
+
+
+def test_the_commands_refuse_a_half_tls_or_cluster_setting(province: Province) -> None:
+    """Refused before any server starts, each with what to give instead."""
+    ca = make_ca(province.root, "ca")
+    cert, key = make_cert(province.root, ca, "hub")
+    store = str(province.hub_store)
+
+    def refused(*args: str, env: dict[str, str] | None = None) -> str:
+        full = {**province.base_env, "KIOSK_INSTANCE_PATH": str(province.root / "i"),
+                **(env or {})}  # fmt: skip
+        done = subprocess.run([KIOSK, *args], env=full, capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+        assert done.returncode != 0, done.stdout
+        return done.stderr
+
+    hub = ("nats", "hub", "--store", store, "--port", str(free_port()))
+    assert "--tls-key" in refused(*hub, "--tls-cert", str(cert))
+    assert "cần --tls-cert và --tls-key" in refused(*hub, "--tls-ca", str(ca[0]))
+    assert "--routes chỉ dùng cùng --cluster-port" in refused(*hub, "--routes", "nats://h:6222")
+    assert "ba nút" in refused(*hub, "--cluster-port", "6222", "--routes", "nats://h:6223")
+    assert "nats://MÁY:CỔNG_CỤM" in refused(
+        *hub, "--cluster-port", "6222", "--routes", "nats://h:6223,tls://h:6224"
+    )
+    creds = province.creds(SITE_1)
+    site = ("nats", "site", "--store", str(province.root / "s"), "--creds", str(creds))
+    env = {"KIOSK_SITE_CODE": SITE_1}
+    assert "tls://MÁY:CỔNG" in refused(*site, "--hub", "https://h:7422", env=env)
+    assert "--tls-key" in refused(*site, "--hub", "tls://h:7422", "--tls-cert", str(cert), env=env)
+    assert not (province.hub_store / "nats-server.pid").exists()
