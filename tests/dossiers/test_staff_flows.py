@@ -25,7 +25,7 @@ from kiosk.domain.dossiers.states import (
     moves_now,
 )
 from kiosk.domain.text import fold, fold_letters
-from kiosk.models import Dossier, DossierEvent, User
+from kiosk.models import Dossier, DossierEvent, Upload, User
 from tests.builders import (
     APPLICANT,
     LLTP,
@@ -445,10 +445,32 @@ def test_the_agent_charges_the_catalogs_reduced_fee_and_the_receipts_say_why(
     filled = {**form_data(token, ids, idempotency_key="agent-fee"), "consent": consent}
     bad = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "7"})
     assert bad.status_code == 422 and "Chọn một mức phí của thủ tục." in text(bad)
-    done = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "1"})
+    # The reduced fee needs its proof, one more paper: refused in Vietnamese without it, with
+    # what was typed kept.
+    assert 'name="doc.fee"' in page and "Giấy tờ chứng minh được giảm phí" in page
+    bare = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "1"})
+    assert bare.status_code == 422 and dossiers.FEE_PROOF_MISSING in text(bare)
+    assert 'value="Nguyễn Thị Hồng Nhung"' in text(bare) and 'value="1" checked' in text(bare)
+    proof = agent_upload(agent, token, sample_pdf())
+    done = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "1", "doc.fee": proof})
     assert done.status_code == 303, text(done)[-2000:]
     d = session.scalar(select(Dossier))
     assert d is not None and (d.fee_vnd, d.fee_reason) == (100_000, why)
+    kept = session.scalars(select(Upload.document_name).where(Upload.dossier_id == d.id))
+    assert "giay_to_giam_phi" in set(kept)
+    # The rule and its reason wherever the fee is shown: the agent's page, the office's, the
+    # citizen's status page.
+    shown = text(agent.get(f"/agent/dossiers/{d.code}"))
+    assert "Mức phí giảm: " + why in shown and "Giấy tờ chứng minh được giảm phí" in shown
+    office = floor.test_client()
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    at_office = text(office.get(f"/office/dossiers/{d.code}"))
+    assert "Mức phí giảm: " + why in at_office
+    assert "Giấy tờ chứng minh được giảm phí" in at_office
+    phone = floor.test_client()
+    token_d = csrf(phone, f"/d/{d.code}")
+    status = phone.post(f"/d/{d.code}", data={"csrf_token": token_d, "verify": "1234"})
+    assert "Mức phí giảm: " + why in text(status)
     cash = agent.post(f"/agent/dossiers/{d.code}/cash",
                       data={"csrf_token": token, "amount": "100.000"})  # fmt: skip
     assert cash.status_code == 303
@@ -492,3 +514,32 @@ def test_a_paper_received_at_the_counter_needs_no_answer_to_the_reuse_offer(
     offered.update({"paper.0": "on", "paper.1": "on"})
     posted = dossier_form.read(offered, proc)
     assert posted.errors == {} and len(posted.on_paper) == 2
+
+
+def test_a_reduced_fee_at_the_counter_needs_its_proof_uploaded_or_received_on_paper(
+    floor: Flask, session: Session
+) -> None:
+    """The proof of a reduced fee is one more paper wherever the fee is chosen: at a counter
+    the officer may tick it as received on paper; without it the dossier is refused in
+    Vietnamese; with the general fee a proof given by mistake refuses nothing."""
+    from kiosk.domain import catalog
+    from kiosk.domain.dossiers import uploads
+
+    officer = session.scalar(select(User).where(User.username == "canbo"))
+    proc = catalog.get_procedure(session, LLTP)
+    assert proc is not None and officer is not None
+    applicant = dossiers.Applicant("Trần Văn Bình", "052090001234", None, "Nam", "")
+
+    def counter(fee_rule: int, on_paper: tuple[str, ...] = ()) -> Any:
+        return dossiers.receive(session, proc, applicant, channel="direct",
+                                site_code="000.00.01.H29", actor=officer, fee_rule=fee_rule,
+                                papers=dossiers.Papers(on_paper=on_paper))  # fmt: skip
+
+    with pytest.raises(dossiers.DossierError) as refused:
+        counter(1)
+    assert refused.value.errors == {f"documents.{uploads.FEE_PROOF}": dossiers.FEE_PROOF_MISSING}
+    got = counter(1, (uploads.FEE_PROOF,)).dossier
+    assert got.fee_vnd == 100_000 and uploads.FEE_PROOF in got.on_paper
+    plain = counter(0, (uploads.FEE_PROOF,)).dossier
+    assert plain.fee_vnd == 200_000 and plain.fee_reason == ""
+    assert uploads.FEE_PROOF not in plain.on_paper
