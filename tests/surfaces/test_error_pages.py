@@ -53,13 +53,17 @@ def test_a_post_only_address_opened_by_a_staff_member_says_so_in_vietnamese_with
     assert r.status_code == 405 and r.get_json()["error"]["message"] == ERRORS[405][1]
 
 
+#: Where each surface raises an error: the agent portal, the office, the kiosk, a phone page.
+PLACES = (("/agent/dossiers/x", True), ("/office/dossiers/x", True), ("/kiosk/search", False),
+          ("/d/000.00.01.H29-261203-0001", False))  # fmt: skip
+
+
 def test_every_http_error_is_a_vietnamese_page_on_every_surface(floor: Flask) -> None:
     """Each code Werkzeug knows, raised where a staff page, a kiosk page and a phone page
     would raise it, through the app's own handlers."""
     for code in sorted(c for c in default_exceptions if c >= 400):
         exc: HTTPException = default_exceptions[code]()
-        for path, staff in (("/agent/dossiers/x", True), ("/office/dossiers/x", True),
-                            ("/kiosk/search", False), ("/d/000.00.01.H29-261203-0001", False)):  # fmt: skip
+        for path, staff in PLACES:
             with floor.test_request_context(path):
                 floor.preprocess_request()
                 resp = floor.make_response(floor.handle_http_exception(exc))
