@@ -28,7 +28,7 @@ from ..domain import catalog, dossiers, idempotency, money, queue, ratings
 from ..domain.accounts import Forbidden, audit, can
 from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
-from ..domain.dossiers import LABELS, DossierState, TransitionRefused, uploads
+from ..domain.dossiers import LABELS, DossierState, HandBackInvalid, TransitionRefused, uploads
 from ..domain.dossiers import states as dossier_states
 from ..models import Counter, Dossier, Rating, Ticket, Upload, User
 from ..view_helpers import db, render, site_tz, upload_folder, upload_limits
@@ -203,7 +203,12 @@ def _find(code: str) -> Dossier:
 @bp.get("/dossiers/<code>")
 @staff_required("dossier.read")
 def dossier_page(code: str) -> Any:
-    d = _find(code)
+    return _dossier_page(_find(code))
+
+
+def _dossier_page(d: Dossier, **hand_back_form: Any) -> Any:
+    """The dossier's page; `hand_back_form` (`hb_errors`, `hb_values`) brings a refused
+    hand-back back with its messages beside the fields and what was typed."""
     audit.record(db(), _me(), "dossier.view", dossier=d.code)  # every read of a citizen's data
     db().commit()
     tz = site_tz()
@@ -251,6 +256,7 @@ def dossier_page(code: str) -> Any:
         fee_payments=fee.settled,
         can_refund=can(_me(), "payments.read"),
         can_cash=can(_me(), "payment.cash"),
+        **hand_back_form,
     )
 
 
@@ -324,8 +330,14 @@ def dossier_hand_back(code: str) -> Any:
             request.form.get("id_checked", "")[:32], id_kind=request.form.get("id_kind", "")[:16],
             at_center=request.form.get("at_center") == "on",
         )  # fmt: skip
+    except HandBackInvalid as exc:
+        return _dossier_page(d, hb_errors={exc.field: str(exc)}, hb_values=request.form), 422
     except TransitionRefused as exc:
-        flash(str(exc), "error")
+        if d.status != DossierState.RESOLVED:  # already handed back, or not resolved yet
+            flash(str(exc), "error")
+            return redirect(url_for("office.dossier_page", code=d.code), 303)
+        field = "place" if d.branch_code else ""
+        return _dossier_page(d, hb_errors={field: str(exc)}, hb_values=request.form), 422
     else:
         flash(f"Đã trả kết quả hồ sơ {d.code}.", "ok")
     return redirect(url_for("office.dossier_page", code=d.code), 303)
