@@ -224,6 +224,7 @@ def _dossier_page(d: Dossier, **hand_back_form: Any) -> Any:
     owed = fee.owed
     accepted = any(ev.to_status == DossierState.ACCEPTED for ev in d.events)
     moves = dossier_states.moves_now(d.status, fee_owed=owed, accepted_before=accepted)
+    mine = [m for m in moves if _may_move(d.status, m.to)]
     on_paper = current_app.json.loads(d.on_paper or "[]")
     return render(
         "office/dossier.html",
@@ -236,9 +237,10 @@ def _dossier_page(d: Dossier, **hand_back_form: Any) -> Any:
             for k, v in fields.items()
         ],  # fmt: skip
         address=forms.address_text(current_app.json.loads(d.applicant_address or "{}")),
-        moves=[m for m in moves if m.to != DossierState.RESOLVED],
-        resolve=next((m for m in moves if m.to == DossierState.RESOLVED), None),
-        reason_needed=[m.label for m in moves if m.needs_reason],
+        moves=[m for m in mine if m.to != DossierState.RESOLVED],
+        resolve=next((m for m in mine if m.to == DossierState.RESOLVED), None),
+        reason_needed=[m.label for m in mine if m.needs_reason],
+        whose_move=_nobody_here(d, moves, mine),
         on_paper=on_paper,
         filed_by=_filed_by(d),
         hand_back_place=dossiers.place_name(db(), dossiers.hand_back_place(d)),
@@ -257,6 +259,28 @@ def _dossier_page(d: Dossier, **hand_back_form: Any) -> Any:
         can_refund=can(_me(), "payments.read"),
         can_cash=can(_me(), "payment.cash"),
         **hand_back_form,
+    )
+
+
+def _may_move(current: str, to: str) -> bool:
+    """Whether the signed-in officer may make this move (`states.permissions_for`)."""
+    return any(can(_me(), p) for p in dossier_states.permissions_for(current, to))
+
+
+def _nobody_here(d: Dossier, moves: list[Any], mine: list[Any]) -> str:
+    """Who takes the dossier on, said plainly when the signed-in officer has no move of their
+    own on it (never a page without a next step)."""
+    if mine or not moves:
+        return ""
+    if d.status == DossierState.REGISTERED:
+        return gettext(
+            "Hồ sơ nộp trực tuyến hoặc qua đại lý, chờ tiếp nhận: cán bộ tiếp nhận (một cửa) "
+            "hoặc cán bộ xử lý hồ sơ kiểm tra và tiếp nhận. Tài khoản của bạn chỉ xem được hồ "
+            "sơ này."
+        )
+    return gettext(
+        "Bước tiếp theo do cán bộ xử lý hồ sơ (hoặc quản lý) thực hiện; tài khoản của bạn chỉ "
+        "xem được hồ sơ này. Khi có kết quả, cán bộ một cửa trả kết quả cho công dân."
     )
 
 
@@ -290,10 +314,12 @@ def forms_describe(value: Any, field: Any) -> str:
 
 
 @bp.post("/dossiers/<code>/move")
-@staff_required("dossier.process")
+@staff_required("dossier.read")
 def dossier_move(code: str) -> Any:
     d = _find(code)
     to = request.form.get("to", "")[:32]
+    if not _may_move(d.status, to):
+        abort(403)
     reason = request.form.get("reason", "")[:2001]
     result = None
     if to == DossierState.RESOLVED:

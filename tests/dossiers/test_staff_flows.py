@@ -588,3 +588,69 @@ def test_the_hand_back_form_is_checked_by_the_server_in_vietnamese_beside_its_fi
             assert '<option value="passport" selected>' in shown
     d = dossiers.find(session, code)
     assert d is not None and d.status == S.RESOLVED
+
+
+# ---------------------------------------------------------------- no dead end for the counter
+
+
+def test_the_counter_officer_receives_an_online_dossier_and_is_told_who_goes_on(
+    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], session: Session
+) -> None:
+    """A dossier an agent filed waits "Mới đăng ký": the counter officer (dossier.receive)
+    may make the reception's decision; every later move is processing's, and the page says
+    so instead of showing nothing."""
+    from kiosk.domain.accounts import Forbidden
+
+    code = str(file_as(client, branches["dl-bidv"], upload_as(client, branches["dl-bidv"]))
+               .get_json()["code"])  # fmt: skip
+    office = floor.test_client()
+    sign_in(office, "canbo", "mat-khau-dai-1")
+    url = f"/office/dossiers/{code}"
+    page = text(office.get(url))
+    offered = set(re.findall(r'data-move="([a-z_]+)"', page))
+    assert offered == {"accepted", "refused", "supplement"}, offered
+    assert 'data-testid="whose-move"' not in page
+    token = csrf(office, url)
+    r = office.post(url + "/move", data={"csrf_token": token, "to": "processing"})
+    assert r.status_code == 403
+    r = office.post(url + "/move", data={"csrf_token": token, "to": "accepted"})
+    assert r.status_code == 303
+    d = dossiers.find(session, code)
+    assert d is not None
+    session.refresh(d)
+    canbo = session.scalar(select(User).where(User.username == "canbo"))
+    assert canbo is not None
+    assert d.status == S.ACCEPTED and d.events[-1].actor_id == canbo.id
+    page = text(office.get(url))
+    assert re.findall(r'data-move="([a-z_]+)"', page) == []
+    whose = page.split('data-testid="whose-move">')[1].split("</p>")[0]
+    assert "cán bộ xử lý hồ sơ" in whose
+    with pytest.raises(Forbidden):
+        dossiers.move(session, d, "processing", canbo)
+    # A processing officer sees the moves, and no such note.
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    page = text(office.get(url))
+    assert 'data-move="processing"' in page and 'data-testid="whose-move"' not in page
+
+
+def test_the_apology_is_offered_only_for_a_dossier_late_or_due(
+    floor: Flask, session: Session, branches: dict[str, dict[str, str]]
+) -> None:
+    import datetime as dt
+
+    from kiosk.domain.clock import utcnow
+
+    office = floor.test_client()
+    code = receive_at_counter(office, session)
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    url = f"/office/dossiers/{code}"
+    assert "mẫu 04" not in text(office.get(url))  # just received, days to go
+    d = dossiers.find(session, code)
+    assert d is not None
+    for due in (utcnow() + dt.timedelta(hours=3), utcnow() - dt.timedelta(days=1)):
+        d.due_at = due
+        session.commit()
+        page = text(office.get(url))
+        assert "mẫu 04" in page, due
+        form = page.split("mẫu 04")[1].split("</form>")[0]
+        assert 'name="new_date"' in form and "pattern=" not in form and " required" not in form
