@@ -273,14 +273,18 @@ def _nobody_here(d: Dossier, moves: list[Any], mine: list[Any]) -> str:
     if mine or not moves:
         return ""
     if d.status == DossierState.REGISTERED:
-        return gettext(
-            "Hồ sơ nộp trực tuyến hoặc qua đại lý, chờ tiếp nhận: cán bộ tiếp nhận (một cửa) "
-            "hoặc cán bộ xử lý hồ sơ kiểm tra và tiếp nhận. Tài khoản của bạn chỉ xem được hồ "
-            "sơ này."
+        return str(
+            gettext(
+                "Hồ sơ nộp trực tuyến hoặc qua đại lý, chờ tiếp nhận: cán bộ tiếp nhận (một cửa) "
+                "hoặc cán bộ xử lý hồ sơ kiểm tra và tiếp nhận. Tài khoản của bạn chỉ xem được hồ "
+                "sơ này."
+            )
         )
-    return gettext(
-        "Bước tiếp theo do cán bộ xử lý hồ sơ (hoặc quản lý) thực hiện; tài khoản của bạn chỉ "
-        "xem được hồ sơ này. Khi có kết quả, cán bộ một cửa trả kết quả cho công dân."
+    return str(
+        gettext(
+            "Bước tiếp theo do cán bộ xử lý hồ sơ (hoặc quản lý) thực hiện; tài khoản của bạn chỉ "
+            "xem được hồ sơ này. Khi có kết quả, cán bộ một cửa trả kết quả cho công dân."
+        )
     )
 
 
