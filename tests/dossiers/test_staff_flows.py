@@ -360,6 +360,12 @@ def test_the_agent_signs_in_from_the_catalog_and_scans_the_card(
     home = text(agent.get("/agent/"))
     assert 'data-testid="agent-sign-in"' in home, home[:3000]
     assert "/office/login?next=/agent/dossiers" in home
+    # Titled by its surface: bank agents are not officers.
+    login = text(agent.get("/office/login?next=/agent/dossiers"))
+    assert "<title>Đăng nhập đại lý dịch vụ công" in login and "cán bộ" not in login
+    assert 'data-testid="sign-in-title">Đăng nhập đại lý dịch vụ công<' in login
+    officers = text(agent.get("/office/login?next=/office/dossiers"))
+    assert 'data-testid="sign-in-title">Đăng nhập cán bộ<' in officers
     sign_in(agent, "dl-bidv", "mat-khau-dai-9")
     form = text(agent.get("/agent/file/3.000333"))
     assert 'class="scan-input"' in form and "/agent/file/3.000333/scan" in form
