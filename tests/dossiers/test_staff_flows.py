@@ -421,8 +421,16 @@ def test_staff_dates_read_day_month_year_whatever_the_browser(
     floor: Flask, session: Session, branches: dict[str, dict[str, str]]
 ) -> None:
 
+    import datetime as dt
+
+    from kiosk.domain.clock import utcnow
+
     office = floor.test_client()
     code = receive_at_counter(office, session)
+    d = dossiers.find(session, code)
+    assert d is not None
+    d.due_at = utcnow() + dt.timedelta(hours=3)  # due soon: the apology (and its date) offered
+    session.commit()
     sign_in(office, "xuly", "mat-khau-dai-4")
     page = text(office.get(f"/office/dossiers/{code}"))
     assert 'type="date"' not in page and 'name="new_date" inputmode="numeric"' in page
