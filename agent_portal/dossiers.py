@@ -25,7 +25,13 @@ from kiosk.auth import staff_required
 from kiosk.domain import dossiers, money
 from kiosk.domain.accounts import can
 from kiosk.domain.clock import local
-from kiosk.domain.dossiers import LABELS, DossierState, TransitionRefused, uploads
+from kiosk.domain.dossiers import (
+    LABELS,
+    DossierState,
+    HandBackInvalid,
+    TransitionRefused,
+    uploads,
+)
 from kiosk.domain.text import format_vnd
 from kiosk.models import Branch, Dossier, Upload
 from kiosk.qr import qr_svg
@@ -87,7 +93,12 @@ def _fee(d: Dossier) -> dict[str, Any]:
 @bp.get("/dossiers/<code>")
 @signed_in
 def dossier_page(code: str) -> Response:
-    d = _visible(code)
+    return _dossier_page(_visible(code))
+
+
+def _dossier_page(d: Dossier, **hand_back_form: Any) -> Response:
+    """The dossier's page; `hand_back_form` (`hb_errors`, `hb_values`) brings a refused
+    hand-back back with its messages beside the fields and what was typed."""
     may("agent.work")
     log("dossier.view", d.code)
     db().commit()
@@ -102,7 +113,7 @@ def dossier_page(code: str) -> Response:
         due=local(due, tz) if due else None, received=local(d.received_at, tz),
         papers=papers, result=result, consent=consent, steps=dossiers.timeline(d, tz),
         id_kinds=dossiers.ID_KINDS,
-        messages=get_flashed_messages(with_categories=True), **_fee(d),
+        messages=get_flashed_messages(with_categories=True), **_fee(d), **hand_back_form,
     )  # fmt: skip
 
 
@@ -229,6 +240,10 @@ def hand_back(code: str) -> WerkzeugResponse:
         dossiers.hand_back(db(), found, me(), request.form.get("receiver", "")[:256],
                            request.form.get("id_checked", "")[:32],
                            id_kind=request.form.get("id_kind", "cccd")[:16])  # fmt: skip
+    except HandBackInvalid as exc:
+        page = _dossier_page(found, hb_errors={exc.field: str(exc)}, hb_values=request.form)
+        page.status_code = 422
+        return page
     except TransitionRefused as exc:
         flash(str(exc), "error")
     else:

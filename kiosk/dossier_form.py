@@ -10,6 +10,8 @@ Input names of the form (templates/_dossier_form.html):
 - the papers, by their position in the procedure's list: `doc.<i>` (an upload's id),
   `reuse.<i>` (an earlier dossier's upload, with `consent.<i>`), `paper.<i>` (received on
   paper, at a counter only);
+- the fee: `fee_rule` (the catalog's fee by its place), and a reduced fee's proof `doc.fee`
+  (an upload's id) or `paper.fee` (received on paper, at a counter only);
 - `idempotency_key`.
 """
 
@@ -109,6 +111,12 @@ def read(form: MultiDict[str, str], procedure: Procedure) -> Posted:
             )
         if form.get(f"paper.{i}") == "on":
             on_paper.append(doc.name)
+    # A reduced fee's proof, one more paper (`uploads.FEE_PROOF`): `doc.fee`, `paper.fee`.
+    proof = _text(form, "doc.fee", 64)
+    if proof:
+        wanted.append(uploads.Wanted(uploads.FEE_PROOF, proof))
+    if form.get("paper.fee") == "on":
+        on_paper.append(uploads.FEE_PROOF)
     rule = _text(form, "fee_rule", 2)
     fee_rule = int(rule) if rule.isdigit() else 0
     if rule and not rule.isdigit():

@@ -9,11 +9,13 @@ from flask import Flask, Response, current_app, redirect, request, session, url_
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import is_production
 from .domain import queue
 from .domain.queue import TicketState
+from .domain.text import N_
 from .languages import Language
 from .view_helpers import BadParameter, db, render, safe_next
 
@@ -162,14 +164,91 @@ def api_error(status: int, code: str, message: str) -> tuple[Response, int]:
 
 STAFF_PATHS = ("/office/", "/agent/")
 
+#: Every HTTP error a page can answer with, as people read it (Vietnamese; surfaces
+#: translate): a title and what to do. The staff's and the citizens' pages say the same, without
+#: addressing anyone, so that no default English page of Werkzeug is ever shown.
+ERRORS: dict[int, tuple[str, str]] = {
+    400: (
+        N_("Không nhận được yêu cầu"),
+        N_("Yêu cầu gửi lên không đúng hoặc thiếu thông tin. Hãy tải lại trang rồi thử lại."),
+    ),
+    401: (N_("Cần đăng nhập"), N_("Trang này cần đăng nhập trước.")),
+    403: (N_("Không có quyền"), N_("Tài khoản của bạn không có quyền mở trang này.")),
+    404: (N_("Không tìm thấy"), N_("Không có trang với địa chỉ này.")),
+    405: (
+        N_("Không mở trực tiếp được"),
+        N_(
+            "Địa chỉ này chỉ dùng khi bấm nút trên trang (ví dụ nút in biên nhận), không mở "
+            "bằng cách gõ địa chỉ hay dấu trang. Quay lại trang trước và bấm nút ở đó."
+        ),
+    ),
+    408: (N_("Hết thời gian chờ"), N_("Yêu cầu gửi lên quá chậm. Hãy thử lại.")),
+    409: (
+        N_("Đã có thay đổi khác"),
+        N_("Trang đã cũ so với dữ liệu hiện tại. Hãy tải lại trang rồi thử lại."),
+    ),
+    410: (N_("Không còn nữa"), N_("Trang hoặc tệp này không còn nữa.")),
+    413: (N_("Tệp lớn quá"), N_("Tệp hoặc biểu mẫu gửi lên lớn quá giới hạn.")),
+    415: (N_("Không nhận được yêu cầu"), N_("Loại dữ liệu gửi lên không được nhận.")),
+    422: (N_("Không nhận được yêu cầu"), N_("Thông tin gửi lên chưa đúng, hãy xem lại.")),
+    429: (
+        N_("Quá nhiều lần thử"),
+        N_("Đã thử quá nhiều lần trong thời gian ngắn. Hãy đợi 1 phút rồi thử lại."),
+    ),
+    500: (
+        N_("Hệ thống đang gặp sự cố"),
+        N_("Xin lỗi, có lỗi khi xử lý. Hãy thử lại sau ít phút; nếu vẫn lỗi, báo quản trị."),
+    ),
+    502: (N_("Hệ thống tạm ngừng phục vụ"), N_("Hãy thử lại sau ít phút.")),
+    503: (N_("Hệ thống tạm ngừng phục vụ"), N_("Hãy thử lại sau ít phút.")),
+    504: (N_("Hệ thống tạm ngừng phục vụ"), N_("Hãy thử lại sau ít phút.")),
+}
+
+
+def error_text(code: int) -> tuple[str, str]:
+    """The title and message of `code` in Vietnamese (`ERRORS`, else the class's)."""
+    if code in ERRORS:
+        return ERRORS[code]
+    return ERRORS[500] if code >= 500 else ERRORS[400]
+
+
+def _staff_path(path: str) -> bool:
+    return path.startswith(STAFF_PATHS) and path not in ("/agent/", "/office/display")
+
+
+def _way_back(path: str) -> str:
+    """The nearest page above `path` a browser may open (a POST-only action's own page, e.g.
+    a dossier's for its receipt), or "" if there is none."""
+    adapter = current_app.url_map.bind("")
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 2:
+        parts.pop()
+        parent = "/".join(parts) or "/"
+        for candidate in (parent, parent + "/"):
+            try:
+                adapter.match(candidate, method="GET")
+            except HTTPException:
+                continue
+            return candidate
+    return ""
+
 
 def _error_page(code: int, message: str = "") -> tuple[Response, int]:
     """The error page for who asked: staff (the office and the agent portal, but not the
-    public display and the agents' catalog) get a staff page, everyone else the kiosk's."""
+    public display and the agents' catalog) get a staff page, everyone else the kiosk's;
+    both in Vietnamese, with a way back."""
     path = request.path
-    staff = path.startswith(STAFF_PATHS) and path not in ("/agent/", "/office/display")
+    staff = _staff_path(path)
+    title, default = error_text(code)
     template = "office/error.html" if staff else "kiosk/error.html"
-    return render(template, code=code, message=message), code
+    extra: dict[str, Any] = {}
+    if staff and request.url_rule is None:  # routing failed (405): who is signed in, still
+        from .auth import current_user
+
+        extra["staff"] = current_user()
+    back = _way_back(path) if code == 405 else ""
+    return render(template, code=code, title=gettext(title),
+                  message=message or gettext(default), back=back, **extra), code  # fmt: skip
 
 
 def not_found(_exc: Exception) -> tuple[Response, int]:
@@ -178,12 +257,28 @@ def not_found(_exc: Exception) -> tuple[Response, int]:
     return _error_page(404)
 
 
+def any_http_error(exc: HTTPException) -> Any:
+    """Every other HTTP error (405, 429, 400, ...): the API's error shape, or the page of the
+    surface that was asked, in Vietnamese; never Werkzeug's English default."""
+    code = exc.code or 500
+    if request.path.startswith("/api/"):
+        resp, status = api_error(code, "http_" + str(code), error_text(code)[1])
+        for name in ("Allow", "Retry-After"):
+            if exc.get_headers() and name in dict(exc.get_headers()):
+                resp.headers[name] = dict(exc.get_headers())[name]
+        return resp, status
+    resp, status = _error_page(code)
+    if code == 405 and isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        resp.headers["Allow"] = ", ".join(exc.valid_methods)
+    return resp, status
+
+
 def bad_parameter(exc: Exception) -> tuple[Response, int]:
     """A parameter that is not what it must be (`view_helpers.BadParameter`): a 400 saying which."""
     message = str(getattr(exc, "description", "")) or "Tham số không hợp lệ."
     if request.path.startswith("/api/"):
         return api_error(400, "bad_request", message)
-    return render("kiosk/error.html", code=400, message=message), 400
+    return _error_page(400, message)
 
 
 def forbidden(_exc: Exception) -> tuple[Response, int]:
@@ -201,7 +296,7 @@ def csrf_refused(_exc: Exception) -> tuple[Response, int]:
     )
     if request.path.startswith("/api/"):
         return api_error(400, "csrf", message)
-    return render("kiosk/error.html", code=400, message=message), 400
+    return _error_page(400, message)
 
 
 def too_large(_exc: Exception) -> tuple[Response, int]:
@@ -211,13 +306,13 @@ def too_large(_exc: Exception) -> tuple[Response, int]:
     message = f"Tệp lớn quá {limit} (giới hạn mỗi tệp)."
     if request.path.startswith("/api/") or request.path.endswith("/uploads"):
         return api_error(413, "too_large", message)
-    return render("kiosk/error.html", code=413, message=message), 413
+    return _error_page(413, message)
 
 
 def server_error(_exc: Exception) -> tuple[Response, int]:
     if request.path.startswith("/api/"):
         return api_error(500, "server_error", "Hệ thống đang gặp sự cố, vui lòng thử lại sau.")
-    return render("kiosk/error.html", code=500), 500
+    return _error_page(500)
 
 
 def register_filters(app: Flask) -> None:
@@ -271,6 +366,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(413, too_large)
     app.register_error_handler(BadParameter, bad_parameter)
     app.register_error_handler(500, server_error)
+    app.register_error_handler(HTTPException, any_http_error)
     register_filters(app)
     # Templates compare ticket states by name, never by a string of their own.
     app.jinja_env.globals["states"] = TicketState

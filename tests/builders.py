@@ -388,7 +388,10 @@ def running_server(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(150):
+            # Up to a minute: on a loaded machine (load 8 on 2 cores) gunicorn's gevent worker
+            # took 15 s to answer its first /healthz, past the 15 s this waited before.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
                 try:
                     urllib.request.urlopen(base + "/healthz", timeout=1)
                     break

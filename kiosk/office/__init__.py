@@ -78,7 +78,9 @@ def login() -> Any:
             sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
     status = 401 if error else 200
-    return render_template("office/login.html", error=error, username=username), status
+    # Titled by the surface that sent here: bank agents are not officers.
+    agent = _safe_next(request.args.get("next")).startswith("/agent/")
+    return render_template("office/login.html", error=error, username=username, agent=agent), status
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])

@@ -28,7 +28,7 @@ from ..domain import catalog, dossiers, idempotency, money, queue, ratings
 from ..domain.accounts import Forbidden, audit, can
 from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
-from ..domain.dossiers import LABELS, DossierState, TransitionRefused, uploads
+from ..domain.dossiers import LABELS, DossierState, HandBackInvalid, TransitionRefused, uploads
 from ..domain.dossiers import states as dossier_states
 from ..models import Counter, Dossier, Rating, Ticket, Upload, User
 from ..view_helpers import db, render, site_tz, upload_folder, upload_limits
@@ -203,7 +203,12 @@ def _find(code: str) -> Dossier:
 @bp.get("/dossiers/<code>")
 @staff_required("dossier.read")
 def dossier_page(code: str) -> Any:
-    d = _find(code)
+    return _dossier_page(_find(code))
+
+
+def _dossier_page(d: Dossier, **hand_back_form: Any) -> Any:
+    """The dossier's page; `hand_back_form` (`hb_errors`, `hb_values`) brings a refused
+    hand-back back with its messages beside the fields and what was typed."""
     audit.record(db(), _me(), "dossier.view", dossier=d.code)  # every read of a citizen's data
     db().commit()
     tz = site_tz()
@@ -219,6 +224,7 @@ def dossier_page(code: str) -> Any:
     owed = fee.owed
     accepted = any(ev.to_status == DossierState.ACCEPTED for ev in d.events)
     moves = dossier_states.moves_now(d.status, fee_owed=owed, accepted_before=accepted)
+    mine = [m for m in moves if _may_move(d.status, m.to)]
     on_paper = current_app.json.loads(d.on_paper or "[]")
     return render(
         "office/dossier.html",
@@ -231,9 +237,10 @@ def dossier_page(code: str) -> Any:
             for k, v in fields.items()
         ],  # fmt: skip
         address=forms.address_text(current_app.json.loads(d.applicant_address or "{}")),
-        moves=[m for m in moves if m.to != DossierState.RESOLVED],
-        resolve=next((m for m in moves if m.to == DossierState.RESOLVED), None),
-        reason_needed=[m.label for m in moves if m.needs_reason],
+        moves=[m for m in mine if m.to != DossierState.RESOLVED],
+        resolve=next((m for m in mine if m.to == DossierState.RESOLVED), None),
+        reason_needed=[m.label for m in mine if m.needs_reason],
+        whose_move=_nobody_here(d, moves, mine),
         on_paper=on_paper,
         filed_by=_filed_by(d),
         hand_back_place=dossiers.place_name(db(), dossiers.hand_back_place(d)),
@@ -251,6 +258,33 @@ def dossier_page(code: str) -> Any:
         fee_payments=fee.settled,
         can_refund=can(_me(), "payments.read"),
         can_cash=can(_me(), "payment.cash"),
+        **hand_back_form,
+    )
+
+
+def _may_move(current: str, to: str) -> bool:
+    """Whether the signed-in officer may make this move (`states.permissions_for`)."""
+    return any(can(_me(), p) for p in dossier_states.permissions_for(current, to))
+
+
+def _nobody_here(d: Dossier, moves: list[Any], mine: list[Any]) -> str:
+    """Who takes the dossier on, said plainly when the signed-in officer has no move of their
+    own on it (never a page without a next step)."""
+    if mine or not moves:
+        return ""
+    if d.status == DossierState.REGISTERED:
+        return str(
+            gettext(
+                "Hồ sơ nộp trực tuyến hoặc qua đại lý, chờ tiếp nhận: cán bộ tiếp nhận (một cửa) "
+                "hoặc cán bộ xử lý hồ sơ kiểm tra và tiếp nhận. Tài khoản của bạn chỉ xem được hồ "
+                "sơ này."
+            )
+        )
+    return str(
+        gettext(
+            "Bước tiếp theo do cán bộ xử lý hồ sơ (hoặc quản lý) thực hiện; tài khoản của bạn chỉ "
+            "xem được hồ sơ này. Khi có kết quả, cán bộ một cửa trả kết quả cho công dân."
+        )
     )
 
 
@@ -284,10 +318,12 @@ def forms_describe(value: Any, field: Any) -> str:
 
 
 @bp.post("/dossiers/<code>/move")
-@staff_required("dossier.process")
+@staff_required("dossier.read")
 def dossier_move(code: str) -> Any:
     d = _find(code)
     to = request.form.get("to", "")[:32]
+    if not _may_move(d.status, to):
+        abort(403)
     reason = request.form.get("reason", "")[:2001]
     result = None
     if to == DossierState.RESOLVED:
@@ -324,8 +360,14 @@ def dossier_hand_back(code: str) -> Any:
             request.form.get("id_checked", "")[:32], id_kind=request.form.get("id_kind", "")[:16],
             at_center=request.form.get("at_center") == "on",
         )  # fmt: skip
+    except HandBackInvalid as exc:
+        return _dossier_page(d, hb_errors={exc.field: str(exc)}, hb_values=request.form), 422
     except TransitionRefused as exc:
-        flash(str(exc), "error")
+        if d.status != DossierState.RESOLVED:  # already handed back, or not resolved yet
+            flash(str(exc), "error")
+            return redirect(url_for("office.dossier_page", code=d.code), 303)
+        field = "place" if d.branch_code else ""
+        return _dossier_page(d, hb_errors={field: str(exc)}, hb_values=request.form), 422
     else:
         flash(f"Đã trả kết quả hồ sơ {d.code}.", "ok")
     return redirect(url_for("office.dossier_page", code=d.code), 303)

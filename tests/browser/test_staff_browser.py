@@ -63,6 +63,9 @@ def sign_in_from(page: Any, base: str, home: str, name: str, password: str) -> N
     """From a surface's home: the sign-in link, the form, and back where the link pointed."""
     page.goto(base + home)
     page.locator('[data-testid="agent-sign-in"] a').click()
+    # Titled for who signs in here: bank agents are not officers.
+    assert page.inner_text('[data-testid="sign-in-title"]') == "Đăng nhập đại lý dịch vụ công"
+    assert page.title().startswith("Đăng nhập đại lý dịch vụ công")
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
@@ -76,7 +79,10 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
 ) -> None:
     from tests.builders import sample_image, sample_pdf
 
-    pdf, photo, signed, result = (tmp_path / n for n in ("a.pdf", "b.jpg", "c.pdf", "kq.pdf"))
+    pdf, photo, signed, result, proof = (
+        tmp_path / n for n in ("a.pdf", "b.jpg", "c.pdf", "kq.pdf", "proof.pdf")
+    )
+    proof.write_bytes(sample_pdf())
     pdf.write_bytes(sample_pdf(0.3))
     photo.write_bytes(sample_image())
     signed.write_bytes(sample_pdf())
@@ -109,6 +115,15 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
         _upload(agent, "consent", signed)
         _fill_judicial_record(agent, pdf, photo)
         agent.locator('input[name="fee_rule"][value="1"]').check()
+        # The reduced fee without its proof: refused in Vietnamese beside the proof's slot,
+        # nothing typed lost; then the proof uploaded like any paper.
+        agent.get_by_role("button", name="Nộp hồ sơ và in giấy tiếp nhận").click()
+        proof_slot = agent.locator('[data-testid="fee-proof"]')
+        proof_slot.locator('[role="alert"]', has_text="cần giấy tờ chứng minh").wait_for()
+        assert agent.input_value('input[name="a.cccd"]') == "064185001234"
+        assert agent.is_checked('input[name="fee_rule"][value="1"]')
+        proof_slot.locator("input[type=file]").first.set_input_files(str(proof))
+        proof_slot.locator(".upload-status", has_text="Đã tải lên.").wait_for()
         audited(agent, problems)
         shot(agent, "60-agent-form-scanned-reduced-fee")
         agent.get_by_role("button", name="Nộp hồ sơ và in giấy tiếp nhận").click()
@@ -116,6 +131,9 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
         code = agent.inner_text('[data-testid="dossier-code"]')
         _printed_since(instance, before, f"{server}/d/{code}")
         assert "100.000" in agent.inner_text('[data-testid="fee-owed"]')
+        why = "Mức phí giảm: Sinh viên, người có công với cách mạng, thân nhân liệt sĩ"
+        assert why in agent.inner_text('[data-testid="fee-reason"]')
+        assert "Giấy tờ chứng minh được giảm phí" in agent.inner_text('[data-testid="papers"]')
         agent.get_by_role("button", name="Thu tiền mặt và in biên nhận").click()
         agent.locator('[data-testid="fee-paid"]').wait_for()
         audited(agent, problems)
@@ -128,17 +146,46 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
         )
         assert max(heights) < 32, heights  # one line each: no word (or letter) per line
 
-        # The center processes it (the processing officer; a counter officer's day is below).
+        # The reduced fee's reason on the citizen's own page too.
+        citizen = agent_ctx.new_page()
+        citizen.goto(f"{server}/d/{code}")
+        citizen.fill("input[name=verify]", "1234")
+        citizen.locator("input[name=verify]").press("Enter")
+        assert why in citizen.inner_text('[data-testid="fee-reason"]')
+        citizen.close()
+        # The receipt's address opened by hand (it only prints on a button's POST): a
+        # Vietnamese page with the way back to the dossier.
+        r = agent.goto(f"{server}/agent/dossiers/{code}/receipt")
+        assert r is not None and r.status == 405
+        assert "Không mở trực tiếp được" in agent.inner_text("h1")
+        audited(agent, problems)
+        agent.locator('[data-testid="error-back"]').click()
+        agent.wait_for_url(f"**/agent/dossiers/{code}")
+
+        # The center: the counter officer receives it (the reception's decision is theirs),
+        # then is told who goes on; the processing officer processes it.
         office = office_ctx.new_page()
         office.set_default_timeout(15_000)
+        office.goto(server + "/office/login?next=/office/dossiers/" + code)
+        office.fill("input[name=username]", "canbo")
+        office.fill("input[name=password]", "canbo-demo-2026")
+        office.click("button[type=submit]")
+        office.wait_for_url(f"**/office/dossiers/{code}")
+        assert why in office.inner_text('[data-testid="fee"]')
+        office.get_by_role("button", name="Tiếp nhận", exact=True).click()
+        office.locator('[data-testid="whose-move"]').wait_for()
+        assert "cán bộ xử lý hồ sơ" in office.inner_text('[data-testid="whose-move"]')
+        audited(office, problems)
+        office.context.clear_cookies()
         office.goto(server + "/office/login?next=/office/dossiers/" + code)
         office.fill("input[name=username]", "xuly")
         office.fill("input[name=password]", "xuly-demo-2026")
         office.click("button[type=submit]")
         office.wait_for_url(f"**/office/dossiers/{code}")
-        for action in ("Tiếp nhận", "Chuyển xử lý"):
-            office.get_by_role("button", name=action, exact=True).click()
-            office.wait_for_load_state()
+        # Not late: no apology offered.
+        assert office.get_by_text("mẫu 04").count() == 0
+        office.get_by_role("button", name="Chuyển xử lý", exact=True).click()
+        office.wait_for_load_state()
         office.locator("input.file-pick").set_input_files(str(result))
         office.get_by_role("button", name="Ghi nhận có kết quả").click()
         office.locator('[data-testid="hand-back-place"]').wait_for()
@@ -151,8 +198,12 @@ def test_a_new_agents_day_sign_in_scan_authorization_reduced_fee_cash_result_han
         with agent.context.expect_event("page") as opened:
             agent.locator('[data-testid="open-result"]').click()
         opened.value.close()
-        agent.fill('input[name="id_checked"]', "064185001234")
+        # Nothing typed for the ID: the server's Vietnamese message beside the field, no
+        # browser popup (in the browser's language).
+        agent.get_by_role("button", name="Trả kết quả").click()
+        agent.locator('[data-testid="hand-back-error"]', has_text="Ghi số giấy tờ").wait_for()
         audited(agent, problems)
+        agent.fill('input[name="id_checked"]', "064185001234")
         agent.get_by_role("button", name="Trả kết quả").click()
         agent.get_by_text("Người nhận: Nguyễn Thị Hồng Nhung").wait_for()
         assert agent.inner_text('[data-testid="dossier-status"]') == "Đã trả kết quả"

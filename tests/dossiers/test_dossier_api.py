@@ -238,7 +238,8 @@ def test_transitions_to_resolved_with_the_result_and_a_rating(
     url = f"/api/v1/dossiers/{code}/transitions"
     assert client.post(url, json={"to": "accepted"}).status_code == 401
     officer = {"Authorization": f"Bearer {token_for(floor, 'canbo')}"}
-    r = client.post(url, json={"to": "accepted"}, headers=officer)
+    # A counter officer makes the reception's decision only; processing is not theirs.
+    r = client.post(url, json={"to": "processing"}, headers=officer)
     assert r.status_code == 403
     r = client.post(url, json={"to": "processing"}, headers=headers)
     assert r.status_code == 409 and "không thể chuyển" in r.get_json()["error"]["message"]

@@ -25,7 +25,7 @@ from kiosk.domain.dossiers.states import (
     moves_now,
 )
 from kiosk.domain.text import fold, fold_letters
-from kiosk.models import Dossier, DossierEvent, User
+from kiosk.models import Dossier, DossierEvent, Upload, User
 from tests.builders import (
     APPLICANT,
     LLTP,
@@ -317,12 +317,14 @@ def test_the_counter_hands_back_at_the_center_only_when_the_citizen_came_there(
     sign_in(office, "canbo", "mat-khau-dai-1")
     page = text(office.get(f"/office/dossiers/{code}"))
     assert "Nơi trả kết quả:" in page and "điểm đại lý BIDV Chi nhánh Gia Lai" in page
-    assert 'name="at_center" required' in page
+    assert 'name="at_center"' in page
     token = csrf(office, f"/office/dossiers/{code}")
     form = {"csrf_token": token, "receiver": "Nguyễn Thị Hồng Nhung", "id_kind": "cccd",
             "id_checked": NHUNG_CCCD}  # fmt: skip
-    office.post(f"/office/dossiers/{code}/hand-back", data=form)
-    assert "kết quả trả tại đó" in text(office.get(f"/office/dossiers/{code}"))
+    # The form comes back with the reason beside the box, and what was typed.
+    again = office.post(f"/office/dossiers/{code}/hand-back", data=form)
+    assert again.status_code == 422 and "kết quả trả tại đó" in text(again)
+    assert f'value="{NHUNG_CCCD}"' in text(again)
     office.post(f"/office/dossiers/{code}/hand-back", data={**form, "at_center": "on"})
     d = session.scalar(select(Dossier).where(Dossier.code == code))
     assert d is not None
@@ -358,6 +360,12 @@ def test_the_agent_signs_in_from_the_catalog_and_scans_the_card(
     home = text(agent.get("/agent/"))
     assert 'data-testid="agent-sign-in"' in home, home[:3000]
     assert "/office/login?next=/agent/dossiers" in home
+    # Titled by its surface: bank agents are not officers.
+    login = text(agent.get("/office/login?next=/agent/dossiers"))
+    assert "<title>Đăng nhập đại lý dịch vụ công" in login and "cán bộ" not in login
+    assert 'data-testid="sign-in-title">Đăng nhập đại lý dịch vụ công<' in login
+    officers = text(agent.get("/office/login?next=/office/dossiers"))
+    assert 'data-testid="sign-in-title">Đăng nhập cán bộ<' in officers
     sign_in(agent, "dl-bidv", "mat-khau-dai-9")
     form = text(agent.get("/agent/file/3.000333"))
     assert 'class="scan-input"' in form and "/agent/file/3.000333/scan" in form
@@ -413,8 +421,16 @@ def test_staff_dates_read_day_month_year_whatever_the_browser(
     floor: Flask, session: Session, branches: dict[str, dict[str, str]]
 ) -> None:
 
+    import datetime as dt
+
+    from kiosk.domain.clock import utcnow
+
     office = floor.test_client()
     code = receive_at_counter(office, session)
+    d = dossiers.find(session, code)
+    assert d is not None
+    d.due_at = utcnow() + dt.timedelta(hours=3)  # due soon: the apology (and its date) offered
+    session.commit()
     sign_in(office, "xuly", "mat-khau-dai-4")
     page = text(office.get(f"/office/dossiers/{code}"))
     assert 'type="date"' not in page and 'name="new_date" inputmode="numeric"' in page
@@ -445,10 +461,32 @@ def test_the_agent_charges_the_catalogs_reduced_fee_and_the_receipts_say_why(
     filled = {**form_data(token, ids, idempotency_key="agent-fee"), "consent": consent}
     bad = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "7"})
     assert bad.status_code == 422 and "Chọn một mức phí của thủ tục." in text(bad)
-    done = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "1"})
+    # The reduced fee needs its proof, one more paper: refused in Vietnamese without it, with
+    # what was typed kept.
+    assert 'name="doc.fee"' in page and "Giấy tờ chứng minh được giảm phí" in page
+    bare = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "1"})
+    assert bare.status_code == 422 and dossiers.FEE_PROOF_MISSING in text(bare)
+    assert 'value="Nguyễn Thị Hồng Nhung"' in text(bare) and 'value="1" checked' in text(bare)
+    proof = agent_upload(agent, token, sample_pdf())
+    done = agent.post(f"/agent/file/{LLTP}", data={**filled, "fee_rule": "1", "doc.fee": proof})
     assert done.status_code == 303, text(done)[-2000:]
     d = session.scalar(select(Dossier))
     assert d is not None and (d.fee_vnd, d.fee_reason) == (100_000, why)
+    kept = session.scalars(select(Upload.document_name).where(Upload.dossier_id == d.id))
+    assert "giay_to_giam_phi" in set(kept)
+    # The rule and its reason wherever the fee is shown: the agent's page, the office's, the
+    # citizen's status page.
+    shown = text(agent.get(f"/agent/dossiers/{d.code}"))
+    assert "Mức phí giảm: " + why in shown and "Giấy tờ chứng minh được giảm phí" in shown
+    office = floor.test_client()
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    at_office = text(office.get(f"/office/dossiers/{d.code}"))
+    assert "Mức phí giảm: " + why in at_office
+    assert "Giấy tờ chứng minh được giảm phí" in at_office
+    phone = floor.test_client()
+    token_d = csrf(phone, f"/d/{d.code}")
+    status = phone.post(f"/d/{d.code}", data={"csrf_token": token_d, "verify": "1234"})
+    assert "Mức phí giảm: " + why in text(status)
     cash = agent.post(f"/agent/dossiers/{d.code}/cash",
                       data={"csrf_token": token, "amount": "100.000"})  # fmt: skip
     assert cash.status_code == 303
@@ -492,3 +530,141 @@ def test_a_paper_received_at_the_counter_needs_no_answer_to_the_reuse_offer(
     offered.update({"paper.0": "on", "paper.1": "on"})
     posted = dossier_form.read(offered, proc)
     assert posted.errors == {} and len(posted.on_paper) == 2
+
+
+def test_a_reduced_fee_at_the_counter_needs_its_proof_uploaded_or_received_on_paper(
+    floor: Flask, session: Session
+) -> None:
+    """The proof of a reduced fee is one more paper wherever the fee is chosen: at a counter
+    the officer may tick it as received on paper; without it the dossier is refused in
+    Vietnamese; with the general fee a proof given by mistake refuses nothing."""
+    from kiosk.domain import catalog
+    from kiosk.domain.dossiers import uploads
+
+    officer = session.scalar(select(User).where(User.username == "canbo"))
+    proc = catalog.get_procedure(session, LLTP)
+    assert proc is not None and officer is not None
+    applicant = dossiers.Applicant("Trần Văn Bình", "052090001234", None, "Nam", "")
+
+    def counter(fee_rule: int, on_paper: tuple[str, ...] = ()) -> Any:
+        return dossiers.receive(session, proc, applicant, channel="direct",
+                                site_code="000.00.01.H29", actor=officer, fee_rule=fee_rule,
+                                papers=dossiers.Papers(on_paper=on_paper))  # fmt: skip
+
+    with pytest.raises(dossiers.DossierError) as refused:
+        counter(1)
+    assert refused.value.errors == {f"documents.{uploads.FEE_PROOF}": dossiers.FEE_PROOF_MISSING}
+    got = counter(1, (uploads.FEE_PROOF,)).dossier
+    assert got.fee_vnd == 100_000 and uploads.FEE_PROOF in got.on_paper
+    plain = counter(0, (uploads.FEE_PROOF,)).dossier
+    assert plain.fee_vnd == 200_000 and plain.fee_reason == ""
+    assert uploads.FEE_PROOF not in plain.on_paper
+
+
+def _hand_back_form(page: str) -> str:
+    return page.split('class="move-form hand-back-form"')[1].split("</form>")[0]
+
+
+@pytest.mark.parametrize("surface", ["office", "agent"])
+def test_the_hand_back_form_is_checked_by_the_server_in_vietnamese_beside_its_fields(
+    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], session: Session,
+    surface: str,
+) -> None:  # fmt: skip
+    """No `required` popup (the browser's language): the server's message stands next to
+    the field that is wrong, and what was typed is kept."""
+    code = _resolved_by_agent(client, branches)
+    staff = floor.test_client()
+    if surface == "office":
+        sign_in(staff, "canbo", "mat-khau-dai-1")
+        url, extra = f"/office/dossiers/{code}", {"at_center": "on"}
+    else:
+        sign_in(staff, "dl-bidv", "mat-khau-dai-9")
+        url, extra = f"/agent/dossiers/{code}", {"back": "page"}
+    form = _hand_back_form(text(staff.get(url)))
+    assert " required" not in form and form.count('aria-required="true"') == 2
+    assert "novalidate" in text(staff.get(url)).split('class="move-form hand-back-form"')[1][:40]
+    token = csrf(staff, url)
+    cases = (
+        ({"receiver": "", "id_checked": NHUNG_CCCD}, "Ghi họ tên người nhận kết quả."),
+        ({"receiver": "Nguyễn Thị Hồng Nhung", "id_checked": ""},
+         "Ghi số giấy tờ tùy thân đã kiểm tra"),
+        ({"receiver": "Nguyễn Thị Hồng Nhung", "id_checked": "12", "id_kind": "passport"},
+         "Số hộ chiếu gồm một chữ cái"),
+    )  # fmt: skip
+    for given, message in cases:
+        data = {"csrf_token": token, "id_kind": "cccd", **extra, **given}
+        r = staff.post(url + "/hand-back", data=data)
+        shown = _hand_back_form(text(r))
+        assert r.status_code == 422 and message in shown, (given, text(r)[-1500:])
+        assert 'role="alert"' in shown and 'aria-invalid="true"' in shown
+        assert f'value="{given["receiver"]}"' in shown and f'value="{given["id_checked"]}"' in shown
+        if given.get("id_kind") == "passport":
+            assert '<option value="passport" selected>' in shown
+    d = dossiers.find(session, code)
+    assert d is not None and d.status == S.RESOLVED
+
+
+# ---------------------------------------------------------------- no dead end for the counter
+
+
+def test_the_counter_officer_receives_an_online_dossier_and_is_told_who_goes_on(
+    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], session: Session
+) -> None:
+    """A dossier an agent filed waits "Mới đăng ký": the counter officer (dossier.receive)
+    may make the reception's decision; every later move is processing's, and the page says
+    so instead of showing nothing."""
+    from kiosk.domain.accounts import Forbidden
+
+    code = str(file_as(client, branches["dl-bidv"], upload_as(client, branches["dl-bidv"]))
+               .get_json()["code"])  # fmt: skip
+    office = floor.test_client()
+    sign_in(office, "canbo", "mat-khau-dai-1")
+    url = f"/office/dossiers/{code}"
+    page = text(office.get(url))
+    offered = set(re.findall(r'data-move="([a-z_]+)"', page))
+    assert offered == {"accepted", "refused", "supplement"}, offered
+    assert 'data-testid="whose-move"' not in page
+    token = csrf(office, url)
+    r = office.post(url + "/move", data={"csrf_token": token, "to": "processing"})
+    assert r.status_code == 403
+    r = office.post(url + "/move", data={"csrf_token": token, "to": "accepted"})
+    assert r.status_code == 303
+    d = dossiers.find(session, code)
+    assert d is not None
+    session.refresh(d)
+    canbo = session.scalar(select(User).where(User.username == "canbo"))
+    assert canbo is not None
+    assert d.status == S.ACCEPTED and d.events[-1].actor_id == canbo.id
+    page = text(office.get(url))
+    assert re.findall(r'data-move="([a-z_]+)"', page) == []
+    whose = page.split('data-testid="whose-move">')[1].split("</p>")[0]
+    assert "cán bộ xử lý hồ sơ" in whose
+    with pytest.raises(Forbidden):
+        dossiers.move(session, d, "processing", canbo)
+    # A processing officer sees the moves, and no such note.
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    page = text(office.get(url))
+    assert 'data-move="processing"' in page and 'data-testid="whose-move"' not in page
+
+
+def test_the_apology_is_offered_only_for_a_dossier_late_or_due(
+    floor: Flask, session: Session, branches: dict[str, dict[str, str]]
+) -> None:
+    import datetime as dt
+
+    from kiosk.domain.clock import utcnow
+
+    office = floor.test_client()
+    code = receive_at_counter(office, session)
+    sign_in(office, "xuly", "mat-khau-dai-4")
+    url = f"/office/dossiers/{code}"
+    assert "mẫu 04" not in text(office.get(url))  # just received, days to go
+    d = dossiers.find(session, code)
+    assert d is not None
+    for due in (utcnow() + dt.timedelta(hours=3), utcnow() - dt.timedelta(days=1)):
+        d.due_at = due
+        session.commit()
+        page = text(office.get(url))
+        assert "mẫu 04" in page, due
+        form = page.split("mẫu 04")[1].split("</form>")[0]
+        assert 'name="new_date"' in form and "pattern=" not in form and " required" not in form

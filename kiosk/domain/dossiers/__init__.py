@@ -64,6 +64,7 @@ from .reading import (
 )
 from .receiving import (
     CHANNEL_KINDS,
+    FEE_PROOF_MISSING,
     Applicant,
     DossierError,
     Papers,
@@ -92,7 +93,8 @@ from .states import (
 )
 
 __all__ = [
-    "CENTER", "CHANNEL_KINDS", "FINISHED", "ID_KINDS", "LABELS", "MOVES", "NATIONAL",
+    "CENTER", "CHANNEL_KINDS", "FEE_PROOF_MISSING", "FINISHED", "ID_KINDS", "LABELS", "MOVES",
+    "NATIONAL",
     "NEEDS_REASON", "OPEN", "PAUSED", "Applicant", "DossierError", "DossierState", "Page",
     "HandBackInvalid", "NextStep", "Papers", "ReceiptPrint", "Received", "Step", "TooManyLookups",
     "TransitionRefused",

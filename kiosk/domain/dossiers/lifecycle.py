@@ -19,7 +19,7 @@ from ...models import (
 )
 from .. import outbox
 from ..accounts import audit
-from ..accounts.roles import require
+from ..accounts.roles import can, require
 from ..citizen_id import CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
 from ..printing.jobs import printout_job
@@ -27,7 +27,15 @@ from ..text import TextRefused, clean_text
 from . import uploads, workdays
 from .reading import branch_of, promised, visible
 from .receiving import ReceiptPrint
-from .states import LABELS, OPEN, PAUSED, DossierState, TransitionRefused, check_move
+from .states import (
+    LABELS,
+    OPEN,
+    PAUSED,
+    DossierState,
+    TransitionRefused,
+    check_move,
+    permissions_for,
+)
 
 S = DossierState
 
@@ -90,8 +98,10 @@ def move(
 ) -> Dossier:
     """Move `dossier` to `to`; TransitionRefused (a message) if the rules do not allow it.
     On resolution, `result` is the digitized result (*kết quả số hóa*), attached in the same
-    transaction."""
-    require(actor, "dossier.process")
+    transaction. Who may: processing, and for the reception's decision on a dossier filed
+    online (`states.RECEPTION`) the counter too (`states.permissions_for`)."""
+    if not any(can(actor, p) for p in permissions_for(dossier.status, to)):
+        require(actor, "dossier.process")  # the refusal, in its words
     reason = _note(reason, "Lý do")
     if len(reason) > 2000:
         raise TransitionRefused("Lý do dài quá 2.000 ký tự.")

@@ -162,6 +162,13 @@ class Papers:
     staff: bool = False
 
 
+#: Said when a reduced fee is chosen without the paper that proves the citizen may have it.
+FEE_PROOF_MISSING = (
+    "Đã chọn mức phí giảm: cần giấy tờ chứng minh (ví dụ giấy chứng nhận người có công, thẻ "
+    "học sinh, sinh viên); tải lên hoặc chọn mức chung."
+)
+
+
 def check(
     session: Session,
     procedure: Procedure,
@@ -170,12 +177,14 @@ def check(
     papers: Papers,
     *,
     complete: bool,
+    reduced_fee: bool = False,
 ) -> tuple[dict[str, Any], list[tuple[str, Upload]], dict[str, str]]:
     """The form's clean values, the uploads to attach, and every error by field: the
     applicant's (`full_name`, `cccd`, ...), the form's (`fields.<name>`) and the papers'
     (`documents.<name>`). `complete` asks for every required field and paper (online filing);
     at a counter the officer holds the paper form and papers, so what is given is checked but
-    nothing more is asked."""
+    nothing more is asked. A `reduced_fee` asks for its proof (`uploads.FEE_PROOF`) wherever
+    the dossier is filed: uploaded, or at a counter received on paper."""
     _, errors = clean_applicant(applicant)
     form = form_of(procedure)
     if not complete:
@@ -184,14 +193,26 @@ def check(
     errors.update({f"fields.{k}": v for k, v in form_errors.items()})
     names = [d.name for d in procedure.documents]
     required = [d.name for d in procedure.documents if d.required] if complete else []
+    if reduced_fee:
+        names.append(uploads.FEE_PROOF)
+        required.append(uploads.FEE_PROOF)
+    # A proof given and then the general fee chosen again: left out, not refused.
+    files = [w for w in papers.files if reduced_fee or w.name != uploads.FEE_PROOF]
+    on_paper = [n for n in papers.on_paper if reduced_fee or n != uploads.FEE_PROOF]
     found, doc_errors = uploads.check_attachable(
-        session, papers.files, owner=papers.owner, limits=papers.limits,
-        required=[n for n in required if n not in papers.on_paper], allowed=names,
+        session, files, owner=papers.owner, limits=papers.limits,
+        required=[n for n in required if n not in on_paper], allowed=names,
         staff=papers.staff,
     )  # fmt: skip
-    for name in papers.on_paper:
+    for name in on_paper:
         if name not in names:
             doc_errors[name[:255]] = f"Thủ tục này không có giấy tờ {name[:255]!r}."
+    if (
+        reduced_fee
+        and uploads.FEE_PROOF in doc_errors
+        and uploads.FEE_PROOF not in {w.name for w in files}
+    ):
+        doc_errors[uploads.FEE_PROOF] = FEE_PROOF_MISSING
     errors.update({f"documents.{k}": v for k, v in doc_errors.items()})
     return clean, found, errors
 
@@ -256,15 +277,27 @@ def receive(
             "Cần giấy ủy quyền có chữ ký của công dân (consent_upload_id).",
             {"consent_upload_id": "Tải lên giấy ủy quyền đã ký trước khi nộp."},
         )
-    clean, found, errors = check(
-        session, procedure, applicant, fields, papers, complete=channel != "direct"
-    )
-    if errors:
-        raise DossierError("Hồ sơ chưa đúng hoặc còn thiếu, xem từng mục.", errors)
-    applicant, _ = clean_applicant(applicant)
     now = now or utcnow()
     here = wall_clock(now, tz)
-    days, fee, fee_reason = _channel_terms(procedure, channel, here.date(), fee_rule)
+    # The fee chosen is checked with the form (a reduced one asks for its proof); a channel the
+    # procedure does not offer is said after the form's errors, as before.
+    refused: DossierError | None = None
+    try:
+        days, fee, fee_reason = _channel_terms(procedure, channel, here.date(), fee_rule)
+    except DossierError as exc:
+        refused = exc
+    fee_refused = refused.errors if refused is not None and "fee" in refused.errors else {}
+    clean, found, errors = check(
+        session, procedure, applicant, fields, papers, complete=channel != "direct",
+        reduced_fee=fee_rule != 0 and refused is None,
+    )  # fmt: skip
+    if errors and fee_refused:
+        errors.update(fee_refused)
+    if errors:
+        raise DossierError("Hồ sơ chưa đúng hoặc còn thiếu, xem từng mục.", errors)
+    if refused is not None:
+        raise refused
+    applicant, _ = clean_applicant(applicant)
     calendar = calendar if calendar is not None else workdays.load_calendar(session)
     accepted = channel == "direct"
     # Online, the clock starts when an officer accepts the dossier; until then the receipt
@@ -295,7 +328,9 @@ def receive(
             branch_code=agent.branch_code if agent else None,
             agent_id=agent.id if agent else None,
             on_paper=json.dumps(
-                [d.name for d in procedure.documents if d.name in papers.on_paper],
+                [d.name for d in procedure.documents if d.name in papers.on_paper]
+                + ([uploads.FEE_PROOF] if fee_rule and uploads.FEE_PROOF in papers.on_paper
+                   else []),  # fmt: skip
                 ensure_ascii=False,
             ),
         )  # fmt: skip

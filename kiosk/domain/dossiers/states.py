@@ -90,6 +90,19 @@ NEEDS_REASON = frozenset({S.REFUSED, S.SUPPLEMENT, S.WITHDRAWN, S.STOPPED})
 #: to the citizen (`dossiers.hand_back`: who received it, the ID checked, where).
 OWN_STEP = frozenset({S.RETURNED})
 
+#: The reception's decision on a dossier filed online or by a bank agent (*tiếp nhận hồ sơ
+#: trực tuyến*): the one-stop counter's officers make it (`dossier.receive`) as the
+#: processing officers do (`dossier.process`); every other move is processing's.
+RECEPTION = frozenset({S.ACCEPTED, S.REFUSED, S.SUPPLEMENT})
+
+
+def permissions_for(current: str, to: str) -> frozenset[str]:
+    """The permissions any one of which allows moving a dossier in `current` to `to`."""
+    if current == S.REGISTERED and to in RECEPTION:
+        return frozenset({"dossier.receive", "dossier.process"})
+    return frozenset({"dossier.process"})
+
+
 #: What the officer does to move a dossier into each state: the button's words (Vietnamese;
 #: surfaces translate). `RESUME` names the move out of a pause back to processing.
 ACTIONS: dict[DossierState, str] = {

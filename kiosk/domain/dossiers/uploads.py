@@ -66,14 +66,20 @@ MAX_ASPECT = 20
 RESULT = "ket_qua"
 #: The citizen's signed authorization of an agent (*giấy ủy quyền*), kept with the dossier.
 CONSENT = "giay_uy_quyen"
+#: The proof of a reduced fee (e.g. a certificate of a person with revolutionary merit), asked
+#: for as one more paper when an agent or a counter officer picks a reduced fee rule.
+FEE_PROOF = "giay_to_giam_phi"
 #: What staff read for the files kept under those names; they are not the citizen's papers.
 NOT_PAPERS: dict[str, str] = {RESULT: N_("Kết quả đã số hóa"), CONSENT: N_("Giấy ủy quyền")}
+#: Every kept file's name that is not in a procedure's list, as staff read it.
+LABELS: dict[str, str] = {**NOT_PAPERS, FEE_PROOF: N_("Giấy tờ chứng minh được giảm phí")}
 
 
 def document_label(name: str) -> str:
-    """A kept file's name as staff read it: the paper's own name, or what the result and the
-    authorization are called (`NOT_PAPERS`, Vietnamese; surfaces translate)."""
-    return NOT_PAPERS.get(name, name)
+    """A kept file's name as staff read it: the paper's own name, or what the result, the
+    authorization and a reduced fee's proof are called (`LABELS`, Vietnamese; surfaces
+    translate)."""
+    return LABELS.get(name, name)
 
 
 CHUNK = 1 << 16
