@@ -835,6 +835,22 @@ class SyncSite(Base):
     checked_at: Mapped[dt.datetime] = mapped_column(DateTime())
 
 
+class QueueDayFigures(Base):
+    """At the hub: a site's queue figures of one day, the latest its outbox sent (`queue.day`,
+    `reports.queue.day_figures`), which the hub's queue statistics add to its own."""
+
+    __tablename__ = "queue_day_figures"
+
+    #: The site's JetStream domain, as `ProvinceEvent.site`.
+    site: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
+    #: The event's place in its site's outbox: a later one replaces these, an older one not.
+    site_seq: Mapped[int] = mapped_column(Integer)
+    #: JSON: the figures as the site computed them.
+    figures: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
 class SiteSetting(Base):
     """A setting of the site that its manager changes on a screen (not in the deployment's
     settings), e.g. `speech_volume`: one row per key, the value as text."""

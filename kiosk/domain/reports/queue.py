@@ -151,3 +151,165 @@ def queue_stats(session: Session, period: Period, tz: dt.tzinfo = VIETNAM) -> Qu
         estimate_abs_error=round(mean([abs(e) for e in errors]), 1),
         estimated=len(errors),
     )
+
+
+# ---------------------------------------------------------------- a day's figures, for the province
+
+#: A day's figures (`day_figures`) as the outbox carries them (`queue.day`) and the hub keeps
+#: them (`QueueDayFigures`): what the statistics above count, as sums that add up across days
+#: and sites (`merge`): averages from sums and counts, percentiles from histograms of whole
+#: minutes (each duration rounded up), so a province's P90 is read at the minute.
+
+
+def _bucket(minutes: float) -> str:
+    return str(max(0, math.ceil(round(minutes, 6))))
+
+
+def _row_figures(key: str, name: str, rows: list[_Row]) -> dict[str, Any]:
+    waits = [t.wait for t in rows if t.wait is not None]
+    serve = [t.service for t in rows if t.service is not None]
+    wait_hist: dict[str, int] = defaultdict(int)
+    service_hist: dict[str, int] = defaultdict(int)
+    for w in waits:
+        wait_hist[_bucket(w)] += 1
+    for s in serve:
+        service_hist[_bucket(s)] += 1
+    return {
+        "key": key, "name": name, "tickets": len(rows),
+        "no_shows": sum(1 for t in rows if t.state == TicketState.NO_SHOW),
+        "served": sum(1 for t in rows if t.state == TicketState.DONE),
+        "wait_n": len(waits), "wait_sum": round(sum(waits), 3), "wait_hist": dict(wait_hist),
+        "service_n": len(serve), "service_sum": round(sum(serve), 3),
+        "service_hist": dict(service_hist),
+    }  # fmt: skip
+
+
+def day_figures(session: Session, day: dt.date, tz: dt.tzinfo = VIETNAM) -> dict[str, Any]:
+    """One local day's queue figures, by service and by counter (services by their code,
+    counters by their number: ids mean nothing at the province)."""
+    stats_rows, hours = _day_rows(session, day, tz)
+    services = {s.id: s for s in session.scalars(select(Service))}
+    counters = {c.id: c for c in session.scalars(select(Counter))}
+    per_service: dict[int, list[_Row]] = defaultdict(list)
+    per_counter: dict[int, list[_Row]] = defaultdict(list)
+    for t in stats_rows:
+        per_service[t.service_id].append(t)
+        if t.counter_id is not None:
+            per_counter[t.counter_id].append(t)
+    errors = [
+        t.estimated_wait_minutes - t.wait for t in stats_rows if t.wait is not None and t.leg == 0
+    ]
+    return {
+        "day": day.isoformat(),
+        "tickets": sum(hours.values()),
+        "no_shows": sum(1 for t in stats_rows if t.state == TicketState.NO_SHOW),
+        "served": sum(1 for t in stats_rows if t.state == TicketState.DONE),
+        "by_hour": {str(h): n for h, n in sorted(hours.items())},
+        "services": [
+            _row_figures(services[i].code, services[i].name, rows)
+            for i, rows in sorted(per_service.items(), key=lambda kv: services[kv[0]].position)
+        ],
+        "counters": [
+            _row_figures(
+                str(counters[i].number), counters[i].name or f"Quầy {counters[i].number}", rows
+            )
+            for i, rows in sorted(per_counter.items(), key=lambda kv: counters[kv[0]].number)
+        ],  # fmt: skip
+        "estimate": {
+            "n": len(errors),
+            "sum": round(sum(errors), 3),
+            "abs_sum": round(sum(abs(e) for e in errors), 3),
+        },  # fmt: skip
+    }
+
+
+def _day_rows(session: Session, day: dt.date, tz: dt.tzinfo) -> tuple[list[_Row], dict[int, int]]:
+    tk = Ticket
+    offset = tz.utcoffset(dt.datetime.combine(day, dt.time())) or dt.timedelta()
+    rows = [
+        _Row._make(r) for r in session.execute(
+            select(tk.service_id, tk.counter_id, tk.leg, tk.state,
+                   cast(_minutes(session, tk.queued_at, tk.called_at), Float),
+                   cast(_minutes(session, tk.started_at, tk.finished_at), Float),
+                   tk.estimated_wait_minutes)
+            .where(tk.day == day).order_by(tk.id)
+        )
+    ]  # fmt: skip
+    hour = _local_hour(session, tk.issued_at, offset)
+    hours = {int(h): int(n) for h, n in session.execute(
+        select(hour, func.count()).where(tk.day == day, tk.leg == 0).group_by(hour))}  # fmt: skip
+    return rows, hours
+
+
+def _p90_hist(hist: dict[str, int]) -> float:
+    total = sum(hist.values())
+    if not total:
+        return 0.0
+    rank, seen = max(1, math.ceil(0.9 * total)), 0
+    for minute in sorted(hist, key=int):
+        seen += hist[minute]
+        if seen >= rank:
+            return float(minute)
+    return 0.0  # pragma: no cover
+
+
+def _merge_rows(rows: list[dict[str, Any]]) -> list[Times]:
+    merged: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        m = merged.setdefault(r["key"], {"name": r["name"], "tickets": 0, "no_shows": 0,
+                                         "wait_n": 0, "wait_sum": 0.0, "service_n": 0,
+                                         "service_sum": 0.0, "wait_hist": defaultdict(int),
+                                         "service_hist": defaultdict(int)})  # fmt: skip
+        for k in ("tickets", "no_shows", "wait_n", "wait_sum", "service_n", "service_sum"):
+            m[k] += r.get(k, 0)
+        for k in ("wait_hist", "service_hist"):
+            for minute, n in r.get(k, {}).items():
+                m[k][minute] += int(n)
+    return [
+        Times(key, m["name"], m["tickets"], m["no_shows"],
+              round(m["wait_sum"] / m["wait_n"], 1) if m["wait_n"] else 0.0,
+              _p90_hist(m["wait_hist"]),
+              round(m["service_sum"] / m["service_n"], 1) if m["service_n"] else 0.0,
+              _p90_hist(m["service_hist"]))
+        for key, m in merged.items()
+    ]  # fmt: skip
+
+
+def merge(figures: list[dict[str, Any]], period: Period) -> QueueStats:
+    """The statistics of a period from days' figures (of one site or of many): every count a
+    sum of theirs, every average their sums over their counts, each P90 read from their
+    histograms (at the whole minute)."""
+    hours: dict[int, int] = defaultdict(int)
+    days: dict[dt.date, int] = defaultdict(int)
+    services: list[dict[str, Any]] = []
+    counters: list[dict[str, Any]] = []
+    est_n, est_sum, est_abs = 0, 0.0, 0.0
+    for f in figures:
+        for h, n in f.get("by_hour", {}).items():
+            hours[int(h)] += int(n)
+        days[dt.date.fromisoformat(f["day"])] += int(f.get("tickets", 0))
+        services += f.get("services", [])
+        counters += f.get("counters", [])
+        est = f.get("estimate", {})
+        est_n, est_sum, est_abs = est_n + est.get("n", 0), est_sum + est.get("sum", 0), \
+            est_abs + est.get("abs_sum", 0)  # fmt: skip
+    first, last = min(hours, default=7), max(hours, default=17)
+    return QueueStats(
+        tickets=sum(int(f.get("tickets", 0)) for f in figures),
+        no_shows=sum(int(f.get("no_shows", 0)) for f in figures),
+        by_hour=[(h, hours.get(h, 0)) for h in range(min(first, 7), max(last, 17) + 1)],
+        by_day=[(d, days.get(d, 0)) for d in period.days()],
+        by_service=_merge_rows(services),
+        by_counter=_merge_rows(counters),
+        estimate_bias=round(est_sum / est_n, 1) if est_n else 0.0,
+        estimate_abs_error=round(est_abs / est_n, 1) if est_n else 0.0,
+        estimated=est_n,
+    )
+
+
+def own_figures(session: Session, period: Period, tz: dt.tzinfo = VIETNAM) -> list[dict[str, Any]]:
+    """This site's own days' figures in a period (the days it issued tickets on)."""
+    days = session.scalars(
+        select(Ticket.day).where(Ticket.day >= period.start, Ticket.day <= period.end).distinct()
+    )
+    return [day_figures(session, d, tz) for d in sorted(days)]
