@@ -785,7 +785,11 @@ class OutboxEvent(Base):
     by, and stamps `sent_at` once the site's server has acked."""
 
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_event_unsent", "sent_at", "seq"),)
+    __table_args__ = (
+        Index("ix_outbox_event_unsent", "sent_at", "seq"),
+        #: A day's unsent queue figures, found at every ticket change (`outbox.queue_day`).
+        Index("ix_outbox_event_kind_unsent", "kind", "sent_at"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     #: A random UUID: unique across every site, so the hub can tell a republished event.

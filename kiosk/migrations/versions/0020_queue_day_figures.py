@@ -1,4 +1,6 @@
-"""at the hub: each site's latest queue figures of each day (the outbox's `queue.day`)
+"""at the hub: each site's latest queue figures of each day (the outbox's `queue.day`); at a
+site, the outbox's unsent events by kind (the day's unsent figures are found by it at every
+ticket change, however long the site has gone without sending)
 
 Revision ID: 0020
 Revises: 0019
@@ -23,7 +25,9 @@ def upgrade() -> None:
         sa.Column("figures", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(), nullable=False),
     )
+    op.create_index("ix_outbox_event_kind_unsent", "outbox_event", ["kind", "sent_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_event_kind_unsent", table_name="outbox_event")
     op.drop_table("queue_day_figures")
