@@ -587,17 +587,18 @@ def site_db(template: Path, path: Path) -> Session:
 
 
 def deliver(hub: Session, site: Session, domain: str, order: list[int] | None = None) -> int:
-    """The site's outbox into the hub's database as the ingest writes it (`province.receive`,
-    committed one by one), in `order` (indexes into the outbox) or as written; returns how
-    many were new."""
-    from kiosk.domain import province
+    """The site's outbox into the hub's database as the relay sends it and the ingest writes
+    it (`province.receive`, committed one by one), in `order` (indexes into the outbox) or as
+    written; returns how many were new."""
+    from kiosk.domain import outbox, province
     from kiosk.models import OutboxEvent
 
     rows = list(site.scalars(select(OutboxEvent).order_by(OutboxEvent.seq)))
     new = 0
     for i in order if order is not None else range(len(rows)):
         e = rows[i]
-        new += province.receive(hub, event_id=e.id, site=domain, kind=e.kind, payload=e.payload,
+        payload = outbox.payload_of(site, e)  # as the relay sends it
+        new += province.receive(hub, event_id=e.id, site=domain, kind=e.kind, payload=payload,
                                 occurred_at=e.created_at, site_seq=e.seq)  # fmt: skip
         hub.commit()
     return new

@@ -14,19 +14,20 @@ What each kind carries (`payload`, JSON), all of it what the province's reports 
 | `payment.refunded` | a paid fee refunded | `payment`, `dossier_id`, `fee_paid_by` |
 | `rating.stored` | a citizen rates a dossier or a counter visit | `rating`, `dossier_id` |
 | `paper.stored` | a paper or result becomes a dossier's (after its event) | `paper`, `dossier_id` |
-| `queue.day` | a ticket's change (issued, called, served...) | `figures` of its day |
+| `queue.day` | a ticket's change (issued, called, served...) | `figures` of its day, as sent |
 
 `paper` is the paper's metadata (its name in the dossier, media type, size, sha256, pages,
 uploaded at), not the bytes; `figures` are the day's queue figures
 (`reports.queue.day_figures`).
 
-A day's queue figures are written again at each change of that day's tickets, in the change's
-transaction (last thing, under the queue's event lock, so two changes never write figures that
-miss each other's): while an earlier `queue.day` event of that day is still unsent it is
-replaced (deleted, and the new one added at the end), so a site offline for a day holds one
-event per day, not one per change; once sent, the next change adds a new event. Each event
-keeps its own id (a repeat of it is the same figures); at the hub, of a site's events about one
-day the latest in its outbox stands, as for a dossier (`province.py`). So the day's last
+A ticket's change (issued, called, served, a no-show, a transfer) writes a `queue.day` event
+in its transaction, last thing (under the queue's event lock): the day's event not sent yet,
+if any, is replaced (deleted, a new one added at the end), so an offline day holds one event
+per day, not one per change; once sent, the next change adds a new one. The row holds the day
+only; the relay sends the day's figures as they stand then (`payload_of`), so a change costs a
+delete and an insert, not a count of the day. A repeat of an event carries the same figures
+(any change since would have replaced it), and at the hub, of a site's events about one day
+the latest in its outbox stands, as for a dossier (`province.py`). So the day's last
 figures reach the hub after any outage, exactly once.
 
 `dossier` is the whole record as it stands after the change (not a diff), so the hub can keep
@@ -42,7 +43,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Dossier, DossierEvent, OutboxEvent, Payment, Rating, Upload
@@ -144,20 +145,31 @@ def papers(session: Session, dossier: Dossier, added: Sequence[Upload]) -> list[
     ]  # fmt: skip
 
 
-def queue_day(session: Session, day: dt.date, tz: dt.tzinfo = VIETNAM) -> OutboxEvent:
-    """The day's queue figures as they stand, replacing the day's event not sent yet."""
+def queue_day(session: Session, day: dt.date) -> OutboxEvent:
+    """Tell that `day`'s queue figures changed: the day's event not sent yet is replaced by a
+    new one at the end of the outbox. Cheap (it runs at every ticket change): the figures
+    themselves are counted when the event is sent (`payload_of`)."""
+    marker = json.dumps({"day": day.isoformat()}, separators=(",", ":"))
+    session.execute(
+        delete(OutboxEvent).where(
+            OutboxEvent.kind == "queue.day", OutboxEvent.sent_at.is_(None),
+            OutboxEvent.payload == marker,
+        )
+    )  # fmt: skip
+    return record(session, "queue.day", {"day": day.isoformat()})
+
+
+def payload_of(session: Session, event: OutboxEvent, tz: dt.tzinfo = VIETNAM) -> str:
+    """What an event carries when it is sent: its payload, or for a day's queue figures the
+    figures as they stand now (`{"figures": ...}`). Counted now, they are the same however
+    often the event is sent: any ticket change since would have replaced the event."""
+    if event.kind != "queue.day":
+        return event.payload
     from .reports.queue import day_figures
 
-    session.flush()
-    waiting = session.scalars(
-        select(OutboxEvent).where(
-            OutboxEvent.kind == "queue.day", OutboxEvent.sent_at.is_(None),
-            OutboxEvent.payload.like(f'{{"figures":{{"day":"{day.isoformat()}"%'),
-        )
-    ).all()  # fmt: skip
-    for old in waiting:
-        session.delete(old)
-    return record(session, "queue.day", {"figures": day_figures(session, day, tz)})
+    day = dt.date.fromisoformat(json.loads(event.payload)["day"])
+    return json.dumps({"figures": day_figures(session, day, tz)}, ensure_ascii=False,
+                      separators=(",", ":"))  # fmt: skip
 
 
 def unsent(session: Session, limit: int = 500) -> list[OutboxEvent]:

@@ -1,8 +1,9 @@
 """The outbox's papers and queue figures on both engines (the site's database; the hub's is
 SQLite): each paper's metadata is told after its dossier, in the change's transaction, and the
 hub keeps it without the file; a day's queue figures are told at every ticket change, one
-unsent event per day however many changes, a new one once the last is sent, and at the hub the
-latest in the site's outbox stands whatever order they arrive in, each stored once."""
+unsent event per day however many changes (its figures counted when it is sent), a new one
+once the last is sent, and at the hub the latest in the site's outbox stands whatever order
+they arrive in, each stored once."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.demo.floor import load_demo_floor
-from kiosk.domain import dossiers, outbox, queue
+from kiosk.domain import dossiers, outbox, province, queue
 from kiosk.domain.dossiers import DossierState, uploads
 from kiosk.models import Counter, OutboxEvent, ProvinceEvent, QueueDayFigures, Upload, User
 from kiosk.storage import make_engine, make_sessionmaker, migrate
@@ -106,10 +107,11 @@ def _serve_a_day(session: Session, officer: User) -> None:
 
 
 def _figures(session: Session) -> list[dict]:  # type: ignore[type-arg]
+    """The figures each `queue.day` event would carry if sent now."""
     rows = session.scalars(
-        select(OutboxEvent.payload).where(OutboxEvent.kind == "queue.day").order_by(OutboxEvent.seq)
+        select(OutboxEvent).where(OutboxEvent.kind == "queue.day").order_by(OutboxEvent.seq)
     )
-    return [json.loads(p)["figures"] for p in rows]
+    return [json.loads(outbox.payload_of(session, e))["figures"] for e in rows]
 
 
 def test_a_days_queue_figures_wait_as_one_event_and_the_latest_stands_at_the_hub(
@@ -126,9 +128,12 @@ def test_a_days_queue_figures_wait_as_one_event_and_the_latest_stands_at_the_hub
     assert hotich["wait_n"] == 2 and abs(hotich["wait_sum"] - 29) < 0.01
     assert hotich["wait_hist"] == {"10": 1, "19": 1} and hotich["service_hist"] == {"8": 1}
     assert [c["key"] for c in day["counters"]] == ["1"] and day["by_hour"] == {"10": 3}
+    assert day["estimate"]["n"] == 2
 
+    # The relay sends it (as it stands), the server acks; later changes make a new event.
     first = session.scalar(select(OutboxEvent).where(OutboxEvent.kind == "queue.day"))
     assert first is not None
+    sent = (first.id, first.seq, outbox.payload_of(session, first), first.created_at)
     outbox.mark_sent(session, [first.id])
     session.commit()
     c1 = session.scalar(select(Counter).where(Counter.number == 1))
@@ -136,15 +141,26 @@ def test_a_days_queue_figures_wait_as_one_event_and_the_latest_stands_at_the_hub
     queue.call_next(session, c1.id, staff["officer"], now=MORNING + dt.timedelta(minutes=30))
     queue.start(session, c1.id, staff["officer"], now=MORNING + dt.timedelta(minutes=31))
     queue.finish(session, c1.id, staff["officer"], now=MORNING + dt.timedelta(minutes=35))
-    sent, later = _figures(session)  # the sent one stays; the changes since wait as one
-    assert sent == day and later["served"] == 2
+    rows = list(session.scalars(
+        select(OutboxEvent).where(OutboxEvent.kind == "queue.day").order_by(OutboxEvent.seq)
+    ))  # fmt: skip
+    assert [r.id for r in rows][0] == first.id and len(rows) == 2  # the changes since: one
+    later = json.loads(outbox.payload_of(session, rows[1]))["figures"]
+    assert later["served"] == 2 and json.loads(sent[2])["figures"] == day
 
     hub = hub_db(tmp_path)
-    rows = list(session.scalars(select(OutboxEvent).order_by(OutboxEvent.seq)))
-    newest_first = sorted(range(len(rows)), key=lambda i: -rows[i].seq)
-    deliver(hub, session, SITE, order=newest_first)  # the older figures arrive last
+
+    def arrive(event_id: str, seq: int, payload: str, at: dt.datetime) -> bool:
+        got = province.receive(hub, event_id=event_id, site=SITE, kind="queue.day",
+                               payload=payload, occurred_at=at, site_seq=seq)  # fmt: skip
+        hub.commit()
+        return got
+
+    newer = (rows[1].id, rows[1].seq, outbox.payload_of(session, rows[1]), rows[1].created_at)
+    assert arrive(*newer) and arrive(*sent)  # the older figures arrive last
     kept = hub.get(QueueDayFigures, (SITE, dt.date(2026, 11, 23)))
     assert kept is not None and json.loads(kept.figures) == later
-    assert deliver(hub, session, SITE) == 0  # again: nothing twice, nothing undone
-    assert hub.scalar(select(func.count()).select_from(ProvinceEvent)) == len(rows)
+    assert not arrive(*sent) and not arrive(*newer)  # again: nothing twice, nothing undone
+    assert hub.scalar(select(func.count()).select_from(ProvinceEvent)) == 2
+    hub.expire_all()
     assert json.loads(hub.get(QueueDayFigures, (SITE, dt.date(2026, 11, 23))).figures) == later  # type: ignore[union-attr]

@@ -233,7 +233,7 @@ def _issue_pg(
             "until_open": minutes_until_open(svc, row.issued_at, tz),
         },
     ).one()  # fmt: skip
-    outbox.queue_day(session, day, tz)  # under the event lock just taken, as `log.emit` does
+    outbox.queue_day(session, day)  # under the event lock just taken, as `log.emit` does
     if print_on is not None:
         session.add(ticket_job(ticket, int(ahead), print_on))
     session.commit()

@@ -16,13 +16,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Integer, and_, cast, func, literal, select
+from sqlalchemy import Float, Integer, Numeric, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from ...models import Counter, Service, Ticket
 from ..clock import VIETNAM
 from ..queue.states import TicketState
 from . import Period
+from .period import count_if
 
 
 def p90(values: list[float]) -> float:
@@ -161,84 +162,94 @@ def queue_stats(session: Session, period: Period, tz: dt.tzinfo = VIETNAM) -> Qu
 #: minutes (each duration rounded up), so a province's P90 is read at the minute.
 
 
-def _bucket(minutes: float) -> str:
-    return str(max(0, math.ceil(round(minutes, 6))))
-
-
-def _row_figures(key: str, name: str, rows: list[_Row]) -> dict[str, Any]:
-    waits = [t.wait for t in rows if t.wait is not None]
-    serve = [t.service for t in rows if t.service is not None]
-    wait_hist: dict[str, int] = defaultdict(int)
-    service_hist: dict[str, int] = defaultdict(int)
-    for w in waits:
-        wait_hist[_bucket(w)] += 1
-    for s in serve:
-        service_hist[_bucket(s)] += 1
-    return {
-        "key": key, "name": name, "tickets": len(rows),
-        "no_shows": sum(1 for t in rows if t.state == TicketState.NO_SHOW),
-        "served": sum(1 for t in rows if t.state == TicketState.DONE),
-        "wait_n": len(waits), "wait_sum": round(sum(waits), 3), "wait_hist": dict(wait_hist),
-        "service_n": len(serve), "service_sum": round(sum(serve), 3),
-        "service_hist": dict(service_hist),
-    }  # fmt: skip
+def _whole_minutes(session: Session, minutes: Any) -> Any:
+    """A duration in minutes rounded up to the whole minute, in SQL (rounded to the microminute
+    first, so that 10 minutes stored as 10.0000000009 count as 10)."""
+    if session.get_bind().dialect.name == "sqlite":
+        r = func.round(minutes, 6)
+        return case((r > cast(r, Integer), cast(r, Integer) + 1), else_=cast(r, Integer))
+    return cast(func.ceil(func.round(cast(minutes, Numeric), 6)), Integer)
 
 
 def day_figures(session: Session, day: dt.date, tz: dt.tzinfo = VIETNAM) -> dict[str, Any]:
     """One local day's queue figures, by service and by counter (services by their code,
-    counters by their number: ids mean nothing at the province)."""
-    stats_rows, hours = _day_rows(session, day, tz)
-    services = {s.id: s for s in session.scalars(select(Service))}
+    counters by their number: ids mean nothing at the province), every sum, count and
+    histogram counted by the database (it runs at every ticket change: `outbox.queue_day`)."""
+    tk = Ticket
+    on_day = tk.day == day
+    wait = cast(_minutes(session, tk.queued_at, tk.called_at), Float)
+    serve = cast(_minutes(session, tk.started_at, tk.finished_at), Float)
+    sums = (func.count(), count_if(tk.state == TicketState.NO_SHOW),
+            count_if(tk.state == TicketState.DONE), func.count(wait),
+            func.coalesce(func.sum(wait), 0.0), func.count(serve),
+            func.coalesce(func.sum(serve), 0.0))  # fmt: skip
+    by_service = session.execute(select(tk.service_id, *sums).where(on_day)
+                                 .group_by(tk.service_id)).all()  # fmt: skip
+    at_counter = and_(on_day, tk.counter_id.is_not(None))
+    by_counter = session.execute(select(tk.counter_id, *sums).where(at_counter)
+                                 .group_by(tk.counter_id)).all()  # fmt: skip
+    hists: dict[str, dict[tuple[str, Any], dict[str, int]]] = {"wait_hist": {}, "service_hist": {}}
+    served = and_(tk.started_at.is_not(None), tk.finished_at.is_not(None))
+    for name, minutes, known in (("wait_hist", wait, tk.called_at.is_not(None)),
+                                 ("service_hist", serve, served)):  # fmt: skip
+        m = _whole_minutes(session, minutes)
+        rows = session.execute(
+            select(tk.service_id, tk.counter_id, m, func.count())
+            .where(on_day, known).group_by(tk.service_id, tk.counter_id, m)
+        )  # fmt: skip
+        for service_id, counter_id, minute, n in rows:
+            for key in (("s", service_id), ("c", counter_id)):
+                if key[1] is None:
+                    continue
+                bucket, at = hists[name].setdefault(key, {}), str(max(0, int(minute)))
+                bucket[at] = bucket.get(at, 0) + int(n)
+    estimate = session.execute(
+        select(func.count(wait), func.coalesce(func.sum(tk.estimated_wait_minutes - wait), 0.0),
+               func.coalesce(func.sum(func.abs(tk.estimated_wait_minutes - wait)), 0.0))
+        .where(on_day, tk.leg == 0)
+    ).one()  # fmt: skip
+    offset = tz.utcoffset(dt.datetime.combine(day, dt.time())) or dt.timedelta()
+    hour = _local_hour(session, tk.issued_at, offset)
+    hours = {int(h): int(n) for h, n in session.execute(
+        select(hour, func.count()).where(on_day, tk.leg == 0).group_by(hour))}  # fmt: skip
+    services = {x.id: x for x in session.scalars(select(Service))}
     counters = {c.id: c for c in session.scalars(select(Counter))}
-    per_service: dict[int, list[_Row]] = defaultdict(list)
-    per_counter: dict[int, list[_Row]] = defaultdict(list)
-    for t in stats_rows:
-        per_service[t.service_id].append(t)
-        if t.counter_id is not None:
-            per_counter[t.counter_id].append(t)
-    errors = [
-        t.estimated_wait_minutes - t.wait for t in stats_rows if t.wait is not None and t.leg == 0
-    ]
+
+    def line(kind: str, ident: Any, key: str, name: str, row: Any) -> dict[str, Any]:
+        return {
+            "key": key, "name": name, "tickets": int(row[1]), "no_shows": int(row[2]),
+            "served": int(row[3]), "wait_n": int(row[4]), "wait_sum": round(float(row[5]), 3),
+            "wait_hist": hists["wait_hist"].get((kind, ident), {}),
+            "service_n": int(row[6]), "service_sum": round(float(row[7]), 3),
+            "service_hist": hists["service_hist"].get((kind, ident), {}),
+        }  # fmt: skip
+
     return {
         "day": day.isoformat(),
         "tickets": sum(hours.values()),
-        "no_shows": sum(1 for t in stats_rows if t.state == TicketState.NO_SHOW),
-        "served": sum(1 for t in stats_rows if t.state == TicketState.DONE),
+        "no_shows": sum(int(r[2]) for r in by_service),
+        "served": sum(int(r[3]) for r in by_service),
         "by_hour": {str(h): n for h, n in sorted(hours.items())},
         "services": [
-            _row_figures(services[i].code, services[i].name, rows)
-            for i, rows in sorted(per_service.items(), key=lambda kv: services[kv[0]].position)
+            line("s", r[0], services[r[0]].code, services[r[0]].name, r)
+            for r in sorted(by_service, key=lambda r: services[r[0]].position)
         ],
         "counters": [
-            _row_figures(
-                str(counters[i].number), counters[i].name or f"Quầy {counters[i].number}", rows
+            line(
+                "c",
+                r[0],
+                str(counters[r[0]].number),
+                counters[r[0]].name or f"Quầy {counters[r[0]].number}",
+                r,
             )
-            for i, rows in sorted(per_counter.items(), key=lambda kv: counters[kv[0]].number)
+            for r in sorted(by_counter, key=lambda r: counters[r[0]].number)
         ],  # fmt: skip
         "estimate": {
-            "n": len(errors),
-            "sum": round(sum(errors), 3),
-            "abs_sum": round(sum(abs(e) for e in errors), 3),
+            "n": int(estimate[0]),
+            "sum": round(float(estimate[1]), 3),
+            "abs_sum": round(float(estimate[2]), 3),
         },  # fmt: skip
     }
-
-
-def _day_rows(session: Session, day: dt.date, tz: dt.tzinfo) -> tuple[list[_Row], dict[int, int]]:
-    tk = Ticket
-    offset = tz.utcoffset(dt.datetime.combine(day, dt.time())) or dt.timedelta()
-    rows = [
-        _Row._make(r) for r in session.execute(
-            select(tk.service_id, tk.counter_id, tk.leg, tk.state,
-                   cast(_minutes(session, tk.queued_at, tk.called_at), Float),
-                   cast(_minutes(session, tk.started_at, tk.finished_at), Float),
-                   tk.estimated_wait_minutes)
-            .where(tk.day == day).order_by(tk.id)
-        )
-    ]  # fmt: skip
-    hour = _local_hour(session, tk.issued_at, offset)
-    hours = {int(h): int(n) for h, n in session.execute(
-        select(hour, func.count()).where(tk.day == day, tk.leg == 0).group_by(hour))}  # fmt: skip
-    return rows, hours
 
 
 def _p90_hist(hist: dict[str, int]) -> float:
