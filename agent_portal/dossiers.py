@@ -35,7 +35,7 @@ from kiosk.domain.dossiers import (
 from kiosk.domain.text import format_vnd
 from kiosk.models import Branch, Dossier, Upload
 from kiosk.qr import qr_svg
-from kiosk.view_helpers import db, render, site_tz, upload_folder
+from kiosk.view_helpers import db, elsewhere, render, site_tz, upload_folder
 
 from . import bp, log, may, me, printer, signed_in
 
@@ -87,6 +87,7 @@ def _fee(d: Dossier) -> dict[str, Any]:
         "qr": qr_svg(fee.pending.payload) if fee.pending is not None else "",
         "paid": fee.settled,
         "can_cash": can(me(), "payment.cash"),
+        "read_only": elsewhere(d),
     }
 
 
@@ -161,6 +162,9 @@ def dossier_cash(code: str) -> WerkzeugResponse:
     the same transaction."""
     d = _visible(code)
     may("payment.cash")
+    if why := elsewhere(d):  # another site's, at the province's hub: read-only here
+        flash(why, "error")
+        return _back(d)
     raw = request.form.get("amount", "").replace(".", "").replace(",", "").strip()[:13]
     if not raw.isdigit():
         flash("Nhập số tiền bằng số.", "error")
@@ -183,6 +187,9 @@ def dossier_vietqr(code: str) -> Any:
     it becomes paid only when the bank says so."""
     d = _visible(code)
     may("agent.work")
+    if why := elsewhere(d):  # another site's, at the province's hub: read-only here
+        flash(why, "error")
+        return _back(d)
     try:
         payment = money.open_payment(db(), d)
     except money.PaymentError as exc:
@@ -236,6 +243,9 @@ def hand_back(code: str) -> WerkzeugResponse:
     """The result handed to the citizen at the branch: who received it, which ID was checked."""
     found = _visible(code)
     may("dossier.hand_back")
+    if why := elsewhere(found):
+        flash(why, "error")
+        return _back(found)
     try:
         dossiers.hand_back(db(), found, me(), request.form.get("receiver", "")[:256],
                            request.form.get("id_checked", "")[:32],

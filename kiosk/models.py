@@ -785,7 +785,11 @@ class OutboxEvent(Base):
     by, and stamps `sent_at` once the site's server has acked."""
 
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_event_unsent", "sent_at", "seq"),)
+    __table_args__ = (
+        Index("ix_outbox_event_unsent", "sent_at", "seq"),
+        #: A day's unsent queue figures, found at every ticket change (`outbox.queue_day`).
+        Index("ix_outbox_event_kind_unsent", "kind", "sent_at"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     #: A random UUID: unique across every site, so the hub can tell a republished event.
@@ -833,6 +837,22 @@ class SyncSite(Base):
     #: Events the site's stream holds that the hub has not taken yet (-1: unknown).
     lag: Mapped[int] = mapped_column(Integer, default=-1)
     checked_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class QueueDayFigures(Base):
+    """At the hub: a site's queue figures of one day, the latest its outbox sent (`queue.day`,
+    `reports.queue.day_figures`), which the hub's queue statistics add to its own."""
+
+    __tablename__ = "queue_day_figures"
+
+    #: The site's JetStream domain, as `ProvinceEvent.site`.
+    site: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
+    #: The event's place in its site's outbox: a later one replaces these, an older one not.
+    site_seq: Mapped[int] = mapped_column(Integer)
+    #: JSON: the figures as the site computed them.
+    figures: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime())
 
 
 class SiteSetting(Base):

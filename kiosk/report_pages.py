@@ -5,9 +5,11 @@ page, which a supervisor sees for their branch and an admin for everyone."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from flask import current_app, flash, get_flashed_messages, request
+from flask_babel import gettext
 
 from .auth import current_user
 from .domain.accounts import audit
@@ -57,7 +59,10 @@ def unit_in_query() -> tuple[UnitChoice | None, list[UnitChoice]]:
     and every unit a report may be asked for. A manager confined to a unit may ask for that
     unit only (the default); any other answers None, exactly as a unit that does not exist."""
     config = current_app.config
-    choices = units(db(), config["SITE_CODE"], config["SITE_NAME"])
+    choices = [
+        replace(u, name=gettext(u.name)) if u.kind == "province" else u
+        for u in units(db(), config["SITE_CODE"], config["SITE_NAME"])
+    ]
     asked = request.args.get("unit", "")[:64]
     own = own_unit()
     if own:

@@ -30,6 +30,7 @@ from printers.transports.policy import AddressPolicy
 
 from .domain.dossiers.uploads import Limits, Quota
 from .domain.printing import Printer, TicketPrint, station_printer
+from .domain.text import N_
 from .doorbell import Doorbell, ring_after_commit
 from .events import Hub
 from .models import MAX_ID
@@ -85,6 +86,21 @@ def hub() -> Hub:
         )
         current_app.extensions["kiosk.hub"] = found
     return found
+
+
+#: The refusal of a change to another site's dossier at the province's hub (`elsewhere`).
+READ_ONLY = N_(
+    "Hồ sơ %(code)s thuộc đơn vị %(site)s: tại tỉnh chỉ xem được, mọi thay đổi (xử lý, trả "
+    "kết quả, thu tiền, tệp, đánh giá) làm tại đơn vị đó."
+)
+
+
+def elsewhere(dossier: Any) -> str:
+    """Why nothing of `dossier` may change here, when another site owns it (at the province's
+    hub, which holds every site's dossiers to read and report on); "" for this site's own."""
+    if dossier.site_code == current_app.config["SITE_CODE"]:
+        return ""
+    return str(gettext(READ_ONLY, code=dossier.code, site=dossier.site_code))
 
 
 def site_tz() -> dt.tzinfo:

@@ -661,3 +661,41 @@ def make_cert(folder: Path, ca: tuple[Path, Any, Any], name: str) -> tuple[Path,
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))  # fmt: skip
     return cert_path, key_path
+
+
+# --- a province: sites' databases and their events delivered to a hub ----------------------
+
+
+def site_db(template: Path, path: Path) -> Session:
+    """A site's own SQLite database (a copy of the migrated `template`, e.g. the fixture
+    `sqlite_demo`), with the work calendar and a counter officer (`canbo`) and a processor
+    (`xuly`); closed (and its engine disposed) by the caller."""
+    import shutil
+
+    from kiosk.domain.dossiers import workdays
+    from kiosk.storage import make_engine, make_sessionmaker
+
+    shutil.copyfile(template, path)
+    s = make_sessionmaker(make_engine(f"sqlite:///{path}"))()
+    workdays.seed_calendar(s, [2026, 2027])
+    create_user(s, "canbo", "mat-khau-dai-1", "officer", "Trần Văn Bình")
+    create_user(s, "xuly", "mat-khau-dai-2", "processor", "Lê Thị Hà")
+    return s
+
+
+def deliver(hub: Session, site: Session, domain: str, order: list[int] | None = None) -> int:
+    """The site's outbox into the hub's database as the relay sends it and the ingest writes
+    it (`province.receive`, committed one by one), in `order` (indexes into the outbox) or as
+    written; returns how many were new."""
+    from kiosk.domain import outbox, province
+    from kiosk.models import OutboxEvent
+
+    rows = list(site.scalars(select(OutboxEvent).order_by(OutboxEvent.seq)))
+    new = 0
+    for i in order if order is not None else range(len(rows)):
+        e = rows[i]
+        payload = outbox.payload_of(site, e)  # as the relay sends it
+        new += province.receive(hub, event_id=e.id, site=domain, kind=e.kind, payload=payload,
+                                occurred_at=e.created_at, site_seq=e.seq)  # fmt: skip
+        hub.commit()
+    return new

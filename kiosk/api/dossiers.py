@@ -17,7 +17,7 @@ from ..domain.clock import stored
 from ..domain.dossiers import LABELS, DossierState, TransitionRefused, uploads
 from ..dossier_form import store_request_file
 from ..models import Dossier, Upload, User
-from ..view_helpers import db, int_arg, public_url, site_tz, upload_limits
+from ..view_helpers import db, elsewhere, int_arg, public_url, site_tz, upload_limits
 from . import bp, error, iso
 
 MAX_LIST = 1000
@@ -367,6 +367,8 @@ def transition(code: str) -> Any:
     found = dossiers.visible(db(), user, code[:64])
     if found is None:
         return _not_found()
+    if why := elsewhere(found):
+        return error(409, "read_only_elsewhere", why)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error(400, "bad_request", "Thân yêu cầu phải là một đối tượng JSON.")
@@ -427,6 +429,8 @@ def rate_dossier(code: str) -> Any:
     found = citizen_dossier(code, body["verify"])
     if not isinstance(found, Dossier):
         return found
+    if why := elsewhere(found):
+        return error(409, "read_only_elsewhere", why)
     try:
         r = ratings.rate(
             db(), body.get("score"), body.get("reasons") or [], body.get("comment") or "",

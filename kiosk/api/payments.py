@@ -9,7 +9,7 @@ from flask import current_app, request
 
 from ..domain import money
 from ..models import Dossier
-from ..view_helpers import db
+from ..view_helpers import db, elsewhere
 from . import bp, error
 from .dossiers import citizen_dossier
 
@@ -31,6 +31,8 @@ def dossier_payment(code: str) -> Any:
     found = citizen_dossier(code, request.args.get("verify"))
     if not isinstance(found, Dossier):
         return found
+    if why := elsewhere(found):  # another site's, at the province's hub: paid at that site
+        return error(409, "read_only_elsewhere", why)
     if found.fee_vnd == 0:
         return {"amount": 0, "currency": "VND", "reference": None, "status": "none",
                 "vietqr": None}  # fmt: skip

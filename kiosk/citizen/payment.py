@@ -13,7 +13,7 @@ from printers.words import vnd_in_words
 from .. import dossier_form
 from ..domain import money
 from ..qr import qr_svg
-from ..view_helpers import db, render, site_tz
+from ..view_helpers import db, elsewhere, render, site_tz
 from . import bp
 from .dossiers import code_from_scan
 from .public_pages import check_status
@@ -33,6 +33,8 @@ def pay() -> Any:
     dossier, message = check_status(code, request.form.get("verify", ""))
     if dossier is None:
         return render("kiosk/pay.html", code=code, message=message), 404
+    if why := elsewhere(dossier):  # another site's, at the province's hub: paid there
+        return render("kiosk/pay.html", code=dossier.code, message=why), 409
     if money.due_amount(db(), dossier) == 0:
         return render("kiosk/pay.html", code=dossier.code, dossier=dossier, paid=True)
     try:

@@ -13,7 +13,7 @@ from ..domain.clock import local, utcnow
 from ..domain.dossiers import LABELS, DossierState
 from ..models import Dossier
 from ..qr import qr_svg
-from ..view_helpers import db, render, site_tz
+from ..view_helpers import db, elsewhere, render, site_tz
 from . import public
 
 
@@ -75,6 +75,7 @@ def status_context(found: Dossier) -> dict[str, Any]:
     tz = site_tz()
     progress = dossiers.progress(found, tz=tz)
     promised = local(p, tz) if (p := dossiers.promised(found)) else None
+    read_only = elsewhere(found)  # another site's dossier at the province's hub: shown only
     return {
         "dossier": found,
         "steps": dossiers.timeline(found, tz, citizen=True),
@@ -90,8 +91,9 @@ def status_context(found: Dossier) -> dict[str, Any]:
         "due": local(found.due_at, tz) if found.due_at else None,
         "received": local(found.received_at, tz),
         "rating": ratings.of_dossier(db(), found),
-        "may_rate": ratings.may_rate(found),
-        **unpaid_qr(found),
+        "may_rate": ratings.may_rate(found) and not read_only,
+        **(unpaid_qr(found) if not read_only else {}),
+        "read_only": read_only,
         "scores": ratings.SCORES,
         "reasons": ratings.REASONS,
     }
@@ -128,6 +130,8 @@ def rate_dossier(code: str) -> Any:
     found = seen_before(code)
     if found is None:
         return render("public/dossier.html", code=code[:64], message=NOT_FOUND()), 404
+    if elsewhere(found):
+        return render("public/dossier.html", code=found.code, **status_context(found)), 409
     source = request.form.get("source", "")
     source = source if source in ratings.SOURCES else "status_page"
     try:

@@ -13,6 +13,22 @@ What each kind carries (`payload`, JSON), all of it what the province's reports 
 | `payment.paid` | a fee paid (in cash, by the bank) | `payment`, `dossier_id`, `fee_paid_by` |
 | `payment.refunded` | a paid fee refunded | `payment`, `dossier_id`, `fee_paid_by` |
 | `rating.stored` | a citizen rates a dossier or a counter visit | `rating`, `dossier_id` |
+| `paper.stored` | a paper or result becomes a dossier's (after its event) | `paper`, `dossier_id` |
+| `queue.day` | a ticket's change (issued, called, served...) | `figures` of its day, as sent |
+
+`paper` is the paper's metadata (its name in the dossier, media type, size, sha256, pages,
+uploaded at), not the bytes; `figures` are the day's queue figures
+(`reports.queue.day_figures`).
+
+A ticket's change (issued, called, served, a no-show, a transfer) writes a `queue.day` event
+in its transaction, last thing (under the queue's event lock): the day's event not sent yet,
+if any, is replaced (deleted, a new one added at the end), so an offline day holds one event
+per day, not one per change; once sent, the next change adds a new one. The row holds the day
+only; the relay sends the day's figures as they stand then (`payload_of`), so a change costs a
+delete and an insert, not a count of the day. A repeat of an event carries the same figures
+(any change since would have replaced it), and at the hub, of a site's events about one day
+the latest in its outbox stands, as for a dossier (`province.py`). So the day's last
+figures reach the hub after any outage, exactly once.
 
 `dossier` is the whole record as it stands after the change (not a diff), so the hub can keep
 the latest by the event order and a lost or reordered event never leaves a half record.
@@ -27,15 +43,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, DossierEvent, OutboxEvent, Payment, Rating
-from .clock import utcnow
+from ..models import Dossier, DossierEvent, OutboxEvent, Payment, Rating, Upload
+from .clock import VIETNAM, utcnow
 
 #: The kinds an event may have; a new one is added here and in the table above.
 KINDS = (
     "dossier.received", "dossier.moved", "payment.paid", "payment.refunded", "rating.stored",
+    "paper.stored", "queue.day",
 )  # fmt: skip
 
 
@@ -113,6 +130,48 @@ def rating(session: Session, given: Rating) -> OutboxEvent:
     )
 
 
+#: What a paper's event carries: its metadata, not the file (nor the citizen's file name, nor
+#: who at the site sent it); the bytes move in a later step.
+_PAPER = ("id", "dossier_id", "document_name", "media_type", "size", "sha256", "pages",
+          "created_at", "reused_from_id")  # fmt: skip
+
+
+def papers(session: Session, dossier: Dossier, added: Sequence[Upload]) -> list[OutboxEvent]:
+    """Each paper (or result) just made the dossier's, after the dossier's own event."""
+    return [
+        record(session, "paper.stored",
+               {"paper": {k: _plain(getattr(up, k)) for k in _PAPER}, "dossier_id": dossier.id})
+        for up in added
+    ]  # fmt: skip
+
+
+def queue_day(session: Session, day: dt.date) -> OutboxEvent:
+    """Tell that `day`'s queue figures changed: the day's event not sent yet is replaced by a
+    new one at the end of the outbox. Cheap (it runs at every ticket change): the figures
+    themselves are counted when the event is sent (`payload_of`)."""
+    marker = json.dumps({"day": day.isoformat()}, separators=(",", ":"))
+    session.execute(
+        delete(OutboxEvent).where(
+            OutboxEvent.kind == "queue.day", OutboxEvent.sent_at.is_(None),
+            OutboxEvent.payload == marker,
+        )
+    )  # fmt: skip
+    return record(session, "queue.day", {"day": day.isoformat()})
+
+
+def payload_of(session: Session, event: OutboxEvent, tz: dt.tzinfo = VIETNAM) -> str:
+    """What an event carries when it is sent: its payload, or for a day's queue figures the
+    figures as they stand now (`{"figures": ...}`). Counted now, they are the same however
+    often the event is sent: any ticket change since would have replaced the event."""
+    if event.kind != "queue.day":
+        return event.payload
+    from .reports.queue import day_figures
+
+    day = dt.date.fromisoformat(json.loads(event.payload)["day"])
+    return json.dumps({"figures": day_figures(session, day, tz)}, ensure_ascii=False,
+                      separators=(",", ":"))  # fmt: skip
+
+
 def unsent(session: Session, limit: int = 500) -> list[OutboxEvent]:
     """The oldest events not yet acked by the site's server, in the order they were made."""
     return list(
@@ -145,3 +204,11 @@ def backlog(session: Session) -> int:
         )
         or 0
     )
+
+
+def last_sent(session: Session) -> dt.datetime | None:
+    """When the site's server last acked an event (the relay's last send), None if never."""
+    from sqlalchemy import func
+
+    found: dt.datetime | None = session.scalar(select(func.max(OutboxEvent.sent_at)))
+    return found

@@ -6,9 +6,11 @@ cover its own; and each site's link and last events (`sync_status`, `/api/v1/syn
 Events about one dossier may reach the hub out of their order (an ingest killed with a batch
 unacked gets it again after later ones). Each event carries its place in its site's outbox
 (`site_seq`); a dossier's data is taken from an event only when no later event about it from
-its site is stored, and the moves of its timeline are added whatever their order. A payment
-or a rating whose dossier has not arrived yet, and a counter visit's rating, stay in
-`province_event` only.
+its site is stored, and the moves of its timeline are added whatever their order. A payment,
+a rating or a paper whose dossier has not arrived yet waits in `province_event` and is applied
+when the dossier arrives (applying one twice changes nothing: each is kept by its own key); a
+counter visit's rating stays in `province_event` only. A day's queue figures (`queue.day`) are
+kept per site and day in `queue_day_figures`, the latest in the site's outbox standing.
 """
 
 from __future__ import annotations
@@ -23,17 +25,32 @@ from sqlalchemy import Date, DateTime, Numeric, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import Dossier, DossierEvent, Payment, ProvinceEvent, Rating, SyncSite, User
+from ..models import (
+    Dossier,
+    DossierEvent,
+    Payment,
+    ProvinceEvent,
+    QueueDayFigures,
+    Rating,
+    SiteSetting,
+    SyncSite,
+    Upload,
+    User,
+)
 from .accounts.roles import require
 from .clock import utcnow
+from .text import N_
 
 
 def _subject(kind: str, data: dict[str, Any]) -> str | None:
     if kind.startswith("dossier."):
         dossier = data.get("dossier")
         return str(dossier["id"]) if isinstance(dossier, dict) and "id" in dossier else None
-    if kind.startswith(("payment.", "rating.")):
+    if kind.startswith(("payment.", "rating.", "paper.")):
         return str(data["dossier_id"]) if data.get("dossier_id") else None
+    if kind == "queue.day":
+        figures = data.get("figures")
+        return f"day:{figures['day']}" if isinstance(figures, dict) and "day" in figures else None
     return None
 
 
@@ -92,7 +109,7 @@ def receive_all(session: Session, events: list[Incoming]) -> int:
                 ProvinceEvent.site == e.site, ProvinceEvent.subject_id == subject
             )
         )
-        _apply(session, e.kind, data, newest=latest == e.site_seq)
+        _apply(session, e, data, newest=latest == e.site_seq)
     return len(new)
 
 
@@ -124,13 +141,18 @@ def _typed(model: Any, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _apply(session: Session, kind: str, data: dict[str, Any], *, newest: bool) -> None:
+def _apply(session: Session, e: Incoming, data: dict[str, Any], *, newest: bool) -> None:
+    kind = e.kind
+    if kind == "queue.day":
+        _apply_figures(session, e, data["figures"])
+        return
     if kind.startswith("dossier."):
         fields = _typed(Dossier, data["dossier"])
         dossier = session.get(Dossier, fields["id"])
         if dossier is None:
             dossier = Dossier(**fields)
             session.add(dossier)
+            _catch_up(session, e, str(fields["id"]))
         elif newest:
             for key, value in fields.items():
                 setattr(dossier, key, value)
@@ -147,6 +169,14 @@ def _apply(session: Session, kind: str, data: dict[str, Any], *, newest: bool) -
         return
     dossier = session.get(Dossier, str(data.get("dossier_id")))
     if dossier is None:
+        return
+    if kind == "paper.stored":
+        paper = _typed(Upload, data["paper"])
+        found_paper = session.get(Upload, paper["id"])
+        if found_paper is None:
+            # The metadata only: the file stays at its site (`stored_name` empty) until files
+            # move too; the hub's pages show the paper without opening it.
+            session.add(Upload(**paper, stored_name="", owner=f"site:{e.site}"[:64]))
         return
     if kind == "rating.stored":
         given = _typed(Rating, data["rating"])
@@ -167,6 +197,68 @@ def _apply(session: Session, kind: str, data: dict[str, Any], *, newest: bool) -
             setattr(paid, key, value)
     if newest:
         dossier.fee_paid_by = str(data.get("fee_paid_by", ""))
+
+
+def _catch_up(session: Session, e: Incoming, dossier_id: str) -> None:
+    """A dossier arriving after events about it (its papers, payments, rating: a batch
+    redelivered out of order): those stored already are applied now, in their site's order
+    (one of the same batch is applied again in its turn, which changes nothing)."""
+    session.flush()
+    earlier = session.scalars(
+        select(ProvinceEvent).where(
+            ProvinceEvent.site == e.site, ProvinceEvent.subject_id == dossier_id,
+            ~ProvinceEvent.kind.startswith("dossier."),
+        ).order_by(ProvinceEvent.site_seq)
+    ).all()  # fmt: skip
+    latest = session.scalar(
+        select(func.max(ProvinceEvent.site_seq)).where(
+            ProvinceEvent.site == e.site, ProvinceEvent.subject_id == dossier_id
+        )
+    )
+    for row in earlier:
+        try:
+            data = json.loads(row.payload)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            was = Incoming(row.id, row.site, row.kind, row.payload, row.occurred_at, row.site_seq)
+            _apply(session, was, data, newest=row.site_seq == latest)
+
+
+def _apply_figures(session: Session, e: Incoming, figures: dict[str, Any]) -> None:
+    """A site's day of queue figures: kept unless a later event of that day is kept already."""
+    day = dt.date.fromisoformat(figures["day"])
+    row = session.get(QueueDayFigures, (e.site, day))
+    text = json.dumps(figures, ensure_ascii=False, separators=(",", ":"))
+    if row is None:
+        session.add(QueueDayFigures(site=e.site, day=day, site_seq=e.site_seq, figures=text,
+                                    received_at=utcnow()))  # fmt: skip
+    elif e.site_seq > row.site_seq:
+        row.site_seq, row.figures, row.received_at = e.site_seq, text, utcnow()
+
+
+def domain_of(site_code: str) -> str:
+    """A site's code as the hub's events name it (its JetStream domain: the dots as dashes,
+    the rule of `kiosk.sync.names.domain_of`)."""
+    return site_code.strip().replace(".", "-")
+
+
+def queue_figures(
+    session: Session, start: dt.date, end: dt.date, site: str | None = None
+) -> list[dict[str, Any]]:
+    """The sites' days of queue figures from `start` to `end` (of one site, by its code or
+    domain, or of every site)."""
+    q = select(QueueDayFigures.figures).where(
+        QueueDayFigures.day >= start, QueueDayFigures.day <= end
+    )
+    if site is not None:
+        q = q.where(QueueDayFigures.site == domain_of(site))
+    return [json.loads(text) for text in session.scalars(q.order_by(QueueDayFigures.day))]
+
+
+def figure_sites(session: Session) -> list[str]:
+    """The sites (their domains) whose queue figures the hub holds."""
+    return list(session.scalars(select(QueueDayFigures.site).distinct()))
 
 
 # ---------------------------------------------------------------- the sync's status
@@ -231,3 +323,49 @@ def sync_status(
         )
         for site in sorted(set(links) | set(last))
     ]
+
+
+# ---------------------------------------------------------------- a silent site
+
+#: The `site_setting` key of the hours after which a site that sent nothing is flagged on the
+#: hub's dashboard, and its default.
+SILENT_HOURS = "sync_silent_hours"
+DEFAULT_SILENT_HOURS = 2
+#: The longest a manager may set (a month).
+MAX_SILENT_HOURS = 720
+
+
+HOURS_REFUSED = N_("Số giờ là một số nguyên từ 1 đến 720 (tối đa 30 ngày).")
+
+
+class SettingInvalid(ValueError):
+    """A setting refused; the message says why, in Vietnamese."""
+
+
+def silent_hours(session: Session) -> int:
+    """The hours after which a silent site is flagged (the manager's, else 2)."""
+    row = session.get(SiteSetting, SILENT_HOURS)
+    if row is None or not row.value.isdigit():
+        return DEFAULT_SILENT_HOURS
+    return max(1, min(int(row.value), MAX_SILENT_HOURS))
+
+
+def set_silent_hours(session: Session, user: User, value: str) -> int:
+    """Keep the manager's hours, a whole number from 1 to 720; SettingInvalid otherwise."""
+    require(user, "sync.read")
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_SILENT_HOURS:
+        raise SettingInvalid(HOURS_REFUSED)
+    row = session.get(SiteSetting, SILENT_HOURS) or SiteSetting(key=SILENT_HOURS)
+    row.value = str(int(text))
+    row.updated_at = utcnow()
+    row.updated_by = user.full_name or user.username
+    session.add(row)
+    session.commit()
+    return int(row.value)
+
+
+def is_silent(site: SiteStatus, hours: int, now: dt.datetime | None = None) -> bool:
+    """Whether a site sent nothing for longer than `hours` (or never sent anything)."""
+    now = now or utcnow()
+    return site.last_event_at is None or now - site.last_event_at > dt.timedelta(hours=hours)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth import (
@@ -14,7 +14,7 @@ from ..auth import (
     sign_in,
     sign_out,
 )
-from ..domain import queue
+from ..domain import outbox, queue
 from ..domain.accounts import (
     MIN_PASSWORD,
     Forbidden,
@@ -27,8 +27,9 @@ from ..domain.accounts import (
     needs_totp,
     start_totp,
 )
+from ..domain.clock import local
 from ..qr import qr_svg
-from ..view_helpers import db, safe_next
+from ..view_helpers import db, safe_next, site_tz
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
@@ -164,10 +165,19 @@ def index() -> Any:
         if can(user, "reports.read"):  # a manager of one unit: their reports
             return redirect(url_for("office.reports"))
         abort(403)
+    sync = None
+    if can(user, "sync.read"):  # the site's own sync to the province, for its manager
+        sent = outbox.last_sent(db())
+        sync = {
+            "backlog": outbox.backlog(db()),
+            "last_sent": local(sent, site_tz()) if sent else None,
+            "linked": bool(current_app.config.get("NATS_URL")),
+        }
     return render_template(
         "office/index.html",
         counters=queue.counters(db()),
         services=queue.services(db()),
+        sync=sync,
     )
 
 

@@ -31,7 +31,7 @@ from ..domain.clock import local, utcnow
 from ..domain.dossiers import LABELS, DossierState, HandBackInvalid, TransitionRefused, uploads
 from ..domain.dossiers import states as dossier_states
 from ..models import Counter, Dossier, Rating, Ticket, Upload, User
-from ..view_helpers import db, render, site_tz, upload_folder, upload_limits
+from ..view_helpers import db, elsewhere, render, site_tz, upload_folder, upload_limits
 from . import bp
 
 SOON = dt.timedelta(days=2)
@@ -192,6 +192,16 @@ def dossier_list() -> Any:
 # ---------------------------------------------------------------- one dossier
 
 
+def _read_only(d: Dossier) -> Any:
+    """Another site's dossier at the province's hub: back to its page, which says why; None
+    for this site's own."""
+    why = elsewhere(d)
+    if not why:
+        return None
+    flash(why, "error")
+    return redirect(url_for("office.dossier_page", code=d.code), 303)
+
+
 def _find(code: str) -> Dossier:
     """The dossier as every page finds it (`dossiers.visible`); 404 otherwise."""
     found = dossiers.visible(db(), _me(), code[:64])
@@ -224,7 +234,8 @@ def _dossier_page(d: Dossier, **hand_back_form: Any) -> Any:
     owed = fee.owed
     accepted = any(ev.to_status == DossierState.ACCEPTED for ev in d.events)
     moves = dossier_states.moves_now(d.status, fee_owed=owed, accepted_before=accepted)
-    mine = [m for m in moves if _may_move(d.status, m.to)]
+    read_only = elsewhere(d)  # another site's dossier at the hub: shown, nothing offered
+    mine = [] if read_only else [m for m in moves if _may_move(d.status, m.to)]
     on_paper = current_app.json.loads(d.on_paper or "[]")
     return render(
         "office/dossier.html",
@@ -240,14 +251,14 @@ def _dossier_page(d: Dossier, **hand_back_form: Any) -> Any:
         moves=[m for m in mine if m.to != DossierState.RESOLVED],
         resolve=next((m for m in mine if m.to == DossierState.RESOLVED), None),
         reason_needed=[m.label for m in mine if m.needs_reason],
-        whose_move=_nobody_here(d, moves, mine),
+        whose_move="" if read_only else _nobody_here(d, moves, mine),
         on_paper=on_paper,
         filed_by=_filed_by(d),
         hand_back_place=dossiers.place_name(db(), dossiers.hand_back_place(d)),
-        can_hand_back=can(_me(), "dossier.hand_back"),
+        can_hand_back=can(_me(), "dossier.hand_back") and not read_only,
         id_kinds=dossiers.ID_KINDS,
         counter=_my_counter(),
-        can_process=can(_me(), "dossier.process"),
+        can_process=can(_me(), "dossier.process") and not read_only,
         rating=ratings.of_dossier(db(), d),
         scores=ratings.SCORES,
         received=local(d.received_at, tz),
@@ -256,8 +267,9 @@ def _dossier_page(d: Dossier, **hand_back_form: Any) -> Any:
         today=local(utcnow(), tz).date(),
         owed=owed,
         fee_payments=fee.settled,
-        can_refund=can(_me(), "payments.read"),
-        can_cash=can(_me(), "payment.cash"),
+        can_refund=can(_me(), "payments.read") and not read_only,
+        can_cash=can(_me(), "payment.cash") and not read_only,
+        read_only=read_only,
         **hand_back_form,
     )
 
@@ -321,6 +333,8 @@ def forms_describe(value: Any, field: Any) -> str:
 @staff_required("dossier.read")
 def dossier_move(code: str) -> Any:
     d = _find(code)
+    if refused := _read_only(d):
+        return refused
     to = request.form.get("to", "")[:32]
     if not _may_move(d.status, to):
         abort(403)
@@ -354,6 +368,8 @@ def dossier_hand_back(code: str) -> Any:
     if not can(_me(), "dossier.hand_back"):
         abort(403)
     d = _find(code)
+    if refused := _read_only(d):
+        return refused
     try:
         dossiers.hand_back(
             db(), d, _me(), request.form.get("receiver", "")[:256],
@@ -377,6 +393,8 @@ def dossier_hand_back(code: str) -> Any:
 @staff_required("dossier.process")
 def dossier_apology(code: str) -> Any:
     d = _find(code)
+    if refused := _read_only(d):
+        return refused
     new_date = forms.parse_date(request.form.get("new_date", "")[:10])
     if new_date is None:
         flash("Ghi ngày hẹn mới dạng ngày/tháng/năm, ví dụ 25/12/2026.", "error")
@@ -411,6 +429,8 @@ def upload() -> Any:
 def _visible(upload_id: str) -> Upload:
     up = uploads.get(db(), upload_id)
     if up is None or not uploads.may_see(up, _owner(), staff=can(_me(), "dossier.read")):
+        abort(404)
+    if not up.stored_name:  # another site's paper at the hub: its file stays at its site
         abort(404)
     return up
 

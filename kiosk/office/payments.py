@@ -16,7 +16,7 @@ from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
 from ..domain.text import format_vnd
 from ..models import BankAccount, Dossier, User
-from ..view_helpers import csv_download, db, render, site_tz
+from ..view_helpers import csv_download, db, elsewhere, render, site_tz
 from . import bp
 
 
@@ -58,6 +58,9 @@ def dossier_cash(code: str) -> Any:
     found = dossiers.visible(db(), _me(), code[:64])
     if found is None:
         abort(404)
+    if why := elsewhere(found):
+        flash(why, "error")
+        return redirect(url_for("office.dossier_page", code=found.code), 303)
     raw = request.form.get("amount", "").replace(".", "").replace(",", "").strip()[:13]
     if not raw.isdigit():
         flash("Nhập số tiền bằng số.", "error")
@@ -81,6 +84,9 @@ def payment_refund(reference: str) -> Any:
     dossier = db().get(Dossier, payment.dossier_id) if payment is not None else None
     if payment is None or dossier is None or dossiers.visible(db(), _me(), dossier.code) is None:
         abort(404)
+    if why := elsewhere(dossier):
+        flash(why, "error")
+        return redirect(url_for("office.dossier_page", code=dossier.code), 303)
     try:
         money.refund(db(), payment, _me(), request.form.get("reason", "")[:501])
     except money.PaymentError as exc:

@@ -6,6 +6,7 @@ the period report as a page to print."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app, request
@@ -13,13 +14,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import charts, report_pages
-from ..auth import staff_required
+from ..auth import current_user, staff_required
+from ..domain import province
+from ..domain.accounts import can
 from ..domain.clock import local, utcnow
 from ..domain.dossiers import LABELS, DossierState
-from ..domain.reports import Period, PeriodError, UnitChoice
+from ..domain.reports import PROVINCE, Period, PeriodError, UnitChoice
 from ..domain.reports import index as service
-from ..domain.reports.period import by_unit, period_report
-from ..domain.reports.queue import QueueStats, queue_stats
+from ..domain.reports.period import Counts, by_site, by_unit, period_report
+from ..domain.reports.queue import QueueStats, merge, own_figures, queue_stats
 from ..domain.text import N_
 from ..models import Counter
 from ..view_helpers import csv_download, db, render, site_tz
@@ -39,7 +42,7 @@ PERIOD_ROWS = (
 
 
 #: The dashboard's tables of the whole center (counters and queue), not a unit's.
-CENTER_TABLES = ("counters", "hours", "days", "services", "queue_counters")
+CENTER_TABLES = ("counters", "hours", "days", "services", "queue_counters", "sites")
 
 
 def _asked() -> tuple[UnitChoice, Period, list[UnitChoice], str]:
@@ -94,13 +97,78 @@ def _queue_charts(queue: QueueStats) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _queue(unit: UnitChoice, period: Period) -> QueueStats:
+    """The queue's statistics the dashboard shows: this site's own tickets (a site by itself,
+    or this site at the hub), another site's figures, or at the hub the whole province's (its
+    own days' figures and every site's, added up)."""
+    tz, own = site_tz(), current_app.config["SITE_CODE"]
+    if unit.kind == "site" and unit.code != own:
+        return merge(province.queue_figures(db(), period.start, period.end, unit.code), period)
+    if unit.kind == "province":
+        return merge(own_figures(db(), period, tz)
+                     + province.queue_figures(db(), period.start, period.end), period)  # fmt: skip
+    return queue_stats(db(), period, tz)
+
+
+@dataclass(frozen=True)
+class SiteLine:
+    """One site's line in the province's view (or the province's total)."""
+
+    code: str
+    name: str
+    counts: Any
+    index: service.Index
+    queue: QueueStats
+
+    @property
+    def wait_avg(self) -> float:
+        """The average wait of the line's tickets (minutes), from its services' averages."""
+        rows = [t for t in self.queue.by_service if t.tickets]
+        waited = sum(t.tickets for t in rows)
+        return round(sum(t.wait_avg * t.tickets for t in rows) / waited, 1) if waited else 0.0
+
+
+@dataclass(frozen=True)
+class Province:
+    rows: list[SiteLine]
+    total: SiteLine
+    status: list[Any]
+    silent_hours: int
+    silent: set[str]
+
+
+def _sites(choices: list[UnitChoice], period: Period, seen: service.Overview) -> Province:
+    """The province's view at the hub: each site's period report, index and queue side by
+    side, the province's total (the sum of the sites'), and each site's sync status."""
+    tz, own = site_tz(), current_app.config["SITE_CODE"]
+    counts = by_site(db(), period, tz=tz)
+    rows = [
+        SiteLine(u.code, u.name, counts.get(u.code, Counts()),
+                 service.service_index(db(), period, unit=u.code, site_code=own, tz=tz),
+                 _queue(u, period))
+        for u in choices if u.kind == "site"
+    ]  # fmt: skip
+    total = SiteLine("", _(PROVINCE), seen.counts, seen.index,
+                     _queue(UnitChoice("", PROVINCE, "province"), period))  # fmt: skip
+    today = local(utcnow(), tz).date()
+    start, end = Period(today, today).bounds(tz)
+    user = current_user()
+    status = (
+        province.sync_status(db(), user, day_start=start, day_end=end)
+        if can(user, "sync.read") else []
+    )  # fmt: skip
+    hours = province.silent_hours(db())
+    silent = {s.site for s in status if province.is_silent(s, hours)}
+    return Province(rows, total, status, hours, silent)
+
+
 @bp.get("/reports")
 @staff_required("reports.read")
 def reports() -> Any:
     unit, period, choices, message = _asked()
     tz, site = site_tz(), current_app.config["SITE_CODE"]
     seen = service.overview(db(), period, tz=tz)  # one pass for the center and every unit
-    if unit.kind == "center":
+    if unit.kind in ("center", "province"):
         counts, index = seen.counts, seen.index
     else:
         counts = seen.unit_counts.get(unit.code) or period_report(
@@ -119,8 +187,9 @@ def reports() -> Any:
         per_counter = {}
         if table in CENTER_TABLES:
             abort(404)
-    queue = queue_stats(db(), period, tz) if whole else None
-    name = f"{unit.code}-{period.start}-{period.end}"
+    queue = _queue(unit, period) if whole else None
+    sites = _sites(choices, period, seen) if whole and unit.kind == "province" else None
+    name = f"{unit.code or 'toan-tinh'}-{period.start}-{period.end}"
     if table == "period":
         return csv_download(f"bao-cao-ky-{name}.csv", ["chi_tieu", "so_ho_so"],
                             list(counts.as_dict().items()))  # fmt: skip
@@ -143,6 +212,15 @@ def reports() -> Any:
             ".csv", ["ma", "ten", "tong", *service.GROUPS],
             [(k, label(k), v.total, *(v.groups[g].points for g in service.GROUPS))
              for k, v in rows.items()],
+        )  # fmt: skip
+    if sites is not None and table == "sites":
+        return csv_download(
+            f"cac-don-vi-{period.start}-{period.end}.csv",
+            ["ma", "ten", "tiep_nhan", "da_giai_quyet", "dang_giai_quyet", "qua_han",
+             "tong_diem", "so_thu_tu", "vang_mat", "cho_tb_phut"],
+            [(r.code, r.name, r.counts.received, r.counts.resolved, r.counts.in_progress,
+              r.counts.in_progress_overdue, r.index.total, r.queue.tickets, r.queue.no_shows,
+              r.wait_avg) for r in [*sites.rows, sites.total]],
         )  # fmt: skip
     if queue is not None and table in ("hours", "days", "services", "queue_counters"):
         return _queue_csv(queue, table, name)
@@ -168,12 +246,12 @@ def reports() -> Any:
         "office/reports.html", block="dashboard",
         unit=unit, period=period, choices=choices, message=message, counts=counts,
         rows=PERIOD_ROWS, index=index, groups=groups, names=service.NAMES,
-        formulas=service.FORMULAS, whole=whole,
+        formulas=service.FORMULAS, whole=whole, sites=sites,
         per_unit=sorted(per_unit.items(), key=lambda kv: kv[1].total),
         per_counter=sorted(per_counter.items()), counters=counters, unit_name=lambda k:
         _name(choices, k), queue=queue, charts=charts_,
         q={"unit": unit.code, "from": period.start.isoformat(), "to": period.end.isoformat()},
-        updated=local(utcnow(), site_tz()),
+        updated=local(utcnow(), site_tz()), local=local, tz=tz,
     )  # fmt: skip
 
 
@@ -221,7 +299,7 @@ def report_print() -> Any:
     unit, period, choices, _message = _asked()
     tz, site = site_tz(), current_app.config["SITE_CODE"]
     counts = period_report(db(), period, unit=unit.code, site_code=site, tz=tz)
-    lines = by_unit(db(), period, tz=tz) if unit.kind == "center" else {}
+    lines = by_unit(db(), period, tz=tz) if unit.kind in ("center", "province") else {}
     return render(
         "office/report_print.html", unit=unit, period=period, counts=counts, rows=PERIOD_ROWS,
         lines=sorted(lines.items(), key=lambda kv: _name(choices, kv[0])),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, get_flashed_messages, redirect, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from ..auth import current_user, staff_required
-from ..domain import queue
+from ..domain import province, queue
 from ..domain.printing import delivery
 from ..domain.queue import (
     ConfigInvalid,
@@ -141,6 +142,30 @@ def sound() -> Any:
         "office/sound.html",
         stored=stored,
         fallback=current_app.config["SPEECH_VOLUME"],
+        value=value,
+        error=error,
+        messages=get_flashed_messages(with_categories=True),
+    ), (400 if error else 200)
+
+
+@bp.route("/setup/sync", methods=["GET", "POST"])
+@staff_required("sync.read")
+def sync_setup() -> Any:
+    """At the province's hub: after how many hours without an event a site is flagged silent
+    on the dashboard."""
+    error, value = "", ""
+    if request.method == "POST":
+        value = request.form.get("hours", "")[:16]
+        try:
+            kept = province.set_silent_hours(db(), _user(), value)
+        except province.SettingInvalid as exc:
+            error = gettext(str(exc))
+        else:
+            flash(gettext("Đã lưu: báo đơn vị im lặng quá %(h)s giờ.", h=kept), "ok")
+            return redirect(url_for("office.sync_setup"))
+    return render(
+        "office/sync_setup.html",
+        stored=province.silent_hours(db()),
         value=value,
         error=error,
         messages=get_flashed_messages(with_categories=True),

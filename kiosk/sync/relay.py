@@ -31,7 +31,10 @@ async def relay_once(
     One that is not acked stops the batch and is published again next time, after some that
     follow it: the hub keeps each record's latest data by its place in the outbox (`Kiosk-Seq`),
     so a late repeat undoes nothing. Returns how many were sent."""
-    events = [(e.id, e.seq, e.kind, e.payload, e.created_at) for e in outbox.unsent(session, batch)]
+    events = [
+        (e.id, e.seq, e.kind, outbox.payload_of(session, e), e.created_at)
+        for e in outbox.unsent(session, batch)
+    ]  # a day's queue figures are counted now, as they stand (`outbox.payload_of`)
     session.rollback()  # ends the read transaction: the next batch sees new events
     sent: list[str] = []
     failure: BaseException | None = None

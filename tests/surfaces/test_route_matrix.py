@@ -218,6 +218,7 @@ HOW: dict[tuple[str, str], Ask] = {
     ("POST", "/office/services"): Ask("/office/services", form={"code": ""}),
     ("POST", "/office/setup/counters"): Ask("/office/setup/counters", form={"number": ""}),
     ("POST", "/office/setup/sound"): Ask("/office/setup/sound", form={"volume": ""}),
+    ("POST", "/office/setup/sync"): Ask("/office/setup/sync", form={"hours": ""}),
     ("POST", "/office/printers"): Ask("/office/printers", form={"code": ""}),
     ("POST", "/office/printers/jobs/<job_id>/reprint"): Ask(
         "/office/printers/jobs/{job}/reprint", form={}
@@ -347,6 +348,8 @@ GET  /office/setup/counters                               login login 403   403 
 POST /office/setup/counters                               login login 403   403   400   403   403   403   403   400
 GET  /office/setup/sound                                  login login 403   403   200   403   403   403   403   200
 POST /office/setup/sound                                  login login 403   403   400   403   403   403   403   400
+GET  /office/setup/sync                                   login login 403   403   200   403   403   403   403   200
+POST /office/setup/sync                                   login login 403   403   400   403   403   403   403   400
 GET  /office/printers                                     login login 200   403   200   403   403   403   403   200
 POST /office/printers                                     login login 403   403   400   403   403   403   403   400
 POST /office/printers/jobs/<job_id>/reprint               login login 302   403   302   403   403   403   403   302

@@ -35,7 +35,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": _AGENT,
     "supervisor": _AGENT | {"branch.supervise"},
     # reports.read: the center's reports, service index and queue statistics, every unit.
-    # sync.read: the province's sync, site by site (at the hub).
+    # sync.read: the province's sync, site by site (at the hub), the hours after which a
+    # silent site is flagged, and a site's own backlog of events not yet sent.
     # branches.manage: banks' branches and their people; audit.read: the whole audit log.
     # dossier.receive: accept a dossier at a counter; dossier.process: move it through its
     # lifecycle (process, ask for a supplement, resolve, return the result); dossier.read:

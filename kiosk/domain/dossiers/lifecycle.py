@@ -132,6 +132,8 @@ def move(
             dossier.returned_at = now
         event.due_at = dossier.due_at
         outbox.dossier_moved(session, dossier, event)  # as it stands now, due date and all
+        if target == S.RESOLVED and result is not None:
+            outbox.papers(session, dossier, [result])
         session.commit()
     except BaseException:
         session.rollback()

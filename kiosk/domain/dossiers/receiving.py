@@ -353,6 +353,8 @@ def receive(
             )  # fmt: skip
         )
         outbox.dossier_received(session, dossier)
+        outbox.papers(session, dossier, [up for _name, up in found]
+                      + ([consent] if consent is not None else []))  # fmt: skip
         if print_on is not None:
             names = [name for name, _ in found] + list(papers.on_paper)
             ordered = [d.name for d in procedure.documents if d.name in names]

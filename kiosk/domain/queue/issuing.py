@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Service, Ticket, TicketSequence
 from ...storage import next_in_sequence
-from .. import idempotency
+from .. import idempotency, outbox
 from ..clock import VIETNAM, local_day, utcnow
 from ..printing.jobs import TicketPrint, ticket_job
 from .base import QueueError, TicketInfo, atomic
@@ -233,6 +233,7 @@ def _issue_pg(
             "until_open": minutes_until_open(svc, row.issued_at, tz),
         },
     ).one()  # fmt: skip
+    outbox.queue_day(session, day)  # under the event lock just taken, as `log.emit` does
     if print_on is not None:
         session.add(ticket_job(ticket, int(ahead), print_on))
     session.commit()

@@ -28,7 +28,8 @@ def emit(
     counter: Counter | None = None,
     **data: Any,
 ) -> None:
-    """Append to the event log, last thing before the commit.
+    """Append to the event log, last thing before the commit; a ticket's change also writes its
+    day's queue figures to the outbox (`outbox.queue_day`).
 
     On PostgreSQL a transaction-scoped advisory lock makes event-writing transactions commit
     one at a time from here on, so ids become visible in order and a reader that resumes after
@@ -41,6 +42,11 @@ def emit(
         session.execute(_PG_EMIT, {**values, "k": EVENT_LOCK})
     else:
         session.execute(insert(QueueEvent).values(**values))
+    if ticket is not None:
+        # The day's figures for the province, under the lock just taken (`outbox.queue_day`).
+        from .. import outbox
+
+        outbox.queue_day(session, ticket.day)
 
 
 def event_values(

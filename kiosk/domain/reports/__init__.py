@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import VIETNAM, stored
+from ..text import N_
 from ..units import kind_of, name_of
 
 #: The longest period a report covers.
@@ -73,21 +74,34 @@ class Period:
 class UnitChoice:
     code: str
     name: str
-    kind: str  # center, department or commune
+    kind: str  # center, department or commune; at the hub also province and site
+
+
+#: The whole province, at the hub (the unit asked for with no code).
+PROVINCE = N_("Toàn tỉnh")
 
 
 def units(session: Any, site_code: str, site_name: str) -> list[UnitChoice]:
     """The units a report can be asked for: the center first, then its departments and its
-    communes (from `report_unit`, and any unit a dossier names that the table does not)."""
+    communes (from `report_unit`, and any unit a dossier names that the table does not). At
+    the province's hub (dossiers of other sites), the whole province first (code ""), then
+    each site by its code, this one first."""
     from sqlalchemy import select
 
     from ...models import Dossier, Unit
 
     named = {u.code: u for u in session.scalars(select(Unit))}
     seen = set(session.scalars(select(Dossier.unit).distinct()))
-    out = [UnitChoice(site_code, site_name, "center")]
-    rows = [UnitChoice(c, u.name, u.kind) for c, u in named.items()]
-    rows += [UnitChoice(c, name_of(c) or c, kind_of(c)) for c in seen - set(named) - {site_code}]
+    others = sorted(set(session.scalars(select(Dossier.site_code).distinct())) - {site_code})
+    if others:  # the province's hub: the whole province first, then each site
+        out = [UnitChoice("", PROVINCE, "province"), UnitChoice(site_code, site_name, "site")]
+        out += [UnitChoice(code, named[code].name if code in named else code, "site")
+                for code in others]  # fmt: skip
+    else:
+        out = [UnitChoice(site_code, site_name, "center")]
+    rows = [UnitChoice(c, u.name, u.kind) for c, u in named.items() if c not in others]
+    rows += [UnitChoice(c, name_of(c) or c, kind_of(c))
+             for c in seen - set(named) - {site_code} - set(others)]  # fmt: skip
     out += sorted(rows, key=lambda u: (u.kind != "department", u.name))
     return out
 

@@ -87,10 +87,21 @@ def count_if(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer)
 
 
+def is_site(unit: str, site_code: str) -> bool:
+    """Whether `unit` names a site (this one, or another of the province at the hub): an
+    agency's code (Circular 01/2018, `000.00.01.H29`) is dotted, a department's or a commune's
+    code never is."""
+    return unit == site_code or "." in unit
+
+
 def unit_filter(unit: str, site_code: str) -> ColumnElement[bool] | None:
-    """The dossiers of `unit`: every one for the center (empty or the site's code)."""
-    if not unit or unit == site_code:
+    """The dossiers of `unit`: every one for an empty unit (the center, or at the province's
+    hub the whole province), a site's own for a site's code (at a site by itself, every one),
+    a department's or a commune's otherwise (at the hub, of every site)."""
+    if not unit:
         return None
+    if is_site(unit, site_code):
+        return Dossier.site_code == unit
     return Dossier.unit == unit
 
 
@@ -150,5 +161,18 @@ def by_unit(
         select(Dossier.unit, *count_columns(session, period, tz, now))
         .where(relevant(period, tz))
         .group_by(Dossier.unit)
+    )
+    return {row[0]: Counts(*row[1:]) for row in session.execute(q)}
+
+
+def by_site(
+    session: Session, period: Period, *, tz: dt.tzinfo = VIETNAM, now: dt.datetime | None = None
+) -> dict[str, Counts]:
+    """The report of every site whose dossiers this database holds (at the hub: each site of
+    the province), one grouped query; their sum is the whole's."""
+    q = (
+        select(Dossier.site_code, *count_columns(session, period, tz, now))
+        .where(relevant(period, tz))
+        .group_by(Dossier.site_code)
     )
     return {row[0]: Counts(*row[1:]) for row in session.execute(q)}
