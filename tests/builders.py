@@ -683,19 +683,29 @@ def site_db(template: Path, path: Path) -> Session:
     return s
 
 
-def deliver(hub: Session, site: Session, domain: str, order: list[int] | None = None) -> int:
+def deliver(
+    hub: Session, site: Session, domain: str, order: list[int] | None = None, *,
+    batch: bool = False,
+) -> int:  # fmt: skip
     """The site's outbox into the hub's database as the relay sends it and the ingest writes
-    it (`province.receive`, committed one by one), in `order` (indexes into the outbox) or as
+    it (`province.receive`, committed one by one; with `batch`, all in one `receive_all`, as
+    the ingest takes a batch after an outage), in `order` (indexes into the outbox) or as
     written; returns how many were new."""
     from kiosk.domain import outbox, province
     from kiosk.models import OutboxEvent
 
     rows = list(site.scalars(select(OutboxEvent).order_by(OutboxEvent.seq)))
+    incoming = [
+        province.Incoming(e.id, domain, e.kind, outbox.payload_of(site, e),  # as the relay sends
+                          e.created_at, e.seq)
+        for e in (rows[i] for i in (order if order is not None else range(len(rows))))
+    ]  # fmt: skip
+    if batch:
+        new = province.receive_all(hub, incoming)
+        hub.commit()
+        return new
     new = 0
-    for i in order if order is not None else range(len(rows)):
-        e = rows[i]
-        payload = outbox.payload_of(site, e)  # as the relay sends it
-        new += province.receive(hub, event_id=e.id, site=domain, kind=e.kind, payload=payload,
-                                occurred_at=e.created_at, site_seq=e.seq)  # fmt: skip
+    for one in incoming:
+        new += province.receive_all(hub, [one])
         hub.commit()
     return new

@@ -5,7 +5,8 @@ cover its own; and each site's link and last events (`sync_status`, `/api/v1/syn
 
 Events about one dossier may reach the hub out of their order (an ingest killed with a batch
 unacked gets it again after later ones). Each event carries its place in its site's outbox
-(`site_seq`); a dossier's data is taken from an event only when no later event about it from
+(`site_seq`); a dossier's data is taken from an event only when no later event of its family
+(`_family`: a dossier's own, a payment, a paper, a rating) about it from
 its site is stored, and the moves of its timeline are added whatever their order. A payment,
 a rating or a paper whose dossier has not arrived yet waits in `province_event` and is applied
 when the dossier arrives (applying one twice changes nothing: each is kept by its own key); a
@@ -104,13 +105,26 @@ def receive_all(session: Session, events: list[Incoming]) -> int:
     for event_id, (e, data, subject) in parsed.items():
         if event_id not in new or subject is None:
             continue
-        latest = session.scalar(
-            select(func.max(ProvinceEvent.site_seq)).where(
-                ProvinceEvent.site == e.site, ProvinceEvent.subject_id == subject
-            )
-        )
+        latest = _latest(session, e.site, subject, e.kind)
         _apply(session, e, data, newest=latest == e.site_seq)
     return len(new)
+
+
+def _family(kind: str) -> str:
+    """What an event's data is about: `dossier` (the record and its moves), `payment`, `paper`,
+    `rating`. A later event stands over an earlier one of its own family only: a paper stored
+    after a dossier's move says nothing of the dossier's state."""
+    return kind.split(".", 1)[0]
+
+
+def _latest(session: Session, site: str, subject: str, kind: str) -> int | None:
+    """The latest place in `site`'s outbox of the events about `subject` of `kind`'s family."""
+    return session.scalar(
+        select(func.max(ProvinceEvent.site_seq)).where(
+            ProvinceEvent.site == site, ProvinceEvent.subject_id == subject,
+            ProvinceEvent.kind.startswith(_family(kind) + "."),
+        )
+    )  # fmt: skip
 
 
 def receive(
@@ -210,11 +224,6 @@ def _catch_up(session: Session, e: Incoming, dossier_id: str) -> None:
             ~ProvinceEvent.kind.startswith("dossier."),
         ).order_by(ProvinceEvent.site_seq)
     ).all()  # fmt: skip
-    latest = session.scalar(
-        select(func.max(ProvinceEvent.site_seq)).where(
-            ProvinceEvent.site == e.site, ProvinceEvent.subject_id == dossier_id
-        )
-    )
     for row in earlier:
         try:
             data = json.loads(row.payload)
@@ -222,6 +231,7 @@ def _catch_up(session: Session, e: Incoming, dossier_id: str) -> None:
             continue
         if isinstance(data, dict):
             was = Incoming(row.id, row.site, row.kind, row.payload, row.occurred_at, row.site_seq)
+            latest = _latest(session, row.site, dossier_id, row.kind)
             _apply(session, was, data, newest=row.site_seq == latest)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from kiosk.demo.floor import load_demo_floor
 from kiosk.domain import dossiers, outbox, province, queue
 from kiosk.domain.dossiers import DossierState, uploads
-from kiosk.models import Counter, OutboxEvent, ProvinceEvent, QueueDayFigures, Upload, User
+from kiosk.models import Counter, Dossier, OutboxEvent, ProvinceEvent, QueueDayFigures, Upload, User
 from kiosk.storage import make_engine, make_sessionmaker, migrate
 from tests.builders import MONDAY_9, deliver, receive, sample_pdf, store_upload
 
@@ -78,6 +78,32 @@ def test_papers_are_told_after_their_dossier_and_the_hub_keeps_them_without_the_
     assert kept[result.id].document_name == uploads.RESULT
     assert deliver(hub, session, SITE) == 0  # all of it again: nothing twice
     assert hub.scalar(select(func.count()).select_from(Upload)) == 2
+
+
+def test_a_batch_after_an_outage_moves_the_dossier_though_papers_came_after_its_moves(
+    session: Session, staff: dict[str, User], tmp_path: Path
+) -> None:
+    """A day's events taken as one batch (the link back after an outage): the result's paper
+    is told after the move to resolved, and the move still stands at the hub (a later event of
+    another kind about the dossier is not a later state of it)."""
+    up = store_upload(session, tmp_path, sample_pdf())
+    papers = dossiers.Papers(
+        files=(uploads.Wanted("Đề nghị khai báo tạm vắng", up.id),), owner="kiosk:test"
+    )
+    d = receive(session, staff, channel="online", actor=None, code="1.003677",
+                papers=papers).dossier  # fmt: skip
+    dossiers.move(session, d, DossierState.ACCEPTED, staff["processor"], now=MONDAY_9)
+    result = store_upload(session, tmp_path, sample_pdf(), owner="user:1")
+    dossiers.move(session, d, DossierState.RESOLVED, staff["processor"],
+                  now=MONDAY_9 + dt.timedelta(days=1), result=result)  # fmt: skip
+    session.commit()
+    assert kinds(session)[-2:] == ["dossier.moved", "paper.stored"]
+
+    hub = hub_db(tmp_path)
+    assert deliver(hub, session, SITE, batch=True) == len(kinds(session))
+    at_hub = hub.get(Dossier, d.id)
+    assert at_hub is not None and at_hub.status == DossierState.RESOLVED
+    assert at_hub.result_digitized
 
 
 def test_a_refused_filing_tells_no_paper(session: Session, staff: dict[str, User],
