@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, func, select, text
@@ -28,7 +30,7 @@ from kiosk import create_app
 from kiosk.cli import DEMO_CATALOG
 from kiosk.demo.floor import load_demo_floor
 from kiosk.domain import money
-from kiosk.domain.accounts import create_user
+from kiosk.domain.accounts import create_user, sign_in
 from kiosk.domain.accounts.branches import create_branch
 from kiosk.domain.catalog import import_catalog
 from kiosk.domain.dossiers import workdays
@@ -40,10 +42,17 @@ from tests.builders import (
     SITE,
     empty_pg,
     file_as,
+    snapshot_pg,
     token_for,
     unavailable,
     upload_as,
 )
+
+# Passwords are hashed with argon2's cheapest parameters in the tests' own process: the
+# defaults' 64 MiB and three passes cost most of a second a hash on this machine, and the
+# fixtures make seven accounts a test. Still argon2id, verified by the same code; hashes carry
+# their parameters, so a server a test starts (at the defaults) checks them all the same.
+sign_in._hasher = PasswordHasher.from_parameters(CHEAPEST)
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +64,9 @@ def pg_database() -> Iterator[str]:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A commit does not wait for the WAL to reach the disk: nothing here survives the
+            # server's own crash, and each commit of a test no longer waits for an fsync.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "no server"
         unavailable(f"PostgreSQL unreachable at {admin_url.render_as_string()}: {exc}")
     url = admin_url.set(database=name).render_as_string(hide_password=False)
@@ -92,19 +104,34 @@ def sqlite_demo(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
     return path
 
 
+@pytest.fixture(scope="session")
+def pg_demo(pg_database: str) -> str:
+    """The session's PostgreSQL database with the demo catalog loaded once and its rows kept
+    (`snapshot_pg`), for each test that takes `demo_app` to get them back in milliseconds."""
+    empty_pg(pg_database)
+    engine = make_engine(pg_database)
+    session = make_sessionmaker(engine)()
+    report = import_catalog(session, DEMO_CATALOG.read_bytes(), DEMO_CATALOG.name)
+    session.close()
+    engine.dispose()
+    assert report.ok, report.errors
+    snapshot_pg(pg_database)
+    return pg_database
+
+
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database of each engine."""
+    # A test that will load the demo catalog gets a database that has it already (demo_app).
+    demo = "demo_app" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "kiosk.db"
-        # A test that will load the demo catalog gets a copy that has it already (demo_app).
-        demo = "demo_app" in request.fixturenames
         shutil.copyfile(request.getfixturevalue("sqlite_demo" if demo else "sqlite_template"), path)
         return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("pg_database")
-    empty_pg(url)
+    url: str = request.getfixturevalue("pg_demo" if demo else "pg_database")
+    empty_pg(url, snapshot=demo)
     return url
 
 
