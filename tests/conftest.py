@@ -239,6 +239,27 @@ def filed(floor: Flask, client: FlaskClient, branches: dict[str, dict[str, str]]
 # --- figures a test module reports at the end of the run -----------------------------------
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that drives Chromium (marked `browser`) is `slow` too: `make test-fast` leaves it
+    out, `make test` runs it."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist (`make test-fast`), a worker hands its figures to the main process."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["run_figures"] = json.dumps(RUN_FIGURES, ensure_ascii=False)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    RUN_FIGURES.update(json.loads(getattr(node, "workeroutput", {}).get("run_figures", "{}")))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for title, figures in RUN_FIGURES.items():
         terminalreporter.write_sep("-", title)
