@@ -11,11 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser import test_journeys as tb
 from tests.builders import sample_pdf
 from tests.page_audit import audit_axe, audit_fit
-
-instance, server, browser = tb.instance, tb.server, tb.browser
 
 pytestmark = pytest.mark.browser
 LLTP = "3.000333"
