@@ -20,11 +20,11 @@ test: install assets translations
 
 # While working: every test but the slow ones (a real server killed or loaded, Chromium, the API
 # fuzzer), on both engines, spread over the machine's cores by pytest-xdist (each worker has its
-# own databases; a module's tests of one engine stay on one worker, in order); JOBS=0 for one
-# process; PYTEST_ARGS='-m "not slow and not postgres"' for SQLite alone.
+# own databases; a test module stays on one worker, in order); JOBS=0 for one process;
+# PYTEST_ARGS='-m "not slow and not postgres"' for SQLite alone.
 JOBS ?= auto
 test-fast: install assets translations
-	$(BIN)/pytest -q -n $(JOBS) --dist loadgroup -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(JOBS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 

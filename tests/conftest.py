@@ -267,19 +267,10 @@ def filed(floor: Flask, client: FlaskClient, branches: dict[str, dict[str, str]]
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that drives Chromium (marked `browser`) is `slow` too: `make test-fast` leaves it
-    out, `make test` runs it.
-
-    Under pytest-xdist (`make test-fast`, `--dist loadgroup`) a module's tests of one engine run
-    on one worker, in their order: module-scoped fixtures are built once per worker that runs
-    them, and the route matrix's last rows sign everyone out of its world. The route matrix,
-    three quarters of the tests, then runs on two workers, one world each."""
+    out, `make test` runs it."""
     for item in items:
         if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
-        params = getattr(item, "callspec", None)
-        engine = params and (params.params.get("db_url") or params.params.get("world"))
-        group = item.nodeid.split("::")[0] + (f"[{engine}]" if engine else "")
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
