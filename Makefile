@@ -25,9 +25,12 @@ test: install assets translations
 	$(BIN)/pytest
 
 # While working: every test but the slow ones (a real server killed or loaded, Chromium, the API
-# fuzzer), on both engines; PYTEST_ARGS='-m "not slow and not postgres"' for SQLite alone.
+# fuzzer), on both engines, spread over the machine's cores by pytest-xdist (each worker has its
+# own databases; a test module stays on one worker, in order); JOBS=0 for one process;
+# PYTEST_ARGS='-m "not slow and not postgres"' for SQLite alone.
+JOBS ?= auto
 test-fast: install assets translations
-	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(JOBS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 

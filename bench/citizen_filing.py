@@ -36,36 +36,16 @@ from typing import Any
 
 from PIL import Image
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# The on-screen keyboard's keys for a text, as the browser tests tap them (one place for both).
+from tests.browser.steps import taps_for  # noqa: E402
+
 KIOSK = str(Path(sys.executable).with_name("kiosk"))
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "kiosk"
 SCAN = "064185001234|123456789|Nguyễn Thị Hồng Nhung|12031985|Nữ|Tổ 3, Phường Quy Nhơn, Gia Lai"
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
-TONE_KEYS = {"\u0301": "{sac}", "\u0300": "{huyen}", "\u0309": "{hoi}", "\u0303": "{nga}",
-             "\u0323": "{nang}"}  # fmt: skip
-
-
-def taps_for(text: str) -> list[str]:
-    """The on-screen keyboard's keys for `text` (as tests/test_browser.py: shift before a
-    capital, each letter's base, the word's tone key after its letters)."""
-    import unicodedata
-
-    keys: list[str] = []
-    for word in text.split(" "):
-        if keys:
-            keys.append("{space}")
-        tone = None
-        for ch in word:
-            parts = unicodedata.normalize("NFD", ch)
-            marks = [m for m in parts if m in TONE_KEYS]
-            tone = tone or (marks[0] if marks else None)
-            base = unicodedata.normalize("NFC", "".join(m for m in parts if m not in TONE_KEYS))
-            if base != base.lower():
-                keys.append("{shift}")
-            keys.append(base)
-        if tone:
-            keys.append(TONE_KEYS[tone])
-    return keys
 
 
 @dataclass

@@ -18,17 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from werkzeug.routing.rules import Rule
 
 from kiosk import create_app
 from kiosk.cli import DEMO_CATALOG
 from kiosk.demo.floor import load_demo_floor
 from kiosk.domain import money
-from kiosk.domain.accounts import create_user
+from kiosk.domain.accounts import create_user, sign_in
 from kiosk.domain.accounts.branches import create_branch
 from kiosk.domain.catalog import import_catalog
 from kiosk.domain.dossiers import workdays
@@ -40,10 +43,41 @@ from tests.builders import (
     SITE,
     empty_pg,
     file_as,
+    snapshot_pg,
     token_for,
     unavailable,
     upload_as,
 )
+
+# Passwords are hashed with argon2's cheapest parameters in the tests' own process: the
+# defaults' 64 MiB and three passes cost most of a second a hash on this machine, and the
+# fixtures make seven accounts a test. Still argon2id, verified by the same code; hashes carry
+# their parameters, so a server a test starts (at the defaults) checks them all the same.
+sign_in._hasher = PasswordHasher.from_parameters(CHEAPEST)
+
+# Every test builds an app, and Werkzeug compiles two URL builders (an AST, then compile()) for
+# each of its rules: 80 ms of the 105 ms create_app took. A rule's builder is a function of its
+# text, its parts and its defaults' names alone (it reads the rule's converters through the rule
+# it is bound to), so the tests' process compiles each once and every app binds the same
+# function; a rule whose default fills one of its parts (the builder holds the converted value)
+# is compiled as before.
+_compile_builder = getattr(Rule, "_compile_builder", None)
+_builders: dict[Any, Any] = {}
+
+
+def _cached_builder(rule: Rule, append_unknown: bool = True) -> Any:
+    assert _compile_builder is not None
+    defaults = rule.defaults or {}
+    if any(dynamic and part in defaults for dynamic, part in rule._trace):
+        return _compile_builder(rule, append_unknown)
+    key = (rule.rule, tuple(rule._trace), tuple(defaults), append_unknown)
+    if key not in _builders:
+        _builders[key] = _compile_builder(rule, append_unknown)
+    return _builders[key]
+
+
+if _compile_builder is not None:
+    Rule._compile_builder = _cached_builder  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +89,9 @@ def pg_database() -> Iterator[str]:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A commit does not wait for the WAL to reach the disk: nothing here survives the
+            # server's own crash, and each commit of a test no longer waits for an fsync.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "no server"
         unavailable(f"PostgreSQL unreachable at {admin_url.render_as_string()}: {exc}")
     url = admin_url.set(database=name).render_as_string(hide_password=False)
@@ -92,19 +129,34 @@ def sqlite_demo(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
     return path
 
 
+@pytest.fixture(scope="session")
+def pg_demo(pg_database: str) -> str:
+    """The session's PostgreSQL database with the demo catalog loaded once and its rows kept
+    (`snapshot_pg`), for each test that takes `demo_app` to get them back in milliseconds."""
+    empty_pg(pg_database)
+    engine = make_engine(pg_database)
+    session = make_sessionmaker(engine)()
+    report = import_catalog(session, DEMO_CATALOG.read_bytes(), DEMO_CATALOG.name)
+    session.close()
+    engine.dispose()
+    assert report.ok, report.errors
+    snapshot_pg(pg_database)
+    return pg_database
+
+
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database of each engine."""
+    # A test that will load the demo catalog gets a database that has it already (demo_app).
+    demo = "demo_app" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "kiosk.db"
-        # A test that will load the demo catalog gets a copy that has it already (demo_app).
-        demo = "demo_app" in request.fixturenames
         shutil.copyfile(request.getfixturevalue("sqlite_demo" if demo else "sqlite_template"), path)
         return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("pg_database")
-    empty_pg(url)
+    url: str = request.getfixturevalue("pg_demo" if demo else "pg_database")
+    empty_pg(url, snapshot=demo)
     return url
 
 
@@ -210,6 +262,27 @@ def filed(floor: Flask, client: FlaskClient, branches: dict[str, dict[str, str]]
 
 
 # --- figures a test module reports at the end of the run -----------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that drives Chromium (marked `browser`) is `slow` too: `make test-fast` leaves it
+    out, `make test` runs it."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist (`make test-fast`), a worker hands its figures to the main process."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["run_figures"] = json.dumps(RUN_FIGURES, ensure_ascii=False)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    RUN_FIGURES.update(json.loads(getattr(node, "workeroutput", {}).get("run_figures", "{}")))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

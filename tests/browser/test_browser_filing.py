@@ -11,12 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser import test_journeys as tb
-from tests.browser.test_journeys import MEASURE, SCAN, TARGETS, shot, type_by_tapping
+from tests.browser.steps import MEASURE, SCAN, TARGETS, shot, type_by_tapping
 from tests.page_audit import audit_axe, audit_fit
-
-# The kiosk server and Chromium of the browser tests, as fixtures of this module too.
-instance, server, browser = tb.instance, tb.server, tb.browser
 
 pytestmark = pytest.mark.browser
 LLTP = "3.000333"

@@ -12,11 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser import test_journeys as tb
 from tests.builders import sample_pdf
 from tests.page_audit import audit_axe, audit_fit, audit_reach
-
-instance, server, browser = tb.instance, tb.server, tb.browser
 
 pytestmark = pytest.mark.browser
 LLTP = "3.000333"

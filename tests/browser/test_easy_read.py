@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.browser.test_journeys import browser, instance, server  # noqa: F401  (the shared fixtures)
 from tests.builders import csrf
 from tests.page_audit import audit_axe, audit_fit
 

@@ -13,13 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from tests.browser.test_journeys import (  # noqa: F401  (the shared fixtures)
+from tests.browser.steps import (
     SCAN,
-    _fill_judicial_record,
-    _pick_address,
-    browser,
-    instance,
-    server,
     shot,
     taps_for,
     type_by_tapping,

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_journeys import browser, instance, server  # noqa: F401  (the shared fixtures)
 from tests.page_audit import audit_axe, audit_fit
 
 pytestmark = pytest.mark.browser

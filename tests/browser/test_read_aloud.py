@@ -15,7 +15,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kiosk import speech
-from tests.browser.test_journeys import browser, instance, server  # noqa: F401  (the shared fixtures)
 from tests.builders import csrf
 
 

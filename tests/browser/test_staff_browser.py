@@ -10,14 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_journeys import (  # noqa: F401  (the shared fixtures)
+from tests.browser.steps import (
     _fill_judicial_record,
     _pick_address,
     _printed_since,
     _upload,
-    browser,
-    instance,
-    server,
     shot,
 )
 from tests.page_audit import audit_axe, audit_fit

@@ -70,6 +70,9 @@ def jrai_app(demo_app: Flask, catalogs: Path) -> Iterator[Flask]:
         }
     )
     yield app
+    # Its own engine: left to the garbage collector, its PostgreSQL connections were closed by
+    # psycopg's __del__ in whichever later test the collector ran (an unraisable warning).
+    app.extensions["kiosk.engine"].dispose()
 
 
 def test_a_compiled_catalog_is_a_language_button_without_code(jrai_app: Flask) -> None:

@@ -28,7 +28,16 @@ from ..clock import utcnow
 from . import audit
 from .roles import IdentityError
 
+#: Passwords' argon2 hasher, at the library's defaults (RFC 9106's low-memory profile). Reached
+#: through this module's name (`hash_password`), so that the tests alone can put a cheaper one in
+#: its place (tests/conftest.py); no setting lowers it.
 _hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """The argon2 hash of `password` to store."""
+    return _hasher.hash(password)
+
 
 #: Roles that sign in with a second factor (TOTP).
 TOTP_ROLES = frozenset({"supervisor", "admin"})
@@ -79,7 +88,7 @@ def authenticate(
         ok = _password_ok(user, password)
     else:
         # Spend the same time on an unknown name, so timing does not reveal which names exist.
-        _hasher.hash(password)
+        hash_password(password)
     if not ok or user is None:
         _failed(session, username, remote_addr, "password", now)
         raise IdentityError("Tên đăng nhập hoặc mật khẩu không đúng.")
@@ -93,7 +102,7 @@ def authenticate(
         )
     )
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = hash_password(password)
     session.commit()
     return user
 
@@ -182,7 +191,7 @@ def _set_password(
 ) -> User:
     """Store `new` (argon2), end every session of the account and audit it; `forced`: the
     account must choose its own at the next sign-in (someone else set this one)."""
-    user.password_hash = _hasher.hash(new)
+    user.password_hash = hash_password(new)
     user.must_change_password = forced
     end_sessions(session, user)
     audit.record(session, actor, action, branch=user.branch_code or "", detail=user.username)

@@ -14,7 +14,7 @@ from ..clock import utcnow
 from ..text import TextRefused, clean_text
 from . import audit
 from .roles import BRANCH_ROLES, Forbidden, IdentityError, can, require
-from .sign_in import _check_length, _hasher, end_sessions
+from .sign_in import _check_length, end_sessions, hash_password
 
 
 def create_user(
@@ -59,7 +59,7 @@ def create_user(
         username=username,
         full_name=full_name or username,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=hash_password(password),
         active=True,
         created_at=utcnow(),
         branch_code=branch,
