@@ -318,5 +318,13 @@ def day(demo: ProvinceDemo, desks: list[Desk], hub: httpx.Client, hub_engine: An
     for desk in desks:  # each site's day in the queue, as it counts it: 18 tickets
         mine = json.loads(json.dumps(desk.figures()))  # as the site sends it
         assert mine["tickets"] == 18
-        wait_for(lambda desk=desk, mine=mine: figures_at_hub(desk.site.domain) == mine,
-                 "the site's queue figures at the hub")  # fmt: skip
+        seen: list[Any] = []
+
+        def arrived(desk: Desk = desk, mine: dict[str, Any] = mine, seen: list[Any] = seen) -> bool:
+            seen[:] = [figures_at_hub(desk.site.domain)]
+            return seen[0] == mine
+
+        try:
+            wait_for(arrived, "the site's queue figures at the hub")
+        except BaseException:
+            raise AssertionError(f"the hub has {seen[0]!r}, the site counts {mine!r}") from None
