@@ -28,6 +28,7 @@ from kiosk.domain.clock import local
 from kiosk.domain.dossiers import (
     LABELS,
     DossierState,
+    FeeOwed,
     HandBackInvalid,
     TransitionRefused,
     uploads,
@@ -251,7 +252,11 @@ def hand_back(code: str) -> WerkzeugResponse:
                            request.form.get("id_checked", "")[:32],
                            id_kind=request.form.get("id_kind", "cccd")[:16])  # fmt: skip
     except HandBackInvalid as exc:
-        page = _dossier_page(found, hb_errors={exc.field: str(exc)}, hb_values=request.form)
+        page = _dossier_page(found, hb_errors=exc.errors, hb_values=request.form)
+        page.status_code = 422
+        return page
+    except FeeOwed as exc:  # the hand-back's card says it, beside the fee's collection
+        page = _dossier_page(found, hb_errors={"fee": str(exc)}, hb_values=request.form)
         page.status_code = 422
         return page
     except TransitionRefused as exc:
