@@ -392,6 +392,26 @@ def test_the_agent_signs_in_from_the_catalog_and_scans_the_card(
     assert "Không đọc được mã trên thẻ" in bad
 
 
+def test_the_agents_empty_filing_form_shows_every_error_at_once(
+    floor: Flask, branches: dict[str, dict[str, str]], session: Session
+) -> None:
+    """An empty form: the missing authorization, the name, the CCCD and the form's required
+    fields each said beside its own box, on the one answer (the authorization is not said
+    instead of the rest); nothing is filed."""
+    agent = floor.test_client()
+    sign_in(agent, "dl-bidv", "mat-khau-dai-9")
+    token = csrf(agent, "/agent/file/1.004222")
+    r = agent.post("/agent/file/1.004222",
+                   data={"csrf_token": token, "idempotency_key": uuid.uuid4().hex})  # fmt: skip
+    page = text(r)
+    assert r.status_code == 422
+    for words in ("Tải lên giấy ủy quyền đã ký trước khi nộp.", "Nhập họ và tên người nộp.",
+                  "Số căn cước"):  # fmt: skip
+        assert words in page, words
+    assert page.count('class="field-error"') >= 5
+    assert session.scalar(select(Dossier).where(Dossier.agent_id.is_not(None))) is None
+
+
 def test_the_agents_page_counts_papers_names_the_authorization_and_opens_the_result(
     client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]]
 ) -> None:
