@@ -119,6 +119,30 @@ def _dossier_page(d: Dossier, **hand_back_form: Any) -> Response:
     )  # fmt: skip
 
 
+@bp.get("/dossiers/<code>/papers/<upload_id>")
+@signed_in
+def dossier_paper(code: str, upload_id: str) -> Any:
+    """One of the papers filed with the dossier, to open as the office does: only the branch's
+    own dossier's (another branch's reads as missing), and every opening goes into the audit
+    log."""
+    d = _visible(code)
+    may("agent.work")
+    up = db().scalar(
+        select(Upload).where(Upload.id == upload_id[:64], Upload.dossier_id == d.id)
+    )  # fmt: skip
+    if up is None or up.document_name in uploads.NOT_PAPERS or not up.stored_name:
+        abort(404)
+    log("upload.view", d.code, up.document_name[:200])
+    db().commit()
+    ext = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[up.media_type]
+    resp = send_file(
+        uploads.path_of(upload_folder(), up), mimetype=up.media_type,
+        download_name=f"{up.document_name or 'tep'}{ext}"[:120], conditional=True,
+    )  # fmt: skip
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
+
+
 @bp.get("/dossiers/<code>/result")
 @signed_in
 def dossier_result(code: str) -> Any:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.domain import dossiers
+from kiosk.domain.dossiers import uploads
 from kiosk.domain.dossiers.states import (
     ACTIONS,
     DossierState,
@@ -380,6 +381,9 @@ def test_the_agent_signs_in_from_the_catalog_and_scans_the_card(
     assert 'data-testid="sign-in-title">Đăng nhập đại lý dịch vụ công<' in login
     officers = text(agent.get("/office/login?next=/office/dossiers"))
     assert 'data-testid="sign-in-title">Đăng nhập cán bộ<' in officers
+    # The brand leads back to the surface that sent here.
+    assert 'class="brand" href="/agent/"' in login
+    assert 'class="brand" href="/office/"' in officers
     sign_in(agent, "dl-bidv", "mat-khau-dai-9")
     form = text(agent.get("/agent/file/3.000333"))
     assert 'class="scan-input"' in form and "/agent/file/3.000333/scan" in form
@@ -413,7 +417,7 @@ def test_the_agents_empty_filing_form_shows_every_error_at_once(
 
 
 def test_the_agents_page_counts_papers_names_the_authorization_and_opens_the_result(
-    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]]
+    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], session: Session
 ) -> None:
     code = _resolved_by_agent(client, branches)
     agent = floor.test_client()
@@ -430,6 +434,25 @@ def test_the_agents_page_counts_papers_names_the_authorization_and_opens_the_res
     other = floor.test_client()
     sign_in(other, "dl-agr", "mat-khau-dai-9")
     assert other.get(link.group(1)).status_code == 404
+    # The papers open too, as at the office: the branch's own dossier's only.
+    papers = re.findall(r'data-testid="paper-link" href="([^"]+)"', page)
+    assert len(papers) == 2
+    for url in papers:
+        opened = agent.get(url)
+        assert opened.status_code == 200 and opened.data.startswith(b"%PDF-")
+        opened.close()
+        assert other.get(url).status_code == 404
+    # Not the authorization nor the result by that way, nor an upload of another dossier.
+    folder = papers[0].rsplit("/", 1)[0]
+    d = dossiers.find(session, code)
+    assert d is not None
+    kept = session.scalars(select(Upload).where(Upload.dossier_id == d.id)).all()
+    for u in kept:
+        if u.document_name in (uploads.CONSENT, uploads.RESULT):
+            assert agent.get(f"{folder}/{u.id}").status_code == 404
+    assert agent.get(f"{folder}/no-such-upload").status_code == 404
+    anonymous = floor.test_client()
+    assert anonymous.get(papers[0]).status_code in (302, 303)
 
 
 # ---------------------------------------------------------------- the staff's error page
