@@ -28,6 +28,7 @@ from kiosk.domain.clock import local
 from kiosk.domain.dossiers import (
     LABELS,
     DossierState,
+    FeeOwed,
     HandBackInvalid,
     TransitionRefused,
     uploads,
@@ -116,6 +117,30 @@ def _dossier_page(d: Dossier, **hand_back_form: Any) -> Response:
         id_kinds=dossiers.ID_KINDS,
         messages=get_flashed_messages(with_categories=True), **_fee(d), **hand_back_form,
     )  # fmt: skip
+
+
+@bp.get("/dossiers/<code>/papers/<upload_id>")
+@signed_in
+def dossier_paper(code: str, upload_id: str) -> Any:
+    """One of the papers filed with the dossier, to open as the office does: only the branch's
+    own dossier's (another branch's reads as missing), and every opening goes into the audit
+    log."""
+    d = _visible(code)
+    may("agent.work")
+    up = db().scalar(
+        select(Upload).where(Upload.id == upload_id[:64], Upload.dossier_id == d.id)
+    )  # fmt: skip
+    if up is None or up.document_name in uploads.NOT_PAPERS or not up.stored_name:
+        abort(404)
+    log("upload.view", d.code, up.document_name[:200])
+    db().commit()
+    ext = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[up.media_type]
+    resp = send_file(
+        uploads.path_of(upload_folder(), up), mimetype=up.media_type,
+        download_name=f"{up.document_name or 'tep'}{ext}"[:120], conditional=True,
+    )  # fmt: skip
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
 
 
 @bp.get("/dossiers/<code>/result")
@@ -251,7 +276,11 @@ def hand_back(code: str) -> WerkzeugResponse:
                            request.form.get("id_checked", "")[:32],
                            id_kind=request.form.get("id_kind", "cccd")[:16])  # fmt: skip
     except HandBackInvalid as exc:
-        page = _dossier_page(found, hb_errors={exc.field: str(exc)}, hb_values=request.form)
+        page = _dossier_page(found, hb_errors=exc.errors, hb_values=request.form)
+        page.status_code = 422
+        return page
+    except FeeOwed as exc:  # the hand-back's card says it, beside the fee's collection
+        page = _dossier_page(found, hb_errors={"fee": str(exc)}, hb_values=request.form)
         page.status_code = 422
         return page
     except TransitionRefused as exc:

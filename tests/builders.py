@@ -770,3 +770,17 @@ def deliver(
         new += province.receive_all(hub, [one])
         hub.commit()
     return new
+
+
+def fee_paid(session: Session, code: str, username: str) -> None:
+    """Dossier `code`'s fee, if it owes one, taken in cash by `username` (an agent of its
+    branch, a counter officer): a result is handed back only once the fee is paid."""
+    from kiosk.domain import money
+    from kiosk.models import User
+
+    found = dossiers.find(session, code)
+    who = session.scalar(select(User).where(User.username == username))
+    assert found is not None and who is not None
+    owed = money.due_amount(session, found)
+    if owed:
+        money.record_cash(session, found, who, owed)

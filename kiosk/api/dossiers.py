@@ -415,7 +415,9 @@ def _hand_back(found: Dossier, user: User, body: dict[str, Any]) -> Any:
     except Forbidden as exc:
         return error(403, "forbidden", str(exc))
     except dossiers.HandBackInvalid as exc:
-        return _invalid(str(exc), {exc.field: str(exc)})
+        return _invalid(str(exc), exc.errors)
+    except dossiers.FeeOwed as exc:
+        return error(409, "fee_owed", str(exc))
     except TransitionRefused as exc:
         return error(409, "transition_refused", str(exc))
     return dossier_full(back)

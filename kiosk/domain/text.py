@@ -128,6 +128,21 @@ def clean_text(value: str, label: str, *, multiline: bool = False) -> str:
     return text
 
 
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def full_name_problem(name: str) -> str | None:
+    """What is wrong with a person's full name as one line of NFC text (`clean_text` first):
+    at least two words of letters (Vietnamese letters, a hyphen or an apostrophe inside a word
+    allowed), 2 to 100 characters; None when it can be a full name."""
+    words = name.split()
+    if not 2 <= len(name) <= 100 or len(words) < 2:
+        return "ghi đủ họ và tên (ít nhất hai chữ, không quá 100 ký tự), ví dụ Nguyễn Văn An."
+    if not all(_NAME_WORD.fullmatch(w) for w in words):
+        return "chỉ gồm chữ cái (có dấu tiếng Việt), không có chữ số hay ký hiệu."
+    return None
+
+
 _PHONE = re.compile(r"0[0-9]{9}")
 
 

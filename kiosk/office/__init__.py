@@ -81,7 +81,12 @@ def login() -> Any:
     status = 401 if error else 200
     # Titled by the surface that sent here: bank agents are not officers.
     agent = _safe_next(request.args.get("next")).startswith("/agent/")
-    return render_template("office/login.html", error=error, username=username, agent=agent), status
+    # Its brand link leads back to that surface too.
+    home = url_for("agent_portal.index" if agent else "office.index")
+    page = render_template(
+        "office/login.html", error=error, username=username, agent=agent, home_url=home
+    )
+    return page, status
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])

@@ -28,7 +28,14 @@ from ..domain import catalog, dossiers, idempotency, money, queue, ratings
 from ..domain.accounts import Forbidden, audit, can
 from ..domain.catalog import forms
 from ..domain.clock import local, utcnow
-from ..domain.dossiers import LABELS, DossierState, HandBackInvalid, TransitionRefused, uploads
+from ..domain.dossiers import (
+    LABELS,
+    DossierState,
+    FeeOwed,
+    HandBackInvalid,
+    TransitionRefused,
+    uploads,
+)
 from ..domain.dossiers import states as dossier_states
 from ..models import Counter, Dossier, Rating, Ticket, Upload, User
 from ..view_helpers import db, elsewhere, render, site_tz, upload_folder, upload_limits
@@ -377,7 +384,9 @@ def dossier_hand_back(code: str) -> Any:
             at_center=request.form.get("at_center") == "on",
         )  # fmt: skip
     except HandBackInvalid as exc:
-        return _dossier_page(d, hb_errors={exc.field: str(exc)}, hb_values=request.form), 422
+        return _dossier_page(d, hb_errors=exc.errors, hb_values=request.form), 422
+    except FeeOwed as exc:  # the hand-back's card says it, with the way to collect the fee
+        return _dossier_page(d, hb_errors={"fee": str(exc)}, hb_values=request.form), 422
     except TransitionRefused as exc:
         if d.status != DossierState.RESOLVED:  # already handed back, or not resolved yet
             flash(str(exc), "error")

@@ -100,7 +100,7 @@ def test_the_phone_status_page_after_the_hand_back_says_it_is_done(
     browser: Any, server: str, instance: Path
 ) -> None:
     from kiosk.app import create_app
-    from kiosk.domain import dossiers
+    from kiosk.domain import dossiers, money
     from kiosk.models import User
 
     code = file_online_over_http(server)
@@ -115,6 +115,7 @@ def test_the_phone_status_page_after_the_hand_back_says_it_is_done(
         assert found is not None and xuly is not None and canbo is not None
         dossiers.move(s, found, "accepted", xuly)
         dossiers.move(s, found, "resolved", xuly)
+        money.record_cash(s, found, canbo, money.due_amount(s, found))  # the fee first
         dossiers.hand_back(s, found, canbo, "Lê Văn Cường", "052090004321", at_center=True)
     finally:
         s.close()

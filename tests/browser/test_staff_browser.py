@@ -300,8 +300,15 @@ def test_a_new_officers_day_call_receive_back_find_move_resolve_hand_back(
             audited(proc, problems)
         finally:
             proc_ctx.close()
-        # Handed back at the counter, with the receiver and the ID checked.
+        # The fee first: the hand-back card says it is owed and leads to the cash form.
         page.reload()
+        owed = page.locator('[data-testid="hand-back-fee"]')
+        assert "200.000 đ: thu phí trước khi trả kết quả" in owed.inner_text()
+        owed.get_by_role("link", name="Thu phí").click()
+        page.get_by_role("button", name="Ghi nhận tiền mặt").click()
+        page.locator('[data-testid="fee"]', has_text="đã nộp đủ").wait_for()
+        assert page.locator('[data-testid="hand-back-fee"]').count() == 0
+        # Handed back at the counter, with the receiver and the ID checked.
         page.fill('input[name="id_checked"]', "064185001234")
         page.get_by_role("button", name="Trả kết quả").click()
         page.get_by_text("Người nhận: Nguyễn Thị Hồng Nhung").wait_for()

@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from kiosk.domain import dossiers
+from kiosk.domain import dossiers, money
 from kiosk.domain.clock import VIETNAM, local
 from kiosk.domain.dossiers import DossierState
 from kiosk.models import Dossier, User
@@ -67,6 +67,8 @@ def _resolved(s: Session, d: Dossier, staff: dict[str, User]) -> None:
 
 def _returned(s: Session, d: Dossier, staff: dict[str, User]) -> None:
     _resolved(s, d, staff)
+    if d.fee_vnd:  # the fee first: no hand-back while it is owed
+        money.record_cash(s, d, staff["officer"], money.due_amount(s, d))
     dossiers.hand_back(s, d, staff["officer"], "Nguyễn Thị Hồng Nhung", CCCD, at_center=True)
 
 

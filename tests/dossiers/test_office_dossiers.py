@@ -131,7 +131,10 @@ def test_processing_to_resolved_with_the_result_and_an_apology(
     assert job is not None
     back = read_escpos(render_job(job))
     assert back.qr_payloads == [f"http://kiosk.test/d/{code}"]
-    # Resolving asks for the digitized result.
+    # Resolving asks for the digitized result, in Vietnamese from the server (no browser
+    # popup in its own language: the form is `novalidate`).
+    resolve = page.split('class="btn file-btn"')[0].rsplit("<form", 1)[1]
+    assert "novalidate" in resolve and 'enctype="multipart/form-data"' in resolve
     r = office.post(move, data={"csrf_token": token, "to": "resolved"})
     assert "Đính kèm kết quả đã số hóa" in text(office.get(f"/office/dossiers/{code}"))
     r = office.post(move, data={"csrf_token": token, "to": "resolved",

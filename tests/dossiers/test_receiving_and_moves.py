@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain import dossiers
+from kiosk.domain import dossiers, money
 from kiosk.domain.accounts import Forbidden
 from kiosk.domain.clock import VIETNAM
 from kiosk.domain.dossiers import DossierState, TransitionRefused, uploads
@@ -102,6 +102,8 @@ def test_the_lifecycle_with_a_supplement_pausing_the_clock(
     assert dossiers.progress(d, dt.datetime(2026, 12, 2, 7, 1)) == "overdue"
     dossiers.move(session, d, S.RESOLVED, processor, now=dt.datetime(2026, 11, 30, 8, 0))
     assert dossiers.progress(d) == "early"
+    if d.fee_vnd:  # the fee first: no hand-back while it is owed
+        money.record_cash(session, d, staff["officer"], money.due_amount(session, d))
     dossiers.hand_back(session, d, staff["officer"], "Nguyễn Thị Hồng Nhung", "064185001234",
                        now=dt.datetime(2026, 12, 1, 2, 0))  # fmt: skip
     session.expire_all()

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.domain import dossiers
+from kiosk.domain.dossiers import uploads
 from kiosk.domain.dossiers.states import (
     ACTIONS,
     DossierState,
@@ -32,6 +33,7 @@ from tests.builders import (
     SCAN,
     agent_upload,
     csrf,
+    fee_paid,
     file_as,
     file_lltp,
     form_data,
@@ -51,8 +53,11 @@ def text(r: Any) -> str:
     return str(r.get_data(as_text=True))
 
 
-def _resolved_by_agent(api: FlaskClient, branches: dict[str, dict[str, str]]) -> str:
-    """A dossier BIDV's agent filed, accepted, processed and resolved with its result."""
+def _resolved_by_agent(
+    api: FlaskClient, branches: dict[str, dict[str, str]], session: Session | None = None
+) -> str:
+    """A dossier BIDV's agent filed, accepted, processed and resolved with its result; its
+    fee (200.000 đ) taken in cash by the agent when `session` is given, else still owed."""
     bidv, center = branches["dl-bidv"], branches["xuly"]
     code = str(file_as(api, bidv, upload_as(api, bidv)).get_json()["code"])
     url = f"/api/v1/dossiers/{code}/transitions"
@@ -61,6 +66,8 @@ def _resolved_by_agent(api: FlaskClient, branches: dict[str, dict[str, str]]) ->
     r = api.post(url, json={"to": "resolved", "result_upload_id": upload_as(api, center)},
                  headers=center)  # fmt: skip
     assert r.status_code == 200
+    if session is not None:
+        fee_paid(session, code, "dl-bidv")
     return code
 
 
@@ -94,7 +101,7 @@ def test_moves_are_named_as_actions_and_only_those_that_make_sense_now() -> None
 def test_the_hand_back_records_receiver_id_and_place_and_the_citizen_reads_it_masked(
     client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], session: Session
 ) -> None:
-    code = _resolved_by_agent(client, branches)
+    code = _resolved_by_agent(client, branches, session)
     d = dossiers.find(session, code)
     assert d is not None
     officer = session.scalar(select(User).where(User.username == "canbo"))
@@ -145,7 +152,7 @@ def test_a_bank_system_hands_the_result_back_through_the_api(
     """`{"to": "returned", "receiver": ...}` on the transitions endpoint is the same one rule:
     422 naming the field for a wrong receiver or ID, 409 where the rule refuses, 404 for
     another branch's dossier, 403 for an account without the right."""
-    code = _resolved_by_agent(client, branches)
+    code = _resolved_by_agent(client, branches, session)
     url = f"/api/v1/dossiers/{code}/transitions"
     bidv = branches["dl-bidv"]
     nhung = {"name": "Nguyễn Thị Hồng Nhung", "id_kind": "cccd", "id_number": NHUNG_CCCD}
@@ -161,17 +168,25 @@ def test_a_bank_system_hands_the_result_back_through_the_api(
     assert post({"receiver": nhung}, branches["dl-agr"], 404)["error"]["code"] == "not_found"
     # What was told wrong: 422, the field named.
     for body, field, words in (
-        ({}, "receiver.name", "Ghi họ tên người nhận"),
+        ({"receiver": {**nhung, "name": ""}}, "receiver.name", "Ghi họ tên người nhận"),
         ({"receiver": {**nhung, "name": " "}}, "receiver.name", "Ghi họ tên người nhận"),
         ({"receiver": {**nhung, "id_number": "999185001234"}}, "receiver.id_number", "Ba số đầu"),
         ({"receiver": {**nhung, "id_number": ""}}, "receiver.id_number", "Ghi số giấy tờ"),
         ({"receiver": {**nhung, "id_kind": "bang_lai"}}, "receiver.id_kind", "CCCD hoặc hộ chiếu"),
         ({"receiver": {**nhung, "id_kind": "passport"}}, "receiver.id_number", "hộ chiếu"),
         ({"receiver": nhung, "place": "nha_rieng"}, "place", "center"),
+        ({"receiver": {**nhung, "name": "B"}}, "receiver.name", "ghi đủ họ và tên"),
+        ({"receiver": {**nhung, "name": "Nguyễn Văn 3"}}, "receiver.name", "chỉ gồm chữ cái"),
     ):  # fmt: skip
         got = post(body, bidv, 422)["error"]
         assert got["code"] == "invalid" and list(got["fields"]) == [field], body
         assert words in got["fields"][field] and got["message"] == got["fields"][field]
+    # Every error at once, each by its field.
+    assert sorted(post({}, bidv, 422)["error"]["fields"]) == ["receiver.id_number", "receiver.name"]
+    got = post({"receiver": {"name": "B", "id_kind": "bang_lai", "id_number": ""},
+                "place": "nha_rieng"}, bidv, 422)["error"]  # fmt: skip
+    assert sorted(got["fields"]) == [
+        "place", "receiver.id_kind", "receiver.id_number", "receiver.name"]  # fmt: skip
     for bad in ({"receiver": "Nhung"}, {"receiver": {**nhung, "id_number": 64185001234}}):
         assert post(bad, bidv, 400)["error"]["code"] == "bad_request"
     # What the rule refuses: 409 with its reason; nothing recorded.
@@ -198,7 +213,7 @@ def test_a_bank_system_hands_the_result_back_through_the_api(
     again = post({"receiver": nhung}, bidv, 409)["error"]["message"]
     assert "chưa có kết quả để trả" in again
     # At the center, when the citizen came there: the center's officer names the place.
-    other = _resolved_by_agent(client, branches)
+    other = _resolved_by_agent(client, branches, session)
     r = client.post(f"/api/v1/dossiers/{other}/transitions", headers=officer, json={
         "to": "returned", "place": "center",
         "receiver": {"name": "Trần Văn Bình", "id_kind": "passport", "id_number": "c1234567"},
@@ -313,7 +328,7 @@ def test_the_counter_hands_back_at_the_center_only_when_the_citizen_came_there(
     client: FlaskClient, office: FlaskClient, branches: dict[str, dict[str, str]],
     session: Session,
 ) -> None:  # fmt: skip
-    code = _resolved_by_agent(client, branches)
+    code = _resolved_by_agent(client, branches, session)
     sign_in(office, "canbo", "mat-khau-dai-1")
     page = text(office.get(f"/office/dossiers/{code}"))
     assert "Nơi trả kết quả:" in page and "điểm đại lý BIDV Chi nhánh Gia Lai" in page
@@ -366,6 +381,9 @@ def test_the_agent_signs_in_from_the_catalog_and_scans_the_card(
     assert 'data-testid="sign-in-title">Đăng nhập đại lý dịch vụ công<' in login
     officers = text(agent.get("/office/login?next=/office/dossiers"))
     assert 'data-testid="sign-in-title">Đăng nhập cán bộ<' in officers
+    # The brand leads back to the surface that sent here.
+    assert 'class="brand" href="/agent/"' in login
+    assert 'class="brand" href="/office/"' in officers
     sign_in(agent, "dl-bidv", "mat-khau-dai-9")
     form = text(agent.get("/agent/file/3.000333"))
     assert 'class="scan-input"' in form and "/agent/file/3.000333/scan" in form
@@ -378,8 +396,28 @@ def test_the_agent_signs_in_from_the_catalog_and_scans_the_card(
     assert "Không đọc được mã trên thẻ" in bad
 
 
+def test_the_agents_empty_filing_form_shows_every_error_at_once(
+    floor: Flask, branches: dict[str, dict[str, str]], session: Session
+) -> None:
+    """An empty form: the missing authorization, the name, the CCCD and the form's required
+    fields each said beside its own box, on the one answer (the authorization is not said
+    instead of the rest); nothing is filed."""
+    agent = floor.test_client()
+    sign_in(agent, "dl-bidv", "mat-khau-dai-9")
+    token = csrf(agent, "/agent/file/1.004222")
+    r = agent.post("/agent/file/1.004222",
+                   data={"csrf_token": token, "idempotency_key": uuid.uuid4().hex})  # fmt: skip
+    page = text(r)
+    assert r.status_code == 422
+    for words in ("Tải lên giấy ủy quyền đã ký trước khi nộp.", "Nhập họ và tên người nộp.",
+                  "Số căn cước"):  # fmt: skip
+        assert words in page, words
+    assert page.count('class="field-error"') >= 5
+    assert session.scalar(select(Dossier).where(Dossier.agent_id.is_not(None))) is None
+
+
 def test_the_agents_page_counts_papers_names_the_authorization_and_opens_the_result(
-    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]]
+    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], session: Session
 ) -> None:
     code = _resolved_by_agent(client, branches)
     agent = floor.test_client()
@@ -396,6 +434,25 @@ def test_the_agents_page_counts_papers_names_the_authorization_and_opens_the_res
     other = floor.test_client()
     sign_in(other, "dl-agr", "mat-khau-dai-9")
     assert other.get(link.group(1)).status_code == 404
+    # The papers open too, as at the office: the branch's own dossier's only.
+    papers = re.findall(r'data-testid="paper-link" href="([^"]+)"', page)
+    assert len(papers) == 2
+    for url in papers:
+        opened = agent.get(url)
+        assert opened.status_code == 200 and opened.data.startswith(b"%PDF-")
+        opened.close()
+        assert other.get(url).status_code == 404
+    # Not the authorization nor the result by that way, nor an upload of another dossier.
+    folder = papers[0].rsplit("/", 1)[0]
+    d = dossiers.find(session, code)
+    assert d is not None
+    kept = session.scalars(select(Upload).where(Upload.dossier_id == d.id)).all()
+    for u in kept:
+        if u.document_name in (uploads.CONSENT, uploads.RESULT):
+            assert agent.get(f"{folder}/{u.id}").status_code == 404
+    assert agent.get(f"{folder}/no-such-upload").status_code == 404
+    anonymous = floor.test_client()
+    assert anonymous.get(papers[0]).status_code in (302, 303)
 
 
 # ---------------------------------------------------------------- the staff's error page
@@ -572,7 +629,7 @@ def test_the_hand_back_form_is_checked_by_the_server_in_vietnamese_beside_its_fi
 ) -> None:  # fmt: skip
     """No `required` popup (the browser's language): the server's message stands next to
     the field that is wrong, and what was typed is kept."""
-    code = _resolved_by_agent(client, branches)
+    code = _resolved_by_agent(client, branches, session)
     staff = floor.test_client()
     if surface == "office":
         sign_in(staff, "canbo", "mat-khau-dai-1")
@@ -590,18 +647,92 @@ def test_the_hand_back_form_is_checked_by_the_server_in_vietnamese_beside_its_fi
          "Ghi số giấy tờ tùy thân đã kiểm tra"),
         ({"receiver": "Nguyễn Thị Hồng Nhung", "id_checked": "12", "id_kind": "passport"},
          "Số hộ chiếu gồm một chữ cái"),
+        ({"receiver": "B", "id_checked": NHUNG_CCCD}, "Họ tên người nhận: ghi đủ họ và tên"),
+        # Both empty: both messages, each beside its field.
+        ({"receiver": "", "id_checked": ""}, "Ghi họ tên người nhận kết quả."),
     )  # fmt: skip
     for given, message in cases:
         data = {"csrf_token": token, "id_kind": "cccd", **extra, **given}
         r = staff.post(url + "/hand-back", data=data)
         shown = _hand_back_form(text(r))
         assert r.status_code == 422 and message in shown, (given, text(r)[-1500:])
+        if not given["receiver"] and not given["id_checked"]:
+            assert "Ghi số giấy tờ tùy thân đã kiểm tra" in shown
+            assert shown.count('role="alert"') == 2 and shown.count('aria-invalid="true"') == 2
         assert 'role="alert"' in shown and 'aria-invalid="true"' in shown
         assert f'value="{given["receiver"]}"' in shown and f'value="{given["id_checked"]}"' in shown
         if given.get("id_kind") == "passport":
             assert '<option value="passport" selected>' in shown
     d = dossiers.find(session, code)
     assert d is not None and d.status == S.RESOLVED
+
+
+@pytest.mark.parametrize("surface", ["office", "agent"])
+def test_no_hand_back_while_the_fee_is_owed_the_fee_comes_first(
+    client: FlaskClient, floor: Flask, branches: dict[str, dict[str, str]], session: Session,
+    surface: str,
+) -> None:  # fmt: skip
+    """200.000 đ owed, nothing collected, the result ready: the domain refuses the hand-back
+    (the office, the portal and the API alike), the page offers collecting the fee above the
+    form, and the citizen's page never says both "unpaid" and "handed back"."""
+    code = _resolved_by_agent(client, branches)
+    d = dossiers.find(session, code)
+    agent = session.scalar(select(User).where(User.username == "dl-bidv"))
+    assert d is not None and agent is not None
+    words = "Hồ sơ còn nợ phí, lệ phí 200.000 đ: thu phí trước khi trả kết quả."
+    with pytest.raises(dossiers.FeeOwed, match=words):
+        dossiers.hand_back(session, d, agent, "Nguyễn Thị Hồng Nhung", NHUNG_CCCD)
+    nhung = {"name": "Nguyễn Thị Hồng Nhung", "id_kind": "cccd", "id_number": NHUNG_CCCD}
+    r = client.post(f"/api/v1/dossiers/{code}/transitions", headers=branches["dl-bidv"],
+                    json={"to": "returned", "receiver": nhung})  # fmt: skip
+    assert r.status_code == 409 and r.get_json()["error"] == {"code": "fee_owed", "message": words}
+    valid(r.get_json(), "/dossiers/{code}/transitions", "post", 409)
+    staff = floor.test_client()
+    if surface == "office":
+        sign_in(staff, "canbo", "mat-khau-dai-1")
+        url, extra, collect = f"/office/dossiers/{code}", {"at_center": "on"}, 'href="#cash"'
+    else:
+        sign_in(staff, "dl-bidv", "mat-khau-dai-9")
+        url, extra, collect = f"/agent/dossiers/{code}", {"back": "page"}, 'href="#fee"'
+    page = text(staff.get(url))
+    card = page.split('id="hand-back"')[1]
+    assert words in card and collect in card.split("hand-back-form")[0]
+    token = csrf(staff, url)
+    r = staff.post(
+        url + "/hand-back",
+        data={
+            "csrf_token": token,
+            "receiver": nhung["name"],
+            "id_kind": "cccd",
+            "id_checked": NHUNG_CCCD,
+            **extra,
+        },
+    )
+    card = text(r).split('id="hand-back"')[1]
+    assert r.status_code == 422 and words in card and 'role="alert"' in card
+    assert f'value="{NHUNG_CCCD}"' in card
+    session.refresh(d)
+    assert d.status == S.RESOLVED and d.returned_at is None
+    public = floor.test_client()
+    ask = csrf(public, f"/d/{code}")
+    status = text(public.post(f"/d/{code}", data={"csrf_token": ask, "verify": "1234"}))
+    assert "Đã trả kết quả" not in status
+    # Once paid, the same hand-back goes through and the card no longer speaks of the fee.
+    fee_paid(session, code, "dl-bidv")
+    assert words not in text(staff.get(url))
+    r = staff.post(
+        url + "/hand-back",
+        data={
+            "csrf_token": token,
+            "receiver": nhung["name"],
+            "id_kind": "cccd",
+            "id_checked": NHUNG_CCCD,
+            **extra,
+        },
+    )
+    assert r.status_code == 303
+    session.refresh(d)
+    assert d.status == S.RETURNED
 
 
 # ---------------------------------------------------------------- no dead end for the counter

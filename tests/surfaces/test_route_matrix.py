@@ -51,7 +51,8 @@ from sqlalchemy import select, text
 
 from kiosk import create_app
 from kiosk.domain.accounts import create_token, create_user
-from kiosk.models import KioskStation, Payment, PrintJob
+from kiosk.domain.dossiers import uploads
+from kiosk.models import Dossier, KioskStation, Payment, PrintJob, Upload
 from tests.builders import empty_pg, file_as, page_text, sample_pdf, upload_as
 
 ROLES = (
@@ -121,6 +122,9 @@ HOW: dict[tuple[str, str], Ask] = {
     ("GET", "/agent/dossiers/<code>"): Ask("/agent/dossiers/{dossier}"),
     ("GET", "/agent/dossiers/<code>/fee"): Ask("/agent/dossiers/{dossier}/fee"),
     ("GET", "/agent/dossiers/<code>/result"): Ask("/agent/dossiers/{dossier}/result"),
+    ("GET", "/agent/dossiers/<code>/papers/<upload_id>"): Ask(
+        "/agent/dossiers/{dossier}/papers/{paper}"
+    ),
     ("POST", "/agent/dossiers/<code>/cash"): Ask(
         "/agent/dossiers/{dossier}/cash", form={"amount": ""}
     ),
@@ -277,6 +281,7 @@ GET  /agent/dossiers                                      login login 403   403 
 GET  /agent/dossiers/<code>                               login login 403   403   403   404   200   404   200   403
 GET  /agent/dossiers/<code>/fee                           login login 403   403   403   404   200   404   200   403
 GET  /agent/dossiers/<code>/result                        login login 403   403   403   404   404   404   404   403
+GET  /agent/dossiers/<code>/papers/<upload_id>            login login 403   403   403   404   200   404   200   403
 POST /agent/dossiers/<code>/cash                          login login 303   403   303   404   303   404   303   303
 POST /agent/dossiers/<code>/vietqr                        login login 403   403   403   404   303   404   303   403
 POST /agent/dossiers/<code>/receipt                       login login 403   403   403   404   303   404   303   403
@@ -395,7 +400,7 @@ ANOTHER_BRANCH = "another branch"
 
 #: Placeholders naming a record of BIDV's branch, and an id of the same shape that does not
 #: exist (filled in by `world`).
-BRANCH_OWNED = ("dossier", "payment", "upload", "agent", "job")
+BRANCH_OWNED = ("dossier", "payment", "upload", "agent", "job", "paper")
 
 
 # ---------------------------------------------------------------------------------- the world
@@ -474,6 +479,12 @@ def _world(db_url: str, instance: Path) -> World:
     payment = s.scalar(select(Payment).where(Payment.method == "cash"))
     assert payment is not None and payment.status == "paid"
     loose = upload_as(api, bidv)
+    paper = s.scalar(
+        select(Upload.id).join(Dossier, Dossier.id == Upload.dossier_id)
+        .where(Dossier.code == code, Upload.document_name.not_in(uploads.NOT_PAPERS))
+        .limit(1)
+    )  # fmt: skip
+    assert paper is not None
     job = s.scalar(select(PrintJob).where(PrintJob.kind == "cash"))  # BIDV's cash receipt
     assert job is not None
     ticket = api.post("/api/v1/tickets", json={"service": "HOTICH"})
@@ -485,7 +496,7 @@ def _world(db_url: str, instance: Path) -> World:
     ids = {
         "dossier": code, "payment": payment.reference, "upload": loose, "agent": str(peer.id),
         "job": job.id, "counter": "1", "procedure": "3.000333", "ticket": ticket.get_json()[
-            "token"], "station": "KIOSK1",
+            "token"], "station": "KIOSK1", "paper": paper,
     }  # fmt: skip
     missing = {
         "dossier": "000.00.01.H29-200101-9999",
@@ -493,6 +504,7 @@ def _world(db_url: str, instance: Path) -> World:
         "upload": _missing_like(loose),
         "agent": "999999",
         "job": _missing_like(job.id),
+        "paper": _missing_like(paper),
     }
     s.close()
     return World(app, clients, ids, missing)

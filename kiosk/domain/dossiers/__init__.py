@@ -37,6 +37,7 @@ from . import previews, uploads, workdays
 from .lifecycle import (
     CENTER,
     ID_KINDS,
+    FeeOwed,
     HandBackInvalid,
     apologize,
     hand_back,
@@ -96,7 +97,8 @@ __all__ = [
     "CENTER", "CHANNEL_KINDS", "FEE_PROOF_MISSING", "FINISHED", "ID_KINDS", "LABELS", "MOVES",
     "NATIONAL",
     "NEEDS_REASON", "OPEN", "PAUSED", "Applicant", "DossierError", "DossierState", "Page",
-    "HandBackInvalid", "NextStep", "Papers", "ReceiptPrint", "Received", "Step", "TooManyLookups",
+    "FeeOwed", "HandBackInvalid", "NextStep", "Papers", "ReceiptPrint", "Received", "Step",
+    "TooManyLookups",
     "TransitionRefused",
     "apologize", "branch_of", "branch_worklist", "check", "check_move", "clean_applicant",
     "dossier_code", "find", "next_steps", "hand_back", "hand_back_place", "listing", "mask", "move",

@@ -22,8 +22,9 @@ from ..accounts import audit
 from ..accounts.roles import can, require
 from ..citizen_id import CccdError, check_number
 from ..clock import VIETNAM, local, stored, utcnow, wall_clock
+from ..money import payments  # (a module: money imports dossiers too)
 from ..printing.jobs import printout_job
-from ..text import TextRefused, clean_text
+from ..text import TextRefused, clean_text, format_vnd, full_name_problem
 from . import uploads, workdays
 from .reading import branch_of, promised, visible
 from .receiving import ReceiptPrint
@@ -234,12 +235,24 @@ def hand_back_place(dossier: Dossier) -> str:
 
 class HandBackInvalid(TransitionRefused):
     """What the hand-back was told is not right (the receiver's name, the ID's kind or number,
-    the place named); `field` says which (`receiver.name`, `receiver.id_kind`,
-    `receiver.id_number`, `place`), so a form or the API can show it beside that field."""
+    the place named), every error at once: `errors` by field (`receiver.name`,
+    `receiver.id_kind`, `receiver.id_number`, `place`), so a form or the API can show each
+    beside its field; `field` and the message are the first one's."""
 
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())))
+        self.errors = dict(errors)
+        self.field = next(iter(errors))
+
+
+class FeeOwed(TransitionRefused):
+    """The result is not handed back while the dossier still owes its fee (`owed`, đồng)."""
+
+    def __init__(self, owed: int) -> None:
+        super().__init__(
+            f"Hồ sơ còn nợ phí, lệ phí {format_vnd(owed)}: thu phí trước khi trả kết quả."
+        )
+        self.owed = owed
 
 
 def _where_words(place: str) -> str:
@@ -257,26 +270,23 @@ def hand_back_note(receiver: str, id_kind: str, number: str, place: str) -> str:
 
 def _checked_id(kind: str, number: str) -> str:
     """The ID's number, cleaned, if it can be one of that kind (a CCCD by its own rules);
-    HandBackInvalid saying what is wrong otherwise."""
+    HandBackInvalid saying what is wrong otherwise (the kind and the number each)."""
     number = re.sub(r"[\s.-]", "", number or "").upper()
     field = "receiver.id_number"
+    errors: dict[str, str] = {}
     if kind not in ID_KINDS:
-        raise HandBackInvalid(
-            "Chọn loại giấy tờ tùy thân đã kiểm tra (CCCD hoặc hộ chiếu).", "receiver.id_kind"
-        )
+        errors["receiver.id_kind"] = "Chọn loại giấy tờ tùy thân đã kiểm tra (CCCD hoặc hộ chiếu)."
     if not number:
-        raise HandBackInvalid("Ghi số giấy tờ tùy thân đã kiểm tra (CCCD, hộ chiếu).", field)
-    if kind == "cccd":
+        errors[field] = "Ghi số giấy tờ tùy thân đã kiểm tra (CCCD, hộ chiếu)."
+    elif kind == "cccd":
         try:
             return check_number(number)
         except CccdError as exc:
-            raise HandBackInvalid(
-                f"Số CCCD đã kiểm tra của người nhận chưa đúng: {exc}", field
-            ) from exc
-    if not _PASSPORT.fullmatch(number):
-        raise HandBackInvalid(
-            "Số hộ chiếu gồm một chữ cái và 7 hoặc 8 chữ số, ví dụ C1234567.", field
-        )
+            errors[field] = f"Số CCCD đã kiểm tra của người nhận chưa đúng: {exc}"
+    elif kind in ID_KINDS and not _PASSPORT.fullmatch(number):
+        errors[field] = "Số hộ chiếu gồm một chữ cái và 7 hoặc 8 chữ số, ví dụ C1234567."
+    if errors:
+        raise HandBackInvalid(errors)
     return number
 
 
@@ -298,26 +308,41 @@ def hand_back(
     dossier's own branch; the dossier must have its result. An agent's dossier is handed back
     at its branch, and at the center only when the citizen comes there (`at_center`, or
     `place` = `center`). `place`, when the caller names it (`center`, `branch:<code>`), must
-    be where the rule puts the hand-back. What was told wrong raises HandBackInvalid (naming
-    its field); a hand-back the rule refuses, TransitionRefused; an account without the
-    right, Forbidden."""
+    be where the rule puts the hand-back. Never while the fee is owed (FeeOwed, a
+    TransitionRefused: the fee is collected first). What was told wrong raises
+    HandBackInvalid (every error by its field; the receiver's name a full name by
+    `text.full_name_problem`); a hand-back the rule refuses, TransitionRefused; an account
+    without the right, Forbidden."""
     if visible(session, actor, dossier.code) is None:
         raise TransitionRefused("Không tìm thấy hồ sơ.")
     require(actor, "dossier.hand_back")
     if dossier.status != S.RESOLVED:
         raise TransitionRefused(f"Hồ sơ đang “{LABELS[DossierState(dossier.status)]}”, chưa có "
                                 "kết quả để trả.")  # fmt: skip
+    owed = payments.due_amount(session, dossier)
+    if owed > 0:
+        raise FeeOwed(owed)
+    errors: dict[str, str] = {}
+    receiver = " ".join(receiver.split())
+    if not receiver:
+        errors["receiver.name"] = "Ghi họ tên người nhận kết quả."
+    else:
+        try:
+            receiver = _note(receiver, "Họ tên người nhận", multiline=False)
+        except TransitionRefused as exc:
+            errors["receiver.name"] = str(exc)
+        else:
+            if problem := full_name_problem(receiver):
+                errors["receiver.name"] = f"Họ tên người nhận: {problem}"
+    number = ""
     try:
-        receiver = _note(" ".join(receiver.split()), "Họ tên người nhận", multiline=False)
-    except TransitionRefused as exc:
-        raise HandBackInvalid(str(exc), "receiver.name") from exc
-    if not receiver or len(receiver) > 255:
-        raise HandBackInvalid("Ghi họ tên người nhận kết quả.", "receiver.name")
-    number = _checked_id(id_kind, id_checked)
+        number = _checked_id(id_kind, id_checked)
+    except HandBackInvalid as exc:
+        errors.update(exc.errors)
     if place is not None and place != CENTER and not place.startswith("branch:"):
-        raise HandBackInvalid(
-            "Nơi trả kết quả là “center” (trung tâm) hoặc “branch:<mã điểm đại lý>”.", "place"
-        )
+        errors["place"] = "Nơi trả kết quả là “center” (trung tâm) hoặc “branch:<mã điểm đại lý>”."
+    if errors:
+        raise HandBackInvalid(errors)
     branch = branch_of(actor)
     if branch is not None:
         where = f"branch:{branch}"

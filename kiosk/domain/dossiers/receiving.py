@@ -272,11 +272,8 @@ def receive(
         existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
         if existing is not None:
             return _again(existing, asked)
-    if agent is not None and (consent is None or consent.dossier_id is not None):
-        raise DossierError(
-            "Cần giấy ủy quyền có chữ ký của công dân (consent_upload_id).",
-            {"consent_upload_id": "Tải lên giấy ủy quyền đã ký trước khi nộp."},
-        )
+    # No authorization: said with every other error of the form, not instead of them.
+    no_consent = agent is not None and (consent is None or consent.dossier_id is not None)
     now = now or utcnow()
     here = wall_clock(now, tz)
     # The fee chosen is checked with the form (a reduced one asks for its proof); a channel the
@@ -293,6 +290,13 @@ def receive(
     )  # fmt: skip
     if errors and fee_refused:
         errors.update(fee_refused)
+    if no_consent:
+        consent_error = {"consent_upload_id": "Tải lên giấy ủy quyền đã ký trước khi nộp."}
+        if not errors:
+            raise DossierError(
+                "Cần giấy ủy quyền có chữ ký của công dân (consent_upload_id).", consent_error
+            )
+        errors = {**consent_error, **errors}
     if errors:
         raise DossierError("Hồ sơ chưa đúng hoặc còn thiếu, xem từng mục.", errors)
     if refused is not None:
