@@ -57,10 +57,12 @@ def test_the_status_of_each_site(floor: Flask, client: FlaskClient, session: Ses
     assert first["events_today"] == 2 and first["link_up"] is True
     assert dt.datetime.fromisoformat(first["last_event_at"]).astimezone(dt.UTC).replace(
         tzinfo=None) == last_at.replace(microsecond=0)  # fmt: skip
+    assert first["events_failed"] == 0  # every event applied (or nothing to apply)
     assert sites["000-00-42-H29"]["events_today"] == 0
     assert sites["000-00-42-H29"]["link_up"] is False  # never seen by the stream
     assert sites["000-00-43-H29"] == {"site": "000-00-43-H29", "last_event_at": None,
-                                      "events_today": 0, "link_up": False}  # fmt: skip
+                                      "events_today": 0, "link_up": False,
+                                      "events_failed": 0}  # fmt: skip
 
 
 def test_a_link_nobody_checked_lately_counts_as_down(floor: Flask, session: Session) -> None:
