@@ -680,7 +680,12 @@ class Payment(Base):
     """What a dossier owes or paid, under a unique reference (the VietQR bill number)."""
 
     __tablename__ = "payment"
-    __table_args__ = (Index("ix_payment_dossier_status", "dossier_id", "status", "method"),)
+    __table_args__ = (
+        Index("ix_payment_dossier_status", "dossier_id", "status", "method"),
+        #: A bank's transaction settles one payment of one site: two banks' ids can coincide,
+        #: and so can two sites' at the province's hub.
+        UniqueConstraint("site", "bank_code", "bank_txn_id", name="uq_payment_site_bank_txn"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(25), unique=True)
@@ -701,7 +706,10 @@ class Payment(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime())
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True, index=True)
     bank_code: Mapped[str] = mapped_column(String(16), default="")
-    bank_txn_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    bank_txn_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: At the province's hub, the site whose payment this is (its JetStream domain, as the
+    #: hub's stream stamped its event); empty for the database's own payments.
+    site: Mapped[str] = mapped_column(String(40), default="", server_default="")
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
     )
@@ -824,6 +832,10 @@ class ProvinceEvent(Base):
     site_seq: Mapped[int] = mapped_column(Integer)
     #: The record the event is about (a dossier's id), when it is about one.
     subject_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    #: When applying it to the hub's tables last failed (None: applied, or nothing to apply,
+    #: or waiting for its dossier), and why; kept so that `kiosk sync reapply` can try again.
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True, index=True)
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class SyncSite(Base):

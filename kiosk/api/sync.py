@@ -32,6 +32,7 @@ def sync_status() -> Any:
                 "last_event_at": iso(s.last_event_at),
                 "events_today": s.events_today,
                 "link_up": s.link_up,
+                "events_failed": s.events_failed,
             }
             for s in sites
         ]

@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from ..sync import names, servers
+from .common import open_session
 
 
 def register(cli: AppGroup) -> None:
@@ -193,3 +194,22 @@ def ingest() -> None:
     from ..sync import ingest as ingest_module
 
     ingest_module.run(current_app.instance_path, dict(current_app.config))
+
+
+@sync_group.command("reapply")
+@click.option("--site", default=None, help="Only this site's events (its code or domain).")
+@with_appcontext
+def reapply(site: str | None) -> None:
+    """At the hub: apply again the sites' events the hub could not apply (after the cause is
+    fixed); those that fail again stay marked with their error."""
+    from ..domain import province
+
+    session = open_session()
+    try:
+        applied, failed = province.reapply(session, site)
+        session.commit()
+    finally:
+        session.close()
+    click.echo(f"Đã áp dụng lại {applied} sự kiện; còn {failed} sự kiện chưa áp dụng được.")
+    if failed:
+        sys.exit(1)

@@ -113,7 +113,7 @@ def payment(session: Session, kind: str, paid: Payment) -> OutboxEvent:
         session,
         kind,
         {
-            "payment": _columns(paid, ("recorded_by_id", "account_id", "remittance_id")),
+            "payment": _columns(paid, ("recorded_by_id", "account_id", "remittance_id", "site")),
             "dossier_id": paid.dossier_id,
             "fee_paid_by": way or "",
         },

@@ -12,18 +12,25 @@ a rating or a paper whose dossier has not arrived yet waits in `province_event` 
 when the dossier arrives (applying one twice changes nothing: each is kept by its own key); a
 counter visit's rating stays in `province_event` only. A day's queue figures (`queue.day`) are
 kept per site and day in `queue_day_figures`, the latest in the site's outbox standing.
+
+A batch is applied in one savepoint, what it looks up fetched once (`_Batch`, the session's
+autoflush off). An event that cannot be applied never stops the others: the batch is applied
+again one savepoint per event, the failing one stays stored with `failed_at` and its `error`,
+counted on the sync's status, and `reapply` tries it again once its cause is set right.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Numeric, func, select
+from sqlalchemy import Date, DateTime, Numeric, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -41,6 +48,8 @@ from ..models import (
 from .accounts.roles import require
 from .clock import utcnow
 from .text import N_
+
+log = logging.getLogger("kiosk.province")
 
 
 def _subject(kind: str, data: dict[str, Any]) -> str | None:
@@ -67,11 +76,179 @@ class Incoming:
     site_seq: int
 
 
+#: Database errors that say nothing about the event (the database unreachable, locked): they
+#: stop the batch, which is neither committed nor acked and comes again.
+_TRANSIENT = (OperationalError, InterfaceError)
+
+
+@dataclass
+class _Unit:
+    """One event to apply: `row` when it is read back from `province_event` (a caught-up or
+    a failed one), whose failure mark goes once it applies."""
+
+    e: Incoming
+    data: dict[str, Any]
+    subject: str
+    row: ProvinceEvent | None = None
+
+
+def _family(kind: str) -> str:
+    """What an event's data is about: `dossier` (the record and its moves), `payment`, `paper`,
+    `rating`, `queue` (a day's figures). A later event stands over an earlier one of its own
+    family only."""
+    return kind.split(".", 1)[0]
+
+
+class _Batch:
+    """What applying events looks up, fetched once for a batch (`prefetch`) and kept as the
+    events change it: the session does not flush between events (an autoflush before each
+    event's query cost about 10 ms an event), so what an event adds is found here by the next
+    one, not by a query. A key not held is looked up in the database."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.reset()
+        self.latest: dict[tuple[str, str, str], int] = {}
+
+    def reset(self) -> None:
+        """Forget every lookup (after a rollback, which took some of them away)."""
+        self.dossiers: dict[str, Dossier | None] = {}
+        self.payments: dict[str, Payment | None] = {}
+        self.ratings: dict[str, Rating | None] = {}
+        self.uploads: dict[str, Upload | None] = {}
+        self.figures: dict[tuple[str, dt.date], QueueDayFigures | None] = {}
+        self.waiting: dict[tuple[str, str], list[ProvinceEvent]] = {}
+
+    def prefetch(self, units: list[_Unit]) -> None:
+        """The latest event of each subject, and the records the units touch, one query each."""
+        s = self.session
+        by_site: dict[str, set[str]] = {}
+        for u in units:
+            by_site.setdefault(u.e.site, set()).add(u.subject)
+        for site, subjects in by_site.items():
+            for subject, kind, seq in s.execute(
+                select(ProvinceEvent.subject_id, ProvinceEvent.kind,
+                       func.max(ProvinceEvent.site_seq))
+                .where(ProvinceEvent.site == site, ProvinceEvent.subject_id.in_(subjects))
+                .group_by(ProvinceEvent.subject_id, ProvinceEvent.kind)
+            ):  # fmt: skip
+                if subject is not None:
+                    key = (site, subject, _family(kind))
+                    self.latest[key] = max(self.latest.get(key, 0), int(seq))
+        ids = {u.subject for u in units if not u.subject.startswith("day:")}
+        if ids:
+            self.dossiers |= dict.fromkeys(ids)
+            found = s.scalars(select(Dossier).where(Dossier.id.in_(ids)))
+            self.dossiers |= {d.id: d for d in found}
+            self.ratings |= dict.fromkeys(ids)
+            rated = s.scalars(select(Rating).where(Rating.dossier_id.in_(ids)))
+            self.ratings |= {str(r.dossier_id): r for r in rated}
+        refs = {str(r.get("reference")) for r in _records(units, "payment.", "payment")}
+        if refs:
+            self.payments |= dict.fromkeys(refs)
+            paid = s.scalars(select(Payment).where(Payment.reference.in_(refs)))
+            self.payments |= {p.reference: p for p in paid}
+        papers = {str(r.get("id")) for r in _records(units, "paper.", "paper")}
+        if papers:
+            self.uploads |= dict.fromkeys(papers)
+            kept = s.scalars(select(Upload).where(Upload.id.in_(papers)))
+            self.uploads |= {p.id: p for p in kept}
+        # The events that wait for a dossier this batch brings.
+        coming = {
+            (u.e.site, u.subject)
+            for u in units
+            if u.e.kind.startswith("dossier.") and self.dossiers.get(u.subject) is None
+        }
+        for site in {site for site, _ in coming}:
+            wanted = {subject for at, subject in coming if at == site}
+            self.waiting |= {(site, subject): [] for subject in wanted}
+            for row in s.scalars(
+                select(ProvinceEvent).where(
+                    ProvinceEvent.site == site, ProvinceEvent.subject_id.in_(wanted),
+                    ~ProvinceEvent.kind.startswith("dossier."),
+                ).order_by(ProvinceEvent.site_seq)
+            ):  # fmt: skip
+                self.waiting[(site, str(row.subject_id))].append(row)
+
+    def newest(self, e: Incoming, subject: str) -> bool:
+        """Whether `e` is the latest event of its family (`_family`) about `subject` from its
+        site: a paper stored after a dossier's move says nothing of the dossier's state."""
+        key = (e.site, subject, _family(e.kind))
+        if key not in self.latest:
+            self.latest[key] = int(
+                self.session.scalar(
+                    select(func.max(ProvinceEvent.site_seq)).where(
+                        ProvinceEvent.site == e.site, ProvinceEvent.subject_id == subject,
+                        ProvinceEvent.kind.startswith(key[2] + "."),
+                    )
+                )
+                or 0
+            )  # fmt: skip
+        return self.latest[key] == e.site_seq
+
+    def dossier(self, dossier_id: str) -> Dossier | None:
+        if dossier_id not in self.dossiers:
+            self.dossiers[dossier_id] = self.session.get(Dossier, dossier_id)
+        return self.dossiers[dossier_id]
+
+    def payment(self, reference: str) -> Payment | None:
+        if reference not in self.payments:
+            self.payments[reference] = self.session.scalar(
+                select(Payment).where(Payment.reference == reference)
+            )
+        return self.payments[reference]
+
+    def rating(self, dossier_id: str) -> Rating | None:
+        if dossier_id not in self.ratings:
+            self.ratings[dossier_id] = self.session.scalar(
+                select(Rating).where(Rating.dossier_id == dossier_id)
+            )
+        return self.ratings[dossier_id]
+
+    def upload(self, upload_id: str) -> Upload | None:
+        if upload_id not in self.uploads:
+            self.uploads[upload_id] = self.session.get(Upload, upload_id)
+        return self.uploads[upload_id]
+
+    def day(self, site: str, day: dt.date) -> QueueDayFigures | None:
+        if (site, day) not in self.figures:
+            self.figures[(site, day)] = self.session.get(QueueDayFigures, (site, day))
+        return self.figures[(site, day)]
+
+    def waiting_for(self, site: str, dossier_id: str) -> list[ProvinceEvent]:
+        """The events about a dossier that is not at the hub yet, other than its own, in their
+        site's order."""
+        if (site, dossier_id) not in self.waiting:
+            self.waiting[(site, dossier_id)] = list(
+                self.session.scalars(
+                    select(ProvinceEvent).where(
+                        ProvinceEvent.site == site, ProvinceEvent.subject_id == dossier_id,
+                        ~ProvinceEvent.kind.startswith("dossier."),
+                    ).order_by(ProvinceEvent.site_seq)
+                )
+            )  # fmt: skip
+        return self.waiting[(site, dossier_id)]
+
+
+def _records(units: list[_Unit], kind: str, key: str) -> list[dict[str, Any]]:
+    """The records (`data[key]`) the units of a kind carry."""
+    return [u.data[key] for u in units
+            if u.e.kind.startswith(kind) and isinstance(u.data.get(key), dict)]  # fmt: skip
+
+
+class EventRefused(ValueError):
+    """An event the hub cannot apply as it stands (it would make two sites' records one)."""
+
+
 def receive_all(session: Session, events: list[Incoming]) -> int:
     """Store the events whose ids are not stored yet, in one INSERT ... ON CONFLICT DO NOTHING
     (two ingests racing never fail), and apply each new one to the hub's tables in the order
     given. Returns how many were new; committed by the caller, which acks the messages only
-    after the commit."""
+    after the commit.
+
+    An event that cannot be applied (a payment that would make two sites' one, a malformed
+    record) never stops the others: it stays stored, marked with its error (`failed_at`,
+    `error`), logged, counted on the sync's status, and `reapply` tries it again."""
     rows: list[dict[str, Any]] = []
     parsed: dict[str, tuple[Incoming, dict[str, Any], str | None]] = {}
     now = utcnow()
@@ -94,37 +271,135 @@ def receive_all(session: Session, events: list[Incoming]) -> int:
     if not rows:
         return 0
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # One statement compiled once and cached (insertmanyvalues), where a VALUES of the batch's
+    # rows was compiled anew for every batch.
     new = set(
         session.scalars(
             insert(ProvinceEvent)
-            .values(rows)
             .on_conflict_do_nothing(index_elements=["id"])
-            .returning(ProvinceEvent.id)
+            .returning(ProvinceEvent.id),
+            rows,
         )
     )
-    for event_id, (e, data, subject) in parsed.items():
-        if event_id not in new or subject is None:
-            continue
-        latest = _latest(session, e.site, subject, e.kind)
-        _apply(session, e, data, newest=latest == e.site_seq)
+    units = [
+        _Unit(e, data, subject)
+        for event_id, (e, data, subject) in parsed.items()
+        if event_id in new and subject is not None
+    ]
+    _apply_units(session, units)
     return len(new)
 
 
-def _family(kind: str) -> str:
-    """What an event's data is about: `dossier` (the record and its moves), `payment`, `paper`,
-    `rating`. A later event stands over an earlier one of its own family only: a paper stored
-    after a dossier's move says nothing of the dossier's state."""
-    return kind.split(".", 1)[0]
+def _apply_units(session: Session, units: list[_Unit]) -> int:
+    """Apply the units in their order, all in one savepoint; when one fails, again one
+    savepoint each, so that only the failing ones are left out (marked). Returns how many
+    failed."""
+    if not units:
+        return 0
+    batch = _Batch(session)
+    with session.no_autoflush:
+        try:
+            with session.begin_nested():
+                batch.prefetch(units)
+                for unit in units:
+                    _run(session, batch, unit, each=False)
+                session.flush()
+            return 0
+        except _TRANSIENT:
+            raise
+        except Exception:  # noqa: BLE001 - one of them is poison: find which, one by one
+            batch.reset()
+        failed = 0
+        for unit in units:
+            failed += _run(session, batch, unit, each=True)
+        return failed
 
 
-def _latest(session: Session, site: str, subject: str, kind: str) -> int | None:
-    """The latest place in `site`'s outbox of the events about `subject` of `kind`'s family."""
-    return session.scalar(
-        select(func.max(ProvinceEvent.site_seq)).where(
-            ProvinceEvent.site == site, ProvinceEvent.subject_id == subject,
-            ProvinceEvent.kind.startswith(_family(kind) + "."),
+def _run(session: Session, batch: _Batch, unit: _Unit, *, each: bool) -> int:
+    """Apply one unit and the events it lets apply (a dossier's waiting ones): inside the
+    caller's savepoint, or with `each` each in its own savepoint, a failure marked on its
+    event. Returns how many failed."""
+    queue = [unit]
+    failed = 0
+    while queue:
+        u = queue.pop(0)
+        caught: list[_Unit] = []
+        if not each:
+            _apply(session, batch, u, caught)
+            _applied(u)
+        else:
+            session.flush()
+            try:
+                with session.begin_nested():
+                    _apply(session, batch, u, caught)
+                    _applied(u)
+                    session.flush()
+            except _TRANSIENT:
+                raise
+            except Exception as exc:  # noqa: BLE001 - kept, marked, shown; the rest goes on
+                batch.reset()
+                _fail(session, u, exc)
+                failed += 1
+                continue
+        queue[0:0] = caught
+    return failed
+
+
+def _applied(u: _Unit) -> None:
+    if u.row is not None and u.row.failed_at is not None:
+        u.row.failed_at, u.row.error = None, ""
+
+
+def _fail(session: Session, u: _Unit, exc: Exception) -> None:
+    why = f"{type(exc).__name__}: {exc}"[:2000]
+    log.error("Không áp dụng được sự kiện %s (%s, %s #%d): %s",
+              u.e.event_id, u.e.kind, u.e.site, u.e.site_seq, why)  # fmt: skip
+    session.execute(
+        update(ProvinceEvent)
+        .where(ProvinceEvent.id == u.e.event_id)
+        .values(failed_at=utcnow(), error=why)
+        .execution_options(synchronize_session=False)
+    )
+    if u.row is not None:
+        session.expire(u.row, ["failed_at", "error"])
+
+
+def reapply(session: Session, site: str | None = None) -> tuple[int, int]:
+    """Apply again the events whose applying failed (of one site, by its code or domain, or of
+    every site), in their sites' order, each in its own savepoint; committed by the caller.
+    Returns (applied, still failing)."""
+    q = select(ProvinceEvent).where(ProvinceEvent.failed_at.is_not(None))
+    if site is not None:
+        q = q.where(ProvinceEvent.site == domain_of(site))
+    rows = list(session.scalars(q.order_by(ProvinceEvent.site, ProvinceEvent.site_seq)))
+    if not rows:
+        return 0, 0
+    units = []
+    for row in rows:
+        try:
+            data = json.loads(row.payload)
+        except ValueError:
+            data = None
+        e = Incoming(row.id, row.site, row.kind, row.payload, row.occurred_at, row.site_seq)
+        units.append(_Unit(e, data if isinstance(data, dict) else {}, str(row.subject_id), row))
+    batch = _Batch(session)
+    failed = 0
+    with session.no_autoflush:
+        for unit in units:
+            failed += _run(session, batch, unit, each=True)
+    return len(units) - failed, failed
+
+
+def failed_counts(session: Session) -> dict[str, int]:
+    """The events each site sent that the hub could not apply (`failed_at` set)."""
+    return {
+        site: int(n)
+        for site, n in session.execute(
+            select(ProvinceEvent.site, func.count())
+            .where(ProvinceEvent.failed_at.is_not(None))
+            .group_by(ProvinceEvent.site)
         )
-    )  # fmt: skip
+    }
 
 
 def receive(
@@ -155,18 +430,22 @@ def _typed(model: Any, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _apply(session: Session, e: Incoming, data: dict[str, Any], *, newest: bool) -> None:
+def _apply(session: Session, batch: _Batch, u: _Unit, caught: list[_Unit]) -> None:
+    """Apply one event; the events waiting for the dossier it brings go into `caught`."""
+    e, data = u.e, u.data
+    newest = batch.newest(e, u.subject)
     kind = e.kind
     if kind == "queue.day":
-        _apply_figures(session, e, data["figures"])
+        _apply_figures(session, batch, e, data["figures"])
         return
     if kind.startswith("dossier."):
         fields = _typed(Dossier, data["dossier"])
-        dossier = session.get(Dossier, fields["id"])
+        dossier = batch.dossier(str(fields["id"]))
         if dossier is None:
             dossier = Dossier(**fields)
             session.add(dossier)
-            _catch_up(session, e, str(fields["id"]))
+            batch.dossiers[dossier.id] = dossier
+            caught.extend(_catch_up(batch, e, str(fields["id"])))
         elif newest:
             for key, value in fields.items():
                 setattr(dossier, key, value)
@@ -181,68 +460,74 @@ def _apply(session: Session, e: Incoming, data: dict[str, Any], *, newest: bool)
             moved.pop("dossier_id", None)
             session.add(DossierEvent(dossier=dossier, **moved))
         return
-    dossier = session.get(Dossier, str(data.get("dossier_id")))
-    if dossier is None:
+    found_dossier = batch.dossier(str(data.get("dossier_id")))
+    if found_dossier is None:
         return
     if kind == "paper.stored":
         paper = _typed(Upload, data["paper"])
-        found_paper = session.get(Upload, paper["id"])
-        if found_paper is None:
+        if batch.upload(str(paper["id"])) is None:
             # The metadata only: the file stays at its site (`stored_name` empty) until files
             # move too; the hub's pages show the paper without opening it.
-            session.add(Upload(**paper, stored_name="", owner=f"site:{e.site}"[:64]))
+            kept = Upload(**paper, stored_name="", owner=f"site:{e.site}"[:64])
+            session.add(kept)
+            batch.uploads[kept.id] = kept
         return
     if kind == "rating.stored":
         given = _typed(Rating, data["rating"])
-        found = session.scalar(select(Rating).where(Rating.dossier_id == dossier.id))
+        found = batch.rating(found_dossier.id)
         if found is None:
-            session.add(Rating(**given))
+            rating = Rating(**given)
+            session.add(rating)
+            batch.ratings[found_dossier.id] = rating
         elif newest:
             for key, value in given.items():
                 setattr(found, key, value)
         return
     fields = _typed(Payment, data["payment"])
     fields.pop("id", None)
-    paid = session.scalar(select(Payment).where(Payment.reference == fields["reference"]))
+    fields["site"] = e.site  # the stream's word for whose it is, not the record's
+    paid = batch.payment(str(fields["reference"]))
     if paid is None:
-        session.add(Payment(**fields))
+        paid = Payment(**fields)
+        session.add(paid)
+        batch.payments[paid.reference] = paid
+    elif paid.dossier_id != found_dossier.id:
+        # Another dossier's payment under the same reference (two sites' codes coincided):
+        # never taken for the same payment.
+        raise EventRefused(f"payment reference {paid.reference} is another dossier's")
     elif newest:
         for key, value in fields.items():
             setattr(paid, key, value)
     if newest:
-        dossier.fee_paid_by = str(data.get("fee_paid_by", ""))
+        found_dossier.fee_paid_by = str(data.get("fee_paid_by", ""))
 
 
-def _catch_up(session: Session, e: Incoming, dossier_id: str) -> None:
+def _catch_up(batch: _Batch, e: Incoming, dossier_id: str) -> list[_Unit]:
     """A dossier arriving after events about it (its papers, payments, rating: a batch
-    redelivered out of order): those stored already are applied now, in their site's order
+    redelivered out of order): those stored already are applied next, in their site's order
     (one of the same batch is applied again in its turn, which changes nothing)."""
-    session.flush()
-    earlier = session.scalars(
-        select(ProvinceEvent).where(
-            ProvinceEvent.site == e.site, ProvinceEvent.subject_id == dossier_id,
-            ~ProvinceEvent.kind.startswith("dossier."),
-        ).order_by(ProvinceEvent.site_seq)
-    ).all()  # fmt: skip
-    for row in earlier:
+    units = []
+    for row in batch.waiting_for(e.site, dossier_id):
         try:
             data = json.loads(row.payload)
         except ValueError:
             continue
         if isinstance(data, dict):
             was = Incoming(row.id, row.site, row.kind, row.payload, row.occurred_at, row.site_seq)
-            latest = _latest(session, row.site, dossier_id, row.kind)
-            _apply(session, was, data, newest=row.site_seq == latest)
+            units.append(_Unit(was, data, dossier_id, row))
+    return units
 
 
-def _apply_figures(session: Session, e: Incoming, figures: dict[str, Any]) -> None:
+def _apply_figures(session: Session, batch: _Batch, e: Incoming, figures: dict[str, Any]) -> None:
     """A site's day of queue figures: kept unless a later event of that day is kept already."""
     day = dt.date.fromisoformat(figures["day"])
-    row = session.get(QueueDayFigures, (e.site, day))
+    row = batch.day(e.site, day)
     text = json.dumps(figures, ensure_ascii=False, separators=(",", ":"))
     if row is None:
-        session.add(QueueDayFigures(site=e.site, day=day, site_seq=e.site_seq, figures=text,
-                                    received_at=utcnow()))  # fmt: skip
+        row = QueueDayFigures(site=e.site, day=day, site_seq=e.site_seq, figures=text,
+                              received_at=utcnow())  # fmt: skip
+        session.add(row)
+        batch.figures[(e.site, day)] = row
     elif e.site_seq > row.site_seq:
         row.site_seq, row.figures, row.received_at = e.site_seq, text, utcnow()
 
@@ -291,12 +576,14 @@ def note_links(session: Session, seen: dict[str, tuple[bool, int]], at: dt.datet
 
 @dataclass(frozen=True)
 class SiteStatus:
-    """One site as the hub sees it: its last event, how many happened today, its link."""
+    """One site as the hub sees it: its last event, how many happened today, its link, and
+    how many of its events the hub could not apply (`reapply` tries them again)."""
 
     site: str
     last_event_at: dt.datetime | None
     events_today: int
     link_up: bool
+    events_failed: int = 0
 
 
 def sync_status(
@@ -323,6 +610,7 @@ def sync_status(
             .group_by(ProvinceEvent.site)
         ).all()
     )
+    failed = failed_counts(session)
     fresh = now - dt.timedelta(seconds=LINK_SECONDS * 3)
     return [
         SiteStatus(
@@ -330,6 +618,7 @@ def sync_status(
             last_event_at=last.get(site),
             events_today=int(today.get(site, 0)),
             link_up=site in links and links[site].link_up and links[site].checked_at >= fresh,
+            events_failed=failed.get(site, 0),
         )
         for site in sorted(set(links) | set(last))
     ]

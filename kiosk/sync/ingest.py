@@ -4,9 +4,11 @@ committed before its messages are acked. `kiosk sync ingest`, with the province'
 `DATABASE_URL` (PostgreSQL) and the hub's `KIOSK_NATS_URL` (`DIR/local-url` of the hub).
 
 Killed between the commit and the acks, it gets the same messages again and stores nothing
-twice (`outbox.receive` is an INSERT ... ON CONFLICT DO NOTHING). A message whose site the hub
-stamped disagrees with the site in its own subject is a forged record: it is logged and
-terminated, never stored.
+twice (`outbox.receive` is an INSERT ... ON CONFLICT DO NOTHING). An event the hub cannot
+apply to its tables never stops it: `province.receive_all` keeps it stored with its error and
+applies the rest, the batch is committed and acked as any other, and `kiosk sync reapply` tries
+it again once its cause is set right. A message whose site the hub stamped disagrees with the
+site in its own subject is a forged record: it is logged and terminated, never stored.
 """
 
 from __future__ import annotations

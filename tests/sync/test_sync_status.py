@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from kiosk.domain import province
-from kiosk.domain.clock import utcnow
+from kiosk.domain.clock import local, utcnow
+from kiosk.domain.reports import Period
 from tests.builders import csrf, sign_in, token_for, valid
 
 
@@ -27,8 +29,15 @@ def event(session: Session, site: str, at: dt.datetime, seq: int) -> None:
 
 def test_the_status_of_each_site(floor: Flask, client: FlaskClient, session: Session) -> None:
     now = utcnow()
-    event(session, "000-00-41-H29", now - dt.timedelta(minutes=5), 1)
-    event(session, "000-00-41-H29", now - dt.timedelta(minutes=1), 2)
+    # The site's day so far, whatever the hour (just after midnight too): two events within
+    # it, one a second before it began (yesterday's), and another site's three days ago.
+    tz = ZoneInfo(floor.config["SITE_TZ"])
+    day = local(now, tz).date()
+    midnight, _ = Period(day, day).bounds(tz)
+    first_at, last_at = midnight + (now - midnight) / 3, midnight + (now - midnight) * 2 / 3
+    event(session, "000-00-41-H29", midnight - dt.timedelta(seconds=1), 1)
+    event(session, "000-00-41-H29", first_at, 2)
+    event(session, "000-00-41-H29", last_at, 3)
     event(session, "000-00-42-H29", now - dt.timedelta(days=3), 1)
     province.note_links(session, {"000-00-41-H29": (True, 0), "000-00-43-H29": (False, -1)},
                         now)  # fmt: skip
@@ -47,11 +56,13 @@ def test_the_status_of_each_site(floor: Flask, client: FlaskClient, session: Ses
     first = sites["000-00-41-H29"]
     assert first["events_today"] == 2 and first["link_up"] is True
     assert dt.datetime.fromisoformat(first["last_event_at"]).astimezone(dt.UTC).replace(
-        tzinfo=None) == (now - dt.timedelta(minutes=1)).replace(microsecond=0)  # fmt: skip
+        tzinfo=None) == last_at.replace(microsecond=0)  # fmt: skip
+    assert first["events_failed"] == 0  # every event applied (or nothing to apply)
     assert sites["000-00-42-H29"]["events_today"] == 0
     assert sites["000-00-42-H29"]["link_up"] is False  # never seen by the stream
     assert sites["000-00-43-H29"] == {"site": "000-00-43-H29", "last_event_at": None,
-                                      "events_today": 0, "link_up": False}  # fmt: skip
+                                      "events_today": 0, "link_up": False,
+                                      "events_failed": 0}  # fmt: skip
 
 
 def test_a_link_nobody_checked_lately_counts_as_down(floor: Flask, session: Session) -> None:

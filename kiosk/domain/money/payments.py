@@ -13,9 +13,11 @@ fake.
 - **Cash taken by a bank branch** is the agency's money held by the bank until a supervisor
   records its hand-over (`remittances`).
 - **A transfer that does not match** (unknown reference, another amount, a payment refunded)
-  is kept and flagged for a person; it marks nothing paid. A `bank_txn_id` already seen changes
-  nothing. Every signed notification, accepted or refused, is kept with its outcome and reason
-  (`PaymentNotice`); unsigned ones are kept in a bounded log (`notifications`).
+  is kept and flagged for a person; it marks nothing paid. A `bank_txn_id` already seen from
+  that bank changes nothing (a bank's id is its own: two banks' can coincide, and at the
+  province's hub two sites', so the database holds it once per site and bank). Every signed
+  notification, accepted or refused, is kept with its outcome and reason (`PaymentNotice`);
+  unsigned ones are kept in a bounded log (`notifications`).
 - **A fee is settled under the dossier's lock** (`_hold`: SELECT ... FOR UPDATE on
   PostgreSQL, the write lock taken first on SQLite), so what is owed is read and the payment
   written in one transaction that no other settlement interleaves: cash at a desk racing the
