@@ -797,6 +797,9 @@ class OutboxEvent(Base):
         Index("ix_outbox_event_unsent", "sent_at", "seq"),
         #: A day's unsent queue figures, found at every ticket change (`outbox.queue_day`).
         Index("ix_outbox_event_kind_unsent", "kind", "sent_at"),
+        #: `seq` is never given twice (an event deleted at the end must not lend its number to
+        #: the next: `outbox.queue_day`); PostgreSQL's sequence never reuses one anyway.
+        {"sqlite_autoincrement": True},
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -106,6 +106,21 @@ def test_a_batch_after_an_outage_moves_the_dossier_though_papers_came_after_its_
     assert at_hub.result_digitized
 
 
+def test_a_days_figures_told_again_take_a_later_place_than_the_ones_they_replace(
+    session: Session,
+) -> None:
+    """The day's unsent figures, the last event of the outbox, replaced: the new event's place
+    is after the old one's (SQLite gave it the deleted one's number, and the hub, keeping the
+    later place's figures, kept a relay's copy of the old ones: one ticket short)."""
+    first = outbox.queue_day(session, MORNING.date())
+    session.commit()
+    was = first.seq
+    again = outbox.queue_day(session, MORNING.date())
+    session.commit()
+    assert again.seq > was
+    assert session.scalars(select(OutboxEvent.seq)).all() == [again.seq]
+
+
 def test_a_refused_filing_tells_no_paper(session: Session, staff: dict[str, User],
                                          tmp_path: Path) -> None:  # fmt: skip
     up = store_upload(session, tmp_path, sample_pdf())
