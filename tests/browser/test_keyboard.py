@@ -181,3 +181,57 @@ def test_the_keyboard_is_on_the_kiosk_only(client: FlaskClient) -> None:
     for path in ("/d/KHONG-CO", "/office/login"):
         page = client.get(path).text
         assert 'id="osk"' not in page and "simple-keyboard" not in page, path
+
+
+def _under(page: Any, selector: str) -> str:
+    """The link of the page (outside the keyboard) under the middle of `selector`, if any."""
+    return str(page.evaluate(
+        """(sel) => {
+            const r = document.querySelector(sel).getBoundingClientRect();
+            const at = document.elementsFromPoint(r.x + r.width / 2, r.y + r.height / 2)
+                .find((el) => !el.closest('#osk'));
+            const link = at && at.closest('a');
+            return link ? link.getAttribute('href') : '';
+        }""",
+        selector,
+    ))  # fmt: skip
+
+
+def _scroll_under(page: Any, selector: str) -> None:
+    """Scroll the first procedure of the results right under `selector`."""
+    page.evaluate(
+        """(sel) => {
+            const key = document.querySelector(sel).getBoundingClientRect();
+            const link = document.querySelector('#results .result-list a').getBoundingClientRect();
+            window.scrollBy(0, (link.y + link.height / 2) - (key.y + key.height / 2));
+        }""",
+        selector,
+    )
+
+
+@pytest.mark.browser
+def test_done_closes_the_keyboard_and_nothing_behind_it_gets_the_tap(
+    kiosk: Any,
+    server: str,  # noqa: F811
+) -> None:
+    kiosk.goto(server + "/kiosk/search")
+    kiosk.locator("#osk").wait_for()
+    type_by_tapping(kiosk, "giấy")
+    kiosk.locator("#results .result-list a").first.wait_for()
+    # Scrolled so that a procedure of the list lies right under "Xong".
+    done = '#osk [data-skbtn="{done}"]'
+    _scroll_under(kiosk, done)
+    assert _under(kiosk, done).startswith("/kiosk/procedures/"), _under(kiosk, done)
+    here = kiosk.url
+    kiosk.locator(done).tap()
+    kiosk.wait_for_timeout(800)
+    assert kiosk.locator("#osk").is_hidden()
+    assert kiosk.url == here
+    # A mouse (a kiosk with a pointer) is held back the same way.
+    kiosk.locator("#q").click()
+    assert kiosk.locator("#osk").is_visible()
+    _scroll_under(kiosk, done)
+    assert _under(kiosk, done).startswith("/kiosk/procedures/")
+    kiosk.locator(done).click()
+    kiosk.wait_for_timeout(800)
+    assert kiosk.locator("#osk").is_hidden() and kiosk.url == here
