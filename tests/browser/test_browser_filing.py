@@ -215,3 +215,41 @@ def _phone_pages(browser: Any, server: str, code: str) -> None:
         assert problems == [], problems
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def kiosk(browser: Any, server: str) -> Any:
+    ctx = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(server + "/kiosk/reset")
+    yield page
+    ctx.close()
+
+
+def test_large_text_and_the_language_keep_what_was_typed(kiosk: Any, server: str) -> None:
+    page = kiosk
+    page.goto(f"{server}/kiosk/file/{LLTP}")
+    page.locator("#scan").tap()
+    page.keyboard.type(SCAN + "\n")
+    page.locator("#scan-result").wait_for()
+    name = 'input[name="a.full_name"]'
+    page.fill(name, "")
+    _type(page, name, "Lê Văn Tám")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Chữ to").tap()
+    assert page.evaluate("document.documentElement.classList.contains('easy-read')")
+    assert page.input_value(name) == "Lê Văn Tám"
+    _next(page)
+    phone = 'input[name="a.phone"]'
+    _type(page, phone, "0905123456")
+    with page.expect_navigation():
+        page.locator(".lang-btn", has_text="English").tap()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.input_value(phone) == "0905123456"
+    # Large text off again: still there; a later visit of the screen starts from the draft.
+    with page.expect_navigation():
+        page.locator(".easy-read-btn").last.tap()
+    assert page.input_value(phone) == "0905123456"
+    page.goto(f"{server}/kiosk/file/{LLTP}?step=2")
+    assert page.input_value(phone) == ""
