@@ -253,3 +253,42 @@ def test_large_text_and_the_language_keep_what_was_typed(kiosk: Any, server: str
     assert page.input_value(phone) == "0905123456"
     page.goto(f"{server}/kiosk/file/{LLTP}?step=2")
     assert page.input_value(phone) == ""
+
+
+def test_a_change_from_the_check_page_goes_straight_back_to_it(
+    kiosk: Any, server: str, tmp_path: Path
+) -> None:
+    from tests.builders import sample_image, sample_pdf
+
+    page = kiosk
+    pdf, photo = tmp_path / "to-khai.pdf", tmp_path / "cccd.jpg"
+    pdf.write_bytes(sample_pdf(0.1))
+    photo.write_bytes(sample_image())
+    page.goto(f"{server}/kiosk/file/{LLTP}")
+    page.locator("#scan").tap()
+    page.keyboard.type(SCAN + "\n")
+    page.locator("#scan-result").wait_for()
+    tb._file_in_steps(page, pdf, photo)
+    review = page.url
+    # "Sửa" the phone: its step says where it goes, and goes there at once.
+    with page.expect_navigation():
+        page.get_by_role("link", name="Sửa Số điện thoại").tap()
+    assert page.get_by_role("button", name="Tiếp tục").count() == 0
+    page.fill('input[name="a.phone"]', "0912345678")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu và quay lại trang kiểm tra").tap()
+    page.get_by_text("Kiểm tra lại trước khi nộp").first.wait_for()
+    assert page.url.split("?")[1] == review.split("?")[1]
+    assert "0912345678" in page.locator("[data-testid=answers]").inner_text()
+    # A change that is wrong stays on its step, with its message, still on its way back.
+    with page.expect_navigation():
+        page.get_by_role("link", name="Sửa Số điện thoại").tap()
+    page.fill('input[name="a.phone"]', "12")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu và quay lại trang kiểm tra").tap()
+    assert page.locator(".field-error").count() >= 1
+    page.fill('input[name="a.phone"]', "0905123456")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu và quay lại trang kiểm tra").tap()
+    page.get_by_text("Kiểm tra lại trước khi nộp").first.wait_for()
+    assert "0905123456" in page.locator("[data-testid=answers]").inner_text()
