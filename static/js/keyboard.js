@@ -68,6 +68,15 @@
     }),
     digits: ["1 2 3", "4 5 6", "7 8 9", "{clear} 0 {bksp}", "{done}"],
     date: ["1 2 3", "4 5 6", "7 8 9", "/ 0 {bksp}", "{clear} {done}"],
+    // An email address: no marks, no spaces, and its own signs at hand.
+    email: [
+      "1 2 3 4 5 6 7 8 9 0 {bksp}",
+      "q w e r t y u i o p",
+      "a s d f g h j k l",
+      "z x c v b n m",
+      "@ . _ - .com .vn",
+      "{clear} {done}",
+    ],
   };
 
   var active = null;
@@ -87,6 +96,7 @@
     if (field.dataset.osk === "date" || /\//.test(field.getAttribute("placeholder") || "") && mode === "numeric") {
       return "date";
     }
+    if (field.type === "email" || mode === "email") { return "email"; }
     if (mode === "numeric" || mode === "tel" || mode === "decimal" ||
         field.type === "tel" || field.type === "number") { return "digits"; }
     return shifted ? "shift" : "default";

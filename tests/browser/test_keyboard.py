@@ -235,3 +235,22 @@ def test_done_closes_the_keyboard_and_nothing_behind_it_gets_the_tap(
     kiosk.locator(done).click()
     kiosk.wait_for_timeout(800)
     assert kiosk.locator("#osk").is_hidden() and kiosk.url == here
+
+
+@pytest.mark.browser
+def test_an_email_field_gets_a_keyboard_with_its_signs(kiosk: Any, server: str) -> None:  # noqa: F811
+    field = 'input[name="f.email"]'
+    for step in range(3, 8):  # the judicial record's form step that asks for the email
+        kiosk.goto(f"{server}/kiosk/file/3.000333?step={step}")
+        if kiosk.locator(field).count():
+            break
+    kiosk.locator(field).tap()
+    assert kiosk.locator("#osk").get_attribute("data-layout") == "email"
+    for key in "an.le_9-x@mail.gov":
+        kiosk.locator(f'#osk [data-skbtn="{key}"]').tap()
+    kiosk.locator('#osk [data-skbtn=".vn"]').tap()
+    assert kiosk.input_value(field) == "an.le_9-x@mail.gov.vn"
+    # No tone keys nor space on it.
+    assert kiosk.locator('#osk [data-skbtn="{sac}"], #osk [data-skbtn="{space}"]').count() == 0
+    kiosk.locator('#osk [data-skbtn="{done}"]').tap()
+    assert kiosk.locator("#osk").is_hidden()
