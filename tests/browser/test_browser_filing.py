@@ -292,3 +292,31 @@ def test_a_change_from_the_check_page_goes_straight_back_to_it(
         page.get_by_role("button", name="Lưu và quay lại trang kiểm tra").tap()
     page.get_by_text("Kiểm tra lại trước khi nộp").first.wait_for()
     assert "0905123456" in page.locator("[data-testid=answers]").inner_text()
+
+
+def test_a_procedures_page_offers_filing_online_and_goes_back_to_the_same_search(
+    kiosk: Any, server: str
+) -> None:
+    page = kiosk
+    page.goto(f"{server}/kiosk/search")
+    page.locator("#osk").wait_for()
+    type_by_tapping(page, "lý lịch")
+    page.locator(f'#results a[href*="/kiosk/procedures/{LLTP}"]').wait_for()
+    page.locator('#osk [data-skbtn="{done}"]').tap()
+    with page.expect_navigation():
+        page.locator(f'#results a[href*="/kiosk/procedures/{LLTP}"]').tap()
+    online = page.get_by_role("link", name="Nộp hồ sơ trực tuyến")
+    assert online.is_visible()
+    with page.expect_navigation():
+        page.get_by_role("link", name="← Tra cứu").tap()
+    assert page.input_value("#q") == "lý lịch"
+    with page.expect_navigation():
+        page.locator(f'#results a[href*="/kiosk/procedures/{LLTP}"]').tap()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Nộp hồ sơ trực tuyến").tap()
+    assert page.url.endswith(f"/kiosk/file/{LLTP}")
+    page.locator("#scan").wait_for()
+    # A procedure filed only at the counter offers the ticket alone.
+    page.goto(f"{server}/kiosk/procedures/3.000346")
+    assert page.get_by_role("link", name="Nộp hồ sơ trực tuyến").count() == 0
+    assert page.get_by_role("button", name="Lấy số thứ tự cho thủ tục này").is_visible()
