@@ -103,6 +103,33 @@
     var shown = input.closest("form").querySelector(".file-name");
     if (shown) { shown.textContent = input.files.length ? input.files[0].name : shown.dataset.empty; }
   });
+  // ---- "Chép": a transfer's fact to the clipboard (a page over plain http has no
+  // navigator.clipboard: the older copy command then)
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest && ev.target.closest("button[data-copy]");
+    if (!btn) { return; }
+    var box = btn.closest("[data-copied]");
+    var said = box && box.parentNode.querySelector(".copy-done");
+    function tell(ok) {
+      if (said && box) { said.textContent = ok ? box.dataset.copied + ": " + btn.dataset.copy : box.dataset.copyFailed; }
+    }
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = btn.dataset.copy;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+      area.remove();
+      tell(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(btn.dataset.copy).then(function () { tell(true); }, fallback);
+    } else { fallback(); }
+  });
   document.addEventListener("htmx:sendError", function () { toast(body.dataset.offlineMessage); });
   document.addEventListener("htmx:configRequest", function (ev) {
     var token = document.querySelector("meta[name=csrf-token]");

@@ -320,3 +320,37 @@ def test_a_procedures_page_offers_filing_online_and_goes_back_to_the_same_search
     page.goto(f"{server}/kiosk/procedures/3.000346")
     assert page.get_by_role("link", name="Nộp hồ sơ trực tuyến").count() == 0
     assert page.get_by_role("button", name="Lấy số thứ tự cho thủ tục này").is_visible()
+
+
+def test_a_phone_shows_the_transfer_to_copy_under_its_vietqr(browser: Any, server: str) -> None:
+    from tests.builders import file_online_over_http
+
+    code = file_online_over_http(server)
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{server}/d/{code}")
+        # The site's name is no link to the kiosk's home on a phone.
+        assert page.locator("header a.brand").count() == 0
+        page.locator("#verify").tap()
+        page.keyboard.type("4321")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Xem tình trạng").tap()
+        transfer = page.locator('[data-testid="transfer"]')
+        shown = transfer.inner_text()
+        for said in ("Ngân hàng", "Số tài khoản", "Tên tài khoản", "Số tiền", "200000",
+                     "Nội dung chuyển khoản"):  # fmt: skip
+            assert said in shown, said
+        reference = page.locator("[data-copy]").last.get_attribute("data-copy") or ""
+        assert reference.startswith("HS")
+        problems = audit_fit(page, min_target=44) + audit_axe(page)
+        assert problems == [], problems
+        page.get_by_role("button", name="Chép Nội dung chuyển khoản").tap()
+        page.locator(".copy-done", has_text="Đã chép").wait_for()
+        assert page.evaluate("navigator.clipboard.readText()") == reference
+        shot(page, "53-phone-transfer")
+        page.goto(f"{server}/t/KHONG-CO")
+        assert page.locator("header a.brand").count() == 0
+    finally:
+        ctx.close()
