@@ -254,3 +254,43 @@ def test_an_email_field_gets_a_keyboard_with_its_signs(kiosk: Any, server: str) 
     assert kiosk.locator('#osk [data-skbtn="{sac}"], #osk [data-skbtn="{space}"]').count() == 0
     kiosk.locator('#osk [data-skbtn="{done}"]').tap()
     assert kiosk.locator("#osk").is_hidden()
+
+
+#: The captions of the keyboard's keys cut inside a word, or wider than their key.
+BROKEN_CAPTIONS = """() => {
+  const out = [];
+  for (const key of document.querySelectorAll('#osk .hg-button')) {
+    if (key.scrollWidth > key.clientWidth + 1) { out.push(key.innerText + ' (too wide)'); }
+    const walker = document.createTreeWalker(key, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top)));
+        if (lines.size > 1) { out.push(key.innerText); }
+      }
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width,height", [(1080, 1920), (1920, 1080)])
+def test_the_keys_captions_never_break_inside_a_word(
+    browser: Any,
+    server: str,
+    width: int,
+    height: int,  # noqa: F811
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(server + "/kiosk/search")
+        page.locator("#osk").wait_for()
+        assert page.evaluate(BROKEN_CAPTIONS) == []
+        page.locator('#osk [data-skbtn="{shift}"]').tap()
+        assert page.evaluate(BROKEN_CAPTIONS) == []
+    finally:
+        context.close()
