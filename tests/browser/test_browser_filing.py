@@ -354,3 +354,25 @@ def test_a_phone_shows_the_transfer_to_copy_under_its_vietqr(browser: Any, serve
         assert page.locator("header a.brand").count() == 0
     finally:
         ctx.close()
+
+
+def test_a_papers_missing_message_goes_once_it_is_uploaded(
+    kiosk: Any, server: str, tmp_path: Path
+) -> None:
+    from tests.builders import sample_pdf
+
+    page = kiosk
+    pdf = tmp_path / "to-khai.pdf"
+    pdf.write_bytes(sample_pdf(0.1))
+    page.goto(f"{server}/kiosk/file/{LLTP}?step=7")
+    page.get_by_text("Giấy tờ").first.wait_for()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tiếp tục").tap()
+    item = page.locator('li.doc[data-doc="0"]')
+    item.locator(".field-error", has_text="Thiếu giấy tờ bắt buộc này.").wait_for()
+    item.locator("input[type=file]").first.set_input_files(str(pdf))
+    item.locator(".upload-status", has_text="Đã tải lên.").wait_for()
+    assert item.locator(".field-error").count() == 0
+    assert "has-error" not in (item.get_attribute("class") or "")
+    # The other paper, still missing, keeps its message.
+    assert page.locator('li.doc[data-doc="1"] .field-error').count() == 1

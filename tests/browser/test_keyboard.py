@@ -279,10 +279,10 @@ BROKEN_CAPTIONS = """() => {
 @pytest.mark.browser
 @pytest.mark.parametrize("width,height", [(1080, 1920), (1920, 1080)])
 def test_the_keys_captions_never_break_inside_a_word(
-    browser: Any,
-    server: str,
+    browser: Any,  # noqa: F811
+    server: str,  # noqa: F811
     width: int,
-    height: int,  # noqa: F811
+    height: int,
 ) -> None:
     context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
     try:
