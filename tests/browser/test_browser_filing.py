@@ -153,12 +153,12 @@ def test_a_citizen_files_in_steps_by_touch(
         shot(page, f"51-filing-review-{name}")
         audit = audit_axe(page) + audit_fit(page, min_target=64)
         assert audit == [], audit
-        # "Sửa" beside "Dân tộc" leads to its step, and back to the answers.
+        # "Sửa" beside "Dân tộc" leads to its step, and straight back to the answers.
         page.locator(".answer", has_text="Dân tộc").locator("a.change").tap()
-        page.wait_for_url("**step=3")
+        page.wait_for_url("**step=3&review=1")
         page.locator('input[name="f.dan_toc"]').fill("Kinh")
-        for _ in range(5):
-            _next(page)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Lưu và quay lại trang kiểm tra").tap()
         assert "Kinh" in page.inner_text('[data-testid="answers"]')
         with page.expect_navigation():
             page.get_by_role("button", name="Nộp hồ sơ").tap()
