@@ -173,6 +173,7 @@ def _page(
     *,
     errors: dict[str, str] | None = None,
     step: Step | None = None,
+    review: bool = False,
     **kw: Any,
 ) -> Any:
     plan = _plan(proc)
@@ -189,6 +190,7 @@ def _page(
         step=shown,
         at=at,
         plan=plan,
+        from_review=review and shown.kind not in ("review", "all"),
         total=len(plan),
         step_of=step_of,
         papers_at=next((n for n, st in enumerate(plan, 1) if st.kind == "papers"), 0),
@@ -209,7 +211,8 @@ def file_pick() -> Any:
 def file_form(code: str) -> Any:
     proc = _procedure(code)
     at = request.args.get("step", "1")
-    return _page(proc, int(at) if at.isdigit() and len(at) < 4 else 1, _draft(proc))
+    at_n = int(at) if at.isdigit() and len(at) < 4 else 1
+    return _page(proc, at_n, _draft(proc), review=request.args.get("review") == "1")
 
 
 @bp.post("/file/<code>/scan")
@@ -252,16 +255,19 @@ def file_submit(code: str) -> Any:
         return _page(proc, len(plan), values)
     at = max(1, min(int(raw_at), len(plan)))
     step = plan[at - 1]
+    review = request.form.get("review") == "1"  # a "Sửa" from the check-your-answers page
     _merge(values, request.form, step)
     if step.kind == "papers":  # files posted with the step itself (no JavaScript)
         refused = _posted_papers(proc, values)
         if refused:
             _keep(proc, values)
-            return _page(proc, at, values, errors=refused), 422
+            return _page(proc, at, values, errors=refused, review=review), 422
     if step.kind == "card" and request.form.get("scan", "").strip():
         return _scanned(proc, values, request.form["scan"])
     _keep(proc, values)
     go = request.form.get("go", "next")
+    if review and go in ("next", "back") and step.kind != "review":
+        return _back_to_review(proc, plan, values, at, step)
     if go == "back":
         return redirect(url_for("kiosk.file_form", code=proc.code, step=max(1, at - 1)), 303)
     if go == "submit" and step.kind == "review":
@@ -270,6 +276,22 @@ def file_submit(code: str) -> Any:
     if errors:
         return _page(proc, at, values, errors=errors), 422
     return redirect(url_for("kiosk.file_form", code=proc.code, step=at + 1), 303)
+
+
+def _back_to_review(
+    proc: Any, plan: list[Step], values: MultiDict[str, str], at: int, step: Step
+) -> Any:
+    """After a "Sửa" (GOV.UK's check-answers pattern): the step mended goes straight back to
+    the check-your-answers page, unless it still has an error (shown on it) or the change
+    made another step wrong (then that step, still on its way back to the review)."""
+    errors = _errors(proc, values)
+    mine = {k: v for k, v in errors.items() if _error_on(step, k)}
+    if mine:
+        return _page(proc, at, values, errors=mine, review=True), 422
+    wrong = next((n for n, st in enumerate(plan, 1) if any(_error_on(st, k) for k in errors)), None)
+    if wrong is not None and wrong != at:
+        return redirect(url_for("kiosk.file_form", code=proc.code, step=wrong, review=1), 303)
+    return redirect(url_for("kiosk.file_form", code=proc.code, step=len(plan)), 303)
 
 
 def _posted_papers(proc: Any, values: MultiDict[str, str]) -> dict[str, str]:

@@ -76,4 +76,13 @@ def procedure(code: str) -> FlaskResponse:
         qr=qr_svg(phone_url),
         levels=LEVELS,
         take_key=uuid.uuid4().hex,
+        # Filed at the kiosk when the catalog has its online channel (as `dossiers._procedure`).
+        fileable=any(ch.kind == "truc_tuyen" for ch in proc.channels),
+        # "← Tra cứu": back to the search as it was (its words, its filters).
+        back_url=url_for(
+            "kiosk.search",
+            q=request.args.get("q", "")[:200] or None,
+            field=request.args.get("field", "")[:200] or None,
+            level=_level_arg(),
+        ),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, request, session
+from flask import abort, current_app, redirect, request, session, url_for
 
 from printers.words import vnd_in_words
 
@@ -16,7 +16,7 @@ from ..qr import qr_svg
 from ..view_helpers import db, elsewhere, render, site_tz
 from . import bp
 from .dossiers import code_from_scan
-from .public_pages import check_status
+from .public_pages import check_status, seen_before
 from .queue import STATION_COOKIE
 
 
@@ -27,6 +27,8 @@ def _remember(reference: str) -> None:
 
 @bp.route("/pay", methods=["GET", "POST"])
 def pay() -> Any:
+    """The code and the second fact; what they show has its own address (POST, redirect, GET:
+    the browser's back never asks to send the form again)."""
     code = code_from_scan(request.values.get("code", ""))
     if request.method == "GET" or not code:
         return render("kiosk/pay.html", code=code, message="")
@@ -34,6 +36,18 @@ def pay() -> Any:
     if dossier is None:
         return render("kiosk/pay.html", code=code, message=message), 404
     if why := elsewhere(dossier):  # another site's, at the province's hub: paid there
+        return render("kiosk/pay.html", code=dossier.code, message=why), 409
+    return redirect(url_for("kiosk.pay_dossier", code=dossier.code), 303)
+
+
+@bp.get("/pay/d/<code>")
+def pay_dossier(code: str) -> Any:
+    """A dossier's fee, for the session that gave its second fact (`check_status`; the idle
+    reset forgets it): anyone else is asked for the code and the fact again."""
+    dossier = seen_before(code[:64])
+    if dossier is None:
+        return redirect(url_for("kiosk.pay", code=code[:64]), 303)
+    if why := elsewhere(dossier):
         return render("kiosk/pay.html", code=dossier.code, message=why), 409
     if money.due_amount(db(), dossier) == 0:
         return render("kiosk/pay.html", code=dossier.code, dossier=dossier, paid=True)

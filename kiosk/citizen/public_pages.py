@@ -110,7 +110,9 @@ def unpaid_qr(dossier: Dossier) -> dict[str, Any]:
         return {}
     if payment is None:
         return {}
-    return {"fee_payment": payment, "fee_qr": qr_svg(payment.payload)}
+    # The transfer's facts, to type or copy into a banking app on the phone showing the code.
+    return {"fee_payment": payment, "fee_qr": qr_svg(payment.payload),
+            "fee_account": money.payee(db(), payment)}  # fmt: skip
 
 
 @public.route("/d/<code>", methods=["GET", "POST"])

@@ -56,6 +56,9 @@
         status.textContent = document.documentElement.lang === "vi" ? "Đã tải lên." : "Uploaded.";
         var reuse = item.querySelector(".reuse");
         if (reuse) { reuse.remove(); }
+        // The paper is there now: its earlier "missing" message no longer holds.
+        item.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+        item.classList.remove("has-error");
       } else {
         bar.hidden = true;
         status.textContent = body && body.error ? body.error.message : document.body.dataset.offlineMessage;

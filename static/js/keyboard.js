@@ -68,6 +68,15 @@
     }),
     digits: ["1 2 3", "4 5 6", "7 8 9", "{clear} 0 {bksp}", "{done}"],
     date: ["1 2 3", "4 5 6", "7 8 9", "/ 0 {bksp}", "{clear} {done}"],
+    // An email address: no marks, no spaces, and its own signs at hand.
+    email: [
+      "1 2 3 4 5 6 7 8 9 0 {bksp}",
+      "q w e r t y u i o p",
+      "a s d f g h j k l",
+      "z x c v b n m",
+      "@ . _ - .com .vn",
+      "{clear} {done}",
+    ],
   };
 
   var active = null;
@@ -87,6 +96,7 @@
     if (field.dataset.osk === "date" || /\//.test(field.getAttribute("placeholder") || "") && mode === "numeric") {
       return "date";
     }
+    if (field.type === "email" || mode === "email") { return "email"; }
     if (mode === "numeric" || mode === "tel" || mode === "decimal" ||
         field.type === "tel" || field.type === "number") { return "digits"; }
     return shifted ? "shift" : "default";
@@ -101,7 +111,7 @@
     if (!active || !document.contains(active)) { hide(); return; }
     var v = active.value;
     var max = active.maxLength > 0 ? active.maxLength : Infinity;
-    if (button === "{done}") { hide(); return; }
+    if (button === "{done}") { hide(); swallowTap(); return; }
     if (button === "{shift}") { shifted = !shifted; setLayout(layoutFor(active)); return; }
     if (button === "{bksp}") { v = Array.from(v).slice(0, -1).join(""); }
     else if (button === "{clear}") { v = ""; }
@@ -153,6 +163,25 @@
     // between the tap that hides the keyboard and its click.
   }
 
+  // "Xong" hides the keyboard on the key's pointerdown: the rest of that tap (the mouse events
+  // and the click a touch makes) would land on what the keyboard covered (a procedure of the
+  // list, the wrong procedure filed). A touch on a key never makes those events (its
+  // touchstart is cancelled); a mouse's are dropped until that click, or the next press.
+  var swallowUntil = 0;
+  function swallowTap() { swallowUntil = Date.now() + 1000; }
+  document.addEventListener("pointerdown", function () { swallowUntil = 0; }, true);
+  ["mousedown", "mouseup", "click"].forEach(function (type) {
+    document.addEventListener(type, function (ev) {
+      if (Date.now() > swallowUntil) { return; }
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      if (type === "click") { swallowUntil = 0; }
+    }, true);
+  });
+  mount.addEventListener("touchstart", function (ev) {
+    if (ev.cancelable) { ev.preventDefault(); }
+  }, { passive: false });
+
   document.addEventListener("focusin", function (ev) {
     if (eligible(ev.target)) { show(ev.target); }
     else if (!mount.contains(ev.target)) { hide(); }
@@ -161,7 +190,9 @@
   // (A key just redrawn by its own tap, as shift does, is no longer in the page: not "outside".)
   document.addEventListener("pointerdown", function (ev) {
     var t = ev.target;
-    if (mount.hidden || !t.isConnected || mount.contains(t) || eligible(t)) { return; }
+    // The field still focused after "Xong" opens the keyboard again (no focusin comes).
+    if (eligible(t)) { if (mount.hidden && t === document.activeElement) { show(t); } return; }
+    if (mount.hidden || !t.isConnected || mount.contains(t)) { return; }
     if (t.closest && t.closest(".hg-button")) { return; }
     hide();
   });

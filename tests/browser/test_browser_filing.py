@@ -149,12 +149,12 @@ def test_a_citizen_files_in_steps_by_touch(
         shot(page, f"51-filing-review-{name}")
         audit = audit_axe(page) + audit_fit(page, min_target=64)
         assert audit == [], audit
-        # "Sửa" beside "Dân tộc" leads to its step, and back to the answers.
+        # "Sửa" beside "Dân tộc" leads to its step, and straight back to the answers.
         page.locator(".answer", has_text="Dân tộc").locator("a.change").tap()
-        page.wait_for_url("**step=3")
+        page.wait_for_url("**step=3&review=1")
         page.locator('input[name="f.dan_toc"]').fill("Kinh")
-        for _ in range(5):
-            _next(page)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Lưu và quay lại trang kiểm tra").tap()
         assert "Kinh" in page.inner_text('[data-testid="answers"]')
         with page.expect_navigation():
             page.get_by_role("button", name="Nộp hồ sơ").tap()
@@ -211,3 +211,164 @@ def _phone_pages(browser: Any, server: str, code: str) -> None:
         assert problems == [], problems
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def kiosk(browser: Any, server: str) -> Any:
+    ctx = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(server + "/kiosk/reset")
+    yield page
+    ctx.close()
+
+
+def test_large_text_and_the_language_keep_what_was_typed(kiosk: Any, server: str) -> None:
+    page = kiosk
+    page.goto(f"{server}/kiosk/file/{LLTP}")
+    page.locator("#scan").tap()
+    page.keyboard.type(SCAN + "\n")
+    page.locator("#scan-result").wait_for()
+    name = 'input[name="a.full_name"]'
+    page.fill(name, "")
+    _type(page, name, "Lê Văn Tám")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Chữ to").tap()
+    assert page.evaluate("document.documentElement.classList.contains('easy-read')")
+    assert page.input_value(name) == "Lê Văn Tám"
+    _next(page)
+    phone = 'input[name="a.phone"]'
+    _type(page, phone, "0905123456")
+    with page.expect_navigation():
+        page.locator(".lang-btn", has_text="English").tap()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.input_value(phone) == "0905123456"
+    # Large text off again: still there; a later visit of the screen starts from the draft.
+    with page.expect_navigation():
+        page.locator(".easy-read-btn").last.tap()
+    assert page.input_value(phone) == "0905123456"
+    page.goto(f"{server}/kiosk/file/{LLTP}?step=2")
+    assert page.input_value(phone) == ""
+
+
+def test_a_change_from_the_check_page_goes_straight_back_to_it(
+    kiosk: Any, server: str, tmp_path: Path
+) -> None:
+    from tests.builders import sample_image, sample_pdf
+
+    page = kiosk
+    pdf, photo = tmp_path / "to-khai.pdf", tmp_path / "cccd.jpg"
+    pdf.write_bytes(sample_pdf(0.1))
+    photo.write_bytes(sample_image())
+    page.goto(f"{server}/kiosk/file/{LLTP}")
+    page.locator("#scan").tap()
+    page.keyboard.type(SCAN + "\n")
+    page.locator("#scan-result").wait_for()
+    tb._file_in_steps(page, pdf, photo)
+    review = page.url
+    # "Sửa" the phone: its step says where it goes, and goes there at once.
+    with page.expect_navigation():
+        page.get_by_role("link", name="Sửa Số điện thoại").tap()
+    assert page.get_by_role("button", name="Tiếp tục").count() == 0
+    page.fill('input[name="a.phone"]', "0912345678")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu và quay lại trang kiểm tra").tap()
+    page.get_by_text("Kiểm tra lại trước khi nộp").first.wait_for()
+    assert page.url.split("?")[1] == review.split("?")[1]
+    assert "0912345678" in page.locator("[data-testid=answers]").inner_text()
+    # A change that is wrong stays on its step, with its message, still on its way back.
+    with page.expect_navigation():
+        page.get_by_role("link", name="Sửa Số điện thoại").tap()
+    page.fill('input[name="a.phone"]', "12")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu và quay lại trang kiểm tra").tap()
+    assert page.locator(".field-error").count() >= 1
+    page.fill('input[name="a.phone"]', "0905123456")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu và quay lại trang kiểm tra").tap()
+    page.get_by_text("Kiểm tra lại trước khi nộp").first.wait_for()
+    assert "0905123456" in page.locator("[data-testid=answers]").inner_text()
+
+
+def test_a_procedures_page_offers_filing_online_and_goes_back_to_the_same_search(
+    kiosk: Any, server: str
+) -> None:
+    page = kiosk
+    page.goto(f"{server}/kiosk/search")
+    page.locator("#osk").wait_for()
+    type_by_tapping(page, "lý lịch")
+    page.locator(f'#results a[href*="/kiosk/procedures/{LLTP}"]').wait_for()
+    page.locator('#osk [data-skbtn="{done}"]').tap()
+    with page.expect_navigation():
+        page.locator(f'#results a[href*="/kiosk/procedures/{LLTP}"]').tap()
+    online = page.get_by_role("link", name="Nộp hồ sơ trực tuyến")
+    assert online.is_visible()
+    with page.expect_navigation():
+        page.get_by_role("link", name="← Tra cứu").tap()
+    assert page.input_value("#q") == "lý lịch"
+    with page.expect_navigation():
+        page.locator(f'#results a[href*="/kiosk/procedures/{LLTP}"]').tap()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Nộp hồ sơ trực tuyến").tap()
+    assert page.url.endswith(f"/kiosk/file/{LLTP}")
+    page.locator("#scan").wait_for()
+    # A procedure filed only at the counter offers the ticket alone.
+    page.goto(f"{server}/kiosk/procedures/3.000346")
+    assert page.get_by_role("link", name="Nộp hồ sơ trực tuyến").count() == 0
+    assert page.get_by_role("button", name="Lấy số thứ tự cho thủ tục này").is_visible()
+
+
+def test_a_phone_shows_the_transfer_to_copy_under_its_vietqr(browser: Any, server: str) -> None:
+    from tests.builders import file_online_over_http
+
+    code = file_online_over_http(server)
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{server}/d/{code}")
+        # The site's name is no link to the kiosk's home on a phone.
+        assert page.locator("header a.brand").count() == 0
+        page.locator("#verify").tap()
+        page.keyboard.type("4321")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Xem tình trạng").tap()
+        transfer = page.locator('[data-testid="transfer"]')
+        shown = transfer.inner_text()
+        for said in ("Ngân hàng", "Số tài khoản", "Tên tài khoản", "Số tiền", "200000",
+                     "Nội dung chuyển khoản"):  # fmt: skip
+            assert said in shown, said
+        reference = page.locator("[data-copy]").last.get_attribute("data-copy") or ""
+        assert reference.startswith("HS")
+        problems = audit_fit(page, min_target=44) + audit_axe(page)
+        assert problems == [], problems
+        page.get_by_role("button", name="Chép Nội dung chuyển khoản").tap()
+        page.locator(".copy-done", has_text="Đã chép").wait_for()
+        assert page.evaluate("navigator.clipboard.readText()") == reference
+        shot(page, "53-phone-transfer")
+        page.goto(f"{server}/t/KHONG-CO")
+        assert page.locator("header a.brand").count() == 0
+    finally:
+        ctx.close()
+
+
+def test_a_papers_missing_message_goes_once_it_is_uploaded(
+    kiosk: Any, server: str, tmp_path: Path
+) -> None:
+    from tests.builders import sample_pdf
+
+    page = kiosk
+    pdf = tmp_path / "to-khai.pdf"
+    pdf.write_bytes(sample_pdf(0.1))
+    page.goto(f"{server}/kiosk/file/{LLTP}?step=7")
+    page.get_by_text("Giấy tờ").first.wait_for()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tiếp tục").tap()
+    item = page.locator('li.doc[data-doc="0"]')
+    item.locator(".field-error", has_text="Thiếu giấy tờ bắt buộc này.").wait_for()
+    item.locator("input[type=file]").first.set_input_files(str(pdf))
+    item.locator(".upload-status", has_text="Đã tải lên.").wait_for()
+    assert item.locator(".field-error").count() == 0
+    assert "has-error" not in (item.get_attribute("class") or "")
+    # The other paper, still missing, keeps its message.
+    assert page.locator('li.doc[data-doc="1"] .field-error').count() == 1

@@ -176,3 +176,116 @@ def test_the_keyboard_is_on_the_kiosk_only(client: FlaskClient) -> None:
     for path in ("/d/KHONG-CO", "/office/login"):
         page = client.get(path).text
         assert 'id="osk"' not in page and "simple-keyboard" not in page, path
+
+
+def _under(page: Any, selector: str) -> str:
+    """The link of the page (outside the keyboard) under the middle of `selector`, if any."""
+    return str(page.evaluate(
+        """(sel) => {
+            const r = document.querySelector(sel).getBoundingClientRect();
+            const at = document.elementsFromPoint(r.x + r.width / 2, r.y + r.height / 2)
+                .find((el) => !el.closest('#osk'));
+            const link = at && at.closest('a');
+            return link ? link.getAttribute('href') : '';
+        }""",
+        selector,
+    ))  # fmt: skip
+
+
+def _scroll_under(page: Any, selector: str) -> None:
+    """Scroll the first procedure of the results right under `selector`."""
+    page.evaluate(
+        """(sel) => {
+            const key = document.querySelector(sel).getBoundingClientRect();
+            const link = document.querySelector('#results .result-list a').getBoundingClientRect();
+            window.scrollBy(0, (link.y + link.height / 2) - (key.y + key.height / 2));
+        }""",
+        selector,
+    )
+
+
+@pytest.mark.browser
+def test_done_closes_the_keyboard_and_nothing_behind_it_gets_the_tap(
+    kiosk: Any,
+    server: str,  # noqa: F811
+) -> None:
+    kiosk.goto(server + "/kiosk/search")
+    kiosk.locator("#osk").wait_for()
+    type_by_tapping(kiosk, "giấy")
+    kiosk.locator("#results .result-list a").first.wait_for()
+    # Scrolled so that a procedure of the list lies right under "Xong".
+    done = '#osk [data-skbtn="{done}"]'
+    _scroll_under(kiosk, done)
+    assert _under(kiosk, done).startswith("/kiosk/procedures/"), _under(kiosk, done)
+    here = kiosk.url
+    kiosk.locator(done).tap()
+    kiosk.wait_for_timeout(800)
+    assert kiosk.locator("#osk").is_hidden()
+    assert kiosk.url == here
+    # A mouse (a kiosk with a pointer) is held back the same way.
+    kiosk.locator("#q").click()
+    assert kiosk.locator("#osk").is_visible()
+    _scroll_under(kiosk, done)
+    assert _under(kiosk, done).startswith("/kiosk/procedures/")
+    kiosk.locator(done).click()
+    kiosk.wait_for_timeout(800)
+    assert kiosk.locator("#osk").is_hidden() and kiosk.url == here
+
+
+@pytest.mark.browser
+def test_an_email_field_gets_a_keyboard_with_its_signs(kiosk: Any, server: str) -> None:  # noqa: F811
+    field = 'input[name="f.email"]'
+    for step in range(3, 8):  # the judicial record's form step that asks for the email
+        kiosk.goto(f"{server}/kiosk/file/3.000333?step={step}")
+        if kiosk.locator(field).count():
+            break
+    kiosk.locator(field).tap()
+    assert kiosk.locator("#osk").get_attribute("data-layout") == "email"
+    for key in "an.le_9-x@mail.gov":
+        kiosk.locator(f'#osk [data-skbtn="{key}"]').tap()
+    kiosk.locator('#osk [data-skbtn=".vn"]').tap()
+    assert kiosk.input_value(field) == "an.le_9-x@mail.gov.vn"
+    # No tone keys nor space on it.
+    assert kiosk.locator('#osk [data-skbtn="{sac}"], #osk [data-skbtn="{space}"]').count() == 0
+    kiosk.locator('#osk [data-skbtn="{done}"]').tap()
+    assert kiosk.locator("#osk").is_hidden()
+
+
+#: The captions of the keyboard's keys cut inside a word, or wider than their key.
+BROKEN_CAPTIONS = """() => {
+  const out = [];
+  for (const key of document.querySelectorAll('#osk .hg-button')) {
+    if (key.scrollWidth > key.clientWidth + 1) { out.push(key.innerText + ' (too wide)'); }
+    const walker = document.createTreeWalker(key, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top)));
+        if (lines.size > 1) { out.push(key.innerText); }
+      }
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width,height", [(1080, 1920), (1920, 1080)])
+def test_the_keys_captions_never_break_inside_a_word(
+    browser: Any,  # noqa: F811
+    server: str,  # noqa: F811
+    width: int,
+    height: int,
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(server + "/kiosk/search")
+        page.locator("#osk").wait_for()
+        assert page.evaluate(BROKEN_CAPTIONS) == []
+        page.locator('#osk [data-skbtn="{shift}"]').tap()
+        assert page.evaluate(BROKEN_CAPTIONS) == []
+    finally:
+        context.close()

@@ -71,7 +71,11 @@ def _kiosk_status(c: FlaskClient, code: str, fact: str) -> Any:
 
 def _kiosk_pay(c: FlaskClient, code: str, fact: str) -> Any:
     token = csrf(c, "/kiosk/pay")
-    return c.post("/kiosk/pay", data={"csrf_token": token, "code": code, "verify": fact})
+    return c.post(
+        "/kiosk/pay",
+        data={"csrf_token": token, "code": code, "verify": fact},
+        follow_redirects=True,
+    )
 
 
 PATHS: dict[str, Callable[[FlaskClient, str, str], Any]] = {

@@ -264,3 +264,28 @@ def test_papers_are_attached_without_javascript_by_the_steps_own_post(demo_app: 
         assert names == ["can-cuoc.jpg", "to-khai.pdf"]
     finally:
         s.close()
+
+
+def test_a_change_from_the_check_page_returns_to_it_or_to_the_first_step_left_wrong(
+    demo_app: Flask,
+) -> None:
+    kiosk = demo_app.test_client()
+    token = _csrf(kiosk, f"/kiosk/file/{LLTP}")
+    card = {
+        "csrf_token": token, "at": "1", "go": "next", "a.full_name": "Nguyễn Thị Hồng Nhung",
+        "a.cccd": "064185001234", "a.birth_date": "12/03/1985", "a.gender": "Nữ",
+    }  # fmt: skip
+    assert kiosk.post(f"/kiosk/file/{LLTP}", data=card).status_code == 303
+    # "Sửa" of the card: its step posts back to the check page ...
+    step1 = kiosk.get(f"/kiosk/file/{LLTP}?step=1&review=1").get_data(as_text=True)
+    assert 'name="review" value="1"' in step1 and "Lưu và quay lại trang kiểm tra" in step1
+    assert "Tiếp tục" not in step1
+    # ... a wrong value stays on it, still on its way back ...
+    r = kiosk.post(f"/kiosk/file/{LLTP}", data={**card, "review": "1", "a.cccd": "12"})
+    assert r.status_code == 422 and 'name="review" value="1"' in r.get_data(as_text=True)
+    # ... and a later step still wrong (the form, never filled) is where it goes then.
+    r = kiosk.post(f"/kiosk/file/{LLTP}", data={**card, "review": "1"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("step=3&review=1")
+    # Without "Sửa" the steps go on one by one, as before.
+    r = kiosk.post(f"/kiosk/file/{LLTP}", data=card)
+    assert r.headers["Location"].endswith("step=2")

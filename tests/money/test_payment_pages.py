@@ -55,7 +55,11 @@ def test_paying_at_the_kiosk(owed: dict[str, Any], floor: Flask, session: Sessio
     assert wrong.status_code == 404 and "Không tìm thấy hồ sơ" in text(wrong)
     scanned = f"http://kiosk.test/d/{owed['code']}"
     page = text(
-        kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": scanned, "verify": "1234"})
+        kiosk.post(
+            "/kiosk/pay",
+            data={"csrf_token": token, "code": scanned, "verify": "1234"},
+            follow_redirects=True,
+        )
     )
     assert "20.000 đ" in page and "Hai mươi nghìn đồng" in page and "<svg" in page
     payload = re.search(r'data-payload="([^"]+)"', page).group(1)  # type: ignore[union-attr]
@@ -64,7 +68,17 @@ def test_paying_at_the_kiosk(owed: dict[str, Any], floor: Flask, session: Sessio
     decoded = QRPay(payload)
     assert decoded.is_valid and decoded.amount == "20000"
     # The fee slip printed with the same code; opening the screen again prints nothing more.
-    kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": owed["code"], "verify": "1234"})
+    kiosk.post(
+        "/kiosk/pay",
+        data={"csrf_token": token, "code": owed["code"], "verify": "1234"},
+        follow_redirects=True,
+    )
+    assert kiosk.get(f"/kiosk/pay/d/{owed['code']}").status_code == 200  # back, or a reload
+    # Another session (the next citizen, a guessed address) is asked the code and fact again.
+    other = floor.test_client().get(f"/kiosk/pay/d/{owed['code']}")
+    assert other.status_code == 303 and other.headers["Location"].endswith(
+        f"/kiosk/pay?code={owed['code']}"
+    )
     jobs = session.scalars(select(PrintJob).where(PrintJob.kind == "fee")).all()
     assert len(jobs) == 1
     assert read_escpos(render_job(jobs[0])).qr_payloads == [payload]
@@ -74,8 +88,8 @@ def test_paying_at_the_kiosk(owed: dict[str, Any], floor: Flask, session: Sessio
     assert floor.test_client().get(status_url).status_code == 404  # another kiosk session
     assert bank_pays(kiosk, owed["secret"], payment.reference, 20000, "FT1").status_code == 200
     assert 'data-testid="paid"' in text(kiosk.get(status_url))
-    done = text(kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": owed["code"],
-                                               "verify": "1234"}))  # fmt: skip
+    again = {"csrf_token": token, "code": owed["code"], "verify": "1234"}
+    done = text(kiosk.post("/kiosk/pay", data=again, follow_redirects=True))
     assert "đã nộp đủ phí" in done
 
 
@@ -179,7 +193,11 @@ def test_the_demo_has_a_collecting_account_marked_as_a_demo(app: Flask, db_url: 
     assert dossier.fee_vnd > 0
     kiosk = app.test_client()
     token = csrf(kiosk, "/kiosk/pay")
-    paying = kiosk.post("/kiosk/pay", data={"csrf_token": token, "code": code, "verify": "1234"})
+    paying = kiosk.post(
+        "/kiosk/pay",
+        data={"csrf_token": token, "code": code, "verify": "1234"},
+        follow_redirects=True,
+    )
     page = text(paying)
     assert paying.status_code == 200 and "<svg" in page, page
     assert "nộp tại quầy" not in page

@@ -103,6 +103,7 @@ HOW: dict[tuple[str, str], Ask] = {
     ("POST", "/kiosk/status"): Ask("/kiosk/status", form={"code": "{dossier}", "verify": "0000"}),
     ("POST", "/kiosk/pay"): Ask("/kiosk/pay", form={"code": "{dossier}", "verify": "0000"}),
     ("GET", "/kiosk/pay/<reference>/status"): Ask("/kiosk/pay/{payment}/status"),
+    ("GET", "/kiosk/pay/d/<code>"): Ask("/kiosk/pay/d/{dossier}"),
     ("POST", "/kiosk/easy-read"): Ask("/kiosk/easy-read", form={"next": "/kiosk/"}),
     ("POST", "/kiosk/read-aloud"): Ask("/kiosk/read-aloud", form={"next": "/kiosk/"}),
     ("GET", "/kiosk/speak"): Ask("/kiosk/speak?text=Xin+ch%C3%A0o"),
@@ -261,6 +262,7 @@ POST /kiosk/status                                        404   404   404   404 
 GET  /kiosk/pay                                           200   200   200   200   200   200   200   200   200   200
 POST /kiosk/pay                                           404   404   404   404   404   404   404   404   404   404
 GET  /kiosk/pay/<reference>/status                        404   404   404   404   404   404   404   404   404   404
+GET  /kiosk/pay/d/<code>                                  303   303   303   303   303   303   303   303   303   303
 POST /kiosk/easy-read                                     302   302   302   302   302   302   302   302   302   302
 POST /kiosk/read-aloud                                    302   302   302   302   302   302   302   302   302   302
 GET  /kiosk/speak                                         200   200   200   200   200   200   200   200   200   200
