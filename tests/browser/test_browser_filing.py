@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.steps import MEASURE, SCAN, TARGETS, shot, type_by_tapping
+from tests.browser.steps import MEASURE, SCAN, TARGETS, _file_in_steps, shot, type_by_tapping
 from tests.page_audit import audit_axe, audit_fit
 
 pytestmark = pytest.mark.browser
@@ -264,7 +264,7 @@ def test_a_change_from_the_check_page_goes_straight_back_to_it(
     page.locator("#scan").tap()
     page.keyboard.type(SCAN + "\n")
     page.locator("#scan-result").wait_for()
-    tb._file_in_steps(page, pdf, photo)
+    _file_in_steps(page, pdf, photo)
     review = page.url
     # "Sửa" the phone: its step says where it goes, and goes there at once.
     with page.expect_navigation():

@@ -12,11 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from tests.browser import test_journeys as tb
 from tests.builders import file_online_over_http
 from tests.page_audit import audit_axe, audit_fit
-
-instance, server, browser = tb.instance, tb.server, tb.browser
 
 pytestmark = pytest.mark.browser
 LLTP = "3.000333"
