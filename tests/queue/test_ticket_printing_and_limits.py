@@ -182,8 +182,13 @@ def _unknown_url(rule: Any) -> str:
 #: Rules with an argument that is not an id to look up.
 NOT_AN_ID = {"/static/<path:filename>", "/lang/<code>"}
 #: Answers that must not depend on whether the code exists, so codes cannot be enumerated:
-#: the status page asks every code for its second fact; a rating without one is a bad request.
-SAME_FOR_ANY_CODE = {("GET", "/d/<code>"), ("POST", "/api/v1/dossiers/<code>/rating")}
+#: the status page asks every code for its second fact; a rating without one is a bad request;
+#: the kiosk's pay screen sends a code this session has not checked back to its form.
+SAME_FOR_ANY_CODE = {
+    ("GET", "/d/<code>"),
+    ("POST", "/api/v1/dossiers/<code>/rating"),
+    ("GET", "/kiosk/pay/d/<code>"),
+}
 
 
 def test_every_route_with_an_unknown_id_answers_404_with_a_message(
