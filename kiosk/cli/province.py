@@ -61,7 +61,10 @@ def demo(root: str, app_ports: str, nats_ports: str, leaf_port: int) -> None:
     def stop(signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    # Both set here: a process started in the background (`make province &`, a test's Popen
+    # under a background job) inherits SIGINT ignored, and Python then leaves it ignored.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     code = 0
     try:
         demo.prepare()
@@ -78,7 +81,10 @@ def demo(root: str, app_ports: str, nats_ports: str, leaf_port: int) -> None:
         click.echo(str(exc), err=True)
         code = 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the stop short
+        # A second Ctrl-C or SIGTERM (make forwards the group's SIGTERM: two arrive) does not
+        # cut the stop short and leave parts running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         demo.stop()
     click.echo("Đã dừng tất cả.")
     sys.exit(code)
