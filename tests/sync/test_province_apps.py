@@ -137,7 +137,12 @@ def test_make_province_shows_a_dossier_filed_at_a_commune_at_the_hub(
             assert hub_codes(hub, token)[code] == "000.00.41.H29"
     finally:
         demo.send_signal(signal.SIGINT)  # Ctrl-C
-        code_ = demo.wait(60)
+        try:
+            code_ = demo.wait(60)
+        except subprocess.TimeoutExpired:
+            demo.kill()  # reaped here, not left to fail a later test as a running Popen
+            demo.wait()
+            raise
     out = log.read_text()
     assert code_ == 0, out
     assert "Đã dừng tất cả." in out
