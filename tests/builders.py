@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -784,3 +784,15 @@ def fee_paid(session: Session, code: str, username: str) -> None:
     owed = money.due_amount(session, found)
     if owed:
         money.record_cash(session, found, who, owed)
+
+
+def wait_for(check: Callable[[], Any], what: str, seconds: float = 30) -> Any:
+    """`check()`'s first truthy answer, asked every 0.1 s; the test fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {seconds} s for {what}")
+        time.sleep(0.1)

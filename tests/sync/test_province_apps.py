@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from tests.builders import (
     free_port,
     sample_image,
     sample_pdf,
+    wait_for,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -46,17 +47,6 @@ COUNTS = (
     "received_online", "received_direct", "carried_over", "resolved_early", "resolved_on_time",
     "resolved_late", "in_progress_on_time", "in_progress_overdue", "closed_other",
 )  # fmt: skip
-
-
-def wait_for(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {seconds} s for {what}")
-        time.sleep(0.2)
 
 
 def kiosk(env: dict[str, str], *args: str) -> str:
@@ -296,12 +286,12 @@ def day(demo: ProvinceDemo, desks: list[Desk], hub: httpx.Client, hub_engine: An
     for desk in desks:  # the morning, the link up
         desk.work(dossiers=2, tickets=3, tag="am")
     wait_for(lambda: sorted(at_hub()) == sorted(i for d in desks for i in d.events()),
-             "the morning at the hub")  # fmt: skip
+             "the morning at the hub", 60)  # fmt: skip
     demo.parts["hub-nats"].kill()  # the hub's machine loses power for the day
     for desk in desks:
         desk.work(dossiers=9, tickets=15, tag="day")
     for desk in desks:  # the sites never waited: their own servers acked everything
-        wait_for(lambda desk=desk: desk.backlog() == 0, "the site's server to ack its day")
+        wait_for(lambda desk=desk: desk.backlog() == 0, "the site's server to ack its day", 60)
     during = len(at_hub())
     assert during < sum(len(d.events()) for d in desks)
 
@@ -330,6 +320,6 @@ def day(demo: ProvinceDemo, desks: list[Desk], hub: httpx.Client, hub_engine: An
             return seen[0] == mine
 
         try:
-            wait_for(arrived, "the site's queue figures at the hub")
+            wait_for(arrived, "the site's queue figures at the hub", 60)
         except BaseException:
             raise AssertionError(f"the hub has {seen[0]!r}, the site counts {mine!r}") from None

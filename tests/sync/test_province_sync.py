@@ -13,9 +13,8 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +26,12 @@ from kiosk.domain import outbox
 from kiosk.models import OutboxEvent, ProvinceEvent, SyncSite
 from kiosk.storage import make_engine, make_sessionmaker, migrate
 from kiosk.sync import names, servers
-from tests.builders import KIOSK, empty_pg, free_port, make_ca, make_cert
+from tests.builders import KIOSK, empty_pg, free_port, make_ca, make_cert, wait_for
 
 pytestmark = pytest.mark.slow
 
 SITE_1 = "000.00.41.H29"
 SITE_2 = "000.00.42.H29"
-
-
-def wait_for(check: Callable[[], Any], what: str, seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {seconds} s for {what}")
-        time.sleep(0.1)
 
 
 class Proc:
